@@ -1,0 +1,66 @@
+# The two commands of the README, and their helpers. Everything else is set up by these.
+#   make run   - install, build assets, upgrade the SQLite database, load demo data, serve :5000
+#   make test  - install, lint, run the whole suite (and again on ASSESSMENT_TEST_DATABASE_URL)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+ASSETS := assessment_engine/static/dist/.built
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint format bench install assets clean check-python
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
+
+$(BIN)/python: | check-python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+
+$(INSTALLED): $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(ASSETS): node_modules/.package-lock.json $(wildcard assessment_engine/static/src/*)
+	npm run --silent build
+	@touch $@
+
+install: $(INSTALLED) $(ASSETS)
+
+assets: $(ASSETS)
+
+run: install
+	ASSESSMENT_ENV=development $(FLASK) db upgrade
+	ASSESSMENT_ENV=development $(FLASK) demo
+	@echo ""
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	ASSESSMENT_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# pytest exits 5 when it collects no test; make treats that as a failure, as it should.
+test: install lint
+	env -u ASSESSMENT_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	@if [ -n "$$ASSESSMENT_TEST_DATABASE_URL" ]; then \
+		echo "== again on $$ASSESSMENT_TEST_DATABASE_URL"; \
+		$(BIN)/pytest $(PYTEST_ARGS); \
+	fi
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python tests/benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) node_modules assessment_engine/static/dist .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,1 @@
+"""The assessment lifecycle (draft, submit, decide, sign off, amend) and its referrals."""

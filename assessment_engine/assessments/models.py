@@ -1,0 +1,195 @@
+"""Assessments, the decisions made on them, and the referrals those decisions create."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import get_history
+
+from ..auth.models import User
+from ..db import Base, JSONType, enum_type, new_id, utcnow
+from ..partners.models import Organisation, Service
+from ..questionnaires.models import ImmutableRecordError, QuestionnaireVersion
+from ..records.models import Client
+from ..scoring.outcomes import Priority, Route, Urgency
+
+
+class AssessmentStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    SIGNED_OFF = "signed_off"
+
+    @property
+    def label(self) -> str:
+        return {"draft": "Draft", "submitted": "Submitted", "signed_off": "Signed off"}[self]
+
+
+class ReferralStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    COMPLETED = "completed"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class DecisionKind(enum.StrEnum):
+    #: Made when the assessment was submitted; the one that counts.
+    SUBMISSION = "submission"
+    #: An administrator's "what if" under a newer ruleset; never acted on.
+    WHAT_IF = "what_if"
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+    __table_args__ = (
+        Index("ix_assessments_client_id_created_at", "client_id", "created_at"),
+        Index("ix_assessments_organisation_id_status", "organisation_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"))
+    #: Pinned for life: answers are validated and scored against exactly this version.
+    questionnaire_version_id: Mapped[int] = mapped_column(
+        ForeignKey("questionnaire_versions.id"), index=True
+    )
+    status: Mapped[AssessmentStatus] = mapped_column(
+        enum_type(AssessmentStatus, "assessment_status"), default=AssessmentStatus.DRAFT
+    )
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_off_at: Mapped[datetime | None]
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cosigned_at: Mapped[datetime | None]
+    cosigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The assessment this one amends (a new linked version), if any.
+    amends_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assessments.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    client: Mapped[Client] = relationship()
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    started_by: Mapped[User | None] = relationship(foreign_keys=[started_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
+    cosigned_by: Mapped[User | None] = relationship(foreign_keys=[cosigned_by_id])
+    amends: Mapped[Assessment | None] = relationship(remote_side=[id])
+    decisions: Mapped[list[Decision]] = relationship(
+        back_populates="assessment", order_by="Decision.created_at"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+_SIGNED_CONTENT = (
+    "answers",
+    "questionnaire_version_id",
+    "client_id",
+    "submitted_at",
+    "submitted_by_id",
+    "signed_off_at",
+    "signed_off_by_id",
+    "amends_id",
+    "organisation_id",
+)
+
+
+@event.listens_for(Assessment, "before_update")
+def _refuse_changes_to_signed_off(_mapper: Any, _conn: Any, target: Assessment) -> None:
+    """A signed-off assessment never changes (a co-signature may still be added once).
+
+    The migrations add database triggers that refuse the same, for writes that bypass the ORM.
+    """
+    status = get_history(target, "status")
+    old = AssessmentStatus(status.deleted[0]) if status.deleted else AssessmentStatus(target.status)
+    if old is AssessmentStatus.SIGNED_OFF:
+        if status.has_changes():
+            raise ImmutableRecordError("A signed-off assessment cannot change status.")
+        for name in _SIGNED_CONTENT:
+            if get_history(target, name).has_changes():
+                raise ImmutableRecordError(
+                    "This assessment has been signed off and cannot change; amend it instead."
+                )
+
+
+class Decision(Base):
+    """A routing decision, stored with the ruleset it came from and never silently recomputed."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    assessment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assessments.id"), index=True)
+    kind: Mapped[DecisionKind] = mapped_column(
+        enum_type(DecisionKind, "decision_kind"), default=DecisionKind.SUBMISSION
+    )
+    #: "key@version" of the questionnaire version whose rules made it.
+    ruleset: Mapped[str] = mapped_column(String(80))
+    computed_route: Mapped[Route] = mapped_column(enum_type(Route, "decision_computed_route"))
+    computed_priority: Mapped[Priority] = mapped_column(
+        enum_type(Priority, "decision_computed_priority")
+    )
+    #: Final route and priority: the computed ones unless an assessor overrode them.
+    route: Mapped[Route] = mapped_column(enum_type(Route, "decision_route"))
+    priority: Mapped[Priority] = mapped_column(enum_type(Priority, "decision_priority"))
+    #: scores, bands, flags, services and trace, as in the API's decision object.
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    overridden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    overridden_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    assessment: Mapped[Assessment] = relationship(back_populates="decisions")
+    overridden_by: Mapped[User | None] = relationship(foreign_keys=[overridden_by_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+
+class Referral(Base):
+    """A referral to one service, addressed to the partner organisation that runs it."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        Index("ix_referrals_queue", "organisation_id", "status", "priority", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    assessment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assessments.id"), index=True)
+    decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("decisions.id"))
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    status: Mapped[ReferralStatus] = mapped_column(
+        enum_type(ReferralStatus, "referral_status"), default=ReferralStatus.PENDING
+    )
+    priority: Mapped[Priority] = mapped_column(enum_type(Priority, "referral_priority"))
+    urgency: Mapped[Urgency] = mapped_column(enum_type(Urgency, "referral_urgency"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    declined_at: Mapped[datetime | None]
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    assessment: Mapped[Assessment] = relationship()
+    decision: Mapped[Decision] = relationship()
+    client: Mapped[Client] = relationship()
+    service: Mapped[Service] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,63 @@
+"""Staff users, their roles, signing in and out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, abort, request
+from flask_login import current_user
+
+from ..extensions import db, login_manager
+from .models import Role
+
+#: Endpoints reachable without signing in. The JSON API authenticates by token instead.
+PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static", "health"})
+
+F = TypeVar("F")
+
+
+def init_app(app: Flask) -> None:
+    from . import services
+    from .views import bp
+
+    app.register_blueprint(bp)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # sessions are server-side rows; see auth.services
+
+    idle = timedelta(minutes=int(app.config["SESSION_IDLE_MINUTES"]))
+    absolute = timedelta(hours=int(app.config["SESSION_ABSOLUTE_HOURS"]))
+    app.permanent_session_lifetime = absolute
+
+    @login_manager.user_loader
+    def _load_user(token: str) -> Any:
+        user = services.load_session_user(db.session, token, idle=idle, absolute=absolute)
+        db.session.commit()  # the session's last-seen time, or the removal of an expired one
+        return user
+
+    @app.before_request
+    def _require_sign_in() -> Any:
+        endpoint = request.endpoint or ""
+        if endpoint in PUBLIC_ENDPOINTS or endpoint.startswith("api.") or endpoint == "":
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+
+def roles_required(*roles: Role) -> Any:
+    """Route decorator: 403 unless the signed-in user has one of ``roles``."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)  # type: ignore[arg-type]
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated or not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)  # type: ignore[operator]
+
+        return cast(F, wrapped)
+
+    return decorator

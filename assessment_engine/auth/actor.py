@@ -1,0 +1,32 @@
+"""Who is acting: a signed-in user or a partner system, always on behalf of one organisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import Role, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Passed to every service that reads or changes a record, and written to the audit trail."""
+
+    organisation_id: int
+    label: str
+    user_id: int | None = None
+    role: Role | None = None
+    address: str = ""
+
+    @classmethod
+    def for_user(cls, user: User, address: str = "") -> Actor:
+        return cls(
+            organisation_id=user.organisation_id,
+            label=f"user:{user.id}",
+            user_id=user.id,
+            role=user.role,
+            address=address,
+        )
+
+    @classmethod
+    def command_line(cls, organisation_id: int) -> Actor:
+        return cls(organisation_id=organisation_id, label="cli")

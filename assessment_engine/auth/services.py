@@ -1,0 +1,139 @@
+"""Signing in and out. Sessions are rows in ``user_sessions``; the cookie only names one."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..db import utcnow
+from ..partners.models import Organisation
+from .models import Role, User, UserSession
+
+# Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+#: last_seen_at is written at most this often, not on every request.
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+class UserError(ValueError):
+    """A problem with user details that the person who entered them can fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None without saying which was wrong."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    return user
+
+
+def start_session(session: Session, user: User, address: str) -> str:
+    """Record a new signed-in session and return the token the cookie will carry."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        UserSession(
+            token_hash=hash_token(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            address=address[:64],
+        )
+    )
+    user.last_signed_in_at = now
+    user._session_token = token
+    return token
+
+
+def load_session_user(
+    session: Session, token: str, *, idle: timedelta, absolute: timedelta
+) -> User | None:
+    """The user of a live session, or None if it was ended, has expired or the user is inactive."""
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
+    if row is None:
+        return None
+    now = utcnow()
+    if not row.user.active or now - row.last_seen_at > idle or now - row.created_at > absolute:
+        session.delete(row)
+        return None
+    if now - row.last_seen_at > _TOUCH_EVERY:
+        session.execute(
+            update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
+        )
+    row.user._session_token = token
+    return row.user
+
+
+def end_session(session: Session, token: str | None) -> None:
+    if token:
+        session.execute(delete(UserSession).where(UserSession.token_hash == hash_token(token)))
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    organisation: Organisation,
+    role: Role,
+    job_title: str = "",
+) -> User:
+    """A new active user; refuses a duplicate email and a password shorter than 12 characters."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise UserError(
+            "email", "Enter an email address in the correct format, like name@example.org"
+        )
+    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise UserError("email", "A user with this email address already exists")
+    if len(password) < 12:
+        raise UserError("password", "Password must be 12 characters or more")
+    user = User(
+        email=email,
+        name=name.strip(),
+        organisation=organisation,
+        role=role,
+        job_title=job_title.strip(),
+        active=True,
+    )
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only local absolute paths: never another host, scheme, or a path a browser reads as one."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc

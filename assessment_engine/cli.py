@@ -1,0 +1,98 @@
+"""Command-line commands: ``flask --app wsgi demo``, ``create-user``, ``load-schemas`` and more."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from .auth.models import Role
+from .extensions import db
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(load_schemas_command)
+
+
+@click.command("demo")
+@click.option("--force", is_flag=True, help="Allow demo data outside local development.")
+def demo_command(force: bool) -> None:
+    """Create (idempotently) the demo partners, services, users, people; load form_schemas/."""
+    from .demo import DEMO_PASSWORD, load_demo
+
+    if current_app.config["ENV"] not in ("development", "testing") and not force:
+        raise click.ClickException(
+            "Demo data is for local development; it has well-known passwords. "
+            "Use --force if you really mean it."
+        )
+    report = load_demo(db.session, Path(current_app.config["FORM_SCHEMAS_DIR"]))
+    db.session.commit()
+    for line in report.lines:
+        click.echo(line)
+    click.echo("")
+    click.echo(f"Demo sign-in (password for all: {DEMO_PASSWORD}):")
+    for user in report.users:
+        click.echo(f"  {user.email:<36} {user.role.label:<14} {user.organisation.name}")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--org", "org_slug", required=True, help="The organisation's slug.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--job-title", default="")
+@click.password_option(help="At least 12 characters; asked for if not given.")
+def create_user_command(
+    email: str, name: str, org_slug: str, role: str, job_title: str, password: str
+) -> None:
+    """Create a staff user in an organisation."""
+    from .auth.services import UserError, create_user
+    from .partners.services import get_organisation
+
+    org = get_organisation(db.session, org_slug)
+    if org is None:
+        raise click.ClickException(f"There is no organisation with the slug {org_slug!r}.")
+    try:
+        user = create_user(
+            db.session,
+            email=email,
+            name=name,
+            password=password,
+            organisation=org,
+            role=Role(role),
+            job_title=job_title,
+        )
+    except UserError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role.label}, {org.name}).")
+
+
+@click.command("load-schemas")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Defaults to the configured FORM_SCHEMAS_DIR (form_schemas/).",
+)
+def load_schemas_command(directory: Path | None) -> None:
+    """Load every questionnaire in form_schemas/ (idempotent); refuse invalid documents."""
+    from .questionnaires.services import SchemaLoadError, load_directory
+
+    path = directory or Path(current_app.config["FORM_SCHEMAS_DIR"])
+    try:
+        report = load_directory(db.session, path)
+    except SchemaLoadError as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"Nothing was loaded: {len(exc.problems)} problem(s).", err=True)
+        sys.exit(1)
+    db.session.commit()
+    for line in report:
+        click.echo(line)

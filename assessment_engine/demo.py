@@ -1,0 +1,178 @@
+"""Demo data for local use: the three partners, their services and staff, and a few people.
+
+Everything is created only if missing, so ``flask --app wsgi demo`` can run on every start.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .auth.actor import Actor
+from .auth.models import Role, User
+from .auth.services import create_user
+from .partners.models import OrganisationKind
+from .partners.services import ensure_organisation, ensure_service, get_organisation
+from .records import services as records
+from .records.identity import mod10_check_digit, mod11_check_digit
+
+DEMO_PASSWORD = "shared-assessment-demo"  # noqa: S105 - printed for local demo sign-in only
+
+ORGANISATIONS = [
+    (
+        "perth-kinross-council",
+        "Perth and Kinross Council",
+        OrganisationKind.SOCIAL_CARE,
+        "Adult social work, 01738 476768",
+    ),
+    (
+        "nhs-tayside",
+        "NHS Tayside",
+        OrganisationKind.HEALTH,
+        "Community health partnership, 01738 473473",
+    ),
+    (
+        "community-link",
+        "Community Link",
+        OrganisationKind.COMMUNITY,
+        "Link workers and befriending, 01738 000000",
+    ),
+]
+
+USERS = [
+    # email, name, organisation, role, job title
+    ("sam.reid@pkc.example", "Sam Reid", "perth-kinross-council", Role.ASSESSOR, "Social worker"),
+    (
+        "morag.stewart@pkc.example",
+        "Morag Stewart",
+        "perth-kinross-council",
+        Role.TEAM_MANAGER,
+        "Team manager, adult social work",
+    ),
+    ("priya.shah@tayside.example", "Priya Shah", "nhs-tayside", Role.ASSESSOR, "Community nurse"),
+    (
+        "david.hughes@tayside.example",
+        "David Hughes",
+        "nhs-tayside",
+        Role.TEAM_MANAGER,
+        "District nursing team lead",
+    ),
+    ("jo.bell@communitylink.example", "Jo Bell", "community-link", Role.ASSESSOR, "Link worker"),
+    (
+        "ewan.grant@communitylink.example",
+        "Ewan Grant",
+        "community-link",
+        Role.TEAM_MANAGER,
+        "Befriending co-ordinator",
+    ),
+    (
+        "alex.morgan@pkc.example",
+        "Alex Morgan",
+        "perth-kinross-council",
+        Role.ADMINISTRATOR,
+        "Systems administrator",
+    ),
+]
+
+PEOPLE = [
+    # given, family, date of birth, postcode, recorded by
+    ("Jean", "MacDonald", date(1938, 3, 14), "PH1 5PH", "perth-kinross-council"),
+    ("Morag", "McDonald", date(1941, 11, 2), "PH2 8AA", "nhs-tayside"),
+    ("Seán", "O'Brien", date(1952, 7, 21), "PH7 3BT", "nhs-tayside"),
+    ("Anne-Marie", "Henderson", date(1947, 1, 30), "PH10 6AE", "perth-kinross-council"),
+    ("Iain", "Robertson", date(1935, 9, 9), "PH16 5AF", "perth-kinross-council"),
+    ("Zofia", "Kowalczyk", date(1960, 5, 17), "PH1 1DE", "community-link"),
+    ("Ruaridh", "Fraser", date(1944, 12, 24), "PH3 1BZ", "nhs-tayside"),
+    ("Agnes", "Mackenzie", date(1929, 4, 6), "PH8 0AP", "perth-kinross-council"),
+    ("Peter", "Wilson", date(1958, 8, 12), "PH15 2BE", "community-link"),
+    ("Fiona", "Campbell-Lamont", date(1950, 2, 28), "PH11 8AX", "nhs-tayside"),
+]
+
+
+@dataclass
+class DemoReport:
+    lines: list[str] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+
+
+def demo_chi(date_of_birth: date, serial: int, female: bool) -> str:
+    """A valid CHI number for a date of birth: serial digits, sex digit, then a check digit."""
+    for attempt in range(20):
+        sex_digit = (2 * ((serial + attempt) % 5)) + (0 if female else 1)
+        first_nine = f"{date_of_birth:%d%m%y}{(serial + attempt) % 100:02d}{sex_digit}"
+        check = mod11_check_digit(first_nine)
+        if check is not None:
+            return first_nine + str(check)
+    return first_nine + str(mod10_check_digit(first_nine))
+
+
+def load_demo(session: Session, form_schemas: Path) -> DemoReport:
+    report = DemoReport()
+    orgs = {}
+    for slug, name, kind, contact in ORGANISATIONS:
+        org, created = ensure_organisation(
+            session, slug=slug, name=name, kind=kind, contact=contact
+        )
+        orgs[slug] = org
+        if created:
+            report.lines.append(f"Created organisation {slug}")
+
+    services_file = form_schemas / "services.json"
+    if services_file.exists():
+        for entry in json.loads(services_file.read_text()):
+            org = get_organisation(session, entry["organisation"])
+            if org is None:
+                continue
+            _service, created = ensure_service(
+                session,
+                slug=entry["slug"],
+                name=entry["name"],
+                organisation=org,
+                kind=OrganisationKind(entry["kind"]),
+            )
+            if created:
+                report.lines.append(f"Created service {entry['slug']}")
+
+    for email, name, org_slug, role, job_title in USERS:
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = create_user(
+                session,
+                email=email,
+                name=name,
+                password=DEMO_PASSWORD,
+                organisation=orgs[org_slug],
+                role=role,
+                job_title=job_title,
+            )
+            report.lines.append(f"Created user {email}")
+        report.users.append(user)
+
+    from .questionnaires.services import load_directory
+
+    report.lines.extend(load_directory(session, form_schemas))
+
+    for serial, (given, family, dob, postcode, org_slug) in enumerate(PEOPLE):
+        chi = demo_chi(dob, serial * 7 + 11, female=serial % 2 == 0)
+        if records.find_by_chi(session, chi) is not None:
+            continue
+        actor = Actor.command_line(orgs[org_slug].id)
+        records.create_client(
+            session,
+            actor,
+            records.ClientDetails(
+                chi=chi,
+                given_name=given,
+                family_name=family,
+                date_of_birth=dob,
+                postcode=postcode,
+                gp_practice="Perth City Medical Practice",
+            ),
+        )
+        report.lines.append(f"Created demo person {given} {family} (CHI {chi})")
+    return report

@@ -1,0 +1,1 @@
+"""Web forms: fields shared by every form, and (built from JSON Schema) the assessment pages."""

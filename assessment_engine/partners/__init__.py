@@ -1,0 +1,1 @@
+"""Partner organisations and the services they run."""

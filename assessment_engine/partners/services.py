@@ -1,0 +1,41 @@
+"""Creating and finding partner organisations and their services."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Organisation, OrganisationKind, Service
+
+
+def get_organisation(session: Session, slug: str) -> Organisation | None:
+    return session.scalar(select(Organisation).where(Organisation.slug == slug))
+
+
+def ensure_organisation(
+    session: Session, *, slug: str, name: str, kind: OrganisationKind, contact: str = ""
+) -> tuple[Organisation, bool]:
+    """The organisation with this slug, created if missing. Returns (organisation, created)."""
+    org = get_organisation(session, slug)
+    if org is not None:
+        return org, False
+    org = Organisation(slug=slug, name=name, kind=kind, contact=contact)
+    session.add(org)
+    session.flush()
+    return org, True
+
+
+def ensure_service(
+    session: Session, *, slug: str, name: str, organisation: Organisation, kind: OrganisationKind
+) -> tuple[Service, bool]:
+    service = session.scalar(select(Service).where(Service.slug == slug))
+    if service is not None:
+        return service, False
+    service = Service(slug=slug, name=name, organisation=organisation, kind=kind, active=True)
+    session.add(service)
+    session.flush()
+    return service, True
+
+
+def all_services(session: Session) -> list[Service]:
+    return list(session.scalars(select(Service).order_by(Service.slug)))

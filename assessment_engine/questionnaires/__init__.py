@@ -1,0 +1,1 @@
+"""Questionnaire documents and their immutable published versions."""

@@ -1,0 +1,135 @@
+"""The audit trail: an append-only, hash-chained record of every view and change.
+
+Events are written in the same transaction as the action they record, so if the audit write
+fails the action fails. Each event's hash covers its content and the previous event's hash;
+:func:`verify_chain` recomputes them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
+
+from ..auth.actor import Actor
+from ..db import utcnow
+from .models import AuditEvent
+
+GENESIS = "0" * 64
+#: Any constant: the PostgreSQL advisory lock that serialises appends to the chain.
+_CHAIN_LOCK = 727_274_001
+
+
+class AuditTamperError(RuntimeError):
+    """Raised when something tries to change or delete an audit event."""
+
+
+def _digest(prev_hash: str, event_: AuditEvent) -> str:
+    payload = json.dumps(
+        [
+            prev_hash,
+            event_.occurred_at.isoformat(),
+            event_.actor,
+            event_.user_id,
+            event_.organisation_id,
+            event_.action,
+            event_.record_type,
+            event_.record_id,
+            str(event_.client_id) if event_.client_id else None,
+            event_.address,
+            event_.detail,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def record_event(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    record_type: str,
+    record_id: object,
+    client_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction. Never pass answers or tokens."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    else:
+        # Events added earlier in this transaction are not yet in the database.
+        session.flush()
+    prev_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    new = AuditEvent(
+        occurred_at=utcnow(),
+        user_id=actor.user_id,
+        organisation_id=actor.organisation_id,
+        actor=actor.label,
+        action=action,
+        record_type=record_type,
+        record_id=str(record_id),
+        client_id=client_id,
+        address=actor.address[:64],
+        detail=detail or {},
+        prev_hash=prev_hash or GENESIS,
+    )
+    new.hash = _digest(new.prev_hash, new)
+    session.add(new)
+    session.flush()
+    return new
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    first_broken_id: int | None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken_id is None
+
+
+def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
+    """Recompute every event's hash in order; report the first event that does not match."""
+    prev = GENESIS
+    checked = 0
+    for row in _in_order(session, batch):
+        if row.prev_hash != prev:
+            return ChainReport(checked, row.id, "an event before it was changed or removed")
+        if _digest(prev, row) != row.hash:
+            return ChainReport(checked, row.id, "its content was changed")
+        prev = row.hash
+        checked += 1
+    return ChainReport(checked, None)
+
+
+def _in_order(session: Session, batch: int) -> Iterator[AuditEvent]:
+    last_id = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _refuse_update(_mapper: Any, _conn: Any, _target: AuditEvent) -> None:
+    raise AuditTamperError("Audit events are append-only.")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_delete(_mapper: Any, _conn: Any, _target: AuditEvent) -> None:
+    raise AuditTamperError("Audit events are append-only.")

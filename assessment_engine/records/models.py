@@ -1,0 +1,95 @@
+"""The shared client record and the append-only, hash-chained audit trail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..db import Base, JSONType, new_id, utcnow
+from ..partners.models import Organisation
+
+
+class Client(Base):
+    """One person, recorded once and shared by the partner organisations."""
+
+    __tablename__ = "clients"
+    __table_args__ = (
+        CheckConstraint("length(chi) = 10", name="chi_length"),
+        CheckConstraint("nhs_number IS NULL OR length(nhs_number) = 10", name="nhs_number_length"),
+        Index("ix_clients_name_keys_dob", "family_name_key", "date_of_birth", "given_name_key"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    #: Community Health Index number: 10 characters, never a number (leading zeros matter).
+    chi: Mapped[str] = mapped_column(String(10), unique=True)
+    nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    #: Search keys: case, accents, hyphens, spaces and Mac/Mc folded (see records.identity).
+    given_name_key: Mapped[str] = mapped_column(String(100))
+    family_name_key: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date]
+    postcode: Mapped[str | None] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    gp_practice: Mapped[str] = mapped_column(String(200), default="")
+    communication_needs: Mapped[str] = mapped_column(Text, default="")
+    #: The organisation whose staff first recorded the person.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: Optimistic-lock counter; a stale save is refused rather than overwriting.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    organisation: Mapped[Organisation] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def chi_display(self) -> str:
+        return f"{self.chi[:6]} {self.chi[6:]}"
+
+    def __repr__(self) -> str:
+        return f"<Client {self.id}>"
+
+
+class AuditEvent(Base):
+    """Who did what to which record, when and from where. Rows are never updated or deleted.
+
+    Each row carries the SHA-256 of its own content and of the row before it, so that changing or
+    removing a row breaks the chain (``flask --app wsgi audit-verify``).
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_client_id_occurred_at", "client_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    #: Who acted, readable even if the user is later renamed: "user:3", "api:2", "cli".
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    record_type: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[uuid.UUID | None] = mapped_column()
+    address: Mapped[str] = mapped_column(String(64), default="")
+    #: Non-sensitive context (never answers or tokens).
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    user: Mapped[User | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()

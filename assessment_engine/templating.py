@@ -1,0 +1,61 @@
+"""Template globals and filters shared by every page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, g
+
+from .records.identity import format_postcode
+
+UK = ZoneInfo("Europe/London")
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {
+            "service_name": app.config["SERVICE_NAME"],
+            "csp_nonce": getattr(g, "csp_nonce", ""),
+        }
+
+    app.add_template_filter(uk_datetime)
+    app.add_template_filter(uk_date)
+    app.add_template_filter(format_postcode, "postcode")
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        nonce = getattr(g, "csp_nonce", "")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            "style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html":
+            # Pages hold special-category data: never keep them in a shared or back-button cache.
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def uk_datetime(value: datetime | None) -> str:
+    """'22 November 2026 at 2:05pm', in UK time."""
+    if value is None:
+        return ""
+    local = value.astimezone(UK)
+    hour = local.strftime("%I").lstrip("0")
+    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{local.strftime('%p').lower()}"
+
+
+def uk_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(UK).date()
+    return f"{value.day} {value:%B %Y}"

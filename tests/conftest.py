@@ -1,0 +1,168 @@
+"""Shared fixtures: one database built by the migrations per run, one SAVEPOINT per test.
+
+Set ASSESSMENT_TEST_DATABASE_URL to run the suite on PostgreSQL (its database is emptied first,
+so it must be a database used only for tests: its name must contain "test").
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+from assessment_engine import create_app
+from assessment_engine.extensions import db
+
+from .factories import Factories
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFORMANCE = Path(
+    os.environ.get("ASSESSMENT_CONFORMANCE_DIR", ROOT.parent / "shared" / "conformance")
+)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = os.environ.get("ASSESSMENT_TEST_DATABASE_URL")
+    return f"database: {make_url(url).render_as_string(hide_password=True) if url else 'SQLite'}"
+
+
+def _prepare_database(url: str) -> None:
+    """Empty a PostgreSQL test database (only one whose name says it is for tests)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    if "test" not in (parsed.database or ""):
+        raise pytest.UsageError(
+            f"Refusing to empty database {parsed.database!r}: not a test database"
+        )
+    engine = create_engine(parsed.set(drivername="postgresql+psycopg"))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("ASSESSMENT_TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+
+
+@pytest.fixture(scope="session")
+def app_config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return {
+        "ENV": "testing",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "RATELIMIT_ENABLED": True,
+        "SIGN_IN_RATE_LIMIT": "1000 per minute",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    """The application, with its database built by running the migrations once."""
+    from flask_migrate import upgrade
+
+    _prepare_database(app_config["DATABASE_URL"])
+    application = create_app(app_config)
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def db_session(app: Flask) -> Iterator[Session]:
+    """A session for the test's own code, and ``db.session`` for the app's requests, both on one
+    connection inside an outer transaction that is rolled back after the test.
+
+    Both use SAVEPOINTs, so a view's rollback undoes only that request's work. No app context is
+    held during the test, so each request gets a fresh session, as in production.
+    """
+    from flask_sqlalchemy.session import _app_ctx_id
+
+    with app.app_context():
+        engine = db.engine
+    connection = engine.connect()
+    outer = connection.begin()
+    original = db.session
+    db.session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=_app_ctx_id,
+    )
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        with app.app_context():
+            db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+class Client(FlaskClient):
+    """A test client that adds a valid CSRF token to form posts, as a browser's page would."""
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as session:
+            if "csrf_token" not in session:
+                session["csrf_token"] = os.urandom(20).hex()
+            raw = session["csrf_token"]
+        serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+        return str(serializer.dumps(raw))
+
+    def post_form(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        form = dict(data or {})
+        form.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=form, **kwargs)
+
+
+@pytest.fixture()
+def client(app: Flask, db_session: Any) -> FlaskClient:
+    app.test_client_class = Client
+    return app.test_client()
+
+
+@pytest.fixture()
+def factories(db_session: Any) -> Factories:
+    return Factories(db_session)
+
+
+@pytest.fixture()
+def login_as(client: Client, factories: Factories) -> Callable[..., Any]:
+    """Sign in through the real sign-in page as a new user of ``role`` in ``org`` (a slug)."""
+
+    def sign_in(role: str = "assessor", org: str = "perth-kinross-council", **kwargs: Any) -> Any:
+        user = factories.user(role=role, org=org, **kwargs)
+        response = client.post_form(
+            "/sign-in", {"email": user.email, "password": factories.PASSWORD}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return sign_in
+
+
+def find_csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token in the page"
+    return match.group(1)

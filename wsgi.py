@@ -1,0 +1,3 @@
+from assessment_engine import create_app
+
+app = create_app()
