@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-import logging
-import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, g
-from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
-from sqlalchemy import event
-
-from .config import load_config
-from .extensions import csrf, db, limiter, login_manager, migrate
+if TYPE_CHECKING:
+    from flask import Flask
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the application: defaults, then ``ASSESSMENT_*`` environment, then ``config``."""
+    """Build the application: defaults, then ``ASSESSMENT_*`` environment, then ``config``.
+
+    Flask and the extensions are imported here, not at module level, so that the pure parts of
+    the package (``assessment_engine.scoring``) can be imported without them.
+    """
+    import logging
+    import secrets
+
+    from flask import Flask, g
+    from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+    from .config import load_config
+    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .questionnaires.runtime import VersionCache
+    from .scoring.registry import load_registry
+
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
     logging.getLogger(__name__).setLevel(app.config["LOG_LEVEL"])
@@ -51,11 +60,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     WTFormsHelpers(app)
 
-    from . import auth, errors, records, templating
+    # Rule kinds come from the entry-point group, once; a duplicate name stops start-up here.
+    rules = load_registry()
+    app.extensions["assessment_rules"] = rules
+    app.extensions["assessment_versions"] = VersionCache(
+        Path(app.config["FORM_SCHEMAS_DIR"]), rules
+    )
+
+    from . import assessments, auth, errors, records, templating
     from .cli import register_commands
 
     auth.init_app(app)
     records.init_app(app)
+    assessments.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     register_commands(app)
@@ -69,6 +86,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _configure_engine(engine: Any) -> None:
     """SQLite: enforce foreign keys, WAL, wait on locks, and real transactions with savepoints."""
+    from sqlalchemy import event
+
     if engine.dialect.name != "sqlite":
         return
 

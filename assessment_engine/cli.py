@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from .auth.models import Role
 from .extensions import db
@@ -16,9 +17,11 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(load_schemas_command)
+    app.cli.add_command(check_rules_command)
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Allow demo data outside local development.")
 def demo_command(force: bool) -> None:
     """Create (idempotently) the demo partners, services, users, people; load form_schemas/."""
@@ -29,7 +32,11 @@ def demo_command(force: bool) -> None:
             "Demo data is for local development; it has well-known passwords. "
             "Use --force if you really mean it."
         )
-    report = load_demo(db.session, Path(current_app.config["FORM_SCHEMAS_DIR"]))
+    report = load_demo(
+        db.session,
+        Path(current_app.config["FORM_SCHEMAS_DIR"]),
+        current_app.extensions["assessment_rules"],
+    )
     db.session.commit()
     for line in report.lines:
         click.echo(line)
@@ -40,6 +47,7 @@ def demo_command(force: bool) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--org", "org_slug", required=True, help="The organisation's slug.")
@@ -73,6 +81,7 @@ def create_user_command(
 
 
 @click.command("load-schemas")
+@with_appcontext
 @click.option(
     "--dir",
     "directory",
@@ -86,7 +95,7 @@ def load_schemas_command(directory: Path | None) -> None:
 
     path = directory or Path(current_app.config["FORM_SCHEMAS_DIR"])
     try:
-        report = load_directory(db.session, path)
+        report = load_directory(db.session, path, current_app.extensions["assessment_rules"])
     except SchemaLoadError as exc:
         db.session.rollback()
         for problem in exc.problems:
@@ -96,3 +105,35 @@ def load_schemas_command(directory: Path | None) -> None:
     db.session.commit()
     for line in report:
         click.echo(line)
+
+
+@click.command("check-rules")
+@with_appcontext
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Defaults to the configured FORM_SCHEMAS_DIR (form_schemas/).",
+)
+def check_rules_command(directory: Path | None) -> None:
+    """Run every questionnaire's rule test cases; exit 1 if any fails or anything is invalid."""
+    from .questionnaires.services import check_directory
+
+    path = directory or Path(current_app.config["FORM_SCHEMAS_DIR"])
+    checked, problems = check_directory(
+        db.session, path, current_app.extensions["assessment_rules"]
+    )
+    passed = failed = 0
+    for version in checked:
+        click.echo(f"{version.key} version {version.version}")
+        for result in version.case_results:
+            click.echo(f"  {result}")
+            passed += result.passed
+            failed += not result.passed
+    for problem in problems:
+        if problem.check != "cases":
+            click.echo(str(problem), err=True)
+    click.echo(f"{passed} passed, {failed} failed")
+    if failed or problems:
+        sys.exit(1)

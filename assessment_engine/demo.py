@@ -20,6 +20,7 @@ from .partners.models import OrganisationKind
 from .partners.services import ensure_organisation, ensure_service, get_organisation
 from .records import services as records
 from .records.identity import mod10_check_digit, mod11_check_digit
+from .scoring.registry import RuleRegistry
 
 DEMO_PASSWORD = "shared-assessment-demo"  # noqa: S105 - printed for local demo sign-in only
 
@@ -111,7 +112,7 @@ def demo_chi(date_of_birth: date, serial: int, female: bool) -> str:
     return first_nine + str(mod10_check_digit(first_nine))
 
 
-def load_demo(session: Session, form_schemas: Path) -> DemoReport:
+def load_demo(session: Session, form_schemas: Path, rule_registry: RuleRegistry) -> DemoReport:
     report = DemoReport()
     orgs = {}
     for slug, name, kind, contact in ORGANISATIONS:
@@ -155,7 +156,7 @@ def load_demo(session: Session, form_schemas: Path) -> DemoReport:
 
     from .questionnaires.services import load_directory
 
-    report.lines.extend(load_directory(session, form_schemas))
+    report.lines.extend(load_directory(session, form_schemas, rule_registry))
 
     for serial, (given, family, dob, postcode, org_slug) in enumerate(PEOPLE):
         chi = demo_chi(dob, serial * 7 + 11, female=serial % 2 == 0)

@@ -6,6 +6,7 @@ so it must be a database used only for tests: its name must contain "test").
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -81,9 +82,31 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(app_config)
     with application.app_context():
         upgrade()
+        seed_reference_data(application)
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+def seed_reference_data(app: Flask) -> None:
+    """What every deployment has: the partner organisations, their services and the bundled
+    questionnaires. Committed once per run, under every test's SAVEPOINT."""
+    from assessment_engine.demo import ORGANISATIONS
+    from assessment_engine.partners.models import OrganisationKind
+    from assessment_engine.partners.services import ensure_organisation, ensure_service
+    from assessment_engine.questionnaires.services import load_directory
+
+    schemas = Path(app.config["FORM_SCHEMAS_DIR"])
+    orgs = {}
+    for slug, name, kind, contact in ORGANISATIONS:
+        orgs[slug], _ = ensure_organisation(db.session, slug=slug, name=name, kind=kind,
+                                            contact=contact)
+    for entry in json.loads((schemas / "services.json").read_text()):
+        ensure_service(db.session, slug=entry["slug"], name=entry["name"],
+                       organisation=orgs[entry["organisation"]],
+                       kind=OrganisationKind(entry["kind"]))
+    load_directory(db.session, schemas, app.extensions["assessment_rules"])
+    db.session.commit()
 
 
 @pytest.fixture()

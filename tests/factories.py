@@ -82,3 +82,39 @@ class Factories:
 
     def get_organisation(self, slug: str) -> Organisation | None:
         return get_organisation(self.session, slug)
+
+    # Questionnaires and assessments --------------------------------------------------------
+
+    def version(self, key: str = "joint-assessment") -> Any:
+        """The latest published version of a bundled questionnaire (loaded once per run)."""
+        from assessment_engine.assessments.services import latest_published
+
+        found = latest_published(self.session, key)
+        assert found is not None, f"{key} is not loaded"
+        return found
+
+    def assessment(
+        self,
+        client: Client | None = None,
+        answers: dict[str, Any] | None = None,
+        key: str = "joint-assessment",
+        org: str = "perth-kinross-council",
+        user: User | None = None,
+    ) -> Any:
+        """A draft assessment, started by ``user`` (or on behalf of ``org``)."""
+        from assessment_engine.assessments.services import start_assessment
+
+        organisation = self.organisation(org)
+        actor = Actor.for_user(user) if user else Actor.command_line(organisation.id)
+        return start_assessment(
+            self.session, actor, client or self.client(org=org), self.version(key), answers
+        )
+
+
+def example_answers(name: str, key: str = "joint-assessment") -> dict[str, Any]:
+    """A bundled example answer set, e.g. example_answers("carer-under-strain")."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "form_schemas" / key / "examples"
+    return json.loads((path / f"{name}.json").read_text())

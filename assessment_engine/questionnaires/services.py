@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from ..db import utcnow
+from ..partners.models import Service
+from ..scoring.cases import CaseResult, run_cases
+from ..scoring.registry import RuleRegistry
+from ..scoring.services import ServiceSpec, service_catalogue
+from . import catalogue as catalogue_module
 from .models import Questionnaire, QuestionnaireVersion, VersionStatus
+from .problems import Problem
+from .runtime import PreparedVersion, VersionCache, checksum, prepare, registry_of, rules_problems
 
 
 def published_versions(session: Session) -> list[QuestionnaireVersion]:
@@ -26,11 +40,181 @@ def published_versions(session: Session) -> list[QuestionnaireVersion]:
 class SchemaLoadError(Exception):
     """form_schemas/ holds documents that cannot be loaded; ``problems`` says where and why."""
 
-    def __init__(self, problems: list[object]) -> None:
+    def __init__(self, problems: list[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s)")
         self.problems = problems
 
 
-def load_directory(session: Session, directory: object) -> list[str]:
-    """Filled in with the document loader (see questionnaires.documents)."""
-    return []
+def services_catalogue(session: Session, form_schemas: Path) -> dict[str, ServiceSpec]:
+    """Services the rules may refer to: the database's, or (before any exist) the bundled list."""
+    rows = session.scalars(select(Service).join(Service.organisation)).all()
+    if rows:
+        return {
+            row.slug: ServiceSpec(row.slug, row.kind.value, row.organisation.slug, row.name)
+            for row in rows
+        }
+    bundled = form_schemas / "services.json"
+    if bundled.exists():
+        return service_catalogue(json.loads(bundled.read_text(encoding="utf-8")))
+    return {}
+
+
+def _read_sibling(path: Path, root: Path, default: Any) -> tuple[Any, list[Problem]]:
+    name = path.relative_to(root).as_posix()
+    if not path.exists():
+        return default, []
+    try:
+        return json.loads(path.read_text(encoding="utf-8")), []
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        line = getattr(error, "lineno", None)
+        return default, [Problem(name, "", f"not valid JSON: {error}", "json", line)]
+
+
+@dataclass(frozen=True)
+class CheckedVersion:
+    """One version of a form_schemas/ directory, checked: its content and its case results."""
+
+    key: str
+    version: int
+    document: Mapping[str, Any]
+    rules: Any
+    cases: Any
+    case_results: list[CaseResult]
+
+
+def check_directory(
+    session: Session, directory: Path, rule_registry: RuleRegistry
+) -> tuple[list[CheckedVersion], list[Problem]]:
+    """Check every version in ``directory``: documents, rules and test cases; every problem."""
+    loaded = catalogue_module.load_directory(directory)
+    problems = list(loaded.problems)
+    services = services_catalogue(session, directory)
+    checked = []
+    for key, version in loaded:
+        compiled = loaded.get(key, version)
+        rules_file, cases_file = f"{key}/v{version}.rules.json", f"{key}/v{version}.cases.json"
+        rules, rule_file_problems = _read_sibling(directory / rules_file, directory, {})
+        cases, case_file_problems = _read_sibling(directory / cases_file, directory, {"cases": []})
+        problems += rule_file_problems + case_file_problems
+        ruleset, found = rules_problems(
+            compiled,
+            rules,
+            {"cases": []},
+            key=key,
+            version=version,
+            rule_registry=rule_registry,
+            services=services,
+            rules_file=rules_file,
+            cases_file=cases_file,
+        )
+        problems += found
+        results = run_cases(ruleset, cases) if ruleset is not None else []
+        problems += [
+            Problem(cases_file, r.pointer, f"{r.name}: " + "; ".join(r.failures), "cases")
+            for r in results
+            if not r.passed
+        ]
+        checked.append(CheckedVersion(key, version, compiled.document, rules, cases, results))
+    return checked, problems
+
+
+def load_directory(session: Session, directory: Path, rule_registry: RuleRegistry) -> list[str]:
+    """Load every questionnaire version of ``directory`` as published, idempotently.
+
+    Every document is checked (JSON Schema, our extensions, what the renderer supports), its
+    rules compiled and its test cases run; if anything at all is wrong nothing is loaded and
+    :class:`SchemaLoadError` lists every problem with its file and JSON pointer. A file that
+    differs from a version already published is refused: published versions never change.
+    """
+    checked, problems = check_directory(session, Path(directory), rule_registry)
+    if problems:
+        raise SchemaLoadError(problems)
+    report = [
+        _store_published(session, c.key, c.version, dict(c.document), c.rules, c.cases)
+        for c in checked
+    ]
+    session.flush()
+    return report
+
+
+def _store_published(
+    session: Session, key: str, version: int, document: dict[str, Any], rules: Any, cases: Any
+) -> str:
+    title = str(document.get("title") or key)
+    digest = checksum(document, rules, cases)
+    questionnaire = session.scalar(select(Questionnaire).where(Questionnaire.key == key))
+    if questionnaire is None:
+        questionnaire = Questionnaire(key=key, title=title)
+        session.add(questionnaire)
+        session.flush()
+    existing = session.scalar(
+        select(QuestionnaireVersion).where(
+            QuestionnaireVersion.questionnaire_id == questionnaire.id,
+            QuestionnaireVersion.version == version,
+        )
+    )
+    if existing is not None:
+        if existing.checksum == digest:
+            return f"{key} version {version}: unchanged"
+        if existing.status != VersionStatus.DRAFT:
+            raise SchemaLoadError(
+                [
+                    Problem(
+                        f"{key}/v{version}.json",
+                        "",
+                        f"differs from {key} version {version}, which is already {existing.status}"
+                        f" and can never change; save your changes as v{_next(questionnaire)}.json",
+                        "published",
+                    )
+                ]
+            )
+        existing.document, existing.rules, existing.test_cases = document, rules, cases
+        existing.checksum, existing.title = digest, title
+        existing.status, existing.published_at = VersionStatus.PUBLISHED, utcnow()
+        return f"{key} version {version}: published (was a draft)"
+    session.add(
+        QuestionnaireVersion(
+            questionnaire=questionnaire,
+            version=version,
+            status=VersionStatus.PUBLISHED,
+            title=title,
+            document=document,
+            rules=rules,
+            test_cases=cases,
+            checksum=digest,
+            published_at=utcnow(),
+        )
+    )
+    questionnaire.title = title
+    return f"{key} version {version}: loaded and published"
+
+
+def _next(questionnaire: Questionnaire) -> int:
+    return max((v.version for v in questionnaire.versions), default=0) + 1
+
+
+def prepared(
+    session: Session, cache: VersionCache, version: QuestionnaireVersion
+) -> PreparedVersion:
+    """The compiled form of a stored version, from the per-process cache (built on first use)."""
+
+    def build() -> PreparedVersion:
+        services = services_catalogue(session, cache.form_schemas)
+        others = session.scalars(
+            select(QuestionnaireVersion.document).where(
+                QuestionnaireVersion.status != VersionStatus.DRAFT
+            )
+        ).all()
+        return prepare(
+            key=version.questionnaire.key,
+            version=version.version,
+            document=version.document,
+            rules=version.rules,
+            test_cases=version.test_cases,
+            extensions=cache.extensions,
+            registry=registry_of([*others, version.document]),
+            rule_registry=cache.rule_registry,
+            services=services,
+        )
+
+    return cache.get(version.id, version.checksum, build)

@@ -1,0 +1,452 @@
+"""The assessment lifecycle: start on a pinned version, save drafts, submit, decide, refer.
+
+Services take the session and the acting :class:`Actor`; they never read the request. The
+caller commits once, at the edge. Every view and change is audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from ..auth.actor import Actor
+from ..db import utcnow
+from ..partners.models import Service
+from ..questionnaires.models import Questionnaire, QuestionnaireVersion, VersionStatus
+from ..questionnaires.runtime import PreparedVersion, VersionCache
+from ..questionnaires.services import prepared
+from ..records.audit import record_event
+from ..records.models import Client
+from ..records.services import RecordNotFound
+from ..scoring.outcomes import Priority, Route, Urgency
+from .models import (
+    Assessment,
+    AssessmentStatus,
+    Decision,
+    DecisionKind,
+    Referral,
+    ReferralStatus,
+)
+
+
+class AssessmentError(ValueError):
+    """Something the person can fix or needs to know, in words they understand."""
+
+
+class NotEditable(AssessmentError):
+    """The assessment is no longer a draft."""
+
+
+class StaleEdit(AssessmentError):
+    """Someone else saved this assessment since it was loaded; nothing was overwritten."""
+
+    def __init__(self, current: Assessment) -> None:
+        super().__init__("Someone else saved this assessment since you opened it")
+        self.current = current
+
+
+class AnswersInvalid(AssessmentError):
+    """Answers that the questionnaire version refuses; ``errors`` maps field pointer to messages."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        super().__init__(f"{len(errors)} answer(s) need attention")
+        self.errors = dict(errors)
+
+
+@dataclass(frozen=True)
+class SectionState:
+    name: str
+    title: str
+    status: str  # "not_started", "in_progress", "completed"
+
+    @property
+    def label(self) -> str:
+        return {
+            "not_started": "Not started",
+            "in_progress": "In progress",
+            "completed": "Completed",
+        }[self.status]
+
+
+def latest_published(session: Session, key: str) -> QuestionnaireVersion | None:
+    return session.scalar(
+        select(QuestionnaireVersion)
+        .join(Questionnaire)
+        .where(Questionnaire.key == key, QuestionnaireVersion.status == VersionStatus.PUBLISHED)
+        .order_by(QuestionnaireVersion.version.desc())
+        .limit(1)
+    )
+
+
+def prepare_version(
+    session: Session, cache: VersionCache, version: QuestionnaireVersion
+) -> PreparedVersion:
+    """The version's compiled questionnaire and rules (built once per process, then shared)."""
+    return prepared(session, cache, version)
+
+
+def start_assessment(
+    session: Session,
+    actor: Actor,
+    client: Client,
+    version: QuestionnaireVersion,
+    answers: Mapping[str, Any] | None = None,
+) -> Assessment:
+    """A new draft pinned to ``version`` for life. Retired and draft versions cannot be used."""
+    if version.status != VersionStatus.PUBLISHED:
+        raise AssessmentError(
+            f"{version.title} version {version.version} is {version.status}; "
+            "start on the current published version"
+        )
+    assessment = Assessment(
+        client=client,
+        questionnaire_version=version,
+        status=AssessmentStatus.DRAFT,
+        answers=dict(answers or {}),
+        organisation_id=actor.organisation_id,
+        started_by_id=actor.user_id,
+    )
+    session.add(assessment)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "assessment.start",
+        record_type="assessment",
+        record_id=assessment.id,
+        client_id=client.id,
+        detail={"questionnaire": version.ruleset_name},
+    )
+    return assessment
+
+
+def get_assessment(session: Session, assessment_id: uuid.UUID | str) -> Assessment:
+    try:
+        key = (
+            assessment_id if isinstance(assessment_id, uuid.UUID) else uuid.UUID(str(assessment_id))
+        )
+    except ValueError:
+        raise RecordNotFound(str(assessment_id)) from None
+    found = session.scalar(
+        select(Assessment)
+        .where(Assessment.id == key)
+        .options(
+            joinedload(Assessment.client),
+            joinedload(Assessment.questionnaire_version).joinedload(
+                QuestionnaireVersion.questionnaire
+            ),
+        )
+    )
+    if found is None:
+        raise RecordNotFound(str(assessment_id))
+    return found
+
+
+def open_assessment(session: Session, actor: Actor, assessment_id: uuid.UUID | str) -> Assessment:
+    """The assessment, audited as viewed."""
+    assessment = get_assessment(session, assessment_id)
+    record_event(
+        session,
+        actor,
+        "assessment.view",
+        record_type="assessment",
+        record_id=assessment.id,
+        client_id=assessment.client_id,
+    )
+    return assessment
+
+
+def _check_editable(assessment: Assessment, expected_version: int | None) -> None:
+    if assessment.status != AssessmentStatus.DRAFT:
+        raise NotEditable(
+            f"This assessment was {assessment.status.label.lower()} and can no longer be edited"
+        )
+    if expected_version is not None and expected_version != assessment.version:
+        raise StaleEdit(assessment)
+
+
+def save_answers(
+    session: Session,
+    actor: Actor,
+    assessment: Assessment,
+    prepared_version: PreparedVersion,
+    answers: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+    section: str | None = None,
+) -> Assessment:
+    """Save a draft's answers (one section's, or all of them).
+
+    Missing answers are fine in a draft; answers of the wrong type, out of range or unknown are
+    refused with their field pointers and nothing is saved. Answers to questions no longer shown
+    are dropped. ``expected_version`` is the version the editor loaded: if someone saved since,
+    :class:`StaleEdit` is raised and nothing is overwritten.
+    """
+    _check_editable(assessment, expected_version)
+    questionnaire = prepared_version.questionnaire
+    merged = dict(assessment.answers or {})
+    if section is None:
+        merged = dict(answers)
+    elif answers.get(section) in (None, {}):
+        merged.pop(section, None)
+    else:
+        merged[section] = answers[section]
+    merged = questionnaire.prune(merged)
+    errors = questionnaire.validate(merged, complete=False)
+    if section is not None:
+        errors = {
+            p: m for p, m in errors.items() if p == f"/{section}" or p.startswith(f"/{section}/")
+        }
+    if errors:
+        raise AnswersInvalid(errors)
+    assessment.answers = merged
+    assessment.updated_at = utcnow()
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "assessment.save",
+        record_type="assessment",
+        record_id=assessment.id,
+        client_id=assessment.client_id,
+        detail={"section": section} if section else {},
+    )
+    return assessment
+
+
+def section_states(
+    prepared_version: PreparedVersion, answers: Mapping[str, Any]
+) -> list[SectionState]:
+    """Each section with its task-list status: not started, in progress or completed."""
+    errors = prepared_version.questionnaire.validate(answers, complete=True)
+    states = []
+    for section in prepared_version.questionnaire.structure.sections:
+        name = section.name
+        answered = bool(answers.get(name))
+        has_errors = any(p == f"/{name}" or p.startswith(f"/{name}/") for p in errors)
+        status = (
+            "completed"
+            if answered and not has_errors
+            else ("in_progress" if answered else "not_started")
+        )
+        states.append(SectionState(name, section.title, status))
+    return states
+
+
+def submit(
+    session: Session,
+    actor: Actor,
+    assessment: Assessment,
+    prepared_version: PreparedVersion,
+    *,
+    expected_version: int | None,
+) -> Decision:
+    """Submit a complete draft: validate, decide, store the decision and one referral per service.
+
+    All in the caller's transaction, with the audit events; nothing is stored if any step fails.
+    """
+    _check_editable(assessment, expected_version)
+    questionnaire = prepared_version.questionnaire
+    answers = questionnaire.prune(assessment.answers or {})
+    errors = questionnaire.validate(answers, complete=True)
+    if errors:
+        raise AnswersInvalid(errors)
+    if prepared_version.ruleset is None:
+        raise AssessmentError("This questionnaire has no rules, so it cannot make a decision")
+    result = prepared_version.ruleset.evaluate(answers)
+    outcome = result.to_dict()
+    now = utcnow()
+    assessment.answers = answers
+    assessment.status = AssessmentStatus.SUBMITTED
+    assessment.submitted_at = now
+    assessment.submitted_by_id = actor.user_id
+    decision = Decision(
+        assessment=assessment,
+        kind=DecisionKind.SUBMISSION,
+        ruleset=prepared_version.ruleset_name,
+        computed_route=Route(outcome["route"]),
+        computed_priority=Priority(outcome["priority"]),
+        route=Route(outcome["route"]),
+        priority=Priority(outcome["priority"]),
+        outcome=outcome,
+        created_at=now,
+        created_by_id=actor.user_id,
+    )
+    session.add(decision)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "assessment.submit",
+        record_type="assessment",
+        record_id=assessment.id,
+        client_id=assessment.client_id,
+    )
+    record_event(
+        session,
+        actor,
+        "decision.create",
+        record_type="decision",
+        record_id=decision.id,
+        client_id=assessment.client_id,
+        detail={
+            "route": decision.route.value,
+            "priority": decision.priority.value,
+            "ruleset": decision.ruleset,
+        },
+    )
+    create_referrals(session, actor, decision)
+    return decision
+
+
+def create_referrals(session: Session, actor: Actor, decision: Decision) -> list[Referral]:
+    """One pending referral per service in the decision, to the organisation that runs it."""
+    wanted = decision.outcome.get("services", [])
+    slugs = [entry["service"] for entry in wanted]
+    services = {s.slug: s for s in session.scalars(select(Service).where(Service.slug.in_(slugs)))}
+    referrals = []
+    for entry in wanted:
+        service = services.get(entry["service"])
+        if service is None or not service.active:
+            raise AssessmentError(
+                f"The decision refers to the service {entry['service']!r}, which is not set up; "
+                "ask an administrator to add it"
+            )
+        referral = Referral(
+            assessment_id=decision.assessment_id,
+            decision=decision,
+            client_id=decision.assessment.client_id,
+            service=service,
+            organisation_id=service.organisation_id,
+            status=ReferralStatus.PENDING,
+            priority=decision.priority,
+            urgency=Urgency(entry.get("urgency", "routine")),
+            created_at=decision.created_at,
+        )
+        session.add(referral)
+        referrals.append(referral)
+    session.flush()
+    for referral in referrals:
+        record_event(
+            session,
+            actor,
+            "referral.create",
+            record_type="referral",
+            record_id=referral.id,
+            client_id=referral.client_id,
+            detail={"service": referral.service.slug, "organisation_id": referral.organisation_id},
+        )
+    return referrals
+
+
+def current_decision(assessment: Assessment) -> Decision | None:
+    """The submission decision (what-if decisions never count)."""
+    for decision in reversed(assessment.decisions):
+        if decision.kind == DecisionKind.SUBMISSION:
+            return decision
+    return None
+
+
+def decision_document(decision: Decision) -> dict[str, Any]:
+    """The API's decision object: final route and priority, with any override shown."""
+    document = dict(decision.outcome)
+    document["route"] = decision.route.value
+    document["priority"] = decision.priority.value
+    document["ruleset"] = decision.ruleset
+    document["override"] = (
+        {
+            "route": decision.route.value,
+            "priority": decision.priority.value,
+            "computed_route": decision.computed_route.value,
+            "computed_priority": decision.computed_priority.value,
+            "reason": decision.override_reason,
+            "at": decision.overridden_at.isoformat().replace("+00:00", "Z")
+            if decision.overridden_at
+            else None,
+        }
+        if decision.override_reason
+        else None
+    )
+    return document
+
+
+def client_assessments(session: Session, client_id: uuid.UUID) -> list[Assessment]:
+    return list(
+        session.scalars(
+            select(Assessment)
+            .where(Assessment.client_id == client_id)
+            .options(
+                joinedload(Assessment.questionnaire_version), joinedload(Assessment.organisation)
+            )
+            .order_by(Assessment.created_at.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    name: str
+    organisation: str
+    urgency: str
+    status: str
+
+
+@dataclass(frozen=True)
+class OutcomeView:
+    """What the outcome page shows: the decision in words, with its reasons."""
+
+    route: Route
+    priority: Priority
+    computed_route: Route
+    computed_priority: Priority
+    override_reason: str | None
+    ruleset: str
+    services: list[ServiceLine]
+    reasons: list[str]
+    not_fired: list[str]
+    flags: list[str]
+    scores: dict[str, Any]
+    bands: dict[str, Any]
+
+
+def outcome_view(session: Session, decision: Decision) -> OutcomeView:
+    """The decision with service and organisation names, and the reasons of the rules that fired."""
+    referrals = {
+        r.service.slug: r
+        for r in session.scalars(
+            select(Referral)
+            .where(Referral.decision_id == decision.id)
+            .options(joinedload(Referral.service).joinedload(Service.organisation))
+        )
+    }
+    lines = []
+    for entry in decision.outcome.get("services", []):
+        referral = referrals.get(entry["service"])
+        lines.append(
+            ServiceLine(
+                name=referral.service.name if referral else entry["service"],
+                organisation=referral.service.organisation.name if referral else "",
+                urgency=Urgency(entry.get("urgency", "routine")).label,
+                status=referral.status.label if referral else "",
+            )
+        )
+    trace = decision.outcome.get("trace", [])
+    return OutcomeView(
+        route=decision.route,
+        priority=decision.priority,
+        computed_route=decision.computed_route,
+        computed_priority=decision.computed_priority,
+        override_reason=decision.override_reason,
+        ruleset=decision.ruleset,
+        services=lines,
+        reasons=[str(step.get("because", "")) for step in trace if step.get("fired")],
+        not_fired=[str(step.get("because", "")) for step in trace if not step.get("fired")],
+        flags=list(decision.outcome.get("flags", [])),
+        scores=dict(decision.outcome.get("scores", {})),
+        bands=dict(decision.outcome.get("bands", {})),
+    )

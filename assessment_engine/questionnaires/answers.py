@@ -1,0 +1,323 @@
+"""Answers against a question model: what is shown, pruning hidden answers, calculated values,
+and validation with messages keyed by each field's JSON Pointer.
+
+Pure functions over a :class:`~.structure.Structure`; the validator is built once per version by
+:class:`AnswerValidator` and reused for every request.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from referencing import Registry
+
+from .structure import EACH_ITEM, Question, QuestionType, Structure, escape_token
+
+#: Keywords that only say an answer must be present: a draft may leave answers out.
+COMPLETENESS_KEYWORDS = frozenset({"required", "dependentRequired"})
+
+
+def _children_shown(
+    questions: Iterable[Question], answers: Mapping[str, Any]
+) -> Iterator[Question]:
+    for question in questions:
+        if question.shown(answers):
+            yield question
+
+
+def visible_pointers(structure: Structure, answers: Mapping[str, Any]) -> frozenset[str]:
+    """The pointers of every question shown, given the answers so far.
+
+    Questions inside a repeating group appear once per item that exists (``/health/medicines/0/
+    name``); questions inside a group or section that has no answers yet are shown if their own
+    conditions allow.
+    """
+    found: set[str] = set()
+    root = answers if isinstance(answers, Mapping) else {}
+    _visible(structure.sections, root, "", found)
+    return frozenset(found)
+
+
+def _visible(
+    questions: Iterable[Question], answers: Mapping[str, Any], prefix: str, found: set[str]
+) -> None:
+    for question in _children_shown(questions, answers):
+        pointer = f"{prefix}/{escape_token(question.name)}"
+        found.add(pointer)
+        value = answers.get(question.name)
+        if question.type in (QuestionType.SECTION, QuestionType.GROUP):
+            _visible(question.children, value if isinstance(value, Mapping) else {}, pointer, found)
+        elif question.type is QuestionType.REPEATING_GROUP and isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, Mapping):
+                    _visible(question.children, item, f"{pointer}/{index}", found)
+
+
+def prune(structure: Structure, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``answers`` without answers to questions that are not shown, or never answered.
+
+    Hidden answers are dropped when saved and so are never scored; calculated values are dropped
+    too (they are derived, see :func:`with_calculated`). Hiding one answer can hide others that
+    depend on it, so each object is pruned until nothing more changes. Values the questionnaire
+    does not know (or of the wrong shape) are kept for :meth:`AnswerValidator.validate` to report.
+    """
+    return _prune(structure.sections, answers)
+
+
+def _prune(questions: Iterable[Question], answers: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(answers)
+    by_name = {question.name: question for question in questions}
+    changed = True
+    while changed:
+        changed = False
+        for name, question in by_name.items():
+            if name in result and (
+                question.type is QuestionType.CALCULATED or not question.shown(result)
+            ):
+                del result[name]
+                changed = True
+    for name, value in list(result.items()):
+        known = by_name.get(name)
+        if known is None:
+            continue
+        if known.type in (QuestionType.SECTION, QuestionType.GROUP) and isinstance(value, Mapping):
+            result[name] = _prune(known.children, value)
+        elif known.type is QuestionType.REPEATING_GROUP and isinstance(value, list):
+            result[name] = [
+                _prune(known.children, item) if isinstance(item, Mapping) else item
+                for item in value
+            ]
+        else:
+            result[name] = copy.deepcopy(value)
+    return result
+
+
+def calculated_values(structure: Structure, answers: Mapping[str, Any]) -> dict[str, float]:
+    """Each shown calculated value (for example ``/mood/phq9/total``) that can be computed now.
+
+    A sum is of the named siblings' option scores (or their numbers); it is left out until every
+    one of them has a valid answer, so a half-finished PHQ-9 shows no total.
+    """
+    found: dict[str, float] = {}
+    root = answers if isinstance(answers, Mapping) else {}
+    _calculate(structure.sections, root, "", found)
+    return found
+
+
+def _calculate(
+    questions: Iterable[Question], answers: Mapping[str, Any], prefix: str, found: dict[str, float]
+) -> None:
+    shown = list(_children_shown(questions, answers))
+    by_name = {question.name: question for question in shown}
+    for question in shown:
+        pointer = f"{prefix}/{escape_token(question.name)}"
+        value = answers.get(question.name)
+        if question.calculation is not None:
+            total = _sum(question.calculation.of, by_name, answers)
+            if total is not None:
+                found[pointer] = total
+        elif question.type in (QuestionType.SECTION, QuestionType.GROUP):
+            _calculate(
+                question.children, value if isinstance(value, Mapping) else {}, pointer, found
+            )
+        elif question.type is QuestionType.REPEATING_GROUP and isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, Mapping):
+                    _calculate(question.children, item, f"{pointer}/{index}", found)
+
+
+def _sum(
+    names: Iterable[str], by_name: Mapping[str, Question], answers: Mapping[str, Any]
+) -> float | None:
+    total: float = 0
+    for name in names:
+        source = by_name.get(name)
+        if source is None or name not in answers:
+            return None
+        value = answers[name]
+        if source.options:
+            option = source.option(value)
+            if option is None:
+                return None
+            score = option.score if option.score is not None else option.value
+            if isinstance(score, bool) or not isinstance(score, int | float):
+                return None
+            total += score
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            total += value
+        else:
+            return None
+    return total
+
+
+def with_calculated(structure: Structure, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``answers`` with every calculated value written at its pointer, for display."""
+    result = copy.deepcopy(dict(answers))
+    for pointer, value in calculated_values(structure, answers).items():
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
+        node: Any = result
+        for token in tokens[:-1]:
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        node[tokens[-1]] = value
+    return result
+
+
+class AnswerValidator:
+    """Validates answers against one questionnaire version; build it once per version.
+
+    Uses one :class:`jsonschema.Draft202012Validator` (with the registry that resolves the
+    version's ``$ref`` s and date format checking), so what it accepts is exactly what JSON
+    Schema accepts; it only turns the errors into messages keyed by field pointer.
+    """
+
+    def __init__(
+        self, document: Mapping[str, Any], structure: Structure, registry: Registry[Any]
+    ) -> None:
+        self.structure = structure
+        self._validator = Draft202012Validator(
+            document, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
+
+    def validate(self, answers: Any, *, complete: bool) -> dict[str, list[str]]:
+        """Errors keyed by the JSON Pointer of each field; empty when the answers are valid.
+
+        A draft (``complete=False``) may leave answers out: only "required" errors are ignored,
+        every answer given must still be valid. A submission (``complete=True``) must also answer
+        every question that is required and shown. Call :func:`prune` first so that answers to
+        hidden questions are gone.
+        """
+        errors: dict[str, list[str]] = {}
+        for error in self._validator.iter_errors(answers):
+            if not complete and error.validator in COMPLETENESS_KEYWORDS:
+                continue
+            for pointer, message in self._messages(error):
+                messages = errors.setdefault(pointer, [])
+                if message not in messages:
+                    messages.append(message)
+        order = {pointer: index for index, pointer in enumerate(self.structure.questions)}
+        return dict(
+            sorted(
+                errors.items(),
+                key=lambda item: (
+                    order.get(self.structure.template_pointer(item[0]), len(order)),
+                    item[0],
+                ),
+            )
+        )
+
+    def is_valid(self, answers: Any, *, complete: bool) -> bool:
+        """Whether :meth:`validate` would find nothing."""
+        return not self.validate(answers, complete=complete)
+
+    def _messages(self, error: ValidationError) -> Iterator[tuple[str, str]]:
+        """The (pointer, message) pairs one jsonschema error stands for."""
+        pointer = "".join("/" + escape_token(str(token)) for token in error.absolute_path)
+        keyword = error.validator
+        instance = error.instance
+        if keyword == "required" and isinstance(instance, Mapping):
+            for name in error.validator_value:
+                if name not in instance:
+                    child = f"{pointer}/{escape_token(name)}"
+                    yield child, self._missing(child)
+            return
+        if keyword == "dependentRequired" and isinstance(instance, Mapping):
+            for subject, names in error.validator_value.items():
+                if subject in instance:
+                    for name in names:
+                        if name not in instance:
+                            child = f"{pointer}/{escape_token(name)}"
+                            yield child, self._missing(child)
+            return
+        if keyword == "additionalProperties" and isinstance(instance, Mapping):
+            known = set(error.schema.get("properties", {}))
+            for name in instance:
+                if name not in known:
+                    yield (
+                        f"{pointer}/{escape_token(name)}",
+                        "This is not a question in this questionnaire",
+                    )
+            return
+        yield pointer, self._message(error, pointer)
+
+    def _missing(self, pointer: str) -> str:
+        question = self.structure.question(pointer)
+        if question is None:
+            return "Answer this question"
+        if question.type is QuestionType.SECTION:
+            return f"Complete the section \u2018{question.title}\u2019"
+        if question.type is QuestionType.GROUP:
+            return "Answer these questions"
+        if question.type in (QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT):
+            return "Enter an answer"
+        if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+            return "Enter a number"
+        if question.type is QuestionType.DATE:
+            return "Enter a date"
+        if question.type is QuestionType.REPEATING_GROUP:
+            return "Add an item, or say there are none"
+        return "Select an answer"
+
+    def _message(self, error: ValidationError, pointer: str) -> str:
+        keyword = error.validator
+        value = error.validator_value
+        if keyword == "type":
+            return {
+                "integer": "Enter a whole number",
+                "number": "Enter a number",
+                "string": "Enter text",
+                "boolean": "Select yes or no",
+                "array": "Select from the list",
+                "object": "Answer the questions in this group",
+            }.get(value if isinstance(value, str) else "", "This answer is the wrong kind")
+        if keyword in ("oneOf", "const", "enum"):
+            return "Select one of the options"
+        if keyword == "minimum":
+            return f"Must be {_number(value)} or more"
+        if keyword == "maximum":
+            return f"Must be {_number(value)} or less"
+        if keyword == "exclusiveMinimum":
+            return f"Must be more than {_number(value)}"
+        if keyword == "exclusiveMaximum":
+            return f"Must be less than {_number(value)}"
+        if keyword == "multipleOf":
+            return f"Must be a multiple of {_number(value)}"
+        if keyword == "minLength":
+            return f"Must be at least {value} characters"
+        if keyword == "maxLength":
+            return f"Must be {value} characters or fewer"
+        if keyword == "pattern":
+            return "Enter it in the format asked for"
+        if keyword == "format":
+            return "Enter a real date, for example 2025-03-27"
+        if keyword == "uniqueItems":
+            return "Select each option only once"
+        if keyword == "minItems":
+            return f"Add at least {value}"
+        if keyword == "maxItems":
+            return f"Add no more than {value}"
+        if keyword == "not":
+            question = self.structure.question(pointer)
+            if question is not None and question.type is QuestionType.GUIDANCE:
+                return "This is guidance and takes no answer"
+        return str(error.message)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+__all__ = [
+    "COMPLETENESS_KEYWORDS",
+    "EACH_ITEM",
+    "AnswerValidator",
+    "calculated_values",
+    "prune",
+    "visible_pointers",
+    "with_calculated",
+]

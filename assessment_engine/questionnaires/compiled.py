@@ -1,0 +1,99 @@
+"""A questionnaire version made ready for use: checked, read into its question model and given
+its validator, all once. Everything else asks this object, never the raw document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from referencing import Registry
+
+from ..scoring.items import ItemSpec
+from .answers import AnswerValidator, calculated_values, prune, visible_pointers, with_calculated
+from .documents import build_registry, check_document
+from .problems import QuestionnaireError
+from .specs import item_specs
+from .structure import Structure, build_structure
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledQuestionnaire:
+    """One checked questionnaire version with its question model and validator (built once)."""
+
+    document: Mapping[str, Any]
+    structure: Structure
+    validator: AnswerValidator = field(repr=False)
+    registry: Registry[Any] = field(repr=False)
+    items: Mapping[str, ItemSpec] = field(repr=False)
+
+    @property
+    def uri(self) -> str:
+        return self.structure.uri
+
+    @property
+    def title(self) -> str:
+        return self.structure.title
+
+    def visible_pointers(self, answers: Mapping[str, Any]) -> frozenset[str]:
+        """Pointers of the questions shown for these answers."""
+        return visible_pointers(self.structure, answers)
+
+    def prune(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """The answers without those to questions no longer shown (and without derived values)."""
+        return prune(self.structure, answers)
+
+    def validate(self, answers: Any, *, complete: bool) -> dict[str, list[str]]:
+        """Errors keyed by field pointer; drafts may be incomplete, submissions may not."""
+        return self.validator.validate(answers, complete=complete)
+
+    def calculated_values(self, answers: Mapping[str, Any]) -> dict[str, float]:
+        """Calculated values (such as the PHQ-9 total) that the answers allow, by pointer."""
+        return calculated_values(self.structure, answers)
+
+    def with_calculated(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """The answers with calculated values written in, for showing back."""
+        return with_calculated(self.structure, answers)
+
+
+def compile_questionnaire(
+    document: Mapping[str, Any],
+    *,
+    extensions: Mapping[str, Any],
+    registry: Registry[Any] | None = None,
+    file: str = "<document>",
+    key: str | None = None,
+    version: int | None = None,
+    texts: Mapping[str, str] | None = None,
+    files: Mapping[str, str] | None = None,
+) -> CompiledQuestionnaire:
+    """Check ``document`` and build its question model and validator.
+
+    Raises :class:`QuestionnaireError` with every problem when the document is refused.
+    ``registry`` holds the other questionnaires it may ``$ref``.
+    """
+    problems = check_document(
+        document,
+        file=file,
+        extensions=extensions,
+        registry=registry,
+        key=key,
+        version=version,
+        texts=texts,
+        files=files,
+    )
+    if problems:
+        raise QuestionnaireError(problems)
+    own = build_registry([document], base=registry if registry is not None else Registry())
+    structure, problems = build_structure(document, own, file=file, files=files)
+    if structure is None or problems:  # pragma: no cover - check_document found these already
+        raise QuestionnaireError(problems)
+    return CompiledQuestionnaire(
+        document=document,
+        structure=structure,
+        validator=AnswerValidator(document, structure, own),
+        registry=own,
+        items=MappingProxyType(item_specs(structure)),
+    )

@@ -1,0 +1,133 @@
+"""Given/expect test cases shipped with each ruleset (``form_schemas/<key>/v<N>.cases.json``).
+
+Format::
+
+    {"cases": [
+      {"name": "moderate depression goes to community mental health",
+       "given": {"mood": {"phq9": {"item1": 2, ...}}},          (an answers document)
+       "expect": {"route": "health", "priority": "substantial",
+                  "flags": ["..."],          (these flags must be set; others may be too)
+                  "not_flags": ["..."],      (these flags must not be set)
+                  "services": ["community-mental-health"],   (exactly these services, any order)
+                  "scores": {"phq9_total": 11, "gad7_total": null},   (null: must be absent)
+                  "bands": {"phq9": "moderate"}}}]}
+
+Only the keys given under ``expect`` are checked. The application refuses to load a
+questionnaire version whose cases fail, and ``flask check-rules`` prints these results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .compiler import CompiledRuleset
+from .decision import DecisionResult
+
+EXPECT_KEYS: Final = frozenset(
+    {"route", "priority", "flags", "not_flags", "services", "scores", "bands"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    """The outcome of one case: ``failures`` says, in words, every expectation not met."""
+
+    name: str
+    pointer: str
+    failures: tuple[str, ...] = ()
+    decision: DecisionResult | None = field(default=None, compare=False)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def __str__(self) -> str:
+        if self.passed:
+            return f"PASS {self.name}"
+        return f"FAIL {self.name} ({self.pointer}): " + "; ".join(self.failures)
+
+
+def _case_list(cases: Mapping[str, Any] | Sequence[Any]) -> Sequence[Any]:
+    if isinstance(cases, Mapping):
+        listed = cases.get("cases")
+        return listed if isinstance(listed, list) else []
+    return cases
+
+
+def run_cases(
+    compiled: CompiledRuleset, cases: Mapping[str, Any] | Sequence[Any]
+) -> list[CaseResult]:
+    """Evaluate every case (a cases document or its list) and compare with its expectations.
+
+    A malformed case fails with a message rather than raising, so one bad case does not hide
+    the results of the others. A cases document with no cases gives no results.
+    """
+    results = []
+    for index, case in enumerate(_case_list(cases)):
+        pointer = f"/cases/{index}"
+        if not isinstance(case, Mapping):
+            results.append(CaseResult(f"case {index}", pointer, ("a case must be an object",)))
+            continue
+        name = str(case.get("name") or f"case {index}")
+        problems = _malformed(case)
+        if problems:
+            results.append(CaseResult(name, pointer, tuple(problems)))
+            continue
+        decision = compiled.evaluate(case["given"])
+        failures = tuple(compare(decision, case["expect"]))
+        results.append(CaseResult(name, pointer, failures, decision))
+    return results
+
+
+def _malformed(case: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if not isinstance(case.get("given"), Mapping):
+        problems.append("'given' must be an answers object")
+    expect = case.get("expect")
+    if not isinstance(expect, Mapping) or not expect:
+        problems.append("'expect' must be a non-empty object")
+    else:
+        unknown = sorted(set(expect) - EXPECT_KEYS)
+        if unknown:
+            problems.append(f"unknown expectation(s) {', '.join(unknown)}")
+        for key in ("flags", "not_flags", "services"):
+            if key in expect and not isinstance(expect[key], list):
+                problems.append(f"'{key}' must be a list")
+        for key in ("scores", "bands"):
+            if key in expect and not isinstance(expect[key], Mapping):
+                problems.append(f"'{key}' must be an object")
+    return problems
+
+
+def _values_match(actual: Any, expected: Any) -> bool:
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return actual is expected
+    return bool(actual == expected)
+
+
+def compare(decision: DecisionResult, expect: Mapping[str, Any]) -> Iterable[str]:
+    """Each way ``decision`` differs from ``expect``, in words."""
+    if "route" in expect and decision.route.value != expect["route"]:
+        yield f"route is {decision.route.value}, expected {expect['route']}"
+    if "priority" in expect and decision.priority.value != expect["priority"]:
+        yield f"priority is {decision.priority.value}, expected {expect['priority']}"
+    flags = set(decision.flags)
+    missing = [flag for flag in expect.get("flags", []) if flag not in flags]
+    if missing:
+        yield f"flag(s) {', '.join(missing)} not set (set: {', '.join(decision.flags) or 'none'})"
+    unwanted = [flag for flag in expect.get("not_flags", []) if flag in flags]
+    if unwanted:
+        yield f"flag(s) {', '.join(unwanted)} set but should not be"
+    if "services" in expect:
+        actual = sorted(decision.service_slugs)
+        wanted = sorted(expect["services"])
+        if actual != wanted:
+            yield f"services are [{', '.join(actual)}], expected [{', '.join(wanted)}]"
+    for key, found in (("scores", decision.scores), ("bands", decision.bands)):
+        for name, wanted_value in expect.get(key, {}).items():
+            value = found.get(name)
+            if not _values_match(value, wanted_value):
+                shown = "absent" if value is None else value
+                yield f"{key}.{name} is {shown}, expected {wanted_value}"

@@ -1,0 +1,1 @@
+"""Tests of the pure rule engine (assessment_engine.scoring)."""

@@ -1,0 +1,71 @@
+"""run_cases: reports each unmet expectation in words, and malformed cases without raising."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from assessment_engine.scoring.cases import run_cases
+from assessment_engine.scoring.compiler import CompiledRuleset
+
+Bundled = Callable[[str], CompiledRuleset]
+SEVERE = {"phq9": {f"item{i}": 3 for i in range(1, 10)}}
+
+
+def test_passing_and_failing_expectations(bundled: Bundled) -> None:
+    cases = {
+        "cases": [
+            {
+                "name": "right",
+                "given": SEVERE,
+                "expect": {
+                    "route": "health",
+                    "priority": "critical",
+                    "flags": ["self_harm_risk"],
+                    "services": ["community-mental-health", "crisis-mental-health"],
+                    "scores": {"phq9_total": 27},
+                    "bands": {"phq9": "severe"},
+                },
+            },
+            {
+                "name": "wrong",
+                "given": SEVERE,
+                "expect": {
+                    "route": "community",
+                    "priority": "low",
+                    "flags": ["nope"],
+                    "not_flags": ["self_harm_risk"],
+                    "services": ["befriending"],
+                    "scores": {"phq9_total": 26, "other": None},
+                    "bands": {"phq9": None},
+                },
+            },
+        ]
+    }
+    right, wrong = run_cases(bundled("phq-9"), cases)
+    assert right.passed and str(right) == "PASS right"
+    assert not wrong.passed
+    assert wrong.failures == (
+        "route is health, expected community",
+        "priority is critical, expected low",
+        "flag(s) nope not set (set: self_harm_risk, mood_severe, mood_needs_support)",
+        "flag(s) self_harm_risk set but should not be",
+        "services are [community-mental-health, crisis-mental-health], expected [befriending]",
+        "scores.phq9_total is 27, expected 26",
+        "bands.phq9 is severe, expected None",
+    )
+    assert str(wrong).startswith("FAIL wrong (/cases/1): route is health")
+
+
+def test_malformed_cases_fail_without_hiding_the_others(bundled: Bundled) -> None:
+    results = run_cases(
+        bundled("phq-9"),
+        [
+            "not a case",
+            {"name": "no given", "expect": {"route": "health"}},
+            {"name": "typo", "given": {}, "expect": {"rout": "health"}},
+            {"name": "ok", "given": {}, "expect": {"route": "community"}},
+        ],
+    )
+    assert [r.passed for r in results] == [False, False, False, True]
+    assert results[1].failures == ("'given' must be an answers object",)
+    assert results[2].failures == ("unknown expectation(s) rout",)
