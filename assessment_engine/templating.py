@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(uk_datetime)
     app.add_template_filter(uk_date)
     app.add_template_filter(format_postcode, "postcode")
+    app.add_template_filter(mark_changed, "app_mark_changed")
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
@@ -59,3 +60,16 @@ def uk_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(UK).date()
     return f"{value.day} {value:%B %Y}"
+
+
+def mark_changed(row: dict[str, Any], changed: bool) -> dict[str, Any]:
+    """A summary-list row, marked (class and a visually hidden word) when its answer differs."""
+    if not changed:
+        return row
+    marked = dict(row)
+    marked["classes"] = (row.get("classes", "") + " app-changed").strip()
+    key = dict(row.get("key", {}))
+    key["text"] = f"{key.get('text', '')} (changed)"
+    key.pop("html", None)
+    marked["key"] = key
+    return marked

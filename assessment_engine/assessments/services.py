@@ -450,3 +450,22 @@ def outcome_view(session: Session, decision: Decision) -> OutcomeView:
         scores=dict(decision.outcome.get("scores", {})),
         bands=dict(decision.outcome.get("bands", {})),
     )
+
+
+def last_editor_name(session: Session, assessment: Assessment) -> str:
+    """Who last saved the assessment, for the conflict page ("Priya Shah, NHS Tayside")."""
+    from ..auth.models import User
+    from ..records.models import AuditEvent
+
+    row = session.execute(
+        select(User.name, AuditEvent.organisation_id)
+        .join(User, User.id == AuditEvent.user_id, isouter=True)
+        .where(
+            AuditEvent.record_type == "assessment",
+            AuditEvent.record_id == str(assessment.id),
+            AuditEvent.action == "assessment.save",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    return row[0] if row and row[0] else "Someone else"

@@ -83,6 +83,153 @@ def task_list(assessment_id: str) -> ResponseReturnValue:
     )
 
 
+def _section_or_404(prepared: Any, section: str) -> Any:
+    for question in prepared.questionnaire.structure.sections:
+        if question.name == section:
+            return question
+    abort(404)
+
+
+def _next_section(prepared: Any, section: str) -> str | None:
+    names = [q.name for q in prepared.questionnaire.structure.sections]
+    index = names.index(section)
+    return names[index + 1] if index + 1 < len(names) else None
+
+
+@bp.route("/assessments/<assessment_id>/sections/<section>", methods=["GET", "POST"])
+def section(assessment_id: str, section: str) -> ResponseReturnValue:
+    """One section per page. Saving never needs every answer; wrong answers are shown at their
+    field and nothing is saved; a save over someone else's newer save shows what changed."""
+    from ..forms import error_summary, newly_visible, read_section, section_form
+    from ..forms.pages import SCRIPTED_FIELD
+
+    assessment = _open(assessment_id)
+    if assessment.status != AssessmentStatus.DRAFT:
+        db.session.commit()
+        return redirect(url_for("assessments.outcome", assessment_id=assessment.id))
+    prepared = _prepared(assessment)
+    question = _section_or_404(prepared, section)
+    saved = assessment.answers or {}
+    if request.method == "GET":
+        db.session.commit()
+        form = section_form(prepared, section, saved)
+        return _render_section(assessment, question, form, error_summary(form), assessment.version)
+
+    try:
+        loaded_version = int(request.form.get("version", ""))
+    except ValueError:
+        abort(400)
+    post = read_section(prepared, section, saved, request.form)
+    if post.action is not None or not post.ok:
+        db.session.commit()
+        errors = [] if post.action is not None else post.error_list
+        return _render_section(
+            assessment,
+            question,
+            post.form,
+            errors,
+            loaded_version,
+            status=200 if post.action is not None else 422,
+        )
+    try:
+        services.save_answers(
+            db.session,
+            _actor(),
+            assessment,
+            prepared,
+            post.answers,
+            expected_version=loaded_version,
+            section=section,
+        )
+    except services.StaleEdit:
+        db.session.rollback()
+        current = _open(assessment_id)
+        db.session.commit()
+        return _render_conflict(current, prepared, question, post.answers), 409
+    except services.AnswersInvalid as exc:
+        db.session.rollback()
+        from ..forms import apply_errors
+
+        apply_errors(post.form, exc.errors)
+        return _render_section(
+            assessment, question, post.form, error_summary(post.form), loaded_version, status=422
+        )
+    db.session.commit()
+    revealed_live = request.form.get(SCRIPTED_FIELD) == "1"
+    if not revealed_live and newly_visible(prepared, saved, post.answers, section):
+        flash("There are more questions in this section, based on your answers.", "info")
+        return redirect(
+            url_for("assessments.section", assessment_id=assessment.id, section=section)
+        )
+    following = _next_section(prepared, section)
+    if request.form.get("action") == "save_and_return" or following is None:
+        target = (
+            url_for("assessments.check", assessment_id=assessment.id)
+            if following is None and request.form.get("action") != "save_and_return"
+            else url_for("assessments.task_list", assessment_id=assessment.id)
+        )
+        return redirect(target)
+    return redirect(url_for("assessments.section", assessment_id=assessment.id, section=following))
+
+
+def _render_section(
+    assessment: Assessment,
+    question: Any,
+    form: Any,
+    error_list: list[dict[str, str]],
+    version: int,
+    status: int = 200,
+) -> ResponseReturnValue:
+    return render_template(
+        "assessments/section.html",
+        assessment=assessment,
+        section=question,
+        form=form,
+        error_list=error_list,
+        version=version,
+    ), status
+
+
+def _render_conflict(
+    current: Assessment, prepared: Any, question: Any, yours: dict[str, Any]
+) -> str:
+    """Their saved answers beside yours, with your typing kept to save again or discard."""
+    from ..forms import summary_rows
+
+    theirs = summary_rows(prepared, current.answers or {}, question.name)
+    mine = summary_rows(prepared, yours, question.name)
+    their_by_pointer = {row["pointer"]: row for row in theirs}
+    changed = [
+        row for row in mine if _plain(their_by_pointer.get(row["pointer"])) != _plain(row)
+    ] + [row for row in theirs if row["pointer"] not in {r["pointer"] for r in mine}]
+    kept = [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if name not in ("csrf_token", "version", "action")
+    ]
+    return render_template(
+        "assessments/conflict.html",
+        assessment=current,
+        section=question,
+        theirs=theirs,
+        mine=mine,
+        changed={row["pointer"] for row in changed},
+        kept=kept,
+        editor=current.questionnaire_version and _last_editor(current),
+    )
+
+
+def _plain(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return ""
+    value = row.get("value", {})
+    return str(value.get("text") or value.get("html") or "")
+
+
+def _last_editor(assessment: Assessment) -> str:
+    return services.last_editor_name(db.session, assessment)
+
+
 @bp.get("/assessments/<assessment_id>/check")
 def check(assessment_id: str) -> ResponseReturnValue:
     assessment = _open(assessment_id)
@@ -98,7 +245,17 @@ def _render_check(assessment: Assessment, errors: dict[str, list[str]]) -> Respo
     prepared = _prepared(assessment)
     answers = assessment.answers or {}
     sections = [
-        (section, summary_rows(prepared, answers, section.name))
+        (
+            section,
+            summary_rows(
+                prepared,
+                answers,
+                section.name,
+                change_url=url_for(
+                    "assessments.section", assessment_id=assessment.id, section=section.name
+                ),
+            ),
+        )
         for section in prepared.questionnaire.structure.sections
     ]
     states = {s.name: s for s in services.section_states(prepared, answers)}

@@ -36,7 +36,7 @@ class GovDateField(Field):
         missing = [name for name, v in zip(("day", "month", "year"), parts, strict=True) if not v]
         if missing:
             raise ValueError(f"{what} must include a {' and a '.join(missing)}")
-        if not all(p.isdigit() for p in parts):
+        if not all(p.isascii() and p.isdigit() for p in parts):
             raise ValueError(f"{what} must be a real date")
         day, month, year = (int(p) for p in parts)
         if len(parts[2]) != 4:

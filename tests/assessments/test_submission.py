@@ -44,7 +44,9 @@ def test_submitting_a_complete_assessment_decides_and_refers(
     assert decision.ruleset == "joint-assessment@1"
     assert decision.priority.value == "critical" and decision.route.value == "both"
     assert "self_harm_risk" in decision.outcome["flags"]
-    referrals = db_session.scalars(select(Referral).where(Referral.decision_id == decision.id)).all()
+    referrals = db_session.scalars(
+        select(Referral).where(Referral.decision_id == decision.id)
+    ).all()
     by_service = {r.service.slug: r for r in referrals}
     assert {"crisis-mental-health", "home-care"} <= set(by_service)
     assert by_service["crisis-mental-health"].organisation.slug == "nhs-tayside"
@@ -60,12 +62,24 @@ def test_submitting_a_complete_assessment_decides_and_refers(
 def test_the_decision_object_matches_the_api_contract(db_session, factories, prepared_for):
     assessment = factories.assessment(answers=example_answers("carer-under-strain"))
     decision = services.submit(
-        db_session, Actor.command_line(assessment.organisation_id), assessment,
-        prepared_for(assessment), expected_version=None,
+        db_session,
+        Actor.command_line(assessment.organisation_id),
+        assessment,
+        prepared_for(assessment),
+        expected_version=None,
     )
     document = services.decision_document(decision)
-    assert set(document) >= {"route", "priority", "scores", "bands", "flags", "services",
-                             "trace", "ruleset", "override"}
+    assert set(document) >= {
+        "route",
+        "priority",
+        "scores",
+        "bands",
+        "flags",
+        "services",
+        "trace",
+        "ruleset",
+        "override",
+    }
     assert document["override"] is None
     assert all({"rule", "fired", "inputs", "because"} <= set(step) for step in document["trace"])
     assert all({"service", "organisation", "urgency"} <= set(s) for s in document["services"])
@@ -79,8 +93,13 @@ def test_an_incomplete_assessment_cannot_be_submitted_and_nothing_is_stored(
     assessment = factories.assessment(answers=answers)
     before = (_count(db_session, Decision), _count(db_session, Referral))
     with pytest.raises(services.AnswersInvalid) as caught:
-        services.submit(db_session, Actor.command_line(assessment.organisation_id), assessment,
-                        prepared_for(assessment), expected_version=None)
+        services.submit(
+            db_session,
+            Actor.command_line(assessment.organisation_id),
+            assessment,
+            prepared_for(assessment),
+            expected_version=None,
+        )
     assert any(p.startswith("/personal_care") for p in caught.value.errors)
     db_session.rollback()
     assert (_count(db_session, Decision), _count(db_session, Referral)) == before
@@ -92,14 +111,26 @@ def test_a_draft_saves_without_missing_answers_but_refuses_wrong_ones(
     assessment = factories.assessment()
     actor = Actor.command_line(assessment.organisation_id)
     prepared = prepared_for(assessment)
-    services.save_answers(db_session, actor, assessment, prepared,
-                          {"falls": {"fallen": False}}, expected_version=assessment.version,
-                          section="falls")
+    services.save_answers(
+        db_session,
+        actor,
+        assessment,
+        prepared,
+        {"falls": {"fallen": False}},
+        expected_version=assessment.version,
+        section="falls",
+    )
     saved = dict(assessment.answers)
     with pytest.raises(services.AnswersInvalid) as caught:
-        services.save_answers(db_session, actor, assessment, prepared,
-                              {"falls": {"fallen": True, "falls_count": "lots"}},
-                              expected_version=assessment.version, section="falls")
+        services.save_answers(
+            db_session,
+            actor,
+            assessment,
+            prepared,
+            {"falls": {"fallen": True, "falls_count": "lots"}},
+            expected_version=assessment.version,
+            section="falls",
+        )
     assert "/falls/falls_count" in caught.value.errors
     assert assessment.answers == saved  # nothing saved before the error is lost
 
@@ -107,9 +138,13 @@ def test_a_draft_saves_without_missing_answers_but_refuses_wrong_ones(
 def test_hidden_answers_are_dropped_when_saved(db_session, factories, prepared_for) -> None:
     assessment = factories.assessment()
     services.save_answers(
-        db_session, Actor.command_line(assessment.organisation_id), assessment,
-        prepared_for(assessment), {"falls": {"fallen": False, "falls_count": 3}},
-        expected_version=assessment.version, section="falls",
+        db_session,
+        Actor.command_line(assessment.organisation_id),
+        assessment,
+        prepared_for(assessment),
+        {"falls": {"fallen": False, "falls_count": 3}},
+        expected_version=assessment.version,
+        section="falls",
     )
     assert "falls_count" not in assessment.answers["falls"]
 
@@ -118,13 +153,25 @@ def test_a_stale_save_is_refused(db_session, factories, prepared_for) -> None:
     assessment = factories.assessment()
     actor = Actor.command_line(assessment.organisation_id)
     loaded_at = assessment.version
-    services.save_answers(db_session, actor, assessment, prepared_for(assessment),
-                          {"falls": {"fallen": False}}, expected_version=loaded_at,
-                          section="falls")
+    services.save_answers(
+        db_session,
+        actor,
+        assessment,
+        prepared_for(assessment),
+        {"falls": {"fallen": False}},
+        expected_version=loaded_at,
+        section="falls",
+    )
     with pytest.raises(services.StaleEdit):
-        services.save_answers(db_session, actor, assessment, prepared_for(assessment),
-                              {"falls": {"fallen": True}}, expected_version=loaded_at,
-                              section="falls")
+        services.save_answers(
+            db_session,
+            actor,
+            assessment,
+            prepared_for(assessment),
+            {"falls": {"fallen": True}},
+            expected_version=loaded_at,
+            section="falls",
+        )
 
 
 def test_a_submitted_assessment_cannot_be_edited(db_session, factories, prepared_for) -> None:
@@ -132,8 +179,14 @@ def test_a_submitted_assessment_cannot_be_edited(db_session, factories, prepared
     actor = Actor.command_line(assessment.organisation_id)
     services.submit(db_session, actor, assessment, prepared_for(assessment), expected_version=None)
     with pytest.raises(services.NotEditable):
-        services.save_answers(db_session, actor, assessment, prepared_for(assessment), {},
-                              expected_version=assessment.version)
+        services.save_answers(
+            db_session,
+            actor,
+            assessment,
+            prepared_for(assessment),
+            {},
+            expected_version=assessment.version,
+        )
 
 
 def test_an_assessment_stays_on_its_version(db_session, factories) -> None:
@@ -155,8 +208,13 @@ def test_the_outcome_page_shows_route_priority_services_and_reasons(
     assessment = factories.assessment(
         answers=example_answers("depression-with-self-harm-thoughts"), user=user
     )
-    services.submit(db_session, Actor.for_user(user), assessment, prepared_for(assessment),
-                    expected_version=None)
+    services.submit(
+        db_session,
+        Actor.for_user(user),
+        assessment,
+        prepared_for(assessment),
+        expected_version=None,
+    )
     db_session.commit()
     html = client.get(f"/assessments/{assessment.id}/outcome").get_data(as_text=True)
     assert "Health and social care" in html and "Priority: Critical" in html

@@ -1,4 +1,6 @@
 // Starts GOV.UK Frontend's components on every page.
 import { initAll } from "./govuk-frontend.min.js";
+import { initConditions } from "./conditions.js";
 
 initAll();
+initConditions();

@@ -1,0 +1,333 @@
+"""What a section page shows, as parameters for the GOV.UK Frontend Jinja macros.
+
+:func:`section_nodes` turns a filled :class:`~.builder.SectionForm` into a tree of plain dicts
+that ``templates/forms/macros.html`` hands to ``govukRadios``, ``govukDateInput`` and the rest.
+Everything written by questionnaire authors goes in ``text`` parameters, which the macros
+escape; nothing here builds HTML.
+
+Every question is rendered. One whose conditions do not hold for the current answers is
+wrapped in ``<div hidden data-conditions="...">`` so the page works without JavaScript (the
+server decides) and ``static/src/conditions.js`` can show it as soon as the answers change.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..questionnaires.structure import Condition, Question, QuestionType
+from .answer_fields import (
+    ChoiceAnswerField,
+    DateAnswerField,
+    GroupField,
+    MultiChoiceAnswerField,
+    RepeatField,
+    encode_value,
+    none_code_for,
+    options_json_type,
+)
+from .builder import SectionForm, child_field
+from .naming import ITEM_MARKER, LIST_MARKER, encode_name, field_id, unescape_token
+
+LABEL = "govuk-label--s"
+LEGEND = "govuk-fieldset__legend--s"
+GROUP_LEGEND = "govuk-fieldset__legend--m"
+NONE_LABEL = "None of these"
+
+
+def section_nodes(form: SectionForm) -> list[dict[str, Any]]:
+    """The section's questions in page order, ready for ``section_fields.html``."""
+    return _children(form, form, form.section, form.section.pointer)
+
+
+def _children(
+    form: SectionForm, container: Any, parent: Question, pointer: str
+) -> list[dict[str, Any]]:
+    nodes = []
+    for child in parent.children:
+        child_pointer = f"{pointer}/{child.name.replace('~', '~0').replace('/', '~1')}"
+        nodes.append(_node(form, container, child, child_pointer))
+    return nodes
+
+
+def _node(form: SectionForm, container: Any, question: Question, pointer: str) -> dict[str, Any]:
+    identifier = field_id(pointer)
+    field = child_field(container, question)
+    errors = form.answer_errors.get(pointer)
+    error = {"text": errors[0]} if errors else None
+    node: dict[str, Any] = {
+        "kind": question.type.value,
+        "pointer": pointer,
+        "id": identifier,
+        "guidance": question.guidance if question.type is not QuestionType.GUIDANCE else None,
+        "conditions": _conditions(form, question, pointer) if question.conditions else None,
+        "hidden": bool(question.conditions) and pointer not in form.visible,
+    }
+    kind = question.type
+    hint = (
+        {"text": question.hint or question.description}
+        if (question.hint or question.description)
+        else None
+    )
+    if kind is QuestionType.GUIDANCE:
+        node.update(macro="guidance", title=question.title, text=question.description or "")
+    elif kind is QuestionType.CALCULATED:
+        value = form.calculated.get(pointer)
+        shown = (
+            _number_text(value)
+            if value is not None
+            else ("Answer every question above to see this")
+        )
+        node.update(
+            macro="summary",
+            params={
+                "rows": [{"key": {"text": question.title}, "value": {"text": shown}}],
+                "attributes": {"id": identifier},
+                "classes": "app-calculated",
+            },
+        )
+    elif isinstance(field, GroupField):
+        node.update(
+            macro="group",
+            legend=question.title,
+            hint=hint,
+            error=error,
+            children=_children(form, field.form, question, pointer),
+        )
+    elif isinstance(field, RepeatField):
+        node.update(_repeat(form, field, question, pointer, identifier, hint, error))
+    elif isinstance(field, DateAnswerField):
+        day, month, year = field.parts()
+        classes = " govuk-input--error" if error else ""
+        node.update(
+            macro="date",
+            params={
+                "id": identifier,
+                "fieldset": {"legend": {"text": question.title, "classes": LEGEND}},
+                "hint": hint,
+                "errorMessage": error,
+                "items": [
+                    {
+                        "name": field.name,
+                        "id": f"{identifier}-{part}",
+                        "label": label,
+                        "classes": width + classes,
+                        "value": value,
+                    }
+                    for part, label, width, value in (
+                        ("day", "Day", "govuk-input--width-2", day),
+                        ("month", "Month", "govuk-input--width-2", month),
+                        ("year", "Year", "govuk-input--width-4", year),
+                    )
+                ],
+            },
+        )
+    elif isinstance(field, MultiChoiceAnswerField):
+        items: list[dict[str, Any]] = [
+            _item(field, option.value, option.label, option.hint) for option in question.options
+        ]
+        if field.none_code is not None:
+            items += [
+                {"divider": "or"},
+                {
+                    "value": field.none_code,
+                    "text": NONE_LABEL,
+                    "checked": field.is_selected(field.none_code),
+                    "behaviour": "exclusive",
+                },
+            ]
+        node.update(macro="checkboxes", params=_choice_params(field, question, hint, error, items))
+    elif isinstance(field, ChoiceAnswerField):
+        if kind is QuestionType.SELECT:
+            node.update(macro="select", params=_select_params(field, question, hint, error))
+        else:
+            if kind is QuestionType.YES_NO:
+                items = [_item(field, True, "Yes"), _item(field, False, "No")]
+            else:
+                items = [_item(field, o.value, o.label, o.hint) for o in question.options]
+            params = _choice_params(field, question, hint, error, items)
+            if kind is QuestionType.YES_NO:
+                params["classes"] = "govuk-radios--inline"
+            node.update(macro="radios", params=params)
+    elif field is not None:
+        node.update(_text_node(field, question, identifier, hint, error))
+    return node
+
+
+def _item(field: Any, value: Any, label: str, hint: str | None = None) -> dict[str, Any]:
+    code = encode_value(value)
+    item: dict[str, Any] = {"value": code, "text": label, "checked": field.is_selected(code)}
+    if hint:
+        item["hint"] = {"text": hint}
+    return item
+
+
+def _choice_params(
+    field: Any, question: Question, hint: Any, error: Any, items: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "idPrefix": field.id,
+        "name": field.name,
+        "fieldset": {"legend": {"text": question.title, "classes": LEGEND}},
+        "hint": hint,
+        "errorMessage": error,
+        "items": items,
+    }
+
+
+def _select_params(field: Any, question: Question, hint: Any, error: Any) -> dict[str, Any]:
+    items = [{"value": "", "text": "Select an option", "selected": False}]
+    for option in question.options:
+        item = _item(field, option.value, option.label)
+        items.append({"value": item["value"], "text": option.label, "selected": item["checked"]})
+    if not any(item["selected"] for item in items):
+        items[0]["selected"] = True
+    return {
+        "id": field.id,
+        "name": field.name,
+        "label": {"text": question.title, "classes": LABEL},
+        "hint": hint,
+        "errorMessage": error,
+        "items": items,
+    }
+
+
+def _text_node(
+    field: Any, question: Question, identifier: str, hint: Any, error: Any
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "id": identifier,
+        "name": field.name,
+        "label": {"text": question.title, "classes": LABEL},
+        "hint": hint,
+        "errorMessage": error,
+        "value": field._value(),
+    }
+    if question.type is QuestionType.LONG_TEXT:
+        params["rows"] = 5
+        if question.max_length:
+            params["maxlength"] = question.max_length
+            return {"macro": "character_count", "params": params}
+        return {"macro": "textarea", "params": params}
+    if question.suffix:
+        params["suffix"] = {"text": question.suffix}
+    if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        params["inputmode"] = "numeric" if question.type is QuestionType.INTEGER else "decimal"
+        params["spellcheck"] = False
+        params["classes"] = "govuk-input--width-5"
+    elif question.max_length and question.max_length <= 20:
+        params["classes"] = "govuk-input--width-20"
+    return {"macro": "input", "params": params}
+
+
+def _repeat(
+    form: SectionForm,
+    field: RepeatField,
+    question: Question,
+    pointer: str,
+    identifier: str,
+    hint: Any,
+    error: Any,
+) -> dict[str, Any]:
+    label = question.item_label or "item"
+    items = []
+    for index, entry in enumerate(field.entries):
+        item_pointer = f"{pointer}/{index}"
+        item_id = field_id(item_pointer)
+        items.append(
+            {
+                "id": item_id,
+                "legend": f"{label[:1].upper()}{label[1:]} {index + 1}",
+                "marker": f"{entry.name}-{ITEM_MARKER}",
+                "error": _error(form, item_pointer),
+                "children": _children(form, entry.form, question, item_pointer),
+                "remove": {
+                    "text": f"Remove {label} {index + 1}",
+                    "name": "action",
+                    "value": f"remove:{item_pointer}",
+                    "classes": "govuk-button--secondary app-repeat__remove",
+                    "id": f"{item_id}-remove",
+                },
+            }
+        )
+    full = question.max_items is not None and len(field.entries) >= question.max_items
+    article = "an" if label[:1].lower() in "aeiou" else "a"
+    return {
+        "macro": "repeat",
+        "legend": question.title,
+        "hint": hint,
+        "error": error,
+        "items": items,
+        "list_marker": f"{field.name}-{LIST_MARKER}" if field.answered or field.entries else None,
+        "add": None
+        if full
+        else {
+            "text": f"Add another {label}" if items else f"Add {article} {label}",
+            "name": "action",
+            "value": f"add:{pointer}",
+            "classes": "govuk-button--secondary app-repeat__add",
+            "id": f"{identifier}-add",
+        },
+    }
+
+
+def _error(form: SectionForm, pointer: str) -> dict[str, str] | None:
+    errors = form.answer_errors.get(pointer)
+    return {"text": errors[0]} if errors else None
+
+
+def _conditions(form: SectionForm, question: Question, pointer: str) -> str:
+    """The question's conditions as JSON for ``data-conditions`` (read by conditions.js)."""
+    parent = pointer.rsplit("/", 1)[0]
+    return json.dumps(
+        [_condition(form, condition, parent) for condition in question.conditions],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _condition(form: SectionForm, condition: Condition, parent: str) -> dict[str, Any]:
+    structure = form.questionnaire.structure
+    clauses = []
+    for clause in condition.clauses:
+        name = unescape_token(clause.subject.rsplit("/", 1)[-1])
+        subject = structure.questions.get(clause.subject)
+        described: dict[str, Any] = {
+            "subject": f"{field_id(parent)}-{encode_name(name)}",
+            "type": _json_type(subject),
+            "keyword": clause.keyword,
+            "value": clause.value,
+        }
+        if subject is not None and subject.type is QuestionType.MULTIPLE_CHOICE:
+            described["items"] = options_json_type(subject)
+            described["none"] = none_code_for(subject)
+        clauses.append(described)
+    return {"negated": condition.negated, "clauses": clauses}
+
+
+def _json_type(question: Question | None) -> str:
+    """How conditions.js should read the subject's inputs."""
+    if question is None:
+        return "string"
+    kind = question.type
+    if kind is QuestionType.YES_NO:
+        return "boolean"
+    if kind is QuestionType.INTEGER:
+        return "integer"
+    if kind is QuestionType.DECIMAL:
+        return "number"
+    if kind.is_choice:
+        return options_json_type(question)
+    if kind is QuestionType.MULTIPLE_CHOICE:
+        return "array"
+    if kind is QuestionType.REPEATING_GROUP:
+        return "list"
+    if kind is QuestionType.GROUP:
+        return "object"
+    return "string"
+
+
+def _number_text(value: float) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,181 @@
+"""The "check your answers" rows of a section, for ``govukSummaryList``.
+
+Answers are shown in words: option labels rather than stored values, dates as "19 April 1985",
+yes or no, lists one per line and repeating groups item by item. Only questions shown for the
+answers appear. Each row carries the id of the field its "Change" link should land on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from ..questionnaires.answers import calculated_values, prune, visible_pointers
+from ..questionnaires.structure import Question, QuestionType
+from .builder import Questionnaire, compiled_of, section_question
+from .naming import field_id
+
+NOT_ANSWERED = "Not answered"
+
+
+def summary_rows(
+    questionnaire: Questionnaire,
+    answers: Mapping[str, Any] | None,
+    section_name: str,
+    change_url: str | None = None,
+) -> list[dict[str, Any]]:
+    """Rows for ``govukSummaryList({"rows": ...})`` for one section's visible questions.
+
+    Each row also has ``pointer`` and ``field_id`` (the id the change link targets); with
+    ``change_url`` (the section page's URL) each row gets its "Change" action to
+    ``change_url#field_id``. Values with line breaks come as ``html`` built from escaped text.
+    """
+    compiled = compiled_of(questionnaire)
+    section = section_question(compiled, section_name)
+    document = prune(compiled.structure, dict(answers or {}))
+    visible = visible_pointers(compiled.structure, document)
+    calculated = calculated_values(compiled.structure, document)
+    own = document.get(section.name)
+    rows: list[dict[str, Any]] = []
+    _rows(
+        section, own if isinstance(own, Mapping) else {}, section.pointer, visible, calculated, rows
+    )
+    if change_url is not None:
+        for row in rows:
+            row["actions"] = {
+                "items": [
+                    {
+                        "href": f"{change_url}#{row['field_id']}",
+                        "text": "Change",
+                        "visuallyHiddenText": row["key"]["text"],
+                    }
+                ]
+            }
+    return rows
+
+
+def _rows(
+    parent: Question,
+    answers: Mapping[str, Any],
+    pointer: str,
+    visible: frozenset[str],
+    calculated: Mapping[str, float],
+    rows: list[dict[str, Any]],
+) -> None:
+    for child in parent.children:
+        here = f"{pointer}/{child.name.replace('~', '~0').replace('/', '~1')}"
+        if here not in visible or child.type is QuestionType.GUIDANCE:
+            continue
+        value = answers.get(child.name)
+        if child.type is QuestionType.CALCULATED:
+            if here in calculated:
+                rows.append(_row(child.title, _number(calculated[here], None), here, None))
+        elif child.type is QuestionType.GROUP:
+            inner = value if isinstance(value, Mapping) else {}
+            _rows(child, inner, here, visible, calculated, rows)
+        elif child.type is QuestionType.REPEATING_GROUP:
+            _repeat_rows(child, value, here, visible, rows)
+        else:
+            rows.append(_row(child.title, _words(child, value, child.name in answers), here, child))
+
+
+def _repeat_rows(
+    question: Question, value: Any, pointer: str, visible: frozenset[str], rows: list[Any]
+) -> None:
+    label = question.item_label or "item"
+    items = value if isinstance(value, list) else None
+    if not items:
+        shown = NOT_ANSWERED if items is None else "None"
+        anchor = f"{field_id(pointer)}-add"
+        rows.append({**_row(question.title, shown, pointer, None), "field_id": anchor})
+        return
+    for index, item in enumerate(items):
+        item_pointer = f"{pointer}/{index}"
+        item = item if isinstance(item, Mapping) else {}
+        lines = []
+        first = None
+        for child in question.children:
+            here = f"{item_pointer}/{child.name.replace('~', '~0').replace('/', '~1')}"
+            if here not in visible or not child.type.takes_answer or child.name not in item:
+                continue
+            first = first or _anchor(child, here)
+            lines.append(f"{child.title}: {_plain(_words(child, item[child.name], True))}")
+        key = f"{label[:1].upper()}{label[1:]} {index + 1}"
+        row = _row(key, _lines(lines) if lines else NOT_ANSWERED, item_pointer, None)
+        row["field_id"] = first or field_id(item_pointer)
+        rows.append(row)
+
+
+def _row(
+    title: str, shown: str | Markup, pointer: str, question: Question | None
+) -> dict[str, Any]:
+    value = {"html": shown} if isinstance(shown, Markup) else {"text": shown}
+    return {
+        "key": {"text": title},
+        "value": value,
+        "pointer": pointer,
+        "field_id": _anchor(question, pointer) if question is not None else field_id(pointer),
+    }
+
+
+def _anchor(question: Question, pointer: str) -> str:
+    identifier = field_id(pointer)
+    return f"{identifier}-day" if question.type is QuestionType.DATE else identifier
+
+
+def _words(question: Question, value: Any, answered: bool) -> str | Markup:
+    """An answer in words, as the person answering would recognise it."""
+    if not answered or value is None:
+        return NOT_ANSWERED
+    kind = question.type
+    if kind is QuestionType.YES_NO:
+        return "Yes" if value is True else "No" if value is False else str(value)
+    if kind.is_choice:
+        option = question.option(value)
+        return option.label if option is not None else str(value)
+    if kind is QuestionType.MULTIPLE_CHOICE:
+        if not isinstance(value, list):
+            return str(value)
+        if not value:
+            return "None of these"
+        labels = []
+        for item in value:
+            option = question.option(item)
+            labels.append(option.label if option is not None else str(item))
+        return _lines(labels)
+    if kind is QuestionType.DATE:
+        return uk_date(value)
+    if kind in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        return _number(value, question.suffix)
+    text = str(value)
+    return _lines(text.split("\n")) if "\n" in text else text
+
+
+def _number(value: Any, suffix: str | None) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value} {suffix}" if suffix else str(value)
+
+
+def uk_date(value: Any) -> str:
+    """``"1985-04-19"`` -> ``"19 April 1985"`` (anything else as it is)."""
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        day = None
+    return f"{day.day} {day:%B %Y}" if day is not None else str(value)
+
+
+def _lines(lines: list[str]) -> Markup:
+    """Lines of plain text as HTML: each escaped, then joined with line breaks."""
+    return Markup("<br>").join(escape(line) for line in lines)
+
+
+def _plain(shown: str | Markup) -> str:
+    """A value in words as one line of plain text (list values joined with commas)."""
+    if isinstance(shown, Markup):
+        return ", ".join(part.unescape() for part in shown.split(Markup("<br>")))
+    return shown

@@ -1,0 +1,234 @@
+"""The assessment pages as an assessor uses them, without JavaScript."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from assessment_engine.assessments.models import Assessment, AssessmentStatus
+from assessment_engine.auth.actor import Actor
+
+from ..factories import example_answers
+
+FALLS_BASICS = {
+    "falls-mobility_indoors": "aid",
+    "falls-mobility_outdoors": "with_person",
+    "falls-fear_of_falling": "some",
+}
+
+
+def _fresh(db_session, assessment_id) -> Assessment:
+    db_session.expire_all()
+    return db_session.get(Assessment, assessment_id)
+
+
+def _start(client, login_as, factories, db_session, answers=None):
+    user = login_as("assessor")
+    person = factories.client(org=user.organisation.slug)
+    db_session.commit()
+    response = client.post_form(
+        f"/people/{person.id}/assessments", {"questionnaire": "joint-assessment"}
+    )
+    assert response.status_code == 302
+    assessment = db_session.scalar(select(Assessment).where(Assessment.client_id == person.id))
+    if answers is not None:
+        assessment.answers = answers
+        db_session.commit()
+    return user, assessment
+
+
+def test_start_shows_the_task_list_of_every_section(client, login_as, factories, db_session):
+    _user, assessment = _start(client, login_as, factories, db_session)
+    html = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
+    for title in ("About the person", "Falls and mobility", "Personal care", "Mood and anxiety"):
+        assert title in html
+    assert html.count("Not started") == 12
+    assert assessment.questionnaire_version.version == 1
+
+
+def test_save_and_continue_stores_the_section_and_goes_on(client, login_as, factories, db_session):
+    _user, assessment = _start(client, login_as, factories, db_session)
+    response = client.post_form(
+        f"/assessments/{assessment.id}/sections/falls",
+        {"version": assessment.version, "action": "save", "falls-fallen": "false", **FALLS_BASICS},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(
+        f"/assessments/{assessment.id}/sections/personal_care"
+    )
+    saved = _fresh(db_session, assessment.id).answers["falls"]
+    assert saved["fallen"] is False and saved["mobility_indoors"] == "aid"
+    html = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
+    assert "In progress" in html or "Completed" in html
+
+
+def test_a_wrong_answer_is_shown_at_its_field_and_nothing_is_saved(
+    client, login_as, factories, db_session
+) -> None:
+    _user, assessment = _start(
+        client, login_as, factories, db_session, answers={"falls": {"fallen": False}}
+    )
+    response = client.post_form(
+        f"/assessments/{assessment.id}/sections/falls",
+        {
+            "version": assessment.version,
+            "action": "save",
+            "falls-fallen": "true",
+            "falls-falls_count": "lots",
+            **FALLS_BASICS,
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "There is a problem" in html and 'href="#falls-falls_count"' in html
+    assert 'value="lots"' in html  # what was typed is shown back
+    assert _fresh(db_session, assessment.id).answers == {"falls": {"fallen": False}}
+
+
+def test_a_conditional_question_appears_after_saving_without_javascript(
+    client, login_as, factories, db_session
+) -> None:
+    _user, assessment = _start(client, login_as, factories, db_session)
+    page = f"/assessments/{assessment.id}/sections/falls"
+    html = client.get(page).get_data(as_text=True)
+    assert 'data-pointer="/falls/falls_count"' in html  # there, but hidden until "yes"
+    response = client.post_form(
+        page,
+        {"version": assessment.version, "action": "save", "falls-fallen": "true", **FALLS_BASICS},
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith(page)
+    html = client.get(page).get_data(as_text=True)
+    assert "There are more questions in this section" in html
+
+
+def test_hidden_answers_are_dropped_when_the_condition_no_longer_holds(
+    client, login_as, factories, db_session
+) -> None:
+    _user, assessment = _start(
+        client,
+        login_as,
+        factories,
+        db_session,
+        answers={"falls": {"fallen": True, "falls_count": 3}},
+    )
+    client.post_form(
+        f"/assessments/{assessment.id}/sections/falls",
+        {
+            "version": assessment.version,
+            "action": "save",
+            "falls-fallen": "false",
+            "falls-falls_count": "3",
+            **FALLS_BASICS,
+        },
+    )
+    assert "falls_count" not in _fresh(db_session, assessment.id).answers["falls"]
+
+
+def test_add_another_item_to_a_repeating_group_without_javascript(
+    client, login_as, factories, db_session
+) -> None:
+    _user, assessment = _start(client, login_as, factories, db_session)
+    response = client.post_form(
+        f"/assessments/{assessment.id}/sections/health",
+        {"version": assessment.version, "action": "add:/health/medicines"},
+    )
+    assert response.status_code == 200
+    assert 'id="health-medicines-0-name"' in response.get_data(as_text=True)
+
+
+def test_a_stale_save_shows_what_changed_and_keeps_what_was_typed(
+    client, login_as, factories, db_session
+) -> None:
+    _user, assessment = _start(client, login_as, factories, db_session)
+    loaded = assessment.version
+    other = factories.user("assessor", org="nhs-tayside", name="Priya Shah")
+    from assessment_engine.assessments import services
+
+    prepared = services.prepare_version(
+        db_session,
+        client.application.extensions["assessment_versions"],
+        assessment.questionnaire_version,
+    )
+    services.save_answers(
+        db_session,
+        Actor.for_user(other),
+        assessment,
+        prepared,
+        {"falls": {"fallen": False, "mobility_indoors": "independent"}},
+        expected_version=loaded,
+        section="falls",
+    )
+    db_session.commit()
+    response = client.post_form(
+        f"/assessments/{assessment.id}/sections/falls",
+        {"version": loaded, "action": "save", "falls-fallen": "false", **FALLS_BASICS},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Priya Shah changed" in html and "Nothing you typed has been lost" in html
+    assert "(changed)" in html
+    assert 'name="falls-mobility_indoors" value="aid"' in html  # kept to save again
+    stored = _fresh(db_session, assessment.id)
+    assert stored.answers["falls"]["mobility_indoors"] == "independent"  # theirs, not overwritten
+    response = client.post_form(
+        f"/assessments/{assessment.id}/sections/falls",
+        {
+            "version": stored.version,
+            "action": "save_and_return",
+            "falls-fallen": "false",
+            **FALLS_BASICS,
+        },
+    )
+    assert response.status_code == 302
+    assert _fresh(db_session, assessment.id).answers["falls"]["mobility_indoors"] == "aid"
+
+
+def test_check_answers_lists_answers_with_change_links(client, login_as, factories, db_session):
+    _user, assessment = _start(
+        client, login_as, factories, db_session, answers=example_answers("carer-under-strain")
+    )
+    html = client.get(f"/assessments/{assessment.id}/check").get_data(as_text=True)
+    assert "Check your answers before submitting" in html
+    assert f'href="/assessments/{assessment.id}/sections/falls#falls-fallen"' in html
+
+
+def test_submitting_an_incomplete_assessment_lists_what_is_missing(
+    client, login_as, factories, db_session
+) -> None:
+    answers = example_answers("carer-under-strain")
+    del answers["home"]
+    _user, assessment = _start(client, login_as, factories, db_session, answers=answers)
+    response = client.post_form(
+        f"/assessments/{assessment.id}/submit", {"version": assessment.version}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Some sections need more answers" in html
+    assert f'href="/assessments/{assessment.id}/sections/home"' in html
+    assert _fresh(db_session, assessment.id).status == AssessmentStatus.DRAFT
+
+
+def test_submitting_a_complete_assessment_shows_the_outcome(
+    client, login_as, factories, db_session
+) -> None:
+    _user, assessment = _start(
+        client, login_as, factories, db_session, answers=example_answers("falls-and-nursing-tasks")
+    )
+    response = client.post_form(
+        f"/assessments/{assessment.id}/submit",
+        {"version": assessment.version},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Falls service" in html or "falls" in html.lower()
+    assert _fresh(db_session, assessment.id).status == AssessmentStatus.SUBMITTED
+    # Submitted: the section pages no longer accept edits.
+    response = client.post_form(
+        f"/assessments/{assessment.id}/sections/falls", {"version": 99, "falls-fallen": "true"}
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/outcome")
+
+
+def test_an_unknown_section_is_404(client, login_as, factories, db_session) -> None:
+    _user, assessment = _start(client, login_as, factories, db_session)
+    assert client.get(f"/assessments/{assessment.id}/sections/nope").status_code == 404

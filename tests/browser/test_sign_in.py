@@ -1,0 +1,46 @@
+"""Signing in and finding a person in a real browser."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .conftest import make_client, make_user, screenshot
+
+PASSWORD = "a browser test password"
+
+
+def test_sign_in_find_a_person_and_sign_out(page, live_app) -> None:
+    email = make_user(
+        live_app,
+        email="browser.nurse@tayside.example",
+        name="Browser Nurse",
+        password=PASSWORD,
+        org="nhs-tayside",
+    )
+    make_client(live_app, "Morag", "MacLeod", date(1940, 6, 1))
+
+    page.goto("/")
+    assert page.url.endswith("/sign-in?next=%2F")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert "Email or password is incorrect" in page.locator(".govuk-error-summary").inner_text()
+    screenshot(page, "sign-in-error")
+
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    screenshot(page, "dashboard")
+
+    page.get_by_label("CHI number or name").fill("mcleod")
+    page.get_by_role("button", name="Search").click()
+    screenshot(page, "search-results")
+    page.get_by_role("link", name="Morag MacLeod").click()
+    page.get_by_role("heading", name="Morag MacLeod").wait_for()
+    screenshot(page, "client-record")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("You have signed out").wait_for()
+    page.goto("/")
+    assert "/sign-in" in page.url
