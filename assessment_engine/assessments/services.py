@@ -353,26 +353,41 @@ def current_decision(assessment: Assessment) -> Decision | None:
 
 
 def decision_document(decision: Decision) -> dict[str, Any]:
-    """The API's decision object: final route and priority, with any override shown."""
+    """The API's decision object: final route and priority, with any override in the trace."""
     document = dict(decision.outcome)
     document["route"] = decision.route.value
     document["priority"] = decision.priority.value
     document["ruleset"] = decision.ruleset
-    document["override"] = (
-        {
+    document["override"] = None
+    if decision.override_reason:
+        by = decision.overridden_by.name if decision.overridden_by else "an assessor"
+        document["override"] = {
             "route": decision.route.value,
             "priority": decision.priority.value,
             "computed_route": decision.computed_route.value,
             "computed_priority": decision.computed_priority.value,
             "reason": decision.override_reason,
-            "at": decision.overridden_at.isoformat().replace("+00:00", "Z")
-            if decision.overridden_at
-            else None,
+            "by": by,
+            "at": _iso(decision.overridden_at),
         }
-        if decision.override_reason
-        else None
-    )
+        document["trace"] = [
+            *document.get("trace", []),
+            {
+                "rule": "override",
+                "fired": True,
+                "inputs": {},
+                "because": (
+                    f"{by} changed the decision from {decision.computed_route.label}, "
+                    f"{decision.computed_priority.label} to {decision.route.label}, "
+                    f"{decision.priority.label}: {decision.override_reason}"
+                ),
+            },
+        ]
     return document
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def client_assessments(session: Session, client_id: uuid.UUID) -> list[Assessment]:
@@ -435,7 +450,7 @@ def outcome_view(session: Session, decision: Decision) -> OutcomeView:
                 status=referral.status.label if referral else "",
             )
         )
-    trace = decision.outcome.get("trace", [])
+    trace = decision_document(decision).get("trace", [])
     return OutcomeView(
         route=decision.route,
         priority=decision.priority,
@@ -469,3 +484,99 @@ def last_editor_name(session: Session, assessment: Assessment) -> str:
         .limit(1)
     ).first()
     return row[0] if row and row[0] else "Someone else"
+
+
+MAX_REASON = 2000
+
+
+def override_decision(
+    session: Session,
+    actor: Actor,
+    decision: Decision,
+    *,
+    route: Route,
+    priority: Priority,
+    reason: str,
+) -> Decision:
+    """An assessor's professional judgement over the rules: route and/or priority, with a reason.
+
+    The computed route and priority are kept beside the final ones; pending referrals take the
+    new priority. Refused once the assessment is signed off, or without a reason.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise AssessmentError("Enter the reason for changing the decision")
+    if len(reason) > MAX_REASON:
+        raise AssessmentError(f"The reason must be {MAX_REASON} characters or fewer")
+    if decision.kind != DecisionKind.SUBMISSION:
+        raise AssessmentError("Only the decision made on submission can be overridden")
+    if decision.assessment.status == AssessmentStatus.SIGNED_OFF:
+        raise NotEditable("This assessment has been signed off; amend it to change the decision")
+    if route == decision.route and priority == decision.priority:
+        raise AssessmentError("Choose a different route or priority, or go back")
+    previous = (decision.route, decision.priority)
+    decision.route, decision.priority = route, priority
+    decision.override_reason = reason
+    decision.overridden_by_id = actor.user_id
+    decision.overridden_at = utcnow()
+    for referral in session.scalars(
+        select(Referral).where(
+            Referral.decision_id == decision.id, Referral.status == ReferralStatus.PENDING
+        )
+    ):
+        referral.priority = priority
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "decision.override",
+        record_type="decision",
+        record_id=decision.id,
+        client_id=decision.assessment.client_id,
+        detail={
+            "from": [previous[0].value, previous[1].value],
+            "to": [route.value, priority.value],
+        },
+    )
+    return decision
+
+
+def what_if(
+    session: Session,
+    actor: Actor,
+    assessment: Assessment,
+    prepared_version: PreparedVersion,
+) -> Decision:
+    """Score a submitted assessment's answers under another (newer) version's rules.
+
+    Answers carry forward by question id where the other version still accepts them; the result
+    is stored as a decision of kind "what if", never acted on and never creating referrals.
+    """
+    if prepared_version.ruleset is None:
+        raise AssessmentError("That questionnaire version has no rules")
+    questionnaire = prepared_version.questionnaire
+    answers = questionnaire.prune(assessment.answers or {})
+    outcome = prepared_version.ruleset.evaluate(answers).to_dict()
+    decision = Decision(
+        assessment=assessment,
+        kind=DecisionKind.WHAT_IF,
+        ruleset=prepared_version.ruleset_name,
+        computed_route=Route(outcome["route"]),
+        computed_priority=Priority(outcome["priority"]),
+        route=Route(outcome["route"]),
+        priority=Priority(outcome["priority"]),
+        outcome=outcome,
+        created_by_id=actor.user_id,
+    )
+    session.add(decision)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "decision.what_if",
+        record_type="decision",
+        record_id=decision.id,
+        client_id=assessment.client_id,
+        detail={"ruleset": decision.ruleset},
+    )
+    return decision

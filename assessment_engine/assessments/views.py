@@ -18,10 +18,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..auth.actor import Actor
+from ..auth.models import Role
 from ..extensions import db
 from ..records import access
 from ..records.services import RecordNotFound
+from ..scoring.outcomes import Priority, Route
 from . import services
+from .forms import OverrideForm
 from .models import Assessment, AssessmentStatus
 
 bp = Blueprint("assessments", __name__)
@@ -329,4 +332,55 @@ def outcome(assessment_id: str) -> ResponseReturnValue:
         return redirect(url_for("assessments.task_list", assessment_id=assessment.id))
     view = services.outcome_view(db.session, decision)
     db.session.commit()
-    return render_template("assessments/outcome.html", assessment=assessment, outcome=view)
+    form = OverrideForm(data={"route": decision.route.value, "priority": decision.priority.value})
+    return _render_outcome(assessment, view, form)
+
+
+def _may_override(assessment: Assessment) -> bool:
+    return (
+        current_user.role == Role.ASSESSOR
+        and current_user.organisation_id == assessment.organisation_id
+        and assessment.status == AssessmentStatus.SUBMITTED
+    )
+
+
+def _render_outcome(
+    assessment: Assessment, view: Any, form: OverrideForm, status: int = 200
+) -> ResponseReturnValue:
+    return render_template(
+        "assessments/outcome.html",
+        assessment=assessment,
+        outcome=view,
+        form=form if _may_override(assessment) else None,
+    ), status
+
+
+@bp.post("/assessments/<assessment_id>/override")
+def override(assessment_id: str) -> ResponseReturnValue:
+    """An assessor of the organisation that made the assessment changes route or priority."""
+    assessment = _open(assessment_id)
+    decision = services.current_decision(assessment)
+    if decision is None or not _may_override(assessment):
+        abort(403 if decision is not None else 404)
+    form = OverrideForm()
+    if form.validate_on_submit():
+        try:
+            services.override_decision(
+                db.session,
+                _actor(),
+                decision,
+                route=Route(form.route.data),
+                priority=Priority(form.priority.data),
+                reason=form.reason.data or "",
+            )
+        except services.AssessmentError as exc:
+            db.session.rollback()
+            form.reason.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("The decision has been changed. Both decisions are kept.", "success")
+            return redirect(url_for("assessments.outcome", assessment_id=assessment_id))
+    assessment = _open(assessment_id)
+    view = services.outcome_view(db.session, services.current_decision(assessment))
+    db.session.commit()
+    return _render_outcome(assessment, view, form, status=422)
