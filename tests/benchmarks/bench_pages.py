@@ -1,0 +1,128 @@
+"""Render time of every joint assessment section page for a signed-in assessor.
+
+Median of repeated GETs through Flask's test client (in process, no network), on a throwaway
+SQLite database built by the migrations. Run: .venv/bin/python tests/benchmarks/bench_pages.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+
+from assessment_engine import create_app  # noqa: E402
+from assessment_engine.extensions import db  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=50)
+    args = parser.parse_args()
+
+    from tests.conftest import seed_reference_data
+
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app(
+            {
+                "ENV": "testing",
+                "DATABASE_URL": f"sqlite:///{folder}/bench.db",
+                "SECRET_KEY": "bench-secret",
+                "SIGN_IN_RATE_LIMIT": "1000 per minute",
+            }
+        )
+        with app.app_context():
+            upgrade()
+            seed_reference_data(app)
+            assessment_id, sections = _assessment(app)
+        client = app.test_client()
+        page = client.get("/sign-in").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        client.post(
+            "/sign-in",
+            data={
+                "email": "bench@pkc.example",
+                "password": "benchmark password",
+                "csrf_token": token,
+            },
+        )
+        print(f"section page GET, median of {args.repeat} (after 5 warm-up requests)")
+        print(f"{'section':<16} {'fields':>6} {'median ms':>10} {'p90 ms':>8} {'KiB':>6}")
+        results = []
+        for name in sections:
+            url = f"/assessments/{assessment_id}/sections/{name}"
+            for _ in range(5):
+                assert client.get(url).status_code == 200
+            times = []
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - start) * 1000)
+            html = response.get_data(as_text=True)
+            fields = len(set(re.findall(r'name="([a-z_]+-[^"]+)"', html)))
+            times.sort()
+            results.append(
+                (
+                    name,
+                    fields,
+                    statistics.median(times),
+                    times[int(0.9 * len(times)) - 1],
+                    len(html) / 1024,
+                )
+            )
+        for name, fields, median, p90, size in results:
+            print(f"{name:<16} {fields:>6} {median:>10.2f} {p90:>8.2f} {size:>6.0f}")
+        longest = max(results, key=lambda r: r[1])
+        print(f"longest page: {longest[0]} ({longest[1]} fields), median {longest[2]:.2f} ms")
+
+
+def _assessment(app):
+    from assessment_engine.assessments.services import latest_published, start_assessment
+    from assessment_engine.auth.actor import Actor
+    from assessment_engine.auth.models import Role
+    from assessment_engine.auth.services import create_user
+    from assessment_engine.demo import demo_chi
+    from assessment_engine.partners.services import get_organisation
+    from assessment_engine.records import services as records
+
+    org = get_organisation(db.session, "perth-kinross-council")
+    user = create_user(
+        db.session,
+        email="bench@pkc.example",
+        name="Bench",
+        password="benchmark password",
+        organisation=org,
+        role=Role.ASSESSOR,
+    )
+    actor = Actor.for_user(user)
+    person = records.create_client(
+        db.session,
+        actor,
+        records.ClientDetails(
+            chi=demo_chi(date(1940, 1, 1), 1, True),
+            given_name="Bench",
+            family_name="Mark",
+            date_of_birth=date(1940, 1, 1),
+        ),
+    )
+    answers = json.loads(
+        (ROOT / "form_schemas/joint-assessment/examples/falls-and-nursing-tasks.json").read_text()
+    )
+    version = latest_published(db.session, "joint-assessment")
+    assessment = start_assessment(db.session, actor, person, version, answers)
+    db.session.commit()
+    return assessment.id, list(version.document["properties"])
+
+
+if __name__ == "__main__":
+    main()
