@@ -18,6 +18,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(load_schemas_command)
     app.cli.add_command(check_rules_command)
+    from .records.commands import audit_verify_command
+
+    app.cli.add_command(audit_verify_command)
 
 
 @click.command("demo")

@@ -21,8 +21,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-#: JSON that is JSONB on PostgreSQL and JSON (text) on SQLite.
+#: JSON that is JSONB on PostgreSQL and JSON (text) on SQLite: for data that is queried.
 JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+#: JSON kept exactly as written (``json`` on PostgreSQL, text on SQLite): for documents whose key
+#: order means something, like a questionnaire's sections and questions. JSONB reorders keys.
+JSONDocument = JSON()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

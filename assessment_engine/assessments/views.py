@@ -17,6 +17,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ..auth import roles_required
 from ..auth.actor import Actor
 from ..auth.models import Role
 from ..extensions import db
@@ -37,15 +38,12 @@ def _actor() -> Actor:
 
 
 def _open(assessment_id: str) -> Assessment:
-    """The assessment if the signed-in user's organisation may see it; 404 otherwise."""
-    actor = _actor()
+    """The assessment if the signed-in user may see its person's answers (audited); 404 if not,
+    exactly as if it did not exist; 403 for roles that never see answers."""
     try:
-        assessment = services.open_assessment(db.session, actor, assessment_id)
+        return access.assessment_for(db.session, _actor(), assessment_id)
     except RecordNotFound:
         abort(404)
-    if not access.may_see_answers(db.session, actor, assessment.client):
-        abort(404)
-    return assessment
 
 
 def _prepared(assessment: Assessment) -> Any:
@@ -55,10 +53,12 @@ def _prepared(assessment: Assessment) -> Any:
 
 
 @bp.post("/people/<client_id>/assessments")
+@roles_required(Role.ASSESSOR)
 def start(client_id: str) -> ResponseReturnValue:
+    """Only assessors start assessments, and only on records shared with them."""
     actor = _actor()
     try:
-        client = access.client_for(db.session, actor, client_id)
+        client = access.open_record_content(db.session, actor, client_id, action="client.view").client
     except RecordNotFound:
         abort(404)
     key = request.form.get("questionnaire") or DEFAULT_QUESTIONNAIRE

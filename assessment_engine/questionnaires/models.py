@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.attributes import get_history
 
 from ..auth.models import User
-from ..db import Base, JSONType, enum_type, utcnow
+from ..db import Base, JSONDocument, enum_type, utcnow
 
 
 class ImmutableRecordError(Exception):
@@ -50,9 +50,10 @@ class QuestionnaireVersion(Base):
         enum_type(VersionStatus, "version_status"), default=VersionStatus.DRAFT
     )
     title: Mapped[str] = mapped_column(String(200))
-    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    rules: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    test_cases: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    # Plain JSON, not JSONB: the order of sections, questions and rules is the author's.
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    test_cases: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
     #: SHA-256 of the canonical JSON of document, rules and test cases: what was published.
     checksum: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from werkzeug.exceptions import Forbidden
 
 
 def init_app(app: Flask) -> None:
+    """The record's pages, and those built on the record's access rules: sign-off and
+    amendments of assessments, and the referral work queues."""
+    from ..assessments.queue_views import bp as queue_bp
+    from ..assessments.signoff_views import bp as signoff_bp
+    from . import record_views  # noqa: F401  (routes on the records blueprint)
+    from .access import AccessDenied
     from .views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(signoff_bp)
+    app.register_blueprint(queue_bp)
+
+    @app.errorhandler(AccessDenied)
+    def _denied(_error: AccessDenied) -> Any:
+        return app.handle_http_exception(Forbidden())

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..auth.actor import Actor
 from ..db import utcnow
@@ -133,3 +133,45 @@ def _refuse_update(_mapper: Any, _conn: Any, _target: AuditEvent) -> None:
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_delete(_mapper: Any, _conn: Any, _target: AuditEvent) -> None:
     raise AuditTamperError("Audit events are append-only.")
+
+
+#: How each action reads on the "who has seen this record" page.
+ACTION_LABELS = {
+    "client.view": "Opened the record",
+    "client.create": "Recorded the person",
+    "client.update": "Changed the person's details",
+    "client.search": "Searched",
+    "client.timeline": "Read the timeline",
+    "client.access_log": "Read who has seen the record",
+    "client.break_glass": "Emergency access (break glass)",
+    "sharing.view": "Read the sharing views",
+    "sharing.record": "Recorded a sharing view",
+    "assessment.start": "Started an assessment",
+    "assessment.view": "Opened an assessment",
+    "assessment.save": "Saved answers",
+    "assessment.submit": "Submitted an assessment",
+    "assessment.sign_off": "Signed off an assessment",
+    "assessment.co_sign": "Co-signed an assessment",
+    "assessment.amend": "Started an amendment",
+    "assessment.changes": "Compared an amendment",
+    "decision.create": "Decision made",
+    "decision.override": "Overrode a decision",
+    "referral.create": "Referral made",
+    "referral.view": "Opened a referral",
+    "referral.accept": "Accepted a referral",
+    "referral.decline": "Declined a referral",
+    "referral.complete": "Completed a referral",
+}
+
+
+def client_events(session: Session, client_id: uuid.UUID, limit: int = 2000) -> list[AuditEvent]:
+    """Every access to and change of one person's record, newest first, with who and where."""
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.client_id == client_id)
+            .options(joinedload(AuditEvent.user), joinedload(AuditEvent.organisation))
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )

@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
+    GovCheckboxesInput,
+    GovRadioInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, HiddenField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from ..forms.fields import GovDateField
+
+
+class OptionalDateField(GovDateField):
+    """A date that may be left out entirely (the date input needs no raw data then)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not any((v or "").strip() for v in valuelist):
+            self.raw_data = None
+            self.data = None
+            return
+        super().process_formdata(valuelist)
 
 
 class FindForm(FlaskForm):
@@ -25,6 +51,15 @@ class FindForm(FlaskForm):
         description="For example, 1904851231 or Jean MacDonald",
         validators=[Optional(), Length(max=100, message="Search must be 100 characters or fewer")],
     )
+    date_of_birth = OptionalDateField(
+        "Date of birth (optional)",
+        description="Narrows a search by name, for example 14 3 1938",
+        validators=[Optional()],
+    )
+
+    def validate_date_of_birth(self, field: OptionalDateField) -> None:
+        if field.data is not None and field.data > date.today():
+            raise ValidationError("Date of birth must be today or in the past")
 
 
 class ClientForm(FlaskForm):
@@ -89,3 +124,63 @@ class ClientForm(FlaskForm):
     not_a_duplicate = BooleanField("None of these records is this person")
     checked_duplicates = HiddenField()
     submit = SubmitField("Save record", widget=GovSubmitInput())
+
+
+class EditClientForm(ClientForm):
+    """The same details, with the version the editor loaded (optimistic lock)."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+
+class SharingViewForm(FlaskForm):
+    status = RadioField(
+        "What is the person's view on sharing?",
+        widget=GovRadioInput(),
+        choices=[
+            ("agreed", "Agreed to sharing"),
+            ("declined", "Declined sharing"),
+            ("withdrawn", "Withdrew an earlier agreement"),
+        ],
+        validators=[
+            InputRequired(message="Select whether the person agreed, declined or withdrew")
+        ],
+    )
+    partners = SelectMultipleField(
+        "Which partner organisations does this cover?",
+        widget=GovCheckboxesInput(),
+        description="Your own organisation holds the record you are updating, so it is not listed",
+        choices=[],
+        validate_choice=False,  # the service checks the ids, so a changed id gets a message
+    )
+    stated_on = GovDateField(
+        "When did the person say this?",
+        description="For example, 22 11 2026",
+        validators=[InputRequired(message="Enter the date the person gave this view")],
+    )
+    notes = TextAreaField(
+        "Notes (optional)",
+        widget=GovCharacterCount(),
+        description="In the person's own words where you can",
+        validators=[Optional(), Length(max=2000, message="Notes must be 2000 characters or fewer")],
+    )
+    submit = SubmitField("Record this view", widget=GovSubmitInput())
+
+
+class BreakGlassForm(FlaskForm):
+    reason = TextAreaField(
+        "Why do you need emergency access?",
+        widget=GovCharacterCount(),
+        description=(
+            "Your reason, your name and the time are recorded and shown on the person's record"
+        ),
+        validators=[
+            InputRequired(message="Say why you need emergency access"),
+            Length(
+                min=10,
+                max=1000,
+                message="The reason must be between 10 and 1000 characters",
+            ),
+        ],
+    )
+    submit = SubmitField("Get emergency access", widget=GovSubmitInput())

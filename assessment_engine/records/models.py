@@ -1,16 +1,27 @@
-"""The shared client record and the append-only, hash-chained audit trail."""
+"""The shared client record, the person's views on sharing, break-glass grants and the
+append-only, hash-chained audit trail."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..db import Base, JSONType, new_id, utcnow
+from ..db import Base, JSONType, enum_type, new_id, utcnow
 from ..partners.models import Organisation
 
 
@@ -93,3 +104,102 @@ class AuditEvent(Base):
 
     user: Mapped[User | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
+
+
+class SharingStatus(enum.StrEnum):
+    AGREED = "agreed"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {
+            "agreed": "Agreed to sharing",
+            "declined": "Declined sharing",
+            "withdrawn": "Withdrew agreement",
+        }[self]
+
+    @property
+    def shares(self) -> bool:
+        return self is SharingStatus.AGREED
+
+
+class SharingView(Base):
+    """One recorded view of the person on sharing with some partners. Never updated or deleted.
+
+    A change of mind is a new row; for each partner the latest row that covers it is the one in
+    force (see ``records.sharing``). The migrations add database triggers refusing changes.
+    """
+
+    __tablename__ = "sharing_views"
+    __table_args__ = (Index("ix_sharing_views_client_id_id", "client_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"))
+    status: Mapped[SharingStatus] = mapped_column(enum_type(SharingStatus, "sharing_status"))
+    #: The day the person gave this view (it may be recorded later).
+    stated_on: Mapped[date]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The organisation that recorded it: the one a partner without access should contact.
+    recorded_by_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+
+    recorded_by: Mapped[User | None] = relationship()
+    recorded_by_organisation: Mapped[Organisation] = relationship()
+    partners: Mapped[list[SharingViewPartner]] = relationship(
+        back_populates="view", order_by="SharingViewPartner.organisation_id"
+    )
+
+
+class SharingViewPartner(Base):
+    """A partner organisation that a sharing view covers."""
+
+    __tablename__ = "sharing_view_partners"
+
+    sharing_view_id: Mapped[int] = mapped_column(ForeignKey("sharing_views.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id"), primary_key=True, index=True
+    )
+
+    view: Mapped[SharingView] = relationship(back_populates="partners")
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class BreakGlassGrant(Base):
+    """Emergency access to a record the person declined to share, for one actor, for a while.
+
+    Kept for ever (never updated or deleted): the record shows every grant and its reason.
+    """
+
+    __tablename__ = "break_glass_grants"
+    __table_args__ = (
+        Index("ix_break_glass_grants_client_id_actor", "client_id", "actor", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"))
+    #: The actor's label ("user:3", "api:2"): the grant is personal, not for the organisation.
+    actor: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User | None] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when something tries to change or delete a sharing view or break-glass grant."""
+
+
+@event.listens_for(SharingView, "before_update")
+@event.listens_for(SharingView, "before_delete")
+@event.listens_for(SharingViewPartner, "before_update")
+@event.listens_for(SharingViewPartner, "before_delete")
+@event.listens_for(BreakGlassGrant, "before_update")
+@event.listens_for(BreakGlassGrant, "before_delete")
+def _refuse_change(_mapper: Any, _conn: Any, _target: object) -> None:
+    raise AppendOnlyError("Sharing views and break-glass grants are history: add, never change.")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.actor import Actor
 from ..db import utcnow
@@ -176,35 +176,125 @@ def create_client(session: Session, actor: Actor, details: ClientDetails) -> Cli
     return client
 
 
-def open_client(session: Session, actor: Actor, client_id: uuid.UUID | str) -> Client:
-    """The client record for viewing, audited as a view; RecordNotFound if not there."""
+class StaleRecord(ValueError):
+    """Someone else saved the record since it was loaded; nothing was overwritten."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Someone else changed this record since you opened it. Nothing was overwritten: "
+            "your changes are still in the form below, next to the record as it is now. "
+            "Check them and save again."
+        )
+
+
+EDITABLE = (
+    "chi",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "nhs_number",
+    "postcode",
+    "address",
+    "gp_practice",
+    "communication_needs",
+)
+
+
+def details_of(client: Client) -> ClientDetails:
+    """The record's details as the edit form shows them."""
+    return ClientDetails(
+        chi=client.chi,
+        given_name=client.given_name,
+        family_name=client.family_name,
+        date_of_birth=client.date_of_birth,
+        nhs_number=client.nhs_number or "",
+        postcode=client.postcode or "",
+        address=client.address,
+        gp_practice=client.gp_practice,
+        communication_needs=client.communication_needs,
+    )
+
+
+def update_client(
+    session: Session,
+    actor: Actor,
+    client: Client,
+    details: ClientDetails,
+    *,
+    expected_version: int,
+) -> list[str]:
+    """Change the record's details if nobody saved it since ``expected_version`` was read.
+
+    Returns the names of the fields that changed (audited, without their values). Raises
+    :class:`StaleRecord` for a stale save, also when a concurrent save wins the race in the
+    database (the version counter is checked by the UPDATE itself).
+    """
+    if expected_version != client.version:
+        raise StaleRecord()
+    clean = clean_details(details)
+    other = find_by_chi(session, clean.chi)
+    if other is not None and other.id != client.id:
+        raise DuplicateClientError(other)
+    if clean.nhs_number and session.scalar(
+        select(Client.id).where(Client.nhs_number == clean.nhs_number, Client.id != client.id)
+    ):
+        raise ClientValidationError({"nhs_number": "Another record already has this NHS number"})
+    current = details_of(client)
+    changed = [name for name in EDITABLE if getattr(current, name) != getattr(clean, name)]
+    if not changed:
+        return []
+    for name in changed:
+        value = getattr(clean, name)
+        if name in ("nhs_number", "postcode") and not value:
+            value = None  # optional identifiers are NULL when absent (unique NHS number)
+        setattr(client, name, value)
+    client.given_name_key = name_key(client.given_name)
+    client.family_name_key = name_key(client.family_name, surname=True)
     try:
-        key = client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
-    except ValueError:
-        raise RecordNotFound(str(client_id)) from None
-    client = session.get(Client, key)
-    if client is None:
-        raise RecordNotFound(str(client_id))
+        session.flush()
+    except StaleDataError:
+        raise StaleRecord() from None
     record_event(
         session,
         actor,
-        "client.view",
+        "client.update",
         record_type="client",
         record_id=client.id,
         client_id=client.id,
+        detail={"fields": changed},
     )
-    return client
+    return changed
 
 
 _CHI_LIKE = re.compile(r"^\d[\d\s]{8,}\d$")
 
 
-def search_clients(session: Session, actor: Actor, query: str, limit: int = 50) -> list[Client]:
-    """By CHI (exact, spaces allowed) or by name: each word must start a first or last name."""
+def search_clients(
+    session: Session,
+    actor: Actor,
+    query: str,
+    limit: int = 50,
+    *,
+    date_of_birth: date | None = None,
+) -> list[Client]:
+    """By CHI (exact, spaces allowed) or by name and/or date of birth.
+
+    Each word of a name must start a first or last name, forgiving of case, accents, hyphens
+    and Mac/Mc. Everyone found is shown only as far as records.access allows when opened.
+    """
     query = query.strip()
-    if not query:
+    if not query and date_of_birth is None:
         return []
-    if _CHI_LIKE.match(query):
+    if not query:
+        results = list(
+            session.scalars(
+                select(Client)
+                .where(Client.date_of_birth == date_of_birth)
+                .order_by(Client.family_name_key, Client.given_name_key)
+                .limit(limit)
+            )
+        )
+    elif _CHI_LIKE.match(query):
         chi = re.sub(r"\s", "", query)
         found = find_by_chi(session, chi)
         results = [found] if found else []
@@ -213,6 +303,8 @@ def search_clients(session: Session, actor: Actor, query: str, limit: int = 50) 
         if not words:
             return []
         stmt = select(Client)
+        if date_of_birth is not None:
+            stmt = stmt.where(Client.date_of_birth == date_of_birth)
         for word in words:
             surname = name_key(word, surname=True)
             stmt = stmt.where(
@@ -233,7 +325,11 @@ def search_clients(session: Session, actor: Actor, query: str, limit: int = 50) 
         "client.search",
         record_type="search",
         record_id="-",
-        detail={"results": len(results), "by": "chi" if _CHI_LIKE.match(query) else "name"},
+        detail={
+            "results": len(results),
+            "by": "chi" if _CHI_LIKE.match(query) else "name",
+            "date_of_birth": date_of_birth is not None,
+        },
     )
     return results
 

@@ -1,22 +1,36 @@
-"""The dashboard, finding a person, recording a new person and opening their record."""
+"""The dashboard, finding a person, recording a new person, opening and editing their record.
+
+The record's other pages (sharing views, break glass, timeline, who has seen it) are in
+``records.record_views``, on the same blueprint.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ..assessments.services import client_assessments
+from ..auth import roles_required
 from ..auth.actor import Actor
+from ..auth.models import Role
 from ..extensions import db
 from ..questionnaires import services as questionnaires
-from . import services
-from .forms import ClientForm, FindForm
+from . import access as access_rules
+from . import services, sharing
+from .forms import ClientForm, EditClientForm, FindForm
 
 bp = Blueprint("records", __name__)
 
 
-def _actor() -> Actor:
+def web_actor() -> Actor:
+    """The signed-in user acting from this request's address."""
     return Actor.for_user(current_user, request.remote_addr or "")
+
+
+_actor = web_actor
 
 
 @bp.route("/")
@@ -31,8 +45,11 @@ def dashboard() -> ResponseReturnValue:
 def find() -> ResponseReturnValue:
     form = FindForm(request.args)
     results = None
-    if form.q.data and form.validate():
-        results = services.search_clients(db.session, _actor(), form.q.data)
+    searched = bool(form.q.data) or form.date_of_birth.raw_data is not None
+    if searched and form.validate():
+        results = services.search_clients(
+            db.session, _actor(), form.q.data or "", date_of_birth=form.date_of_birth.data
+        )
         db.session.commit()
     return render_template("records/find.html", form=form, results=results)
 
@@ -87,9 +104,83 @@ def new_client() -> ResponseReturnValue:
 
 @bp.route("/people/<client_id>")
 def client(client_id: str) -> ResponseReturnValue:
+    """The record: in full where shared, otherwise that it exists and whom to contact."""
     try:
-        record = services.open_client(db.session, _actor(), client_id)
+        access = access_rules.open_record(db.session, _actor(), client_id)
     except services.RecordNotFound:
         abort(404)
+    context: dict[str, Any] = {"client": access.client, "access": access}
+    if access.answers:
+        context["assessments"] = client_assessments(db.session, access.client.id)
+        history = sharing.sharing_history(db.session, access.client.id)
+        context["sharing"] = sharing.summarise(history)
+        context["grants"] = sharing.grants_for(db.session, access.client.id)
     db.session.commit()
-    return render_template("records/client.html", client=record)
+    return render_template("records/client.html", **context)
+
+
+def _details(form: ClientForm) -> services.ClientDetails:
+    return services.ClientDetails(
+        chi=form.chi.data or "",
+        given_name=form.given_name.data or "",
+        family_name=form.family_name.data or "",
+        date_of_birth=form.date_of_birth.data,
+        nhs_number=form.nhs_number.data or "",
+        postcode=form.postcode.data or "",
+        address=form.address.data or "",
+        gp_practice=form.gp_practice.data or "",
+        communication_needs=form.communication_needs.data or "",
+    )
+
+
+def _open_for_edit(client_id: str) -> access_rules.RecordAccess:
+    try:
+        return access_rules.open_record_content(
+            db.session, _actor(), client_id, action="client.view"
+        )
+    except services.RecordNotFound:
+        abort(404)
+
+
+@bp.route("/people/<client_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ASSESSOR, Role.TEAM_MANAGER)
+def edit_client(client_id: str) -> ResponseReturnValue:
+    """Change the person's details; a stale save keeps the editor's changes and says so."""
+    record = _open_for_edit(client_id).client
+    form = EditClientForm()
+    stale = False
+    if request.method == "GET":
+        details = services.details_of(record)
+        for name in services.EDITABLE:
+            getattr(form, name).data = getattr(details, name)
+        form.version.data = record.version
+    elif form.validate_on_submit():
+        try:
+            changed = services.update_client(
+                db.session, _actor(), record, _details(form), expected_version=form.version.data
+            )
+        except services.StaleRecord:
+            db.session.rollback()
+            record = _open_for_edit(client_id).client
+            stale = True
+            form.version.data = record.version
+            form.version.raw_data = [str(record.version)]
+        except services.ClientValidationError as exc:
+            db.session.rollback()
+            record = _open_for_edit(client_id).client
+            for name, message in exc.errors.items():
+                getattr(form, name).errors.append(message)
+        except services.DuplicateClientError as exc:
+            db.session.rollback()
+            record = _open_for_edit(client_id).client
+            form.chi.errors.append(
+                f"Another record ({exc.existing.display_name}) already has this CHI number"
+            )
+        else:
+            db.session.commit()
+            flash("Details saved." if changed else "Nothing was changed.", "success")
+            return redirect(url_for("records.client", client_id=record.id))
+    db.session.commit()
+    return render_template("records/edit_client.html", form=form, client=record, stale=stale), (
+        409 if stale else 200
+    )

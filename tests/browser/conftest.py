@@ -100,7 +100,8 @@ def browser(chromium_path: str) -> Iterator[Any]:
 def page(browser: Any, server_url: str) -> Iterator[Any]:
     context = browser.new_context(base_url=server_url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # Generous: CI machines have two cores and may be busy; a real failure still fails.
+    page.set_default_timeout(30_000)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     # A form shown again with its errors answers 422 (or 409 for an editing conflict), which

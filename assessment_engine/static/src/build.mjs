@@ -12,6 +12,11 @@ copyFileSync(
   join(root, "node_modules", "govuk-frontend", "dist", "govuk", "govuk-frontend.min.js"),
   join(dist, "govuk-frontend.min.js"),
 );
+// The API documentation page (/api/v1/docs): Swagger UI from the installed package, never a CDN.
+mkdirSync(join(dist, "swagger-ui"), { recursive: true });
+for (const name of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
+  copyFileSync(join(root, "node_modules", "swagger-ui-dist", name), join(dist, "swagger-ui", name));
+}
 for (const name of readdirSync(here)) {
   if (name.endsWith(".js")) copyFileSync(join(here, name), join(dist, name));
 }

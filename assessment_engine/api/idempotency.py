@@ -1,0 +1,135 @@
+"""Idempotency keys: a retried POST gets the first response again and creates nothing new.
+
+The key is claimed in a transaction of its own (committed at once), so that a second request
+with the same key sees the claim while the first is still running and gets 409. The first
+request's work and the stored response are committed together, so a response is stored if and
+only if its work was. A request that fails releases its key, so that the caller can fix the
+request and send it again with the same key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+
+from flask import Response
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..db import utcnow
+from .models import ApiClient, IdempotencyKey, IdempotencyState
+from .problems import ApiError
+
+#: Printable ASCII, 1 to 255 characters (a UUID is the usual choice).
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+#: A claim older than this whose request never finished (the process died) may be taken over.
+ABANDONED_AFTER = timedelta(minutes=10)
+#: The response headers replayed with the stored body.
+REPLAYED_HEADERS = ("Content-Type", "Location", "ETag")
+
+Replay = Callable[[int, str, Mapping[str, str]], Response]
+
+
+def run(
+    session: Session,
+    client: ApiClient,
+    key: str,
+    fingerprint: str,
+    handler: Callable[[Callable[[Response], None]], Response],
+    *,
+    replay: Replay,
+) -> Response:
+    """Run ``handler`` once per (client, key); replay its response to retries."""
+    if not KEY_PATTERN.match(key):
+        raise ApiError(
+            422,
+            "Idempotency-Key must be 1 to 255 printable ASCII characters.",
+            errors=[{"parameter": "Idempotency-Key", "message": "Not a valid key."}],
+        )
+    record = _claim(session, client.id, key, fingerprint)
+    if record.state is IdempotencyState.DONE:
+        return replay(
+            record.response_status or 200, record.response_body or "", record.response_headers
+        )
+    record_id = record.id
+
+    def finish(response: Response) -> None:
+        """Stage the response beside the handler's work, to be committed with it."""
+        stored = session.get(IdempotencyKey, record_id)
+        if stored is not None:
+            stored.state = IdempotencyState.DONE
+            stored.response_status = response.status_code
+            stored.response_body = response.get_data(as_text=True)
+            stored.response_headers = {
+                name: response.headers[name]
+                for name in REPLAYED_HEADERS
+                if name in response.headers
+            }
+
+    try:
+        response = handler(finish)
+    except BaseException:
+        _release(session, record_id)
+        raise
+    if response.status_code >= 400:
+        _release(session, record_id)
+    return response
+
+
+def _claim(session: Session, client_id: int, key: str, fingerprint: str) -> IdempotencyKey:
+    """The stored record for this key, or a new in-progress claim committed for all to see."""
+    for _attempt in range(2):
+        existing = session.scalar(
+            select(IdempotencyKey).where(
+                IdempotencyKey.api_client_id == client_id, IdempotencyKey.key == key
+            )
+        )
+        if existing is not None:
+            if existing.fingerprint != fingerprint:
+                raise ApiError(
+                    422,
+                    "This Idempotency-Key was used before with a different request; "
+                    "use a new key for a new request.",
+                    errors=[{"parameter": "Idempotency-Key", "message": "Already used."}],
+                )
+            if existing.state is IdempotencyState.DONE:
+                return existing
+            if utcnow() - existing.created_at < ABANDONED_AFTER:
+                raise ApiError(
+                    409,
+                    "A request with this Idempotency-Key is still being processed; "
+                    "wait for it, then retry.",
+                    headers={"Retry-After": "1"},
+                )
+            existing.created_at = utcnow()  # taken over from a request that never finished
+            session.commit()
+            return existing
+        record = IdempotencyKey(
+            api_client_id=client_id,
+            key=key,
+            fingerprint=fingerprint,
+            state=IdempotencyState.IN_PROGRESS,
+            response_headers={},
+        )
+        session.add(record)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # another request claimed it first: look again
+            continue
+        return record
+    raise ApiError(409, "A request with this Idempotency-Key is being processed; retry.")
+
+
+def _release(session: Session, record_id: int) -> None:
+    session.rollback()
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == record_id))
+    session.commit()
+
+
+def stored_body(record: IdempotencyKey) -> object:
+    """The stored response body as JSON (for tests and the admin pages)."""
+    return json.loads(record.response_body or "null")

@@ -1,0 +1,153 @@
+"""Records as the API shows them: plain dicts in the shapes ``schemas`` documents.
+
+Identifiers are opaque strings; times are ISO 8601 UTC with ``Z``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..assessments.models import Assessment, Referral
+from ..assessments.services import current_decision, decision_document
+from ..questionnaires.models import QuestionnaireVersion
+from ..records.models import Client
+from .http import etag, iso
+
+
+def questionnaire_summary(version: QuestionnaireVersion) -> dict[str, Any]:
+    return {"key": version.questionnaire.key, "version": version.version, "title": version.title}
+
+
+def questionnaire_version(version: QuestionnaireVersion) -> dict[str, Any]:
+    return {
+        **questionnaire_summary(version),
+        "status": version.status.value,
+        "checksum": version.checksum,
+        "published_at": iso(version.published_at),
+        "document": version.document,
+    }
+
+
+def client_summary(client: Client) -> dict[str, Any]:
+    return {
+        "id": str(client.id),
+        "chi": client.chi,
+        "nhs_number": client.nhs_number,
+        "given_name": client.given_name,
+        "family_name": client.family_name,
+        "date_of_birth": client.date_of_birth.isoformat(),
+        "postcode": client.postcode,
+        "address": client.address,
+        "gp_practice": client.gp_practice,
+        "communication_needs": client.communication_needs,
+        "organisation": client.organisation.slug,
+        "created_at": iso(client.created_at),
+        "updated_at": iso(client.updated_at),
+    }
+
+
+def client_detail(
+    client: Client, assessments: list[Assessment], referrals: list[Referral]
+) -> dict[str, Any]:
+    """The record with its timeline: assessments started and submitted, referrals and what
+    became of them, newest first."""
+    events: list[dict[str, Any]] = []
+    for assessment in assessments:
+        base = {
+            "assessment_id": str(assessment.id),
+            "questionnaire": assessment.questionnaire_version.ruleset_name,
+            "organisation": assessment.organisation.slug,
+        }
+        events.append({"at": assessment.created_at, "event": "assessment.started", **base})
+        if assessment.submitted_at is not None:
+            decision = current_decision(assessment)
+            events.append(
+                {
+                    "at": assessment.submitted_at,
+                    "event": "assessment.submitted",
+                    **base,
+                    "route": decision.route.value if decision else None,
+                    "priority": decision.priority.value if decision else None,
+                }
+            )
+        if assessment.signed_off_at is not None:
+            events.append(
+                {"at": assessment.signed_off_at, "event": "assessment.signed_off", **base}
+            )
+    by_assessment = {str(a.id): a for a in assessments}
+    for referral in referrals:
+        owner = by_assessment.get(str(referral.assessment_id))
+        base = {
+            "assessment_id": str(referral.assessment_id),
+            "questionnaire": owner.questionnaire_version.ruleset_name if owner else "",
+            "organisation": referral.organisation.slug,
+            "referral_id": str(referral.id),
+            "service": referral.service.slug,
+            "priority": referral.priority.value,
+        }
+        for event, at in (
+            ("referral.created", referral.created_at),
+            ("referral.accepted", referral.accepted_at),
+            ("referral.declined", referral.declined_at),
+            ("referral.completed", referral.completed_at),
+        ):
+            if at is not None:
+                events.append({"at": at, "event": event, **base})
+    events.sort(key=lambda entry: entry["at"], reverse=True)
+    for entry in events:
+        entry["at"] = iso(entry["at"])
+    return {**client_summary(client), "timeline": events}
+
+
+def referral(record: Referral) -> dict[str, Any]:
+    return {
+        "id": str(record.id),
+        "assessment_id": str(record.assessment_id),
+        "client_id": str(record.client_id),
+        "service": record.service.slug,
+        "service_name": record.service.name,
+        "organisation": record.organisation.slug,
+        "status": record.status.value,
+        "priority": record.priority.value,
+        "urgency": record.urgency.value,
+        "created_at": iso(record.created_at),
+        "accepted_at": iso(record.accepted_at),
+        "assigned_to": str(record.assigned_to_id) if record.assigned_to_id is not None else None,
+        "declined_at": iso(record.declined_at),
+        "decline_reason": record.decline_reason,
+        "completed_at": iso(record.completed_at),
+    }
+
+
+def assessment(
+    record: Assessment, referrals: list[Referral], *, show_answers: bool
+) -> dict[str, Any]:
+    decision = current_decision(record)
+    return {
+        "id": str(record.id),
+        "client_id": str(record.client_id),
+        "questionnaire": record.questionnaire_version.questionnaire.key,
+        "version": record.questionnaire_version.version,
+        "status": record.status.value,
+        "answers": record.answers if show_answers else None,
+        "organisation": record.organisation.slug,
+        "created_at": iso(record.created_at),
+        "updated_at": iso(record.updated_at),
+        "submitted_at": iso(record.submitted_at),
+        "signed_off_at": iso(record.signed_off_at),
+        "amends_id": str(record.amends_id) if record.amends_id else None,
+        "decision": decision_document(decision) if decision is not None else None,
+        "referrals": [referral(entry) for entry in referrals],
+    }
+
+
+def assessment_etag(record: Assessment) -> str:
+    return etag("assessment", record.id, record.version)
+
+
+def referral_etag(record: Referral) -> str:
+    return etag("referral", record.id, record.version)
+
+
+def client_etag(record: Client) -> str:
+    return etag("client", record.id, record.version)

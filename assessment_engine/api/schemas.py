@@ -1,0 +1,344 @@
+"""marshmallow schemas of every API request and response; the OpenAPI document is made from them.
+
+Request schemas refuse unknown fields (marshmallow's default ``RAISE``), so a misspelt field is
+a 422 with its pointer, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from ..assessments.models import AssessmentStatus, ReferralStatus
+from ..scoring.outcomes import Priority, Route, Urgency
+
+MAX_PAGE = 200
+DEFAULT_PAGE = 50
+
+
+def _values(enum_cls: Any) -> list[str]:
+    return [member.value for member in enum_cls]
+
+
+# ------------------------------------------------------------------------------ shared pieces
+
+
+class ProblemErrorSchema(Schema):
+    pointer = fields.Str(metadata={"description": "JSON Pointer into the request body."})
+    parameter = fields.Str(metadata={"description": "A query parameter or header."})
+    message = fields.Str(required=True)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.Str(required=True)
+    title = fields.Str(required=True)
+    status = fields.Int(required=True)
+    detail = fields.Str(required=True)
+    errors = fields.List(fields.Nested(ProblemErrorSchema))
+    existing_id = fields.Str(
+        metadata={"description": "On 409 for a duplicate CHI: the existing record's id."}
+    )
+    report = fields.List(
+        fields.Nested(lambda: ImportReportEntrySchema()),
+        metadata={"description": "On a refused FHIR import: what could not be represented."},
+    )
+
+
+class PageQuerySchema(Schema):
+    limit = fields.Int(
+        load_default=DEFAULT_PAGE,
+        strict=False,
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": f"Items per page, 1 to {MAX_PAGE} (default {DEFAULT_PAGE})."},
+    )
+    cursor = fields.Str(
+        load_default=None,
+        validate=validate.Length(max=500),
+        metadata={"description": "The next_cursor of the previous page."},
+    )
+
+
+class EmptySchema(Schema):
+    """No fields: an empty object (or no body at all)."""
+
+
+class FhirResourceSchema(Schema):
+    """A FHIR R4 resource as JSON; its content is checked by the FHIR mapping, not here."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    resourceType = fields.Str(required=True)
+
+
+# ------------------------------------------------------------------------------ questionnaires
+
+
+class QuestionnaireSummarySchema(Schema):
+    key = fields.Str(required=True)
+    version = fields.Int(required=True)
+    title = fields.Str(required=True)
+
+
+class QuestionnaireListSchema(Schema):
+    items = fields.List(fields.Nested(QuestionnaireSummarySchema), required=True)
+    next_cursor = fields.Str(required=True, allow_none=True)
+
+
+class QuestionnaireVersionSchema(Schema):
+    key = fields.Str(required=True)
+    version = fields.Int(required=True)
+    title = fields.Str(required=True)
+    status = fields.Str(required=True, validate=validate.OneOf(["draft", "published", "retired"]))
+    checksum = fields.Str(required=True)
+    published_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+    document = fields.Dict(
+        required=True, metadata={"description": "The JSON Schema (2020-12) document."}
+    )
+
+
+class ScoreRequestSchema(Schema):
+    answers = fields.Dict(keys=fields.Str(), required=True)
+    version = fields.Int(strict=True, validate=validate.Range(min=1, max=999_999))
+
+
+class ImportReportEntrySchema(Schema):
+    linkId = fields.Str(required=True, allow_none=True)
+    message = fields.Str(required=True)
+
+
+class QuestionnaireImportSchema(Schema):
+    key = fields.Str(required=True)
+    version = fields.Int(required=True)
+    status = fields.Str(required=True)
+    report = fields.List(fields.Nested(ImportReportEntrySchema), required=True)
+
+
+# ------------------------------------------------------------------------------------ decision
+
+
+class ServiceReferralSchema(Schema):
+    service = fields.Str(required=True)
+    organisation = fields.Str(required=True, allow_none=True)
+    urgency = fields.Str(required=True, validate=validate.OneOf(_values(Urgency)))
+
+
+class TraceEntrySchema(Schema):
+    rule = fields.Str(required=True)
+    fired = fields.Bool(required=True)
+    inputs = fields.Dict(keys=fields.Str(), required=True)
+    because = fields.Str(required=True)
+
+
+class OverrideSchema(Schema):
+    route = fields.Str(required=True)
+    priority = fields.Str(required=True)
+    computed_route = fields.Str(required=True)
+    computed_priority = fields.Str(required=True)
+    reason = fields.Str(required=True, allow_none=True)
+    at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class DecisionSchema(Schema):
+    route = fields.Str(required=True, validate=validate.OneOf(_values(Route)))
+    priority = fields.Str(required=True, validate=validate.OneOf(_values(Priority)))
+    scores = fields.Dict(keys=fields.Str(), values=fields.Float(), required=True)
+    bands = fields.Dict(keys=fields.Str(), values=fields.Str(), required=True)
+    flags = fields.List(fields.Str(), required=True)
+    services = fields.List(fields.Nested(ServiceReferralSchema), required=True)
+    trace = fields.List(fields.Nested(TraceEntrySchema), required=True)
+    ruleset = fields.Str(required=True)
+    override = fields.Nested(OverrideSchema, required=True, allow_none=True)
+
+
+class ScoreResponseSchema(Schema):
+    key = fields.Str(required=True)
+    version = fields.Int(required=True)
+    decision = fields.Nested(DecisionSchema, required=True)
+
+
+# ------------------------------------------------------------------------------------- clients
+
+
+class ClientCreateSchema(Schema):
+    chi = fields.Str(required=True, validate=validate.Length(min=1, max=20))
+    given_name = fields.Str(required=True, validate=validate.Length(max=200))
+    family_name = fields.Str(required=True, validate=validate.Length(max=200))
+    date_of_birth = fields.Date(required=True)
+    nhs_number = fields.Str(load_default="", validate=validate.Length(max=20))
+    postcode = fields.Str(load_default="", validate=validate.Length(max=20))
+    address = fields.Str(load_default="", validate=validate.Length(max=1000))
+    gp_practice = fields.Str(load_default="", validate=validate.Length(max=1000))
+    communication_needs = fields.Str(load_default="", validate=validate.Length(max=8000))
+
+
+class ClientQuerySchema(PageQuerySchema):
+    chi = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "The CHI number, exact."},
+    )
+
+
+class ClientSchema(Schema):
+    id = fields.Str(required=True)
+    chi = fields.Str(required=True)
+    nhs_number = fields.Str(required=True, allow_none=True)
+    given_name = fields.Str(required=True)
+    family_name = fields.Str(required=True)
+    date_of_birth = fields.Str(required=True, metadata={"format": "date"})
+    postcode = fields.Str(required=True, allow_none=True)
+    address = fields.Str(required=True)
+    gp_practice = fields.Str(required=True)
+    communication_needs = fields.Str(required=True)
+    organisation = fields.Str(required=True, metadata={"description": "Who recorded the person."})
+    created_at = fields.Str(required=True, metadata={"format": "date-time"})
+    updated_at = fields.Str(required=True, metadata={"format": "date-time"})
+
+
+class TimelineEntrySchema(Schema):
+    at = fields.Str(required=True, metadata={"format": "date-time"})
+    event = fields.Str(
+        required=True,
+        validate=validate.OneOf(
+            [
+                "assessment.started",
+                "assessment.submitted",
+                "assessment.signed_off",
+                "referral.created",
+                "referral.accepted",
+                "referral.declined",
+                "referral.completed",
+            ]
+        ),
+    )
+    organisation = fields.Str(required=True)
+    assessment_id = fields.Str(required=True)
+    questionnaire = fields.Str(required=True, metadata={"description": "key@version"})
+    referral_id = fields.Str(allow_none=True)
+    service = fields.Str(allow_none=True)
+    route = fields.Str(allow_none=True)
+    priority = fields.Str(allow_none=True)
+
+
+class ClientDetailSchema(ClientSchema):
+    timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
+
+
+class ClientListSchema(Schema):
+    items = fields.List(fields.Nested(ClientSchema), required=True)
+    next_cursor = fields.Str(required=True, allow_none=True)
+
+
+# --------------------------------------------------------------------------------- assessments
+
+_WRITABLE_STATUSES = [AssessmentStatus.DRAFT.value, AssessmentStatus.SUBMITTED.value]
+
+
+class AssessmentCreateSchema(Schema):
+    client_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    questionnaire = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    version = fields.Int(strict=True, validate=validate.Range(min=1, max=999_999))
+    answers = fields.Dict(keys=fields.Str(), load_default=dict)
+    status = fields.Str(required=True, validate=validate.OneOf(_WRITABLE_STATUSES))
+
+
+class AssessmentPatchSchema(Schema):
+    answers = fields.Dict(keys=fields.Str())
+    status = fields.Str(validate=validate.OneOf(_WRITABLE_STATUSES))
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("Send answers, status or both.")
+
+
+class AmendmentCreateSchema(Schema):
+    answers = fields.Dict(
+        keys=fields.Str(),
+        metadata={"description": "The amended answers (default: the original's answers)."},
+    )
+    status = fields.Str(load_default="draft", validate=validate.OneOf(_WRITABLE_STATUSES))
+
+
+class ReferralSchema(Schema):
+    id = fields.Str(required=True)
+    assessment_id = fields.Str(required=True)
+    client_id = fields.Str(required=True)
+    service = fields.Str(required=True)
+    service_name = fields.Str(required=True)
+    organisation = fields.Str(required=True)
+    status = fields.Str(required=True, validate=validate.OneOf(_values(ReferralStatus)))
+    priority = fields.Str(required=True, validate=validate.OneOf(_values(Priority)))
+    urgency = fields.Str(required=True, validate=validate.OneOf(_values(Urgency)))
+    created_at = fields.Str(required=True, metadata={"format": "date-time"})
+    accepted_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+    assigned_to = fields.Str(required=True, allow_none=True)
+    declined_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+    decline_reason = fields.Str(required=True, allow_none=True)
+    completed_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class AssessmentSchema(Schema):
+    id = fields.Str(required=True)
+    client_id = fields.Str(required=True)
+    questionnaire = fields.Str(required=True)
+    version = fields.Int(required=True)
+    status = fields.Str(required=True, validate=validate.OneOf(_values(AssessmentStatus)))
+    answers = fields.Dict(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Null when the person's sharing views keep them from you."},
+    )
+    organisation = fields.Str(required=True)
+    created_at = fields.Str(required=True, metadata={"format": "date-time"})
+    updated_at = fields.Str(required=True, metadata={"format": "date-time"})
+    submitted_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+    signed_off_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+    amends_id = fields.Str(required=True, allow_none=True)
+    decision = fields.Nested(DecisionSchema, required=True, allow_none=True)
+    referrals = fields.List(fields.Nested(ReferralSchema), required=True)
+
+
+# ----------------------------------------------------------------------------------- referrals
+
+
+class ReferralQuerySchema(PageQuerySchema):
+    status = fields.Str(validate=validate.OneOf(_values(ReferralStatus)))
+
+
+class ReferralListSchema(Schema):
+    items = fields.List(fields.Nested(ReferralSchema), required=True)
+    next_cursor = fields.Str(required=True, allow_none=True)
+
+
+class ReferralPatchSchema(Schema):
+    status = fields.Str(
+        required=True,
+        validate=validate.OneOf(
+            [
+                ReferralStatus.ACCEPTED.value,
+                ReferralStatus.DECLINED.value,
+                ReferralStatus.COMPLETED.value,
+            ]
+        ),
+        metadata={"description": "accepted, declined (with reason) or completed"},
+    )
+    reason = fields.Str(validate=validate.Length(min=1, max=2000))
+    assigned_to = fields.Str(
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "On accepting: the id of a worker of your organisation."},
+    )
+
+    @validates_schema
+    def _reason_for_decline(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if (
+            data.get("status") == ReferralStatus.DECLINED.value
+            and not (data.get("reason") or "").strip()
+        ):
+            raise ValidationError("Say why the referral is declined.", "reason")
+        if "assigned_to" in data and data.get("status") != ReferralStatus.ACCEPTED.value:
+            raise ValidationError("A worker is assigned only when accepting.", "assigned_to")

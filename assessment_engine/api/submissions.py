@@ -1,0 +1,132 @@
+"""The submission path shared by POST /assessments, amendments and FHIR imports: pin the
+version, validate, decide, and store the assessment with its decision, referrals and audit
+events in the caller's one transaction. All of it is ``assessments.services``; this module only
+sequences it for the API and turns its errors into problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from ..assessments import services as assessments
+from ..assessments.models import Assessment, AssessmentStatus
+from ..auth.actor import Actor
+from ..questionnaires.models import QuestionnaireVersion, VersionStatus
+from ..questionnaires.runtime import PreparedVersion, VersionCache
+from ..records.models import Client
+from . import lookups
+from .problems import ApiError
+
+
+def cache() -> VersionCache:
+    found: VersionCache = current_app.extensions["assessment_versions"]
+    return found
+
+
+def pinned_version(
+    session: Session, key: str, version: int | None, *, where: str = ""
+) -> QuestionnaireVersion:
+    """The published version to pin (latest when ``version`` is None); 422 otherwise."""
+    found = (
+        assessments.latest_published(session, key)
+        if version is None
+        else lookups.find_version(session, key, version, drafts=False)
+    )
+    if found is None or found.status is not VersionStatus.PUBLISHED:
+        what = f"{key!r}" if version is None else f"{key!r} version {version}"
+        raise ApiError(
+            422,
+            f"There is no published questionnaire {what} to assess with.",
+            errors=[
+                {
+                    "pointer": where or ("/questionnaire" if version is None else "/version"),
+                    "message": "Not a published questionnaire version",
+                }
+            ],
+        )
+    return found
+
+
+def answers_problem(error: assessments.AnswersInvalid, prefix: str = "/answers") -> ApiError:
+    """422 with one entry per message, each pointing into the answers."""
+    return ApiError(
+        422,
+        str(error),
+        errors=[
+            {"pointer": prefix + where, "message": message}
+            for where, messages in error.errors.items()
+            for message in messages
+        ],
+    )
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    client: Client,
+    version: QuestionnaireVersion,
+    answers: Mapping[str, Any],
+    status: str,
+    *,
+    amends: Assessment | None = None,
+) -> Assessment:
+    """Start an assessment on ``version``, save ``answers`` and, if asked, submit it."""
+    prepared = assessments.prepare_version(session, cache(), version)
+    try:
+        assessment = assessments.start_assessment(session, actor, client, version)
+        if amends is not None:
+            assessment.amends_id = amends.id
+        assessments.save_answers(
+            session, actor, assessment, prepared, answers, expected_version=None
+        )
+        if status == AssessmentStatus.SUBMITTED.value:
+            assessments.submit(session, actor, assessment, prepared, expected_version=None)
+    except assessments.AnswersInvalid as error:
+        raise answers_problem(error) from None
+    except assessments.AssessmentError as error:
+        raise ApiError(422, str(error)) from None
+    return assessment
+
+
+def update(
+    session: Session,
+    actor: Actor,
+    assessment: Assessment,
+    answers: Mapping[str, Any] | None,
+    status: str | None,
+) -> Assessment:
+    """PATCH: replace a draft's answers and/or submit it."""
+    prepared: PreparedVersion = assessments.prepare_version(
+        session, cache(), assessment.questionnaire_version
+    )
+    try:
+        if answers is not None:
+            assessments.save_answers(
+                session,
+                actor,
+                assessment,
+                prepared,
+                answers,
+                expected_version=assessment.version,
+            )
+        elif assessment.status is not AssessmentStatus.DRAFT:
+            raise assessments.NotEditable(
+                f"This assessment was {assessment.status.label.lower()} and can no longer be edited"
+            )
+        if status == AssessmentStatus.SUBMITTED.value:
+            assessments.submit(
+                session, actor, assessment, prepared, expected_version=assessment.version
+            )
+    except assessments.AnswersInvalid as error:
+        raise answers_problem(error) from None
+    except assessments.NotEditable as error:
+        raise ApiError(409, str(error)) from None
+    except assessments.StaleEdit:
+        raise ApiError(412, "This assessment has changed since you read it.") from None
+    except assessments.AssessmentError as error:
+        raise ApiError(422, str(error)) from None
+    return assessment

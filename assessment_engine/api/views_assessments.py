@@ -1,0 +1,259 @@
+"""Assessments: submit (the submission path), read, change a draft, amend, and FHIR."""
+
+from __future__ import annotations
+
+from flask import Response, url_for
+
+from ..assessments import services as assessments
+from ..assessments.models import Assessment, AssessmentStatus
+from ..assessments.referrals import referrals_of_assessment
+from ..questionnaires import fhir
+from ..questionnaires.fhir.responses import read_header
+from ..records import access
+from ..records.models import Client
+from ..records.services import find_by_chi
+from . import representations as show
+from . import submissions
+from .http import FHIR_JSON, JSON, Call, check_if_match, json_response
+from .problems import ApiError
+from .routes import route
+from .schemas import (
+    AmendmentCreateSchema,
+    AssessmentCreateSchema,
+    AssessmentPatchSchema,
+    AssessmentSchema,
+    FhirResourceSchema,
+)
+
+TAG = "Assessments"
+
+
+def _client(call: Call, client_id: str, where: str = "/client_id") -> Client:
+    try:
+        return access.client_for(call.session, call.actor, client_id)
+    except access.RecordNotFound:
+        raise ApiError(
+            422,
+            "There is no client record with this id that your organisation may see.",
+            errors=[{"pointer": where, "message": "No such client"}],
+        ) from None
+
+
+def _assessment(call: Call, assessment_id: str) -> Assessment:
+    """The assessment if the caller may see its person's record (audited), else 404."""
+    try:
+        found = assessments.get_assessment(call.session, assessment_id)
+        access.client_for(call.session, call.actor, found.client_id)
+        return assessments.open_assessment(call.session, call.actor, found.id)
+    except access.RecordNotFound:
+        raise ApiError(404, "There is no assessment with this id that you may see.") from None
+
+
+def _response(call: Call, record: Assessment, status: int = 200) -> Response:
+    visible = access.may_see_answers(call.session, call.actor, record.client)
+    document = show.assessment(
+        record, referrals_of_assessment(call.session, record.id), show_answers=visible
+    )
+    headers = {"ETag": f'"{show.assessment_etag(record)}"'}
+    if status == 201:
+        headers["Location"] = url_for("api.get_assessment", assessment_id=str(record.id))
+    return json_response(document, status=status, headers=headers)
+
+
+@route(
+    "/assessments",
+    "POST",
+    summary="Submit (or save as a draft) an assessment",
+    tag=TAG,
+    scope="assessments:write",
+    body=AssessmentCreateSchema,
+    responses={201: ("The assessment; when submitted, with its decision", AssessmentSchema)},
+    problems=(409, 422),
+    idempotent=True,
+    location=True,
+    etag=True,
+)
+def create_assessment(call: Call) -> Response:
+    """Validate the answers against the pinned version (the latest published unless
+    ``version``), decide, and store the assessment, decision, referrals and audit in one
+    transaction. Send ``Idempotency-Key`` so that a retry cannot submit twice."""
+    body = call.body
+    client = _client(call, body["client_id"])
+    version = submissions.pinned_version(call.session, body["questionnaire"], body.get("version"))
+    record = submissions.record(
+        call.session, call.actor, client, version, body["answers"], body["status"]
+    )
+    return _response(call, record, status=201)
+
+
+@route(
+    "/assessments/<assessment_id>",
+    "GET",
+    summary="An assessment with its answers, decision and referrals",
+    tag=TAG,
+    scope="assessments:read",
+    responses={200: ("The assessment", AssessmentSchema)},
+    problems=(404,),
+    etag=True,
+)
+def get_assessment(call: Call, assessment_id: str) -> Response:
+    """The assessment (answers only where the person's sharing views allow)."""
+    return _response(call, _assessment(call, assessment_id))
+
+
+@route(
+    "/assessments/<assessment_id>",
+    "PATCH",
+    summary="Change a draft's answers or submit it",
+    tag=TAG,
+    scope="assessments:write",
+    body=AssessmentPatchSchema,
+    responses={200: ("The changed assessment", AssessmentSchema)},
+    problems=(404, 409, 412, 422, 428),
+    if_match=True,
+    etag=True,
+)
+def patch_assessment(call: Call, assessment_id: str) -> Response:
+    """``answers`` replaces all of a draft's answers; ``status: submitted`` submits it.
+    Needs ``If-Match`` with the ETag last read."""
+    record = _assessment(call, assessment_id)
+    check_if_match(show.assessment_etag(record))
+    submissions.update(
+        call.session, call.actor, record, call.body.get("answers"), call.body.get("status")
+    )
+    return _response(call, record)
+
+
+@route(
+    "/assessments/<assessment_id>/amendments",
+    "POST",
+    summary="Amend a submitted or signed-off assessment (a new linked version)",
+    tag=TAG,
+    scope="assessments:write",
+    body=AmendmentCreateSchema,
+    body_required=False,
+    responses={201: ("The amendment: a new assessment linked to the original", AssessmentSchema)},
+    problems=(404, 409, 422),
+    idempotent=True,
+    location=True,
+    etag=True,
+)
+def amend_assessment(call: Call, assessment_id: str) -> Response:
+    """A new assessment on the same questionnaire version, linked by ``amends_id``; its
+    answers are the original's unless given. The original is kept unchanged."""
+    original = _assessment(call, assessment_id)
+    if original.status is AssessmentStatus.DRAFT:
+        raise ApiError(409, "A draft is changed with PATCH, not amended.")
+    answers = call.body.get("answers")
+    record = submissions.record(
+        call.session,
+        call.actor,
+        original.client,
+        original.questionnaire_version,
+        dict(original.answers) if answers is None else answers,
+        call.body["status"],
+        amends=original,
+    )
+    return _response(call, record, status=201)
+
+
+@route(
+    "/assessments/<assessment_id>/fhir",
+    "GET",
+    summary="An assessment as a FHIR R4 QuestionnaireResponse",
+    tag="FHIR",
+    scope="assessments:read",
+    responses={200: ("A FHIR R4 QuestionnaireResponse", FhirResourceSchema)},
+    response_types=(FHIR_JSON,),
+    problems=(404,),
+    etag=True,
+)
+def get_assessment_fhir(call: Call, assessment_id: str) -> Response:
+    """``questionnaire`` is ``url|version``; the subject carries the CHI number."""
+    record = _assessment(call, assessment_id)
+    if not access.may_see_answers(call.session, call.actor, record.client):
+        raise ApiError(404, "The person's sharing views keep these answers from you.")
+    version = record.questionnaire_version
+    prepared = assessments.prepare_version(call.session, submissions.cache(), version)
+    resource = fhir.response_resource(
+        assessment_id=str(record.id),
+        key=version.questionnaire.key,
+        version=version.version,
+        structure=prepared.questionnaire.structure,
+        answers=record.answers or {},
+        status=record.status.value,
+        chi=record.client.chi,
+        subject_name=record.client.display_name,
+        authored=record.submitted_at or record.updated_at,
+    )
+    return json_response(
+        resource, mimetype=FHIR_JSON, headers={"ETag": f'"{show.assessment_etag(record)}"'}
+    )
+
+
+@route(
+    "/fhir/QuestionnaireResponse",
+    "POST",
+    summary="Import a FHIR QuestionnaireResponse as an assessment",
+    tag="FHIR",
+    scope="assessments:write",
+    body=FhirResourceSchema,
+    body_types=(JSON, FHIR_JSON),
+    responses={201: ("The assessment made from it", AssessmentSchema)},
+    problems=(409, 422),
+    idempotent=True,
+    location=True,
+    etag=True,
+)
+def import_fhir_response(call: Call) -> Response:
+    """The person is found by the CHI identifier on ``subject``; ``questionnaire`` must be a
+    version's ``url|version``; ``completed`` submits (and decides), ``in-progress`` saves a
+    draft. Everything that does not fit is refused with its linkId."""
+    resource = call.body
+    header = read_header(resource)
+    if header.notes:
+        raise _refused(header.notes)
+    assert header.key is not None and header.chi is not None and header.status is not None
+    version = submissions.pinned_version(
+        call.session, header.key, header.version, where="/questionnaire"
+    )
+    found = find_by_chi(call.session, header.chi)
+    if found is None:
+        raise ApiError(
+            422,
+            "There is no record with the subject's CHI number; create it first (POST /clients).",
+            errors=[{"pointer": "/subject/identifier/value", "message": "No such person"}],
+        )
+    client = _client(call, str(found.id), where="/subject/identifier/value")
+    prepared = assessments.prepare_version(call.session, submissions.cache(), version)
+    imported = fhir.answers_from_response(prepared.questionnaire.structure, resource)
+    if imported.notes:
+        raise _refused(imported.notes)
+    try:
+        record = submissions.record(
+            call.session, call.actor, client, version, imported.answers, header.status
+        )
+    except ApiError as error:
+        for entry in error.errors:  # answer pointers to the linkIds they came from
+            where = entry.get("pointer", "").removeprefix("/answers")
+            linked = prepared.questionnaire.structure.template_pointer(where)
+            entry["pointer"] = "/item"
+            entry["message"] = f"{linked or where}: {entry['message']}"
+        raise
+    return _response(call, record, status=201)
+
+
+def _refused(notes: list[fhir.ImportNote]) -> ApiError:
+    return ApiError(
+        422,
+        "This QuestionnaireResponse cannot be imported; see errors and report.",
+        errors=[
+            {"pointer": "" if note.link_id is None else "/item", "message": _message(note)}
+            for note in notes
+        ],
+        report=[note.to_dict() for note in notes],
+    )
+
+
+def _message(note: fhir.ImportNote) -> str:
+    return f"{note.link_id}: {note.message}" if note.link_id else note.message

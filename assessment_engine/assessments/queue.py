@@ -1,0 +1,223 @@
+"""The referral work queue of a partner organisation, for the web pages.
+
+Accepting, declining and completing are ``assessments.referrals`` (shared with the JSON API);
+this module adds what the queue page needs on top: filters by status, priority and age, the
+order (most urgent priority first, oldest first within it), the time from referral to
+acceptance, and the time left of the 6-week target for critical and substantial referrals. It
+also turns a lost race inside the database (``StaleDataError``) into ``StaleReferral``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..auth.actor import Actor
+from ..auth.models import Role, User
+from ..db import utcnow
+from ..records.audit import record_event
+from ..scoring.outcomes import Priority
+from . import referrals
+from .models import Referral, ReferralStatus
+
+#: Scotland's eligibility framework: personal care within 6 weeks of assessment for critical
+#: and substantial needs.
+TARGET = timedelta(weeks=6)
+OPEN = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
+MAX_REASON = 2000
+
+_PRIORITY_RANK = case(
+    *[(Referral.priority == priority, priority.rank) for priority in Priority], else_=len(Priority)
+)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    statuses: tuple[ReferralStatus, ...] = OPEN
+    priority: Priority | None = None
+    #: Only referrals at least this many days old.
+    older_than_days: int | None = None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One referral as the queue shows it, with its waiting times worked out."""
+
+    referral: Referral
+    now: datetime
+
+    @property
+    def age(self) -> timedelta:
+        return self.now - self.referral.created_at
+
+    @property
+    def time_to_accept(self) -> timedelta | None:
+        if self.referral.accepted_at is None:
+            return None
+        return self.referral.accepted_at - self.referral.created_at
+
+    @property
+    def target_due(self) -> datetime | None:
+        """When the 6-week target falls, for critical and substantial referrals."""
+        return self.referral.created_at + TARGET if self.referral.priority.is_high else None
+
+    @property
+    def time_left(self) -> timedelta | None:
+        """Time left of the 6-week target while the referral is open (negative: overdue)."""
+        due = self.target_due
+        if due is None or self.referral.status not in OPEN:
+            return None
+        return due - self.now
+
+
+def row_for(referral: Referral, now: datetime | None = None) -> QueueRow:
+    return QueueRow(referral, now or utcnow())
+
+
+def describe(delta: timedelta | None) -> str:
+    """'3 days', '5 hours', 'under an hour'; '' for None."""
+    if delta is None:
+        return ""
+    seconds = abs(delta.total_seconds())
+    days, hours = int(seconds // 86400), int(seconds % 86400 // 3600)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}"
+    if hours:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return "under an hour"
+
+
+def work_queue(
+    session: Session,
+    actor: Actor,
+    filters: QueueFilters,
+    *,
+    now: datetime | None = None,
+    limit: int = 200,
+) -> list[QueueRow]:
+    """Referrals addressed to the actor's organisation, most urgent and oldest first, audited."""
+    now = now or utcnow()
+    stmt = (
+        select(Referral)
+        .where(Referral.organisation_id == actor.organisation_id)
+        .options(
+            joinedload(Referral.client),
+            joinedload(Referral.service),
+            joinedload(Referral.assigned_to),
+        )
+        .order_by(_PRIORITY_RANK, Referral.created_at, Referral.id)
+        .limit(limit)
+    )
+    if filters.statuses:
+        stmt = stmt.where(Referral.status.in_(filters.statuses))
+    if filters.priority is not None:
+        stmt = stmt.where(Referral.priority == filters.priority)
+    if filters.older_than_days:
+        stmt = stmt.where(Referral.created_at <= now - timedelta(days=filters.older_than_days))
+    found = list(session.scalars(stmt))
+    record_event(
+        session,
+        actor,
+        "referral.queue",
+        record_type="referral",
+        record_id="-",
+        detail={
+            "results": len(found),
+            "statuses": [s.value for s in filters.statuses],
+            "priority": filters.priority.value if filters.priority else None,
+            "older_than_days": filters.older_than_days,
+        },
+    )
+    return [QueueRow(referral, now) for referral in found]
+
+
+def workers(session: Session, actor: Actor) -> list[User]:
+    """The active assessors and team managers a referral to this organisation may go to."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.organisation_id == actor.organisation_id,
+                User.active.is_(True),
+                User.role.in_([Role.ASSESSOR, Role.TEAM_MANAGER]),
+            )
+            .order_by(User.name)
+        )
+    )
+
+
+def may_decide(actor: Actor) -> bool:
+    """Team managers accept and decline referrals for their organisation."""
+    return actor.role is Role.TEAM_MANAGER
+
+
+def may_complete(actor: Actor, referral: Referral) -> bool:
+    """A team manager, or the worker the referral was assigned to."""
+    if actor.role is Role.TEAM_MANAGER:
+        return True
+    return actor.user_id is not None and referral.assigned_to_id == actor.user_id
+
+
+def accept(
+    session: Session,
+    actor: Actor,
+    referral: Referral,
+    *,
+    expected_version: int,
+    worker_id: str | int | None,
+) -> Referral:
+    """Accept, assigning a worker of the organisation (an id from another one is refused)."""
+    worker = referrals.worker_for(session, actor, worker_id) if worker_id else None
+    try:
+        return referrals.accept(
+            session, actor, referral, expected_version=expected_version, assign_to=worker
+        )
+    except StaleDataError:
+        raise referrals.StaleReferral(referral) from None
+
+
+def decline(
+    session: Session, actor: Actor, referral: Referral, *, expected_version: int, reason: str
+) -> Referral:
+    """Decline with a reason (kept on the referral, at most :data:`MAX_REASON` characters)."""
+    if len(reason or "") > MAX_REASON:
+        raise referrals.ReferralError(f"The reason must be {MAX_REASON} characters or fewer")
+    try:
+        return referrals.decline(
+            session, actor, referral, reason=reason, expected_version=expected_version
+        )
+    except StaleDataError:
+        raise referrals.StaleReferral(referral) from None
+
+
+def complete(
+    session: Session, actor: Actor, referral: Referral, *, expected_version: int
+) -> Referral:
+    """Mark an accepted referral completed."""
+    try:
+        return referrals.complete(session, actor, referral, expected_version=expected_version)
+    except StaleDataError:
+        raise referrals.StaleReferral(referral) from None
+
+
+def parse_filters(
+    statuses: Iterable[str], priority: str | None, older_than: str | None
+) -> QueueFilters:
+    """Filters from the page's query string; unknown values are ignored, not errors."""
+    chosen = tuple(s for s in ReferralStatus if s.value in set(statuses))
+    try:
+        wanted_priority = Priority(priority) if priority else None
+    except ValueError:
+        wanted_priority = None
+    try:
+        days = int(older_than) if older_than else None
+    except ValueError:
+        days = None
+    if days is not None and not 0 < days <= 3650:
+        days = None
+    return QueueFilters(chosen or OPEN, wanted_priority, days)

@@ -1,0 +1,141 @@
+"""The referral work queue pages: ``/referrals`` for the signed-in user's organisation.
+
+Thin: the queue and its times come from ``assessments.queue``; accepting, declining and
+completing from ``assessments.referrals`` (shared with the API). A referral addressed to another
+organisation answers 404, whatever id is put in the address or the form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from ..auth import roles_required
+from ..auth.models import Role
+from ..extensions import db
+from ..records import access
+from ..records.services import RecordNotFound
+from ..records.views import web_actor
+from ..scoring.outcomes import Priority
+from . import queue, referrals
+from .models import Referral, ReferralStatus
+
+bp = Blueprint("queue", __name__)
+
+_WORKERS = (Role.ASSESSOR, Role.TEAM_MANAGER)
+AGE_CHOICES = ((7, "Over 1 week"), (14, "Over 2 weeks"), (28, "Over 4 weeks"), (42, "Over 6 weeks"))
+
+
+@bp.get("/referrals")
+@roles_required(*_WORKERS)
+def index() -> ResponseReturnValue:
+    """Referrals addressed to the user's organisation, filtered, most urgent and oldest first."""
+    filters = queue.parse_filters(
+        request.args.getlist("status"), request.args.get("priority"), request.args.get("age")
+    )
+    rows = queue.work_queue(db.session, web_actor(), filters)
+    db.session.commit()
+    return render_template(
+        "referrals/index.html",
+        rows=rows,
+        filters=filters,
+        statuses=list(ReferralStatus),
+        priorities=list(Priority),
+        ages=AGE_CHOICES,
+        describe=queue.describe,
+    )
+
+
+def _open(referral_id: str) -> Referral:
+    try:
+        return referrals.open_referral(db.session, web_actor(), referral_id)
+    except RecordNotFound:
+        abort(404)
+
+
+def _render(referral: Referral, status: int = 200, **extra: Any) -> ResponseReturnValue:
+    actor = web_actor()
+    context = {
+        "referral": referral,
+        "row": queue.row_for(referral),
+        "workers": queue.workers(db.session, actor),
+        "may_decide": queue.may_decide(actor),
+        "may_complete": queue.may_complete(actor, referral),
+        "may_see_assessment": access.may_see_answers(db.session, actor, referral.client),
+        "describe": queue.describe,
+        "reason": "",
+        "error": None,
+    }
+    context.update(extra)
+    db.session.commit()
+    return render_template("referrals/referral.html", **context), status
+
+
+@bp.get("/referrals/<referral_id>")
+@roles_required(*_WORKERS)
+def show(referral_id: str) -> ResponseReturnValue:
+    return _render(_open(referral_id))
+
+
+def _expected() -> int:
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError:
+        abort(400)
+
+
+def _act(referral_id: str, action: str) -> ResponseReturnValue:
+    actor = web_actor()
+    referral = _open(referral_id)
+    allowed = (
+        queue.may_complete(actor, referral) if action == "complete" else queue.may_decide(actor)
+    )
+    if not allowed:
+        abort(403)
+    reason = request.form.get("reason", "")
+    try:
+        if action == "accept":
+            queue.accept(
+                db.session,
+                actor,
+                referral,
+                expected_version=_expected(),
+                worker_id=request.form.get("worker") or None,
+            )
+        elif action == "decline":
+            queue.decline(db.session, actor, referral, expected_version=_expected(), reason=reason)
+        else:
+            queue.complete(db.session, actor, referral, expected_version=_expected())
+    except referrals.StaleReferral:
+        db.session.rollback()
+        message = (
+            "Someone else changed this referral since you opened it, so nothing was saved. "
+            "It is shown as it is now; check it and try again."
+        )
+        return _render(_open(referral_id), 409, error=message, reason=reason)
+    except referrals.ReferralError as exc:
+        db.session.rollback()
+        return _render(_open(referral_id), 422, error=str(exc), reason=reason)
+    db.session.commit()
+    flash(f"Referral {referral.status.label.lower()}.", "success")
+    return redirect(url_for("queue.show", referral_id=referral.id))
+
+
+@bp.post("/referrals/<referral_id>/accept")
+@roles_required(*_WORKERS)
+def accept(referral_id: str) -> ResponseReturnValue:
+    return _act(referral_id, "accept")
+
+
+@bp.post("/referrals/<referral_id>/decline")
+@roles_required(*_WORKERS)
+def decline(referral_id: str) -> ResponseReturnValue:
+    return _act(referral_id, "decline")
+
+
+@bp.post("/referrals/<referral_id>/complete")
+@roles_required(*_WORKERS)
+def complete(referral_id: str) -> ResponseReturnValue:
+    return _act(referral_id, "complete")

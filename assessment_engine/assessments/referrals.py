@@ -1,0 +1,238 @@
+"""What a receiving partner does with a referral: accept (optionally assigning a worker),
+decline (with a reason) or complete it.
+
+Only the organisation the referral is addressed to may act on it or see it in its queue; to
+anyone else it does not exist. Every change is checked against the version the caller last
+saw (optimistic lock on ``Referral.version``) and audited in the caller's transaction. The JSON
+API and the web work queue both use these functions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from ..auth.actor import Actor
+from ..auth.models import User
+from ..db import utcnow
+from ..records.audit import record_event
+from ..records.services import RecordNotFound
+from .models import Referral, ReferralStatus
+
+
+class ReferralError(ValueError):
+    """The change cannot be made (for example, declining a completed referral)."""
+
+
+class StaleReferral(ReferralError):
+    """The referral changed since the caller loaded it; nothing was overwritten."""
+
+    def __init__(self, current: Referral) -> None:
+        super().__init__("Someone else changed this referral since you opened it")
+        self.current = current
+
+
+#: Which status each action may start from.
+_ALLOWED_FROM = {
+    ReferralStatus.ACCEPTED: (ReferralStatus.PENDING,),
+    ReferralStatus.DECLINED: (ReferralStatus.PENDING, ReferralStatus.ACCEPTED),
+    ReferralStatus.COMPLETED: (ReferralStatus.ACCEPTED,),
+}
+
+
+def _key(referral_id: uuid.UUID | str) -> uuid.UUID:
+    try:
+        return referral_id if isinstance(referral_id, uuid.UUID) else uuid.UUID(str(referral_id))
+    except ValueError:
+        raise RecordNotFound(str(referral_id)) from None
+
+
+def referral_for(session: Session, actor: Actor, referral_id: uuid.UUID | str) -> Referral:
+    """A referral addressed to the actor's organisation; RecordNotFound for any other."""
+    referral = session.scalar(
+        select(Referral)
+        .where(Referral.id == _key(referral_id))
+        .options(joinedload(Referral.service), joinedload(Referral.organisation))
+    )
+    if referral is None or referral.organisation_id != actor.organisation_id:
+        raise RecordNotFound(str(referral_id))
+    return referral
+
+
+def open_referral(session: Session, actor: Actor, referral_id: uuid.UUID | str) -> Referral:
+    """:func:`referral_for`, audited as a view."""
+    referral = referral_for(session, actor, referral_id)
+    record_event(
+        session,
+        actor,
+        "referral.view",
+        record_type="referral",
+        record_id=referral.id,
+        client_id=referral.client_id,
+    )
+    return referral
+
+
+def queue(
+    session: Session,
+    actor: Actor,
+    *,
+    status: ReferralStatus | None = None,
+    after: uuid.UUID | None = None,
+    limit: int = 50,
+) -> list[Referral]:
+    """Referrals to the actor's organisation, oldest first (ids are time-ordered), audited."""
+    stmt = (
+        select(Referral)
+        .where(Referral.organisation_id == actor.organisation_id)
+        .options(joinedload(Referral.service), joinedload(Referral.organisation))
+        .order_by(Referral.id)
+        .limit(limit)
+    )
+    if status is not None:
+        stmt = stmt.where(Referral.status == status)
+    if after is not None:
+        stmt = stmt.where(Referral.id > after)
+    found = list(session.scalars(stmt))
+    record_event(
+        session,
+        actor,
+        "referral.queue",
+        record_type="referral",
+        record_id="-",
+        detail={"results": len(found), "status": status.value if status else None},
+    )
+    return found
+
+
+def worker_for(session: Session, actor: Actor, user_id: int | str) -> User:
+    """An active user of the actor's organisation, to assign a referral to."""
+    try:
+        key = int(user_id)
+    except (TypeError, ValueError):
+        raise ReferralError("There is no such worker in your organisation") from None
+    if not 0 < key < 2**31:
+        raise ReferralError("There is no such worker in your organisation")
+    user = session.get(User, key)
+    if user is None or user.organisation_id != actor.organisation_id or not user.active:
+        raise ReferralError("There is no such worker in your organisation")
+    return user
+
+
+_ACTIONS = {
+    ReferralStatus.ACCEPTED: "referral.accept",
+    ReferralStatus.DECLINED: "referral.decline",
+    ReferralStatus.COMPLETED: "referral.complete",
+}
+
+
+def _check(actor: Actor, referral: Referral, to: ReferralStatus, expected: int | None) -> None:
+    """Refuse the change before anything is touched: wrong organisation, stale or not allowed."""
+    if referral.organisation_id != actor.organisation_id:
+        raise RecordNotFound(str(referral.id))
+    if expected is not None and expected != referral.version:
+        raise StaleReferral(referral)
+    allowed: Sequence[ReferralStatus] = _ALLOWED_FROM[to]
+    if referral.status not in allowed:
+        raise ReferralError(
+            f"This referral is {referral.status.label.lower()}, so it cannot be {to.label.lower()}"
+        )
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    referral: Referral,
+    to: ReferralStatus,
+    detail: dict[str, object],
+) -> Referral:
+    referral.status = to
+    session.flush()  # the version check: a concurrent change raises StaleDataError here
+    record_event(
+        session,
+        actor,
+        _ACTIONS[to],
+        record_type="referral",
+        record_id=referral.id,
+        client_id=referral.client_id,
+        detail=detail,
+    )
+    return referral
+
+
+def accept(
+    session: Session,
+    actor: Actor,
+    referral: Referral,
+    *,
+    expected_version: int | None,
+    assign_to: User | None = None,
+) -> Referral:
+    """Accept a pending referral, optionally assigning a worker of the organisation."""
+    _check(actor, referral, ReferralStatus.ACCEPTED, expected_version)
+    if assign_to is not None and assign_to.organisation_id != actor.organisation_id:
+        raise ReferralError("There is no such worker in your organisation")
+    referral.accepted_at = utcnow()
+    referral.accepted_by_id = actor.user_id
+    referral.assigned_to_id = assign_to.id if assign_to is not None else None
+    detail: dict[str, object] = {"assigned_to": assign_to.id if assign_to is not None else None}
+    return _record(session, actor, referral, ReferralStatus.ACCEPTED, detail)
+
+
+def decline(
+    session: Session,
+    actor: Actor,
+    referral: Referral,
+    *,
+    reason: str,
+    expected_version: int | None,
+) -> Referral:
+    """Decline a pending or accepted referral; the reason is required and kept."""
+    _check(actor, referral, ReferralStatus.DECLINED, expected_version)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReferralError("Say why the referral is declined")
+    referral.declined_at = utcnow()
+    referral.decline_reason = reason
+    # The reason may describe the person's circumstances: kept on the referral, not audited.
+    return _record(session, actor, referral, ReferralStatus.DECLINED, {})
+
+
+def complete(
+    session: Session,
+    actor: Actor,
+    referral: Referral,
+    *,
+    expected_version: int | None,
+) -> Referral:
+    """Mark an accepted referral completed."""
+    _check(actor, referral, ReferralStatus.COMPLETED, expected_version)
+    referral.completed_at = utcnow()
+    return _record(session, actor, referral, ReferralStatus.COMPLETED, {})
+
+
+def referrals_of_assessment(session: Session, assessment_id: uuid.UUID) -> list[Referral]:
+    """The referrals an assessment's decision made, in the order they were made."""
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.assessment_id == assessment_id)
+            .options(joinedload(Referral.service), joinedload(Referral.organisation))
+            .order_by(Referral.id)
+        )
+    )
+
+
+def referrals_of_client(session: Session, client_id: uuid.UUID) -> list[Referral]:
+    """Every referral about a person, oldest first (for the record's timeline)."""
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.client_id == client_id)
+            .options(joinedload(Referral.service), joinedload(Referral.organisation))
+            .order_by(Referral.id)
+        )
+    )

@@ -1,0 +1,82 @@
+"""Names and small pieces shared by the FHIR export and import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..documents import BASE_URI
+from ..structure import Question, QuestionType
+
+#: Scotland's Community Health Index number.
+CHI_SYSTEM = "urn:oid:2.16.840.1.113883.2.1.3.2.4.16.53"
+NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+#: R4's answer score extension, and SDC's later name for the same idea.
+ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+ITEM_WEIGHT = "http://hl7.org/fhir/StructureDefinition/itemWeight"
+ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
+ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
+MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
+MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
+
+#: Our question types as FHIR item types.
+ITEM_TYPES: dict[QuestionType, str] = {
+    QuestionType.SECTION: "group",
+    QuestionType.GROUP: "group",
+    QuestionType.REPEATING_GROUP: "group",
+    QuestionType.SHORT_TEXT: "string",
+    QuestionType.LONG_TEXT: "text",
+    QuestionType.INTEGER: "integer",
+    QuestionType.DECIMAL: "decimal",
+    QuestionType.DATE: "date",
+    QuestionType.YES_NO: "boolean",
+    QuestionType.SINGLE_CHOICE: "choice",
+    QuestionType.SELECT: "choice",
+    QuestionType.SCORED: "choice",
+    QuestionType.MULTIPLE_CHOICE: "choice",
+    QuestionType.CALCULATED: "decimal",
+    QuestionType.GUIDANCE: "display",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ImportNote:
+    """Something in a FHIR resource that could not be represented, by linkId (None: the
+    resource itself)."""
+
+    link_id: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"linkId": self.link_id, "message": self.message}
+
+
+def canonical_url(key: str) -> str:
+    """The canonical URL of a questionnaire (its versions share it; ``version`` tells them
+    apart)."""
+    return f"{BASE_URI}{key}"
+
+
+def parse_canonical(reference: str) -> tuple[str | None, int | None]:
+    """``<our url>|<version>`` to (key, version); (None, None) when it is not one of ours."""
+    url, _bar, version = reference.partition("|")
+    if not url.startswith(BASE_URI):
+        return None, None
+    key = url[len(BASE_URI) :]
+    if not key or "/" in key:
+        return None, None
+    if not version.isdigit():
+        return key, None
+    return key, int(version)
+
+
+def option_system(key: str, version: int, question: Question) -> str:
+    """A code system per question: the options' codes mean something only for that question."""
+    return f"{canonical_url(key)}/v{version}/options{question.pointer}"
+
+
+def option_code(value: Any) -> str:
+    """An option's value as a FHIR code (booleans never occur: they are yes/no questions)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

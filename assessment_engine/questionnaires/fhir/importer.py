@@ -1,0 +1,605 @@
+"""A FHIR R4 Questionnaire as a new draft questionnaire document (JSON Schema 2020-12).
+
+What maps faithfully is imported; everything else is left out and reported by linkId, never
+approximated silently: item types the form cannot render (dateTime, time, attachment,
+quantity, reference, url, open-choice), answer lists that are not in the resource (an external
+answerValueSet is never fetched), enableWhen conditions that do not test a sibling or compare
+dates, calculated expressions, codes and unknown extensions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..documents import KEY_PATTERN, META_SCHEMA_URI, document_uri
+from .common import ITEM_CONTROL, ITEM_WEIGHT, ORDINAL_VALUE, ImportNote, canonical_url
+
+_SIMPLE_TYPES: dict[str, dict[str, Any]] = {
+    "string": {"type": "string"},
+    "text": {"type": "string", "x-widget": "textarea"},
+    "integer": {"type": "integer"},
+    "decimal": {"type": "number"},
+    "date": {"type": "string", "format": "date"},
+    "boolean": {"type": "boolean"},
+}
+_UNSUPPORTED_TYPES = {
+    "dateTime": "a date with a time is not supported (only dates)",
+    "time": "a time of day is not supported",
+    "attachment": "attachments are not supported",
+    "quantity": "quantities (a value with a unit) are not supported",
+    "reference": "references to other resources are not supported",
+    "url": "web addresses as answers are not supported",
+    "open-choice": "open-choice (options plus free text) is not supported",
+    "question": "the R4 'question' item type is not supported",
+}
+#: Item elements this importer reads; any other element present is reported.
+_KNOWN_ELEMENTS = frozenset(
+    {"linkId", "text", "type", "item", "required", "repeats", "maxLength", "answerOption"}
+    | {"answerValueSet", "enableWhen", "enableBehavior", "extension", "_text", "definition"}
+    | {"prefix", "id"}
+)
+_KNOWN_EXTENSIONS = frozenset({ITEM_CONTROL})
+_SELECT_CONTROLS = frozenset({"drop-down", "autocomplete", "lookup"})
+_OPERATORS = {">": "exclusiveMinimum", "<": "exclusiveMaximum", ">=": "minimum", "<=": "maximum"}
+MAX_TITLE = 200
+
+
+@dataclass
+class QuestionnaireImport:
+    """The draft document made from a FHIR Questionnaire, and what could not be represented."""
+
+    key: str
+    title: str
+    document: dict[str, Any] | None
+    notes: list[ImportNote] = field(default_factory=list)
+
+
+@dataclass
+class _Node:
+    """One imported item: its schema, name, required-ness and enableWhen, before conditions
+    are attached to its parent."""
+
+    link_id: str
+    name: str
+    schema: dict[str, Any]
+    required: bool
+    item: Mapping[str, Any]
+    options_type: str | None = None
+    repeats: bool = False
+
+
+def key_for(resource: Mapping[str, Any]) -> str:
+    """A questionnaire key for the resource: ours when it is one of our exports, else made
+    from its id, name or title (lower-case letters, digits and hyphens)."""
+    url = resource.get("url")
+    if isinstance(url, str) and url.startswith(canonical_url("")):
+        candidate = url[len(canonical_url("")) :]
+        if KEY_PATTERN.match(candidate):
+            return candidate
+    for element in ("id", "name", "title"):
+        value = resource.get(element)
+        if isinstance(value, str) and value.strip():
+            slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:63].strip("-")
+            if slug and KEY_PATTERN.match(slug):
+                return slug
+    return "fhir-questionnaire"
+
+
+def import_questionnaire(
+    resource: Mapping[str, Any], *, key: str, version: int
+) -> QuestionnaireImport:
+    """Build the draft document for ``key`` version ``version`` from a FHIR Questionnaire."""
+    notes: list[ImportNote] = []
+    title = _title(resource)
+    if resource.get("resourceType") != "Questionnaire":
+        notes.append(ImportNote(None, "resourceType must be Questionnaire"))
+        return QuestionnaireImport(key, title, None, notes)
+    importer = _Importer(resource, notes)
+    for extension in _list(resource.get("extension")):
+        url = extension.get("url") if isinstance(extension, Mapping) else None
+        notes.append(ImportNote(None, f"the extension {url} is not kept"))
+    items = [item for item in _list(resource.get("item")) if isinstance(item, Mapping)]
+    sections = importer.sections(items)
+    if not sections:
+        notes.append(ImportNote(None, "nothing in this Questionnaire could be imported"))
+        return QuestionnaireImport(key, title, None, notes)
+    comment = "Imported from a FHIR Questionnaire"
+    if isinstance(resource.get("url"), str):
+        comment += f": {resource['url']}"
+        if isinstance(resource.get("version"), str):
+            comment += f"|{resource['version']}"
+    document: dict[str, Any] = {
+        "$schema": META_SCHEMA_URI,
+        "$id": document_uri(key, version),
+        "$comment": comment,
+        "title": title,
+        "type": "object",
+        "properties": {node.name: node.schema for node in sections},
+        "additionalProperties": False,
+    }
+    description = resource.get("description")
+    if isinstance(description, str) and description.strip():
+        document["description"] = description.strip()
+    importer.attach_conditions(document, sections, "")
+    return QuestionnaireImport(key, title, document, notes)
+
+
+def _title(resource: Mapping[str, Any]) -> str:
+    for element in ("title", "name", "id"):
+        value = resource.get(element)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:MAX_TITLE]
+    return "Imported questionnaire"
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _name(link_id: str, taken: set[str]) -> str:
+    """A property name from a linkId: its last path segment, in lower case letters, digits
+    and underscores, unique among its siblings."""
+    last = link_id.rstrip("/").rsplit("/", 1)[-1] or link_id
+    base = re.sub(r"[^a-z0-9]+", "_", last.lower()).strip("_")[:60] or "item"
+    if not base[0].isalpha():
+        base = f"q_{base}"[:60]
+    name, counter = base, 2
+    while name in taken:
+        name = f"{base}_{counter}"
+        counter += 1
+    taken.add(name)
+    return name
+
+
+class _Importer:
+    def __init__(self, resource: Mapping[str, Any], notes: list[ImportNote]) -> None:
+        self.resource = resource
+        self.notes = notes
+        self.value_sets = {
+            f"#{contained.get('id')}": contained
+            for contained in _list(resource.get("contained"))
+            if isinstance(contained, Mapping) and contained.get("resourceType") == "ValueSet"
+        }
+        #: linkId to (parent linkId, node) of every imported item, for enableWhen.
+        self.nodes: dict[str, tuple[str, _Node]] = {}
+        self.skipped: set[str] = set()
+
+    def note(self, link_id: str | None, message: str) -> None:
+        self.notes.append(ImportNote(link_id, message))
+
+    # -- structure ---------------------------------------------------------------------
+
+    def sections(self, items: Sequence[Mapping[str, Any]]) -> list[_Node]:
+        """Top-level groups become sections; other top-level items share one section."""
+        taken: set[str] = set()
+        sections: list[_Node] = []
+        loose = [item for item in items if item.get("type") != "group" or item.get("repeats")]
+        for item in items:
+            if item in loose:
+                continue
+            node = self.node(item, taken, parent="", section=True)
+            if node is not None:
+                sections.append(node)
+        if loose:
+            title = _title(self.resource)
+            wrapper = {"linkId": "", "text": title, "type": "group", "item": loose}
+            node = self.group(wrapper, _name("questions", taken), "", section=True)
+            if node is not None:
+                sections.append(node)
+        return sections
+
+    def node(
+        self, item: Mapping[str, Any], taken: set[str], parent: str, section: bool = False
+    ) -> _Node | None:
+        link_id = item.get("linkId")
+        if not isinstance(link_id, str) or not link_id:
+            self.note(None, "an item without a linkId was left out")
+            return None
+        for element in sorted(set(item) - _KNOWN_ELEMENTS):
+            self.note(link_id, self.element_note(element, item[element]))
+        for extension in _list(item.get("extension")):
+            url = extension.get("url") if isinstance(extension, Mapping) else None
+            if url not in _KNOWN_EXTENSIONS:
+                self.note(link_id, f"the extension {url} is not kept")
+        kind = item.get("type")
+        node: _Node | None
+        if kind == "group":
+            node = self.group(item, _name(link_id, taken), parent, section=section)
+        elif kind == "display":
+            node = self.display(item, _name(link_id, taken))
+        elif kind == "choice":
+            node = self.choice(item, _name(link_id, taken))
+        elif isinstance(kind, str) and kind in _SIMPLE_TYPES:
+            node = self.simple(item, kind, _name(link_id, taken))
+        else:
+            reason = _UNSUPPORTED_TYPES.get(str(kind), f"the item type {kind!r} is not supported")
+            self.note(link_id, f"left out: {reason}")
+            node = None
+        if node is None:
+            self.skipped.add(link_id)
+            return None
+        self.nodes[link_id] = (parent, node)
+        return node
+
+    def element_note(self, element: str, value: Any) -> str:
+        if element == "code":
+            codes = ", ".join(
+                f"{c.get('system', '')}|{c.get('code', '')}"
+                for c in _list(value)
+                if isinstance(c, Mapping)
+            )
+            return f"code ({codes}) is not kept"
+        return f"{element} is not supported and was not kept"
+
+    def group(
+        self, item: Mapping[str, Any], name: str, parent: str, *, section: bool = False
+    ) -> _Node | None:
+        link_id = str(item.get("linkId"))
+        taken: set[str] = set()
+        children = [
+            child
+            for child in (
+                self.node(entry, taken, parent=link_id)
+                for entry in _list(item.get("item"))
+                if isinstance(entry, Mapping)
+            )
+            if child is not None
+        ]
+        if not children:
+            self.note(
+                link_id or None, "left out: a group with nothing in it that could be imported"
+            )
+            return None
+        body: dict[str, Any] = {
+            "type": "object",
+            "title": _text(item, name),
+            "properties": {child.name: child.schema for child in children},
+            "additionalProperties": False,
+        }
+        self.attach_conditions(body, children, link_id)
+        repeats = bool(item.get("repeats")) and not section
+        if item.get("repeats") and section:
+            self.note(link_id, "a repeating group at the top level is imported inside a section")
+        schema: dict[str, Any] = body
+        if repeats:
+            schema = {"type": "array", "title": body["title"], "items": body}
+        node = _Node(link_id, name, schema, bool(item.get("required")), item, repeats=repeats)
+        node.schema["$comment"] = f"FHIR linkId: {link_id}" if link_id else "Imported items"
+        return node
+
+    def display(self, item: Mapping[str, Any], name: str) -> _Node:
+        link_id = str(item["linkId"])
+        text = _text(item, name)
+        schema = {"title": text[:MAX_TITLE], "x-widget": "guidance", "not": {}}
+        if len(text) > MAX_TITLE:
+            schema["description"] = text
+        return _Node(link_id, name, schema, False, item)
+
+    def simple(self, item: Mapping[str, Any], kind: str, name: str) -> _Node | None:
+        link_id = str(item["linkId"])
+        if item.get("repeats"):
+            self.note(link_id, f"left out: repeated answers to a {kind} question are not supported")
+            return None
+        schema: dict[str, Any] = {**_SIMPLE_TYPES[kind], "title": _text(item, name)}
+        max_length = item.get("maxLength")
+        if isinstance(max_length, int) and not isinstance(max_length, bool) and max_length > 0:
+            if kind in ("string", "text"):
+                schema["maxLength"] = max_length
+            else:
+                self.note(link_id, "maxLength applies only to text; not kept")
+        schema["$comment"] = f"FHIR linkId: {link_id}"
+        return _Node(link_id, name, schema, bool(item.get("required")), item)
+
+    # -- choices -------------------------------------------------------------------------
+
+    def choice(self, item: Mapping[str, Any], name: str) -> _Node | None:
+        link_id = str(item["linkId"])
+        options = self.options(item, link_id)
+        if options is None:
+            return None
+        option_type, entries = options
+        base: dict[str, Any] = {"type": option_type, "oneOf": entries}
+        controls = _item_controls(item)
+        title = _text(item, name)
+        if item.get("repeats"):
+            schema: dict[str, Any] = {
+                "type": "array",
+                "title": title,
+                "items": base,
+                "uniqueItems": True,
+            }
+        else:
+            schema = {**base, "title": title}
+            if controls & _SELECT_CONTROLS and not any("x-score" in o for o in entries):
+                schema["x-widget"] = "select"
+        schema["$comment"] = f"FHIR linkId: {link_id}"
+        return _Node(
+            link_id,
+            name,
+            schema,
+            bool(item.get("required")),
+            item,
+            options_type=option_type,
+            repeats=bool(item.get("repeats")),
+        )
+
+    def options(
+        self, item: Mapping[str, Any], link_id: str
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        """The item's options as ``oneOf`` entries (with ``x-score`` from ordinalValue)."""
+        raw: list[tuple[Any, str, float | None]] = []
+        if item.get("answerOption"):
+            for option in _list(item.get("answerOption")):
+                read = _read_option(option)
+                if read is None:
+                    self.note(link_id, "an answerOption without a code or value was left out")
+                    continue
+                raw.append(read)
+        elif isinstance(item.get("answerValueSet"), str):
+            reference = item["answerValueSet"]
+            value_set = self.value_sets.get(reference)
+            if value_set is None:
+                self.note(
+                    link_id,
+                    f"left out: its answers come from the value set {reference}, which is not "
+                    "contained in this Questionnaire (value sets are never fetched)",
+                )
+                return None
+            raw = _value_set_options(value_set)
+        if not raw:
+            self.note(link_id, "left out: a choice question without answer options")
+            return None
+        types = {type(value) for value, _label, _score in raw}
+        if len(types) != 1:
+            self.note(link_id, "left out: answer options of mixed types are not supported")
+            return None
+        option_type = {str: "string", int: "integer", float: "number"}.get(types.pop())
+        if option_type is None:
+            self.note(link_id, "left out: these answer options are not supported")
+            return None
+        scored = [score is not None for _value, _label, score in raw]
+        if any(scored) and not all(scored):
+            self.note(link_id, "only some options have an ordinalValue; the scores were not kept")
+        entries = []
+        seen: set[Any] = set()
+        for value, label, score in raw:
+            if value in seen:
+                self.note(link_id, f"the option {value!r} appears twice; kept once")
+                continue
+            seen.add(value)
+            entry: dict[str, Any] = {"const": value, "title": label}
+            if all(scored) and score is not None:
+                entry["x-score"] = score
+            entries.append(entry)
+        return option_type, entries
+
+    # -- enableWhen ----------------------------------------------------------------------
+
+    def attach_conditions(
+        self, schema: dict[str, Any], children: Sequence[_Node], parent: str
+    ) -> None:
+        """Write each child's enableWhen as if/then blocks, and the object's required list."""
+        required: list[str] = []
+        blocks: list[dict[str, Any]] = []
+        for child in children:
+            conditions = self.conditions(child, parent)
+            if not conditions:
+                if child.required:
+                    required.append(child.name)
+                continue
+            for test, negated in conditions:
+                shown: dict[str, Any] = (
+                    {"required": [child.name]}
+                    if child.required
+                    else {"properties": {child.name: True}}
+                )
+                blocks.append({"if": test, "else" if negated else "then": shown})
+        if required:
+            schema["required"] = required
+        if blocks:
+            schema["allOf"] = blocks
+
+    def conditions(self, child: _Node, parent: str) -> list[tuple[dict[str, Any], bool]]:
+        """The child's enableWhen as ``if`` tests (with whether they apply negated)."""
+        whens = [when for when in _list(child.item.get("enableWhen")) if isinstance(when, Mapping)]
+        if not whens:
+            return []
+        behaviour = child.item.get("enableBehavior", "all")
+        tests: list[tuple[str, str, Any]] = []
+        for when in whens:
+            test = self.condition(child, when, parent)
+            if test is None:
+                return []
+            tests.append(test)
+        if len(tests) > 1 and behaviour == "any":
+            subjects = {subject for subject, _keyword, _value in tests}
+            if len(subjects) == 1 and all(
+                keyword in ("const", "contains") for _s, keyword, _v in tests
+            ):
+                subject = subjects.pop()
+                values = [value for _s, _k, value in tests]
+                keyword = tests[0][1]
+                merged = {"enum": values} if keyword == "const" else {"contains": {"enum": values}}
+                return [({"properties": {subject: merged}, "required": [subject]}, False)]
+            self.note(
+                child.link_id,
+                "enableWhen with enableBehavior 'any' over different questions or comparisons "
+                "cannot be represented; the item is always shown",
+            )
+            return []
+        result = []
+        for subject, keyword, value in tests:
+            negated = keyword == "not-const"
+            clause: dict[str, Any]
+            if negated:
+                clause = {"const": value}
+            elif keyword == "contains":
+                clause = {"contains": {"const": value}}
+            else:
+                clause = {keyword: value}
+            result.append(({"properties": {subject: clause}, "required": [subject]}, negated))
+        return result
+
+    def condition(
+        self, child: _Node, when: Mapping[str, Any], parent: str
+    ) -> tuple[str, str, Any] | None:
+        """One enableWhen as (sibling name, keyword, value); None (reported) when it cannot be."""
+        question = when.get("question")
+        operator = when.get("operator")
+        answers = [name for name in when if name.startswith("answer")]
+        found = self.nodes.get(str(question))
+        if found is None:
+            why = (
+                "could not be imported"
+                if question in self.skipped
+                else "is not an item of this Questionnaire"
+            )
+            self.note(
+                child.link_id,
+                f"enableWhen tests {question}, which {why}; the item is always shown",
+            )
+            return None
+        owner, subject = found
+        if owner != parent:
+            self.note(
+                child.link_id,
+                f"enableWhen tests {question}, which is not in the same group; only questions "
+                "beside an item can show or hide it, so the item is always shown",
+            )
+            return None
+        if operator == "exists":
+            self.note(
+                child.link_id,
+                "enableWhen with the exists operator is not supported; the item is always shown",
+            )
+            return None
+        if len(answers) != 1:
+            self.note(child.link_id, "enableWhen needs exactly one answer[x]; always shown")
+            return None
+        value = self.comparable(child.link_id, subject, answers[0], when[answers[0]])
+        if value is None:
+            return None
+        if operator == "=":
+            return subject.name, "contains" if subject.repeats else "const", value
+        if operator == "!=" and not subject.repeats:
+            return subject.name, "not-const", value
+        keyword = _OPERATORS.get(str(operator))
+        if (
+            keyword is not None
+            and subject.options_type is None
+            and subject.schema.get("type") in ("integer", "number")
+            and isinstance(value, int | float)
+        ):
+            return subject.name, keyword, value
+        self.note(
+            child.link_id,
+            f"enableWhen {question} {operator} {when[answers[0]]!r} cannot be represented "
+            "(comparisons work only on numbers); the item is always shown",
+        )
+        return None
+
+    def comparable(self, link_id: str, subject: _Node, name: str, value: Any) -> Any | None:
+        """The enableWhen answer as the value stored for the subject question."""
+        if subject.options_type is not None:
+            raw = (
+                value.get("code")
+                if name == "answerCoding" and isinstance(value, Mapping)
+                else value
+            )
+            items = subject.schema.get("items", subject.schema)
+            for option in items.get("oneOf", []):
+                if str(option["const"]) == str(raw):
+                    if name != "answerCoding" and not isinstance(raw, type(option["const"])):
+                        self.note(
+                            link_id,
+                            f"enableWhen compares {subject.link_id} with {name} {raw!r}; "
+                            f"matched to the option {option['const']!r}",
+                        )
+                    return option["const"]
+            self.note(
+                link_id,
+                f"enableWhen compares {subject.link_id} with {raw!r}, which is not one of its "
+                "options; the item is always shown",
+            )
+            return None
+        expected = {
+            "boolean": ("answerBoolean",),
+            "integer": ("answerInteger",),
+            "number": ("answerDecimal", "answerInteger"),
+        }.get(str(subject.schema.get("type")), ("answerString", "answerDate"))
+        if name not in expected:
+            self.note(
+                link_id,
+                f"enableWhen compares {subject.link_id} with {name}, which does not fit its "
+                "type; the item is always shown",
+            )
+            return None
+        return value
+
+
+def _text(item: Mapping[str, Any], fallback: str) -> str:
+    text = item.get("text")
+    return text.strip() if isinstance(text, str) and text.strip() else fallback
+
+
+def _item_controls(item: Mapping[str, Any]) -> set[str]:
+    codes: set[str] = set()
+    for extension in _list(item.get("extension")):
+        if isinstance(extension, Mapping) and extension.get("url") == ITEM_CONTROL:
+            concept = extension.get("valueCodeableConcept")
+            for coding in _list(concept.get("coding") if isinstance(concept, Mapping) else None):
+                if isinstance(coding, Mapping) and isinstance(coding.get("code"), str):
+                    codes.add(coding["code"])
+    return codes
+
+
+def _score(*holders: Any) -> float | None:
+    for holder in holders:
+        if not isinstance(holder, Mapping):
+            continue
+        for extension in _list(holder.get("extension")):
+            if isinstance(extension, Mapping) and extension.get("url") in (
+                ORDINAL_VALUE,
+                ITEM_WEIGHT,
+            ):
+                value = extension.get("valueDecimal", extension.get("valueInteger"))
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    return value
+    return None
+
+
+def _read_option(option: Any) -> tuple[Any, str, float | None] | None:
+    if not isinstance(option, Mapping):
+        return None
+    if isinstance(option.get("valueCoding"), Mapping):
+        coding = option["valueCoding"]
+        code = coding.get("code")
+        if not isinstance(code, str) or not code:
+            return None
+        label = coding.get("display") if isinstance(coding.get("display"), str) else code
+        return code, label, _score(option, coding)
+    for name in ("valueInteger", "valueString", "valueDate"):
+        value = option.get(name)
+        if value is not None and not isinstance(value, bool):
+            return value, str(value), _score(option)
+    return None
+
+
+def _value_set_options(value_set: Mapping[str, Any]) -> list[tuple[Any, str, float | None]]:
+    found: list[tuple[Any, str, float | None]] = []
+    compose = value_set.get("compose")
+    for include in _list(compose.get("include") if isinstance(compose, Mapping) else None):
+        for concept in _list(include.get("concept") if isinstance(include, Mapping) else None):
+            if isinstance(concept, Mapping) and isinstance(concept.get("code"), str):
+                label = concept.get("display")
+                found.append(
+                    (
+                        concept["code"],
+                        label if isinstance(label, str) else concept["code"],
+                        _score(concept),
+                    )
+                )
+    return found

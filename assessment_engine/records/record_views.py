@@ -1,0 +1,131 @@
+"""The record's own pages: sharing views, emergency access, the timeline and who has seen it.
+
+Thin: each asks ``records.access`` (which audits the view) and a service, then renders.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from ..auth import roles_required
+from ..auth.models import Role
+from ..extensions import db
+from . import access as access_rules
+from . import sharing
+from .audit import ACTION_LABELS, client_events
+from .forms import BreakGlassForm, SharingViewForm
+from .services import RecordNotFound
+from .timeline import client_timeline
+from .views import bp, web_actor
+
+_WORKERS = (Role.ASSESSOR, Role.TEAM_MANAGER)
+
+
+@bp.route("/people/<client_id>/sharing", methods=["GET", "POST"])
+@roles_required(*_WORKERS)
+def sharing_views(client_id: str) -> ResponseReturnValue:
+    """The person's views on sharing, with their history, and a form to record a new one."""
+    actor = web_actor()
+    try:
+        access = access_rules.open_record_content(
+            db.session, actor, client_id, action="sharing.view"
+        )
+    except RecordNotFound:
+        abort(404)
+    form = SharingViewForm()
+    partners = sharing.partner_choices(db.session, actor)
+    form.partners.choices = [(str(org.id), org.name) for org in partners]
+    if form.validate_on_submit():
+        try:
+            sharing.record_sharing_view(
+                db.session,
+                actor,
+                access.client,
+                status=form.status.data or "",
+                stated_on=form.stated_on.data,
+                partner_ids=form.partners.data or [],
+                notes=form.notes.data or "",
+            )
+        except sharing.SharingError as exc:
+            for name, message in exc.errors.items():
+                getattr(form, name).errors.append(message)
+        else:
+            db.session.commit()
+            flash("The person's view on sharing has been recorded.", "success")
+            return redirect(url_for("records.client", client_id=access.client.id))
+    history = sharing.sharing_history(db.session, access.client.id)
+    db.session.commit()
+    return render_template(
+        "records/sharing.html",
+        client=access.client,
+        form=form,
+        history=history,
+        summary=sharing.summarise(history),
+    )
+
+
+@bp.route("/people/<client_id>/break-glass", methods=["GET", "POST"])
+@roles_required(*_WORKERS)
+def break_glass(client_id: str) -> ResponseReturnValue:
+    """Emergency access to a record the person did not share with this organisation."""
+    actor = web_actor()
+    try:
+        access = access_rules.open_record(db.session, actor, client_id)
+    except RecordNotFound:
+        abort(404)
+    if access.shared or access.grant is not None:
+        db.session.commit()
+        return redirect(url_for("records.client", client_id=access.client.id))
+    form = BreakGlassForm()
+    if form.validate_on_submit():
+        try:
+            grant = sharing.break_glass(db.session, actor, access.client, form.reason.data or "")
+        except sharing.SharingError as exc:
+            form.reason.errors.append(exc.errors.get("reason", str(exc)))
+        else:
+            db.session.commit()
+            flash(
+                "You have emergency access to this record until "
+                f"{grant.expires_at:%H:%M} UTC. Your reason has been recorded on it.",
+                "success",
+            )
+            return redirect(url_for("records.client", client_id=access.client.id))
+    db.session.commit()
+    hours = int(sharing.BREAK_GLASS_DURATION.total_seconds() // 3600)
+    return render_template(
+        "records/break_glass.html", client=access.client, access=access, form=form, hours=hours
+    )
+
+
+@bp.route("/people/<client_id>/timeline")
+@roles_required(*_WORKERS)
+def timeline(client_id: str) -> ResponseReturnValue:
+    """Every assessment, decision, override, referral and amendment, newest first."""
+    try:
+        access = access_rules.open_record_content(
+            db.session, web_actor(), client_id, action="client.timeline"
+        )
+    except RecordNotFound:
+        abort(404)
+    entries = client_timeline(db.session, access.client.id)
+    db.session.commit()
+    return render_template("records/timeline.html", client=access.client, entries=entries)
+
+
+@bp.route("/people/<client_id>/seen-by")
+@roles_required(Role.TEAM_MANAGER, Role.ADMINISTRATOR)
+def seen_by(client_id: str) -> ResponseReturnValue:
+    """Who has seen this record: every access and change, with organisation, time and address."""
+    try:
+        access = access_rules.open_access_log(db.session, web_actor(), client_id)
+    except RecordNotFound:
+        abort(404)
+    events = client_events(db.session, access.client.id)
+    db.session.commit()
+    return render_template(
+        "records/seen_by.html",
+        client=access.client,
+        events=events,
+        labels=ACTION_LABELS,
+    )

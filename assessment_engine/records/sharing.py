@@ -1,0 +1,241 @@
+"""The person's views on sharing, and emergency ("break glass") access.
+
+The rules (see also ``records.access``):
+
+- Until a view is recorded, the record is shared with every partner: the lawful basis is public
+  task and the provision of health or social care, not consent (product brief).
+- Each recorded view covers some partner organisations. For each partner, the latest view that
+  covers it is the one in force: *agreed* shares, *declined* and *withdrawn* do not.
+- A partner the person does not share with sees only that the record exists and which
+  organisation to contact (the one that recorded the view in force).
+- Such a partner's user (or API client) may break the glass: with a stated reason, audited as
+  ``client.break_glass``, personal to that user or client, for :data:`BREAK_GLASS_DURATION`.
+- Views and grants are history: rows are added, never changed (ORM and database both refuse).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from ..auth.actor import Actor
+from ..db import utcnow
+from ..partners.models import Organisation
+from .audit import record_event
+from .models import BreakGlassGrant, Client, SharingStatus, SharingView, SharingViewPartner
+
+#: How long emergency access lasts: one working shift. Break the glass again after it.
+BREAK_GLASS_DURATION = timedelta(hours=8)
+MIN_REASON = 10
+MAX_REASON = 1000
+MAX_NOTES = 2000
+
+
+class SharingError(ValueError):
+    """Field-level problems with a sharing view or break-glass request: field -> message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class SharingSummary:
+    """What is in force for each partner: the views restricting partners, by organisation id."""
+
+    restricted: dict[int, SharingView]
+    latest: SharingView | None
+
+    def restriction_for(self, organisation_id: int) -> SharingView | None:
+        return self.restricted.get(organisation_id)
+
+
+def sharing_history(session: Session, client_id: uuid.UUID) -> list[SharingView]:
+    """Every recorded view, newest first, with who recorded it and the partners covered."""
+    return list(
+        session.scalars(
+            select(SharingView)
+            .where(SharingView.client_id == client_id)
+            .options(
+                joinedload(SharingView.recorded_by),
+                joinedload(SharingView.recorded_by_organisation),
+                selectinload(SharingView.partners),
+            )
+            .order_by(SharingView.id.desc())
+        )
+    )
+
+
+def summarise(views: Iterable[SharingView]) -> SharingSummary:
+    """For each partner, the newest view that covers it; keep those that do not share."""
+    in_force: dict[int, SharingView] = {}
+    ordered = sorted(views, key=lambda v: v.id, reverse=True)
+    for view in ordered:
+        for partner in view.partners:
+            in_force.setdefault(partner.organisation_id, view)
+    restricted = {org: view for org, view in in_force.items() if not view.status.shares}
+    return SharingSummary(restricted, ordered[0] if ordered else None)
+
+
+def restriction_for(
+    session: Session, client_id: uuid.UUID, organisation_id: int
+) -> SharingView | None:
+    """The view in force that stops ``organisation_id`` seeing the record's content, if any."""
+    newest = session.scalar(
+        select(SharingView)
+        .join(SharingViewPartner)
+        .where(
+            SharingView.client_id == client_id,
+            SharingViewPartner.organisation_id == organisation_id,
+        )
+        .options(joinedload(SharingView.recorded_by_organisation))
+        .order_by(SharingView.id.desc())
+        .limit(1)
+    )
+    if newest is None or newest.status.shares:
+        return None
+    return newest
+
+
+def partner_choices(session: Session, actor: Actor) -> list[Organisation]:
+    """The partners a view recorded by ``actor`` may cover: every organisation but its own."""
+    return list(
+        session.scalars(
+            select(Organisation)
+            .where(Organisation.id != actor.organisation_id)
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def record_sharing_view(
+    session: Session,
+    actor: Actor,
+    client: Client,
+    *,
+    status: str,
+    stated_on: date | None,
+    partner_ids: Iterable[int | str],
+    notes: str = "",
+) -> SharingView:
+    """Add the person's view on sharing with some partners; refuses bad input field by field."""
+    errors: dict[str, str] = {}
+    try:
+        chosen_status = SharingStatus(status)
+    except ValueError:
+        errors["status"] = "Select whether the person agreed, declined or withdrew agreement"
+    if stated_on is None:
+        errors["stated_on"] = "Enter the date the person gave this view"
+    elif stated_on > date.today():
+        errors["stated_on"] = "The date must be today or in the past"
+    elif stated_on < client.date_of_birth:
+        errors["stated_on"] = "The date must be after the person's date of birth"
+    wanted: set[int] = set()
+    for value in partner_ids:
+        try:
+            wanted.add(int(value))
+        except (TypeError, ValueError):
+            errors["partners"] = "Select partners from the list"
+    allowed = {org.id for org in partner_choices(session, actor)}
+    if not wanted:
+        errors.setdefault("partners", "Select at least one partner organisation")
+    elif not wanted <= allowed:
+        # An id changed in the form: never one's own organisation, never one that does not exist.
+        errors["partners"] = "Select partners from the list"
+    if len(notes) > MAX_NOTES:
+        errors["notes"] = f"Notes must be {MAX_NOTES} characters or fewer"
+    if errors:
+        raise SharingError(errors)
+    assert stated_on is not None
+    view = SharingView(
+        client_id=client.id,
+        status=chosen_status,
+        stated_on=stated_on,
+        notes=notes.strip(),
+        recorded_at=utcnow(),
+        recorded_by_id=actor.user_id,
+        recorded_by_organisation_id=actor.organisation_id,
+        partners=[SharingViewPartner(organisation_id=org_id) for org_id in sorted(wanted)],
+    )
+    session.add(view)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "sharing.record",
+        record_type="sharing_view",
+        record_id=view.id,
+        client_id=client.id,
+        detail={"status": chosen_status.value, "partners": sorted(wanted)},
+    )
+    return view
+
+
+def active_grant(session: Session, actor: Actor, client_id: uuid.UUID) -> BreakGlassGrant | None:
+    """The actor's own unexpired emergency access to this record, if any."""
+    return session.scalar(
+        select(BreakGlassGrant)
+        .where(
+            BreakGlassGrant.client_id == client_id,
+            BreakGlassGrant.actor == actor.label,
+            BreakGlassGrant.organisation_id == actor.organisation_id,
+            BreakGlassGrant.expires_at > utcnow(),
+        )
+        .order_by(BreakGlassGrant.expires_at.desc())
+        .limit(1)
+    )
+
+
+def break_glass(session: Session, actor: Actor, client: Client, reason: str) -> BreakGlassGrant:
+    """Emergency access for ``actor`` to a record not shared with its organisation.
+
+    Only where sharing is restricted, only with a reason; audited as ``client.break_glass``.
+    """
+    if restriction_for(session, client.id, actor.organisation_id) is None:
+        raise SharingError({"reason": "This record is already shared with your organisation"})
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON:
+        raise SharingError(
+            {"reason": f"Say why you need emergency access ({MIN_REASON} characters or more)"}
+        )
+    if len(reason) > MAX_REASON:
+        raise SharingError({"reason": f"The reason must be {MAX_REASON} characters or fewer"})
+    now = utcnow()
+    grant = BreakGlassGrant(
+        client_id=client.id,
+        actor=actor.label,
+        user_id=actor.user_id,
+        organisation_id=actor.organisation_id,
+        reason=reason,
+        granted_at=now,
+        expires_at=now + BREAK_GLASS_DURATION,
+    )
+    session.add(grant)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "client.break_glass",
+        record_type="client",
+        record_id=client.id,
+        client_id=client.id,
+        detail={"grant": grant.id, "reason": reason, "expires_at": grant.expires_at.isoformat()},
+    )
+    return grant
+
+
+def grants_for(session: Session, client_id: uuid.UUID) -> list[BreakGlassGrant]:
+    """Every emergency access to the record, newest first, shown on the record."""
+    return list(
+        session.scalars(
+            select(BreakGlassGrant)
+            .where(BreakGlassGrant.client_id == client_id)
+            .options(joinedload(BreakGlassGrant.user), joinedload(BreakGlassGrant.organisation))
+            .order_by(BreakGlassGrant.granted_at.desc())
+        )
+    )

@@ -1,0 +1,29 @@
+"""Links in table cells are real links, and what people typed is always escaped inside them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+def test_search_results_link_to_the_record_and_escape_the_name(client, login_as, factories):
+    login_as("assessor")
+    person = factories.client("<b>Jean</b>", "MacDonald", date(1938, 3, 14))
+    html = client.get("/people", query_string={"q": "macdonald"}).get_data(as_text=True)
+    assert (
+        f'<a class="govuk-link" href="/people/{person.id}">&lt;b&gt;Jean&lt;/b&gt; MacDonald</a>'
+        in html
+    )
+    assert "&lt;a class=" not in html
+
+
+def test_dashboard_links_to_recent_records(client, login_as, factories) -> None:
+    login_as("assessor", org="perth-kinross-council")
+    person = factories.client("Isla", "Brown", date(1985, 4, 19), org="perth-kinross-council")
+    html = client.get("/").get_data(as_text=True)
+    assert f'<a class="govuk-link" href="/people/{person.id}">Isla Brown</a>' in html
+
+
+def test_every_page_declares_our_own_icon(client) -> None:
+    html = client.get("/sign-in").get_data(as_text=True)
+    assert 'rel="icon"' in html and "favicon.svg" in html
+    assert client.get("/static/src/favicon.svg").status_code == 200
