@@ -1,8 +1,7 @@
 import logging
-
-import sqlalchemy as sa
 from logging.config import fileConfig
 
+import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 

@@ -99,12 +99,17 @@ def seed_reference_data(app: Flask) -> None:
     schemas = Path(app.config["FORM_SCHEMAS_DIR"])
     orgs = {}
     for slug, name, kind, contact in ORGANISATIONS:
-        orgs[slug], _ = ensure_organisation(db.session, slug=slug, name=name, kind=kind,
-                                            contact=contact)
+        orgs[slug], _ = ensure_organisation(
+            db.session, slug=slug, name=name, kind=kind, contact=contact
+        )
     for entry in json.loads((schemas / "services.json").read_text()):
-        ensure_service(db.session, slug=entry["slug"], name=entry["name"],
-                       organisation=orgs[entry["organisation"]],
-                       kind=OrganisationKind(entry["kind"]))
+        ensure_service(
+            db.session,
+            slug=entry["slug"],
+            name=entry["name"],
+            organisation=orgs[entry["organisation"]],
+            kind=OrganisationKind(entry["kind"]),
+        )
     load_directory(db.session, schemas, app.extensions["assessment_rules"])
     db.session.commit()
 

@@ -266,6 +266,7 @@ CELLS = [
     for shared in (True, False)
 ]
 
+
 #: The lead's "start an assessment" route (assessments.views.start) asks only
 #: ``access.client_for``, which finds any existing record; it should also refuse roles other
 #: than assessor (403) and records not shared with the user's organisation (404), e.g. through

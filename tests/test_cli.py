@@ -28,8 +28,12 @@ def test_demo_creates_partners_users_and_people_once(runner, db_session) -> None
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     assert "Demo sign-in" in first.output
-    for slug_email in ("sam.reid@pkc.example", "priya.shah@tayside.example",
-                       "jo.bell@communitylink.example", "alex.morgan@pkc.example"):
+    for slug_email in (
+        "sam.reid@pkc.example",
+        "priya.shah@tayside.example",
+        "jo.bell@communitylink.example",
+        "alex.morgan@pkc.example",
+    ):
         assert slug_email in first.output
     counts = (_count(db_session, User), _count(db_session, Client))
     second = runner.invoke(args=["demo"])
@@ -63,9 +67,21 @@ def test_demo_refuses_to_run_in_production(app, runner) -> None:
 
 
 def test_create_user(runner, db_session) -> None:
-    result = runner.invoke(args=["create-user", "--email", "New.Nurse@Tayside.example",
-                                 "--name", "New Nurse", "--org", "nhs-tayside",
-                                 "--role", "assessor", "--password", "a long enough password"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "New.Nurse@Tayside.example",
+            "--name",
+            "New Nurse",
+            "--org",
+            "nhs-tayside",
+            "--role",
+            "assessor",
+            "--password",
+            "a long enough password",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db_session.scalar(select(User).where(User.email == "new.nurse@tayside.example"))
     assert user.check_password("a long enough password")
@@ -80,8 +96,13 @@ def test_create_user(runner, db_session) -> None:
     ],
 )
 def test_create_user_refuses_bad_input(runner, args, message) -> None:
-    base = {"--email": "x@y.example", "--name": "X", "--org": "nhs-tayside",
-            "--role": "assessor", "--password": "a long enough password"}
+    base = {
+        "--email": "x@y.example",
+        "--name": "X",
+        "--org": "nhs-tayside",
+        "--role": "assessor",
+        "--password": "a long enough password",
+    }
     base.update(dict(zip(args[::2], args[1::2], strict=True)))
     result = runner.invoke(args=["create-user", *[v for kv in base.items() for v in kv]])
     assert result.exit_code != 0 and message in result.output
@@ -99,9 +120,7 @@ def _copy_schemas(tmp_path: Path) -> Path:
     return target
 
 
-def test_load_schemas_refuses_an_invalid_document_with_file_and_pointer(
-    runner, tmp_path
-) -> None:
+def test_load_schemas_refuses_an_invalid_document_with_file_and_pointer(runner, tmp_path) -> None:
     schemas = _copy_schemas(tmp_path)
     path = schemas / "gad-7" / "v2.json"
     document = json.loads((schemas / "gad-7" / "v1.json").read_text())
@@ -138,8 +157,9 @@ def test_load_schemas_refuses_failing_rule_cases(runner, tmp_path) -> None:
     schemas = _copy_schemas(tmp_path)
     path = schemas / "phq-9" / "v1.cases.json"
     cases = json.loads(path.read_text())
-    cases["cases"][0]["expect"]["priority"] = "critical" if (
-        cases["cases"][0]["expect"].get("priority") != "critical") else "low"
+    cases["cases"][0]["expect"]["priority"] = (
+        "critical" if (cases["cases"][0]["expect"].get("priority") != "critical") else "low"
+    )
     path.write_text(json.dumps(cases))
     result = runner.invoke(args=["load-schemas", "--dir", str(schemas)])
     assert result.exit_code == 1 and "phq-9/v1.cases.json" in result.output

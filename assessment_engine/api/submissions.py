@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from ..assessments import lifecycle
 from ..assessments import services as assessments
 from ..assessments.models import Assessment, AssessmentStatus
 from ..auth.actor import Actor
@@ -71,15 +72,11 @@ def record(
     version: QuestionnaireVersion,
     answers: Mapping[str, Any],
     status: str,
-    *,
-    amends: Assessment | None = None,
 ) -> Assessment:
     """Start an assessment on ``version``, save ``answers`` and, if asked, submit it."""
     prepared = assessments.prepare_version(session, cache(), version)
     try:
         assessment = assessments.start_assessment(session, actor, client, version)
-        if amends is not None:
-            assessment.amends_id = amends.id
         assessments.save_answers(
             session, actor, assessment, prepared, answers, expected_version=None
         )
@@ -130,3 +127,32 @@ def update(
     except assessments.AssessmentError as error:
         raise ApiError(422, str(error)) from None
     return assessment
+
+
+def amend(
+    session: Session,
+    actor: Actor,
+    original: Assessment,
+    answers: Mapping[str, Any] | None,
+    status: str,
+) -> Assessment:
+    """A new version of ``original`` under the same rules as the web pages (lifecycle.amend):
+    the same questionnaire version, the original's answers unless new ones are given."""
+    prepared = assessments.prepare_version(session, cache(), original.questionnaire_version)
+    try:
+        amendment = lifecycle.amend(session, actor, original, expected_version=None)
+    except lifecycle.NotAllowed as error:
+        already = lifecycle.amendment_of(session, original) is not None
+        raise ApiError(409 if already else 403, str(error)) from None
+    try:
+        if answers is not None:
+            assessments.save_answers(
+                session, actor, amendment, prepared, answers, expected_version=None
+            )
+        if status == AssessmentStatus.SUBMITTED.value:
+            assessments.submit(session, actor, amendment, prepared, expected_version=None)
+    except assessments.AnswersInvalid as error:
+        raise answers_problem(error) from None
+    except assessments.AssessmentError as error:
+        raise ApiError(422, str(error)) from None
+    return amendment

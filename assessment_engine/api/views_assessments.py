@@ -42,9 +42,7 @@ def _client(call: Call, client_id: str, where: str = "/client_id") -> Client:
 def _assessment(call: Call, assessment_id: str) -> Assessment:
     """The assessment if the caller may see its person's record (audited), else 404."""
     try:
-        found = assessments.get_assessment(call.session, assessment_id)
-        access.client_for(call.session, call.actor, found.client_id)
-        return assessments.open_assessment(call.session, call.actor, found.id)
+        return access.assessment_for(call.session, call.actor, assessment_id)
     except access.RecordNotFound:
         raise ApiError(404, "There is no assessment with this id that you may see.") from None
 
@@ -133,7 +131,7 @@ def patch_assessment(call: Call, assessment_id: str) -> Response:
     body=AmendmentCreateSchema,
     body_required=False,
     responses={201: ("The amendment: a new assessment linked to the original", AssessmentSchema)},
-    problems=(404, 409, 422),
+    problems=(403, 404, 409, 422),
     idempotent=True,
     location=True,
     etag=True,
@@ -144,15 +142,8 @@ def amend_assessment(call: Call, assessment_id: str) -> Response:
     original = _assessment(call, assessment_id)
     if original.status is AssessmentStatus.DRAFT:
         raise ApiError(409, "A draft is changed with PATCH, not amended.")
-    answers = call.body.get("answers")
-    record = submissions.record(
-        call.session,
-        call.actor,
-        original.client,
-        original.questionnaire_version,
-        dict(original.answers) if answers is None else answers,
-        call.body["status"],
-        amends=original,
+    record = submissions.amend(
+        call.session, call.actor, original, call.body.get("answers"), call.body["status"]
     )
     return _response(call, record, status=201)
 

@@ -65,9 +65,10 @@ def may_co_sign(actor: Actor, assessment: Assessment) -> bool:
 
 
 def may_amend(session: Session, actor: Actor, assessment: Assessment) -> bool:
-    """An assessor of the same organisation, for the latest submitted version of a chain."""
+    """An assessor of the same organisation (or that organisation's own system, through the
+    API with the assessments:write scope), for the latest submitted version of a chain."""
     return (
-        _is_assessor(actor)
+        (_is_assessor(actor) or actor.is_partner_system)
         and assessment.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.SIGNED_OFF)
         and actor.organisation_id == assessment.organisation_id
         and amendment_of(session, assessment) is None

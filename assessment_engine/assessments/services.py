@@ -147,20 +147,6 @@ def get_assessment(session: Session, assessment_id: uuid.UUID | str) -> Assessme
     return found
 
 
-def open_assessment(session: Session, actor: Actor, assessment_id: uuid.UUID | str) -> Assessment:
-    """The assessment, audited as viewed."""
-    assessment = get_assessment(session, assessment_id)
-    record_event(
-        session,
-        actor,
-        "assessment.view",
-        record_type="assessment",
-        record_id=assessment.id,
-        client_id=assessment.client_id,
-    )
-    return assessment
-
-
 def _check_editable(assessment: Assessment, expected_version: int | None) -> None:
     if assessment.status != AssessmentStatus.DRAFT:
         raise NotEditable(

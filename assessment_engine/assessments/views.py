@@ -58,7 +58,8 @@ def start(client_id: str) -> ResponseReturnValue:
     """Only assessors start assessments, and only on records shared with them."""
     actor = _actor()
     try:
-        client = access.open_record_content(db.session, actor, client_id, action="client.view").client
+        record = access.open_record_content(db.session, actor, client_id, action="client.view")
+        client = record.client
     except RecordNotFound:
         abort(404)
     key = request.form.get("questionnaire") or DEFAULT_QUESTIONNAIRE

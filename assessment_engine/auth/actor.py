@@ -30,3 +30,8 @@ class Actor:
     @classmethod
     def command_line(cls, organisation_id: int) -> Actor:
         return cls(organisation_id=organisation_id, label="cli")
+
+    @property
+    def is_partner_system(self) -> bool:
+        """A partner organisation's system calling the API with its own token."""
+        return self.label.startswith("api:")

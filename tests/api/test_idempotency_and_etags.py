@@ -169,6 +169,19 @@ def test_amending_makes_a_new_linked_assessment(
 
     draft = api.post("/api/v1/assessments", _body(person, {}, "draft")).get_json()
     assert api.post(f"/api/v1/assessments/{draft['id']}/amendments").status_code == 409
+    # Only the latest version of a chain is amended, so chains never fork.
+    again = api.post(f"/api/v1/assessments/{first['id']}/amendments", {"status": "draft"})
+    assert again.status_code == 409
+
+
+def test_only_the_organisation_that_made_an_assessment_amends_it(
+    api: Api, api_as: Any, person: Any, example: Any
+) -> None:
+    first = api.post("/api/v1/assessments", _body(person, example("carer-under-strain"))).get_json()
+    council = api_as("perth-kinross-council")
+    response = council.post(f"/api/v1/assessments/{first['id']}/amendments", {"status": "draft"})
+    assert response.status_code == 403
+    assert response.headers["Content-Type"] == "application/problem+json"
 
 
 def test_referrals_are_accepted_declined_and_completed_with_if_match(
