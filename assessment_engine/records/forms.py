@@ -24,6 +24,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
@@ -138,9 +139,9 @@ class SharingViewForm(FlaskForm):
         "What is the person's view on sharing?",
         widget=GovRadioInput(),
         choices=[
-            ("agreed", "Agreed to sharing"),
-            ("declined", "Declined sharing"),
-            ("withdrawn", "Withdrew an earlier agreement"),
+            SelectChoice("agreed", "Agreed to sharing"),
+            SelectChoice("declined", "Declined sharing"),
+            SelectChoice("withdrawn", "Withdrew an earlier agreement"),
         ],
         validators=[
             InputRequired(message="Select whether the person agreed, declined or withdrew")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from wtforms.fields.choices import SelectChoice
 
 from ..auth import roles_required
 from ..auth.models import Role
@@ -35,7 +36,7 @@ def sharing_views(client_id: str) -> ResponseReturnValue:
         abort(404)
     form = SharingViewForm()
     partners = sharing.partner_choices(db.session, actor)
-    form.partners.choices = [(str(org.id), org.name) for org in partners]
+    form.partners.choices = [SelectChoice(str(org.id), org.name) for org in partners]
     if form.validate_on_submit():
         try:
             sharing.record_sharing_view(
