@@ -84,6 +84,11 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
 
     if not app.config.get("FORM_SCHEMAS_DIR"):
         app.config["FORM_SCHEMAS_DIR"] = str(Path(app.root_path).parent / "form_schemas")
+    if not (Path(app.config["FORM_SCHEMAS_DIR"]) / "_meta" / "extensions.json").is_file():
+        raise ConfigurationError(
+            f"No questionnaire definitions at {app.config['FORM_SCHEMAS_DIR']}: set "
+            "ASSESSMENT_FORM_SCHEMAS_DIR to the form_schemas/ folder of this release."
+        )
 
 
 def normalise_database_url(url: str) -> str:

@@ -87,3 +87,8 @@ def test_an_unknown_page_is_a_friendly_404(client, login_as) -> None:
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_start_up_refuses_a_missing_form_schemas_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="ASSESSMENT_FORM_SCHEMAS_DIR"):
+        create_app({"DATABASE_URL": "sqlite://", "FORM_SCHEMAS_DIR": str(tmp_path / "nowhere")})
