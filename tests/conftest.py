@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,58 @@ def db_session(app: Flask) -> Iterator[Session]:
         db.session = original
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture()
+def scratch_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the kind under test, separate from the suite's own and dropped
+    afterwards: for tests that need committed data and real concurrent connections."""
+    url = os.environ.get("ASSESSMENT_TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path}/scratch.db"
+        return
+    base = make_url(url).set(drivername="postgresql+psycopg")
+    name = f"{base.database}_scratch_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture()
+def scratch_app(scratch_database_url: str) -> Iterator[Callable[..., Flask]]:
+    """``scratch_app(seed=True, **config)``: an app on the scratch database, built by the
+    migrations and (with ``seed``) holding the reference data."""
+    from flask_migrate import upgrade
+
+    made: list[Flask] = []
+
+    def build(seed: bool = True, **config: Any) -> Flask:
+        application = create_app(
+            {
+                "ENV": "testing",
+                "DATABASE_URL": scratch_database_url,
+                "SECRET_KEY": "k" * 32,
+                **config,
+            }
+        )
+        with application.app_context():
+            upgrade()
+            if seed:
+                seed_reference_data(application)
+        made.append(application)
+        return application
+
+    yield build
+    for application in made:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 class Client(FlaskClient):

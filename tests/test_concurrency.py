@@ -8,19 +8,14 @@ ASSESSMENT_TEST_DATABASE_URL, built by the migrations and removed afterwards.
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
-from assessment_engine import create_app
 from assessment_engine.assessments import lifecycle, queue, referrals
 from assessment_engine.assessments.models import (
     Assessment,
@@ -41,33 +36,8 @@ from .records import builders
 
 
 @pytest.fixture()
-def race_app(tmp_path: Path) -> Iterator[Flask]:
-    from flask_migrate import upgrade
-
-    url = os.environ.get("ASSESSMENT_TEST_DATABASE_URL")
-    admin = None
-    if url:
-        base = make_url(url).set(drivername="postgresql+psycopg")
-        name = f"{base.database}_race_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        database_url = base.set(database=name).render_as_string(hide_password=False)
-    else:
-        database_url = f"sqlite:///{tmp_path}/race.db"
-    app = create_app({"ENV": "testing", "DATABASE_URL": database_url, "SECRET_KEY": "k" * 32})
-    try:
-        with app.app_context():
-            upgrade()
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+def race_app(scratch_app: Any) -> Flask:
+    return scratch_app(seed=False)
 
 
 def _seed(app: Flask) -> dict[str, Any]:

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from pathlib import Path
-
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from assessment_engine import create_app
 from assessment_engine.extensions import db, migrate
-
-
-@pytest.fixture()
-def scratch_url(tmp_path: Path):
-    """An empty database of the kind under test, separate from the suite's own."""
-    url = os.environ.get("ASSESSMENT_TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path}/migrations.db"
-        return
-    base = make_url(url).set(drivername="postgresql+psycopg")
-    name = f"{base.database}_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _alembic_config(app):
@@ -48,8 +22,10 @@ def test_there_is_one_head(app) -> None:
     assert len(script.get_heads()) == 1
 
 
-def test_upgrade_builds_the_models_and_downgrade_empties(scratch_url: str) -> None:
-    app = create_app({"ENV": "testing", "DATABASE_URL": scratch_url, "SECRET_KEY": "k" * 32})
+def test_upgrade_builds_the_models_and_downgrade_empties(scratch_database_url: str) -> None:
+    app = create_app(
+        {"ENV": "testing", "DATABASE_URL": scratch_database_url, "SECRET_KEY": "k" * 32}
+    )
     config = _alembic_config(app)
     with app.app_context():
         command.upgrade(config, "head")
