@@ -38,7 +38,7 @@ def demo_command(force: bool) -> None:
     report = load_demo(
         db.session,
         Path(current_app.config["FORM_SCHEMAS_DIR"]),
-        current_app.extensions["assessment_rules"],
+        current_app.extensions["assessment_versions"],
     )
     db.session.commit()
     for line in report.lines:

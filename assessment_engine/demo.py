@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,9 +19,9 @@ from .auth.models import Role, User
 from .auth.services import create_user
 from .partners.models import OrganisationKind
 from .partners.services import ensure_organisation, ensure_service, get_organisation
+from .questionnaires.runtime import VersionCache
 from .records import services as records
 from .records.identity import mod10_check_digit, mod11_check_digit
-from .scoring.registry import RuleRegistry
 
 DEMO_PASSWORD = "shared-assessment-demo"  # noqa: S105 - printed for local demo sign-in only
 
@@ -95,6 +96,17 @@ PEOPLE = [
 ]
 
 
+#: Submitted assessments for some demo people (person index -> example answers, assessor), so
+#: that every partner's referral queue and the outcome pages have something to show.
+ASSESSMENTS = {
+    0: ("frail-older-person-living-alone", "sam.reid@pkc.example"),
+    2: ("depression-with-self-harm-thoughts", "priya.shah@tayside.example"),
+    4: ("carer-under-strain", "sam.reid@pkc.example"),
+    6: ("falls-and-nursing-tasks", "priya.shah@tayside.example"),
+    8: ("loneliness-and-daily-living-only", "jo.bell@communitylink.example"),
+}
+
+
 @dataclass
 class DemoReport:
     lines: list[str] = field(default_factory=list)
@@ -112,7 +124,7 @@ def demo_chi(date_of_birth: date, serial: int, female: bool) -> str:
     return first_nine + str(mod10_check_digit(first_nine))
 
 
-def load_demo(session: Session, form_schemas: Path, rule_registry: RuleRegistry) -> DemoReport:
+def load_demo(session: Session, form_schemas: Path, cache: VersionCache) -> DemoReport:
     report = DemoReport()
     orgs = {}
     for slug, name, kind, contact in ORGANISATIONS:
@@ -156,14 +168,15 @@ def load_demo(session: Session, form_schemas: Path, rule_registry: RuleRegistry)
 
     from .questionnaires.services import load_directory
 
-    report.lines.extend(load_directory(session, form_schemas, rule_registry))
+    report.lines.extend(load_directory(session, form_schemas, cache.rule_registry))
+    users = {user.email: user for user in report.users}
 
     for serial, (given, family, dob, postcode, org_slug) in enumerate(PEOPLE):
         chi = demo_chi(dob, serial * 7 + 11, female=serial % 2 == 0)
         if records.find_by_chi(session, chi) is not None:
             continue
         actor = Actor.command_line(orgs[org_slug].id)
-        records.create_client(
+        person = records.create_client(
             session,
             actor,
             records.ClientDetails(
@@ -176,4 +189,28 @@ def load_demo(session: Session, form_schemas: Path, rule_registry: RuleRegistry)
             ),
         )
         report.lines.append(f"Created demo person {given} {family} (CHI {chi})")
+        if serial in ASSESSMENTS:
+            example, email = ASSESSMENTS[serial]
+            decision = _submit_example(session, cache, users[email], person, form_schemas, example)
+            report.lines.append(
+                f"  submitted a joint assessment: {decision.route.label}, "
+                f"priority {decision.priority.label}"
+            )
     return report
+
+
+def _submit_example(
+    session: Session, cache: VersionCache, user: User, person: Any, form_schemas: Path, name: str
+) -> Any:
+    from .assessments import services as assessments
+
+    answers = json.loads(
+        (form_schemas / "joint-assessment" / "examples" / f"{name}.json").read_text("utf-8")
+    )
+    version = assessments.latest_published(session, "joint-assessment")
+    if version is None:
+        raise RuntimeError("the joint assessment is not loaded")
+    actor = Actor.for_user(user)
+    assessment = assessments.start_assessment(session, actor, person, version, answers)
+    prepared = assessments.prepare_version(session, cache, version)
+    return assessments.submit(session, actor, assessment, prepared, expected_version=None)

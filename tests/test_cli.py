@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from assessment_engine.assessments.models import Decision, Referral
 from assessment_engine.auth.models import User
 from assessment_engine.records.models import Client
 
@@ -35,12 +36,14 @@ def test_demo_creates_partners_users_and_people_once(runner, db_session) -> None
         "alex.morgan@pkc.example",
     ):
         assert slug_email in first.output
-    counts = (_count(db_session, User), _count(db_session, Client))
+    assert "submitted a joint assessment: Health and social care, priority Critical" in first.output
+    counts = [_count(db_session, model) for model in (User, Client, Decision, Referral)]
+    assert counts[2] == 5 and counts[3] > 5  # every partner's queue has work in it
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
-    assert "Created" not in second.output
+    assert "Created" not in second.output and "submitted" not in second.output
     assert "joint-assessment version 1: unchanged" in second.output
-    assert (_count(db_session, User), _count(db_session, Client)) == counts
+    assert [_count(db_session, model) for model in (User, Client, Decision, Referral)] == counts
 
 
 def test_demo_has_an_assessor_and_team_manager_in_each_partner_and_an_administrator(
