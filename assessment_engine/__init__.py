@@ -67,13 +67,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         Path(app.config["FORM_SCHEMAS_DIR"]), rules
     )
 
-    from . import api, assessments, auth, errors, records, templating
+    from . import admin, api, assessments, auth, errors, records, templating
     from .cli import register_commands
 
     auth.init_app(app)
     records.init_app(app)
     api.init_app(app)
     assessments.init_app(app)
+    admin.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     register_commands(app)

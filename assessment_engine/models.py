@@ -1,5 +1,6 @@
 """Every model, imported in one place so that the metadata (and Alembic) sees all tables."""
 
+from .admin.models import DraftSource
 from .api.models import ApiClient, IdempotencyKey
 from .assessments.models import Assessment, Decision, Referral
 from .auth.models import User, UserSession
@@ -20,6 +21,7 @@ __all__ = [
     "BreakGlassGrant",
     "Client",
     "Decision",
+    "DraftSource",
     "IdempotencyKey",
     "Organisation",
     "Questionnaire",

@@ -1,0 +1,291 @@
+"""Administering organisations, users, services and API clients; every change audited.
+
+API tokens are made and revoked by ``api.tokens`` (one implementation of tokens): the token is
+returned once, to be shown once, and only its hash is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from ..api import tokens
+from ..api.models import ApiClient
+from ..auth import services as auth_services
+from ..auth.actor import Actor
+from ..auth.models import Role, User
+from ..partners.models import Organisation, OrganisationKind, Service
+from ..records.audit import record_event
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class AccountError(ValueError):
+    """A change that cannot be made as asked; ``field`` names the form field to show it at."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class Clearable(Protocol):
+    def clear(self) -> None: ...
+
+
+# ------------------------------------------------------------------------------------ lists
+
+
+def organisations(session: Session) -> list[Organisation]:
+    return list(
+        session.scalars(
+            select(Organisation)
+            .options(joinedload(Organisation.services))
+            .order_by(Organisation.name)
+        ).unique()
+    )
+
+
+def users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.active.desc(), User.name)))
+
+
+def services(session: Session) -> list[Service]:
+    return list(
+        session.scalars(
+            select(Service).options(joinedload(Service.organisation)).order_by(Service.name)
+        )
+    )
+
+
+def api_clients(session: Session) -> list[ApiClient]:
+    return list(session.scalars(select(ApiClient).order_by(ApiClient.created_at.desc())))
+
+
+def get(session: Session, model: type, ident: int) -> object | None:
+    return session.get(model, ident)
+
+
+# ---------------------------------------------------------------------------- organisations
+
+
+def _slug(value: str) -> str:
+    slug = value.strip().lower()
+    if not SLUG.match(slug):
+        raise AccountError(
+            "slug", "Enter a short name of lower-case letters, digits and hyphens, like nhs-tayside"
+        )
+    return slug
+
+
+def create_organisation(
+    session: Session, actor: Actor, *, slug: str, name: str, kind: OrganisationKind, contact: str
+) -> Organisation:
+    slug = _slug(slug)
+    if session.scalar(select(func.count()).where(Organisation.slug == slug)):
+        raise AccountError("slug", "An organisation with this short name already exists")
+    org = Organisation(slug=slug, name=name.strip(), kind=kind, contact=contact.strip())
+    session.add(org)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "organisation.create",
+        record_type="organisation",
+        record_id=org.id,
+        detail={"slug": slug, "kind": kind.value},
+    )
+    return org
+
+
+def update_organisation(
+    session: Session, actor: Actor, org: Organisation, *, name: str, contact: str
+) -> Organisation:
+    before = {"name": org.name, "contact": org.contact}
+    org.name, org.contact = name.strip(), contact.strip()
+    session.flush()
+    changed = [k for k, v in before.items() if getattr(org, k) != v]
+    record_event(
+        session,
+        actor,
+        "organisation.update",
+        record_type="organisation",
+        record_id=org.id,
+        detail={"changed": changed},
+    )
+    return org
+
+
+# ------------------------------------------------------------------------------------ users
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    organisation: Organisation,
+    role: Role,
+    job_title: str = "",
+) -> User:
+    try:
+        user = auth_services.create_user(
+            session,
+            email=email,
+            name=name,
+            password=password,
+            organisation=organisation,
+            role=role,
+            job_title=job_title,
+        )
+    except auth_services.UserError as error:
+        raise AccountError(error.field, error.message) from None
+    record_event(
+        session,
+        actor,
+        "user.create",
+        record_type="user",
+        record_id=user.id,
+        detail={"organisation_id": organisation.id, "role": role.value},
+    )
+    return user
+
+
+def set_active(session: Session, actor: Actor, user: User, active: bool) -> User:
+    """Deactivate (ending every session at once) or reactivate a user."""
+    if user.id == actor.user_id and not active:
+        raise AccountError("user", "You cannot deactivate your own account")
+    if user.active == active:
+        return user
+    user.active = active
+    if not active:
+        auth_services.end_all_sessions(session, user)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "user.deactivate" if not active else "user.reactivate",
+        record_type="user",
+        record_id=user.id,
+    )
+    return user
+
+
+def change_role(session: Session, actor: Actor, user: User, role: Role) -> User:
+    if user.id == actor.user_id:
+        raise AccountError("role", "You cannot change your own role")
+    if user.role == role:
+        return user
+    before = user.role
+    user.role = role
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "user.role",
+        record_type="user",
+        record_id=user.id,
+        detail={"from": before.value, "to": role.value},
+    )
+    return user
+
+
+# --------------------------------------------------------------------------------- services
+
+
+def _clear(caches: Iterable[Clearable]) -> None:
+    """Compiled versions depend on the services catalogue: rebuild them on next use."""
+    for cache in caches:
+        cache.clear()
+
+
+def create_service(
+    session: Session,
+    actor: Actor,
+    caches: Iterable[Clearable],
+    *,
+    slug: str,
+    name: str,
+    organisation: Organisation,
+    kind: OrganisationKind,
+) -> Service:
+    slug = _slug(slug)
+    if session.scalar(select(func.count()).where(Service.slug == slug)):
+        raise AccountError("slug", "A service with this short name already exists")
+    service = Service(slug=slug, name=name.strip(), organisation=organisation, kind=kind)
+    service.active = True
+    session.add(service)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "service.create",
+        record_type="service",
+        record_id=service.id,
+        detail={"slug": slug, "organisation_id": organisation.id, "kind": kind.value},
+    )
+    _clear(caches)
+    return service
+
+
+def set_service_active(
+    session: Session, actor: Actor, caches: Iterable[Clearable], service: Service, active: bool
+) -> Service:
+    if service.active == active:
+        return service
+    service.active = active
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "service.deactivate" if not active else "service.reactivate",
+        record_type="service",
+        record_id=service.id,
+        detail={"slug": service.slug},
+    )
+    _clear(caches)
+    return service
+
+
+# ------------------------------------------------------------------------------ API clients
+
+
+def create_api_client(
+    session: Session, actor: Actor, organisation: Organisation, name: str, scopes: list[str]
+) -> tokens.IssuedToken:
+    """A new API client; the returned token is shown once and never stored."""
+    try:
+        issued = tokens.create_api_client(
+            session, organisation, name, scopes or None, created_by_id=actor.user_id
+        )
+    except tokens.ApiClientError as error:
+        raise AccountError("name", str(error)) from None
+    record_event(
+        session,
+        actor,
+        "api_client.create",
+        record_type="api_client",
+        record_id=issued.client.id,
+        detail={"organisation_id": organisation.id, "scopes": list(issued.client.scopes)},
+    )
+    return issued
+
+
+def revoke_api_client(session: Session, actor: Actor, client: ApiClient) -> ApiClient:
+    if client.revoked_at is not None:
+        return client
+    tokens.revoke_api_client(session, client)
+    record_event(
+        session,
+        actor,
+        "api_client.revoke",
+        record_type="api_client",
+        record_id=client.id,
+    )
+    return client

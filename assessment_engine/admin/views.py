@@ -1,0 +1,423 @@
+"""Administration pages for questionnaires: library, draft editor, preview, publish, compare,
+import and export. Only administrators reach anything under /admin (403 for everyone else).
+
+Views parse the request, call a service and render; the one commit is here, at the edge.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from ..auth.actor import Actor
+from ..auth.models import Role
+from ..extensions import db
+from ..questionnaires.models import QuestionnaireVersion, VersionStatus
+from ..questionnaires.problems import Problem
+from ..questionnaires.runtime import VersionCache
+from . import drafts, library, preview
+from .checks import PARTS, CheckContext, DraftCheck, DraftTexts, check_draft, file_names
+from .forms import ImportForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def _administrators_only() -> None:
+    """Every /admin page: administrators only (signing in is required app-wide)."""
+    if not current_user.is_authenticated or not current_user.has_role(Role.ADMINISTRATOR):
+        abort(403)
+
+
+def actor() -> Actor:
+    return Actor.for_user(current_user, request.remote_addr or "")
+
+
+def version_cache() -> VersionCache:
+    cache: VersionCache = current_app.extensions["assessment_versions"]
+    return cache
+
+
+def draft_cache() -> preview.DraftRuntimeCache:
+    cache: preview.DraftRuntimeCache = current_app.extensions["admin_draft_runtimes"]
+    return cache
+
+
+def _context() -> CheckContext:
+    return drafts.check_context(db.session, version_cache())
+
+
+def _form_schemas() -> Path:
+    return Path(version_cache().form_schemas)
+
+
+def _version_or_404(key: str, number: int) -> QuestionnaireVersion:
+    found = library.get_version(db.session, key, number)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _runtime(version: QuestionnaireVersion) -> preview.VersionRuntime:
+    return preview.runtime_of(db.session, version_cache(), draft_cache(), _context, version)
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return render_template("admin/index.html")
+
+
+# --------------------------------------------------------------------------------- library
+
+
+@bp.get("/questionnaires")
+def questionnaires() -> ResponseReturnValue:
+    entries = library.library(db.session)
+    return render_template("admin/library.html", entries=entries)
+
+
+@bp.post("/questionnaires/<key>/drafts")
+def new_draft(key: str) -> ResponseReturnValue:
+    questionnaire = library.get_questionnaire(db.session, key)
+    if questionnaire is None:
+        abort(404)
+    try:
+        draft = drafts.new_draft(db.session, actor(), _context(), questionnaire, _form_schemas())
+    except drafts.AdminError as error:
+        db.session.rollback()
+        flash(str(error), "info")
+        return redirect(url_for("admin.questionnaires"))
+    db.session.commit()
+    flash(f"Version {draft.version} is a new draft, copied from the latest version.", "success")
+    return redirect(url_for("admin.version", key=key, number=draft.version))
+
+
+# ---------------------------------------------------------------------------------- editor
+
+
+def _render_version(
+    version: QuestionnaireVersion,
+    texts: DraftTexts,
+    result: DraftCheck,
+    *,
+    revision: int | None,
+    status: int = 200,
+    stale: Any = None,
+    publish_problems: list[Any] | None = None,
+) -> ResponseReturnValue:
+    entry = library.version_entry(db.session, version)
+    names = file_names(version.questionnaire.key, version.version)
+    part_of = {name: part for part, name in names.items()}
+    return render_template(
+        "admin/version.html",
+        version=version,
+        entry=entry,
+        texts=texts,
+        result=result,
+        problems=publish_problems if publish_problems is not None else result.problems,
+        part_of=part_of,
+        parts=PARTS,
+        revision=revision,
+        stale=stale,
+        editable=version.status == VersionStatus.DRAFT,
+        others=[v for v in version.questionnaire.versions if v.id != version.id],
+        status=status,
+    ), status
+
+
+@bp.get("/questionnaires/<key>/versions/<int:number>")
+def version(key: str, number: int) -> ResponseReturnValue:
+    """A draft in the editor, or a published or retired version, read-only, with its checks."""
+    found = _version_or_404(key, number)
+    texts = drafts.source_texts(db.session, found, _form_schemas())
+    result = check_draft(texts, key=key, version=number, context=_context())
+    source = drafts.source_of(db.session, found)
+    return _render_version(found, texts, result, revision=source.revision if source else 0)
+
+
+def _posted_texts() -> DraftTexts:
+    return DraftTexts(*(request.form.get(part, "").replace("\r\n", "\n") for part in PARTS))
+
+
+def _posted_revision() -> int:
+    try:
+        return int(request.form.get("revision", ""))
+    except ValueError:
+        abort(400)
+
+
+@bp.post("/questionnaires/<key>/versions/<int:number>")
+def save(key: str, number: int) -> ResponseReturnValue:
+    """Save the draft's texts, whatever their problems, and show every problem found."""
+    found = _version_or_404(key, number)
+    if found.status != VersionStatus.DRAFT:
+        abort(409)
+    texts = _posted_texts()
+    try:
+        result = drafts.save_draft(
+            db.session, actor(), _context(), found, texts, expected_revision=_posted_revision()
+        )
+    except drafts.StaleDraft as stale:
+        current = stale.current
+        db.session.rollback()
+        theirs = DraftTexts(current.document_text, current.rules_text, current.cases_text)
+        result = check_draft(texts, key=key, version=number, context=_context())
+        return _render_version(
+            found, texts, result, revision=current.revision, status=409, stale=theirs
+        )
+    db.session.commit()
+    if result.problems:
+        flash(
+            f"Draft saved, with {len(result.problems)} problem(s) to fix before it can be "
+            "published.",
+            "info",
+        )
+    else:
+        flash("Draft saved. It has no problems and every test case passes.", "success")
+    return redirect(url_for("admin.version", key=key, number=number))
+
+
+@bp.post("/questionnaires/<key>/versions/<int:number>/publish")
+def publish(key: str, number: int) -> ResponseReturnValue:
+    found = _version_or_404(key, number)
+    if found.status != VersionStatus.DRAFT:
+        abort(409)
+    try:
+        drafts.publish(db.session, actor(), _context(), found, expected_revision=_posted_revision())
+    except drafts.DraftRefused as refused:
+        db.session.rollback()
+        found = _version_or_404(key, number)
+        texts = drafts.source_texts(db.session, found, _form_schemas())
+        result = check_draft(texts, key=key, version=number, context=_context())
+        source = drafts.source_of(db.session, found)
+        flash(str(refused), "info")
+        return _render_version(
+            found,
+            texts,
+            result,
+            revision=source.revision if source else 0,
+            status=422,
+            publish_problems=refused.problems,
+        )
+    except drafts.AdminError as error:
+        db.session.rollback()
+        flash(f"{error} Nothing was published.", "info")
+        return redirect(url_for("admin.version", key=key, number=number))
+    db.session.commit()
+    flash(
+        f"Version {number} is published. New assessments use it; those in progress stay on "
+        "their version.",
+        "success",
+    )
+    return redirect(url_for("admin.questionnaires"))
+
+
+@bp.post("/questionnaires/<key>/versions/<int:number>/retire")
+def retire(key: str, number: int) -> ResponseReturnValue:
+    found = _version_or_404(key, number)
+    try:
+        drafts.retire(db.session, actor(), found)
+    except drafts.AdminError as error:
+        db.session.rollback()
+        flash(str(error), "info")
+        return redirect(url_for("admin.questionnaires"))
+    db.session.commit()
+    flash(
+        f"Version {number} is retired: no new assessment can start on it. Assessments already "
+        "on it carry on.",
+        "success",
+    )
+    return redirect(url_for("admin.questionnaires"))
+
+
+@bp.post("/questionnaires/<key>/versions/<int:number>/delete")
+def discard(key: str, number: int) -> ResponseReturnValue:
+    found = _version_or_404(key, number)
+    try:
+        drafts.discard_draft(db.session, actor(), found)
+    except drafts.AdminError:
+        db.session.rollback()
+        abort(409)
+    db.session.commit()
+    draft_cache().clear()
+    flash(f"The draft, version {number}, was deleted.", "success")
+    return redirect(url_for("admin.questionnaires"))
+
+
+# --------------------------------------------------------------------------------- preview
+
+
+@bp.route("/questionnaires/<key>/versions/<int:number>/preview", methods=["GET", "POST"])
+def preview_page(key: str, number: int) -> ResponseReturnValue:
+    """The version section by section as an assessor sees it, with the rules' decision on the
+    answers given here. The answers travel in the page; nothing is stored."""
+    from ..forms import error_summary, read_section, section_form
+
+    found = _version_or_404(key, number)
+    runtime = _runtime(found)
+    if runtime.questionnaire is None:
+        return render_template("admin/preview.html", version=found, runtime=runtime, form=None), 422
+    sections = [s.name for s in runtime.questionnaire.structure.sections]
+    section = request.values.get("section") or sections[0]
+    if section not in sections:
+        abort(404)
+    answers = preview.parse_answers(request.form.get("_preview_answers"))
+    errors: list[dict[str, str]] = []
+    status = 200
+    if request.method == "POST":
+        post = read_section(runtime.questionnaire, section, answers, request.form)
+        if post.action is None and post.ok:
+            answers = post.answers
+            target = request.form.get("goto") or section
+            section = target if target in sections else section
+            form = section_form(runtime.questionnaire, section, answers)
+        else:
+            form = post.form
+            if post.action is None:
+                errors, status = post.error_list, 422
+    else:
+        form = section_form(runtime.questionnaire, section, answers)
+    if not errors:
+        errors = error_summary(form) if request.method == "POST" and status == 422 else []
+    decision = preview.decide(runtime, answers)
+    return render_template(
+        "admin/preview.html",
+        version=found,
+        runtime=runtime,
+        form=form,
+        section=form.section,
+        sections=runtime.questionnaire.structure.sections,
+        answers=answers,
+        error_list=errors,
+        decision=decision,
+        trace=[entry.to_dict() for entry in decision.trace] if decision else [],
+    ), status
+
+
+# --------------------------------------------------------------------------------- compare
+
+
+@bp.get("/questionnaires/<key>/compare")
+def compare(key: str) -> ResponseReturnValue:
+    """What changed between two versions (by default the latest and the one before)."""
+    questionnaire = library.get_questionnaire(db.session, key)
+    if questionnaire is None:
+        abort(404)
+    numbers = sorted(v.version for v in questionnaire.versions)
+    if len(numbers) < 2:
+        return render_template(
+            "admin/compare.html", questionnaire=questionnaire, comparison=None, numbers=numbers
+        )
+    try:
+        old_number = int(request.args.get("from", numbers[-2]))
+        new_number = int(request.args.get("to", numbers[-1]))
+    except ValueError:
+        abort(400)
+    old, new = _version_or_404(key, old_number), _version_or_404(key, new_number)
+    result = preview.comparison(_runtime(old), _runtime(new), old, new)
+    return render_template(
+        "admin/compare.html",
+        questionnaire=questionnaire,
+        comparison=result,
+        numbers=numbers,
+        old=old,
+        new=new,
+    )
+
+
+# ------------------------------------------------------------------------- import / export
+
+
+@bp.get("/questionnaires/<key>/versions/<int:number>/export")
+def export(key: str, number: int) -> ResponseReturnValue:
+    """The version as one bundle file, or one of its three files (``?part=``)."""
+    found = _version_or_404(key, number)
+    part = request.args.get("part")
+    if part is None:
+        body, name = (
+            drafts.export_bundle(db.session, found, _form_schemas()),
+            f"{key}-v{number}.bundle.json",
+        )
+    elif part in PARTS:
+        body = drafts.source_texts(db.session, found, _form_schemas()).get(part)
+        name = file_names(key, number)[part].replace("/", "-")
+    else:
+        abort(404)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _upload_text(storage: Any) -> str | None:
+    if storage is None or not getattr(storage, "filename", ""):
+        return None
+    raw = storage.read(drafts_limit() + 1)
+    if len(raw) > drafts_limit():
+        raise drafts.DraftRefused(
+            "The file is too large",
+            [Problem(storage.filename, "", "the file is over the size limit", "size", 1)],
+        )
+    try:
+        return str(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise drafts.DraftRefused(
+            "The file is not UTF-8 text",
+            [Problem(storage.filename, "", "the file is not UTF-8 text", "json", 1)],
+        ) from None
+
+
+def drafts_limit() -> int:
+    from ..questionnaires.documents import MAX_DOCUMENT_BYTES
+
+    return MAX_DOCUMENT_BYTES
+
+
+@bp.route("/questionnaires/import", methods=["GET", "POST"])
+def import_page() -> ResponseReturnValue:
+    """Import a bundle, or the three files, as a new draft; refused with every problem shown."""
+    form = ImportForm()
+    problems: list[Any] = []
+    if form.validate_on_submit():
+        try:
+            bundle = _upload_text(request.files.get("bundle"))
+            if bundle is not None:
+                texts, problems = drafts.bundle_texts(bundle)
+            else:
+                parts = [_upload_text(request.files.get(part)) for part in PARTS]
+                if parts[0] is None:
+                    form.bundle.errors = ["Choose a bundle file, or the questionnaire's files"]
+                    texts = None
+                else:
+                    texts = DraftTexts(parts[0], parts[1] or "", parts[2] or "")
+            if texts is not None and not problems:
+                draft = drafts.import_draft(db.session, actor(), _context(), texts)
+                db.session.commit()
+                flash(f"Imported as a draft, version {draft.version}.", "success")
+                return redirect(
+                    url_for("admin.version", key=draft.questionnaire.key, number=draft.version)
+                )
+        except drafts.DraftRefused as refused:
+            db.session.rollback()
+            problems = refused.problems
+            form.bundle.errors = [str(refused)]
+        except drafts.AdminError as error:
+            db.session.rollback()
+            form.bundle.errors = [str(error)]
+    status = 422 if (form.errors or problems) else 200
+    return render_template("admin/import.html", form=form, problems=problems), status

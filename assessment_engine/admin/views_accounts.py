@@ -1,0 +1,271 @@
+"""Administration pages for organisations, users, services and API clients (routes of the
+``admin`` blueprint, so the same administrators-only guard applies)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from wtforms.fields.choices import SelectChoice
+
+from ..api.models import ApiClient
+from ..auth.models import Role, User
+from ..extensions import db
+from ..partners.models import Organisation, OrganisationKind, Service
+from . import accounts
+from .forms import (
+    ApiClientForm,
+    OrganisationEditForm,
+    OrganisationForm,
+    RoleForm,
+    ServiceForm,
+    UserForm,
+)
+from .views import actor, bp, draft_cache, version_cache
+
+
+def _get(model: type, ident: int) -> Any:
+    found = accounts.get(db.session, model, ident)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _organisation_choices() -> list[SelectChoice]:
+    return [SelectChoice(o.id, o.name) for o in accounts.organisations(db.session)]
+
+
+def _field_error(form: Any, error: accounts.AccountError) -> None:
+    field = getattr(form, error.field, None) or form.submit
+    field.errors = [*list(field.errors or []), error.message]
+
+
+# ---------------------------------------------------------------------------- organisations
+
+
+@bp.get("/organisations")
+def organisations() -> ResponseReturnValue:
+    return render_template(
+        "admin/organisations.html", organisations=accounts.organisations(db.session)
+    )
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+def new_organisation() -> ResponseReturnValue:
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            org = accounts.create_organisation(
+                db.session,
+                actor(),
+                slug=form.slug.data or "",
+                name=form.name.data or "",
+                kind=OrganisationKind(form.kind.data),
+                contact=form.contact.data or "",
+            )
+        except accounts.AccountError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{org.name} was added.", "success")
+            return redirect(url_for("admin.organisations"))
+    status = 422 if form.errors else 200
+    return render_template("admin/form.html", form=form, title="Add an organisation"), status
+
+
+@bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
+def edit_organisation(org_id: int) -> ResponseReturnValue:
+    org: Organisation = _get(Organisation, org_id)
+    form = OrganisationEditForm(obj=org)
+    if form.validate_on_submit():
+        accounts.update_organisation(
+            db.session, actor(), org, name=form.name.data or "", contact=form.contact.data or ""
+        )
+        db.session.commit()
+        flash("The organisation's details were saved.", "success")
+        return redirect(url_for("admin.organisations"))
+    status = 422 if form.errors else 200
+    return render_template(
+        "admin/form.html", form=form, title=f"Change {org.name}", caption=org.slug
+    ), status
+
+
+# ------------------------------------------------------------------------------------ users
+
+
+@bp.get("/users")
+def users() -> ResponseReturnValue:
+    return render_template("admin/users.html", users=accounts.users(db.session))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> ResponseReturnValue:
+    form = UserForm()
+    form.organisation.choices = _organisation_choices()
+    if form.validate_on_submit():
+        org: Organisation = _get(Organisation, form.organisation.data)
+        try:
+            user = accounts.create_user(
+                db.session,
+                actor(),
+                email=form.email.data or "",
+                name=form.name.data or "",
+                password=form.password.data or "",
+                organisation=org,
+                role=Role(form.role.data),
+                job_title=form.job_title.data or "",
+            )
+        except accounts.AccountError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{user.name} can now sign in.", "success")
+            return redirect(url_for("admin.users"))
+    status = 422 if form.errors else 200
+    return render_template("admin/form.html", form=form, title="Add a user"), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int) -> ResponseReturnValue:
+    """A user's details: change their role, deactivate or reactivate them."""
+    found: User = _get(User, user_id)
+    form = RoleForm(data={"role": found.role.value})
+    if form.validate_on_submit():
+        try:
+            accounts.change_role(db.session, actor(), found, Role(form.role.data))
+        except accounts.AccountError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{found.name} is now {found.role.label.lower()}.", "success")
+            return redirect(url_for("admin.user", user_id=user_id))
+    status = 422 if form.errors else 200
+    return render_template("admin/user.html", user=found, form=form), status
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate_user(user_id: int) -> ResponseReturnValue:
+    return _set_active(user_id, False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def reactivate_user(user_id: int) -> ResponseReturnValue:
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
+    found: User = _get(User, user_id)
+    try:
+        accounts.set_active(db.session, actor(), found, active)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        flash(error.message, "info")
+        return redirect(url_for("admin.user", user_id=user_id))
+    db.session.commit()
+    flash(
+        f"{found.name} can sign in again."
+        if active
+        else f"{found.name} is deactivated and signed out everywhere.",
+        "success",
+    )
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+# --------------------------------------------------------------------------------- services
+
+
+@bp.get("/services")
+def services() -> ResponseReturnValue:
+    return render_template("admin/services.html", services=accounts.services(db.session))
+
+
+@bp.route("/services/new", methods=["GET", "POST"])
+def new_service() -> ResponseReturnValue:
+    form = ServiceForm()
+    form.organisation.choices = _organisation_choices()
+    if form.validate_on_submit():
+        org: Organisation = _get(Organisation, form.organisation.data)
+        try:
+            service = accounts.create_service(
+                db.session,
+                actor(),
+                [version_cache(), draft_cache()],
+                slug=form.slug.data or "",
+                name=form.name.data or "",
+                organisation=org,
+                kind=OrganisationKind(form.kind.data),
+            )
+        except accounts.AccountError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{service.name} was added; rules can now refer to it.", "success")
+            return redirect(url_for("admin.services"))
+    status = 422 if form.errors else 200
+    return render_template("admin/form.html", form=form, title="Add a service"), status
+
+
+@bp.post("/services/<int:service_id>/deactivate")
+def deactivate_service(service_id: int) -> ResponseReturnValue:
+    return _set_service(service_id, False)
+
+
+@bp.post("/services/<int:service_id>/reactivate")
+def reactivate_service(service_id: int) -> ResponseReturnValue:
+    return _set_service(service_id, True)
+
+
+def _set_service(service_id: int, active: bool) -> ResponseReturnValue:
+    found: Service = _get(Service, service_id)
+    accounts.set_service_active(
+        db.session, actor(), [version_cache(), draft_cache()], found, active
+    )
+    db.session.commit()
+    flash(f"{found.name} is {'active' if active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.services"))
+
+
+# ------------------------------------------------------------------------------ API clients
+
+
+@bp.get("/api-clients")
+def api_clients() -> ResponseReturnValue:
+    return render_template("admin/api_clients.html", clients=accounts.api_clients(db.session))
+
+
+@bp.route("/api-clients/new", methods=["GET", "POST"])
+def new_api_client() -> ResponseReturnValue:
+    """Create a client; its token is in this one response and nowhere else."""
+    form = ApiClientForm()
+    form.organisation.choices = _organisation_choices()
+    if form.validate_on_submit():
+        org: Organisation = _get(Organisation, form.organisation.data)
+        try:
+            issued = accounts.create_api_client(
+                db.session, actor(), org, form.name.data or "", list(form.scopes.data or [])
+            )
+        except accounts.AccountError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            current_app.logger.info("API client %s created", issued.client.id)
+            return render_template(
+                "admin/api_client_token.html", client=issued.client, token=issued.token
+            )
+    status = 422 if form.errors else 200
+    return render_template("admin/form.html", form=form, title="Add an API client"), status
+
+
+@bp.post("/api-clients/<int:client_id>/revoke")
+def revoke_api_client(client_id: int) -> ResponseReturnValue:
+    found: ApiClient = _get(ApiClient, client_id)
+    accounts.revoke_api_client(db.session, actor(), found)
+    db.session.commit()
+    flash(f"{found.name}'s token no longer works.", "success")
+    return redirect(url_for("admin.api_clients"))

@@ -1,0 +1,92 @@
+"""Only administrators reach /admin: every route, for every other role, and for nobody."""
+
+from __future__ import annotations
+
+import pytest
+
+from assessment_engine.auth.models import Role
+
+NON_ADMIN_ROLES = [role.value for role in Role if role is not Role.ADMINISTRATOR]
+#: Every /admin route with sample arguments (a test below checks none is missing).
+ROUTES = [
+    ("GET", "/admin/"),
+    ("GET", "/admin/questionnaires"),
+    ("POST", "/admin/questionnaires/phq-9/drafts"),
+    ("GET", "/admin/questionnaires/phq-9/versions/1"),
+    ("POST", "/admin/questionnaires/phq-9/versions/1"),
+    ("POST", "/admin/questionnaires/phq-9/versions/1/publish"),
+    ("POST", "/admin/questionnaires/phq-9/versions/1/retire"),
+    ("POST", "/admin/questionnaires/phq-9/versions/1/delete"),
+    ("GET", "/admin/questionnaires/phq-9/versions/1/preview"),
+    ("POST", "/admin/questionnaires/phq-9/versions/1/preview"),
+    ("GET", "/admin/questionnaires/phq-9/compare"),
+    ("GET", "/admin/questionnaires/phq-9/versions/1/export"),
+    ("GET", "/admin/questionnaires/import"),
+    ("POST", "/admin/questionnaires/import"),
+    ("GET", "/admin/organisations"),
+    ("GET", "/admin/organisations/new"),
+    ("POST", "/admin/organisations/new"),
+    ("GET", "/admin/organisations/1"),
+    ("POST", "/admin/organisations/1"),
+    ("GET", "/admin/users"),
+    ("GET", "/admin/users/new"),
+    ("POST", "/admin/users/new"),
+    ("GET", "/admin/users/1"),
+    ("POST", "/admin/users/1"),
+    ("POST", "/admin/users/1/deactivate"),
+    ("POST", "/admin/users/1/reactivate"),
+    ("GET", "/admin/services"),
+    ("GET", "/admin/services/new"),
+    ("POST", "/admin/services/new"),
+    ("POST", "/admin/services/1/deactivate"),
+    ("POST", "/admin/services/1/reactivate"),
+    ("GET", "/admin/api-clients"),
+    ("GET", "/admin/api-clients/new"),
+    ("POST", "/admin/api-clients/new"),
+    ("POST", "/admin/api-clients/1/revoke"),
+]
+
+
+def test_every_admin_route_is_listed(app) -> None:
+    listed = {path for _method, path in ROUTES}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin."):
+            sample = (
+                rule.rule.replace("<key>", "phq-9")
+                .replace("<int:number>", "1")
+                .replace("<int:org_id>", "1")
+                .replace("<int:user_id>", "1")
+                .replace("<int:service_id>", "1")
+                .replace("<int:client_id>", "1")
+            )
+            assert sample in listed, f"{rule.rule} is not in the access test"
+
+
+@pytest.mark.parametrize("role", NON_ADMIN_ROLES)
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_other_roles_get_403(client, login_as, role, method, path) -> None:
+    login_as(role)
+    response = client.get(path) if method == "GET" else client.post_form(path, {"revision": "1"})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES[:4])
+def test_nobody_signed_in_is_sent_to_sign_in(client, method, path) -> None:
+    response = client.get(path) if method == "GET" else client.post_form(path)
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_administrators_reach_every_list_page(client, admin) -> None:
+    for _method, path in ROUTES:
+        if _method == "GET" and not path.endswith(("/1", "/export", "/preview")):
+            assert client.get(path).status_code == 200, path
+
+
+def test_only_administrators_see_the_administration_link(client, login_as) -> None:
+    login_as("assessor")
+    assert "Administration" not in client.get("/").get_data(as_text=True)
+    client.post_form("/sign-out")
+    login_as("administrator")
+    response = client.get("/")
+    assert response.status_code == 200
+    assert 'href="/admin/"' in response.get_data(as_text=True)
