@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 
@@ -27,3 +28,16 @@ def test_every_page_declares_our_own_icon(client) -> None:
     html = client.get("/sign-in").get_data(as_text=True)
     assert 'rel="icon"' in html and "favicon.svg" in html
     assert client.get("/static/src/favicon.svg").status_code == 200
+
+
+def test_navigation_shows_each_role_its_own_places(client, login_as) -> None:
+    login_as("team_manager", org="nhs-tayside")
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/referrals"' in html and re.search(r">\s*Referrals\s*<", html)
+    assert "Administration" not in html
+
+
+def test_administrators_see_administration_not_referrals(client, login_as) -> None:
+    login_as("administrator")
+    html = client.get("/").get_data(as_text=True)
+    assert "Administration" in html and 'href="/referrals"' not in html

@@ -1,5 +1,5 @@
 """Administration: the questionnaire library and editor, organisations, users, services and API
-clients, under /admin for administrators only; and the assessors' review pages."""
+clients, under /admin for administrators only."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the /admin blueprint (and the review pages) and the drafts' runtime cache."""
-    from ..assessments import review
+    """Register the /admin blueprint and the drafts' runtime cache."""
     from . import views, views_accounts  # noqa: F401  (views_accounts adds routes to views.bp)
     from .preview import DraftRuntimeCache
 
     app.extensions["admin_draft_runtimes"] = DraftRuntimeCache()
     app.register_blueprint(views.bp)
-    app.register_blueprint(review.bp)
