@@ -496,19 +496,52 @@ def import_draft(
             ],
         )
     key = match.group(1)
-    questionnaire = session.scalar(select(Questionnaire).where(Questionnaire.key == key))
-    if questionnaire is not None and current_draft(session, questionnaire) is not None:
-        raise AdminError(f"{questionnaire.title} already has a draft; publish or delete it first")
+    number = next_version(session, key)
+    renumbered = DraftTexts(
+        _with_id(texts.document, uri, document_uri(key, number)), texts.rules, texts.test_cases
+    )
+    return store_new_draft(
+        session,
+        actor,
+        context,
+        key=key,
+        number=number,
+        texts=renumbered,
+        action="questionnaire.import",
+        detail={"imported_as": number, "imported_id": uri[:300]},
+    )
+
+
+def next_version(session: Session, key: str) -> int:
+    """The number the next version of ``key`` gets (1 for a new questionnaire)."""
     highest = session.scalar(
         select(func.max(QuestionnaireVersion.version))
         .join(Questionnaire)
         .where(Questionnaire.key == key)
     )
-    number = (highest or 0) + 1
-    renumbered = DraftTexts(
-        _with_id(texts.document, uri, document_uri(key, number)), texts.rules, texts.test_cases
-    )
-    result = check_draft(renumbered, key=key, version=number, context=context)
+    return (highest or 0) + 1
+
+
+def store_new_draft(
+    session: Session,
+    actor: Actor,
+    context: CheckContext,
+    *,
+    key: str,
+    number: int,
+    texts: DraftTexts,
+    action: str,
+    detail: dict[str, Any],
+) -> QuestionnaireVersion:
+    """Version ``number`` of ``key`` as a new draft, from files or another system (FHIR).
+
+    One draft per questionnaire at a time (AdminError); refused with every problem, and nothing
+    stored, unless it passes every check and case (DraftRefused).
+    """
+    questionnaire = session.scalar(select(Questionnaire).where(Questionnaire.key == key))
+    if questionnaire is not None and current_draft(session, questionnaire) is not None:
+        raise AdminError(f"{questionnaire.title} already has a draft; publish or delete it first")
+    result = check_draft(texts, key=key, version=number, context=context)
     if result.problems or result.document is None:
         raise DraftRefused(
             f"The files have {len(result.problems)} problem(s); nothing was imported",
@@ -519,15 +552,14 @@ def import_draft(
         session.add(questionnaire)
         session.flush()
     return _store(
-        session,
-        actor,
-        questionnaire,
-        number,
-        renumbered,
-        result,
-        action="questionnaire.import",
-        detail={"imported_as": number, "imported_id": uri[:300]},
+        session, actor, questionnaire, number, texts, result, action=action, detail=detail
     )
+
+
+def current_revision(session: Session, draft: QuestionnaireVersion) -> int:
+    """The revision a publish must name: the draft's saved texts, or 0 if never edited here."""
+    source = source_of(session, draft)
+    return source.revision if source is not None else 0
 
 
 def export_bundle(session: Session, version: QuestionnaireVersion, form_schemas: Path) -> str:

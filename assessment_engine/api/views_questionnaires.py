@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Response, current_app, url_for
 
+from ..admin import drafts as admin_drafts
+from ..admin.checks import DraftTexts
 from ..assessments.services import AnswersInvalid, latest_published, prepare_version
 from ..questionnaires import fhir
 from ..questionnaires.models import QuestionnaireVersion
 from ..questionnaires.problems import QuestionnaireError
 from ..questionnaires.runtime import VersionCache
-from . import drafts, lookups
+from . import lookups
 from . import representations as show
 from .http import FHIR_JSON, JSON, Call, decode_cursor, etag, json_response, page
 from .problems import ApiError
@@ -118,7 +122,12 @@ def get_questionnaire_fhir(call: Call, key: str, version: int) -> Response:
     """The version as a Questionnaire: linkId is each question's pointer, scores travel as
     ordinalValue, conditions as enableWhen where FHIR can express them."""
     found = _version(call, key, version)
-    prepared = prepare_version(call.session, _cache(), found)
+    try:
+        prepared = prepare_version(call.session, _cache(), found)
+    except QuestionnaireError as error:  # a draft saved with problems, still being edited
+        raise _checks_problem(
+            "This draft does not pass its checks yet, so it has no FHIR form; see errors.", error
+        ) from None
     resource = fhir.questionnaire_resource(
         key=key,
         version=version,
@@ -151,7 +160,7 @@ def import_fhir_questionnaire(call: Call) -> Response:
     could not be represented is listed, by linkId, in ``report``. 422 if nothing could be."""
     resource = call.body
     key = fhir.key_for(resource)
-    version = drafts.next_version(call.session, key)
+    version = admin_drafts.next_version(call.session, key)
     result = fhir.import_questionnaire(resource, key=key, version=version)
     if result.document is None:
         raise ApiError(
@@ -160,34 +169,27 @@ def import_fhir_questionnaire(call: Call) -> Response:
             errors=[{"pointer": "", "message": _note(note)} for note in result.notes],
             report=[note.to_dict() for note in result.notes],
         )
-    from ..questionnaires.compiled import compile_questionnaire
-    from ..questionnaires.runtime import registry_of
-
-    try:
-        compile_questionnaire(
-            result.document,
-            extensions=_cache().extensions,
-            registry=registry_of([result.document]),
-            key=key,
-            version=version,
-        )
-    except QuestionnaireError as error:
-        raise ApiError(
-            422,
-            "The questionnaire made from this resource does not pass the checks; see errors.",
-            errors=[
-                {"pointer": "", "message": f"{p.pointer or '/'}: {p.message}"}
-                for p in error.problems
-            ],
-        ) from None
-    draft = drafts.store_draft(
-        call.session,
-        call.actor,
-        key=key,
-        version=version,
-        title=result.title,
-        document=result.document,
+    texts = DraftTexts(
+        json.dumps(result.document, indent=2, ensure_ascii=False), "{}", '{"cases": []}'
     )
+    try:  # the same rules as the administrators' import: checks, one draft at a time
+        draft = admin_drafts.store_new_draft(
+            call.session,
+            call.actor,
+            admin_drafts.check_context(call.session, _cache()),
+            key=key,
+            number=version,
+            texts=texts,
+            action="questionnaire.import",
+            detail={"source": "fhir"},
+        )
+    except admin_drafts.DraftRefused as error:
+        raise _checks_problem(
+            "The questionnaire made from this resource does not pass the checks; see errors.",
+            error,
+        ) from None
+    except admin_drafts.AdminError as error:
+        raise ApiError(409, str(error)) from None
     location = url_for("api.get_questionnaire_version", key=key, version=draft.version)
     return json_response(
         {
@@ -220,20 +222,32 @@ def _note(note: fhir.ImportNote) -> str:
 def publish_questionnaire(call: Call, key: str, version: int) -> Response:
     """Publish the draft: every check and test case must pass (422 lists the problems)."""
     found = _version(call, key, version)
-    try:
-        drafts.publish(call.session, call.actor, _cache(), found)
-    except ValueError as error:
-        if isinstance(error, QuestionnaireError):
-            raise ApiError(
-                422,
-                "This draft does not pass its checks and test cases; see errors.",
-                errors=[
-                    {"pointer": "", "message": f"{p.file} {p.pointer or '/'}: {p.message}"}
-                    for p in error.problems
-                ],
-            ) from None
+    try:  # exactly what the administrators' Publish button does
+        admin_drafts.publish(
+            call.session,
+            call.actor,
+            admin_drafts.check_context(call.session, _cache()),
+            found,
+            expected_revision=admin_drafts.current_revision(call.session, found),
+        )
+    except admin_drafts.DraftRefused as error:
+        raise _checks_problem(
+            "This draft does not pass its checks and test cases; see errors.", error
+        ) from None
+    except admin_drafts.AdminError as error:  # not a draft, or saved again meanwhile
         raise ApiError(409, str(error)) from None
     return _version_response(found)
+
+
+def _checks_problem(title: str, error: admin_drafts.DraftRefused | QuestionnaireError) -> ApiError:
+    return ApiError(
+        422,
+        title,
+        errors=[
+            {"pointer": "", "message": f"{p.file} {p.pointer or '/'}: {p.message}"}
+            for p in error.problems
+        ],
+    )
 
 
 @route(

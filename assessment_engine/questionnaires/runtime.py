@@ -67,7 +67,7 @@ def rules_problems(
 ) -> tuple[CompiledRuleset | None, list[Problem]]:
     """Compile the rules and run their test cases; every problem, with file and pointer."""
     if not rules:
-        if cases:
+        if _case_list(cases):
             return None, [Problem(cases_file, "", "there are test cases but no rules", "rules")]
         return None, []
     try:
@@ -86,6 +86,12 @@ def rules_problems(
         if not result.passed
     ]
     return ruleset, problems
+
+
+def _case_list(cases: Any) -> list[Any]:
+    """The cases of a cases document ({"cases": [...]}) or of a bare list."""
+    listed = cases.get("cases") if isinstance(cases, Mapping) else cases
+    return listed if isinstance(listed, list) else []
 
 
 def prepare(

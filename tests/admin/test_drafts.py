@@ -19,7 +19,12 @@ from assessment_engine.assessments.services import (
 )
 from assessment_engine.auth.actor import Actor
 from assessment_engine.questionnaires.documents import document_uri
-from assessment_engine.questionnaires.models import ImmutableRecordError, VersionStatus
+from assessment_engine.questionnaires.models import (
+    ImmutableRecordError,
+    QuestionnaireVersion,
+    VersionStatus,
+)
+from assessment_engine.questionnaires.runtime import checksum
 from assessment_engine.records.models import AuditEvent
 
 from ..factories import example_answers
@@ -312,22 +317,27 @@ def test_a_draft_can_be_deleted_but_nothing_else(client, drafts, db_session) -> 
     assert _events(db_session, "questionnaire.discard") == 1
 
 
-def test_a_draft_made_by_the_api_opens_saves_and_publishes_here(
+def test_a_draft_without_saved_texts_opens_saves_and_publishes_here(
     app, client, drafts, db_session, factories
 ) -> None:
-    from assessment_engine.api import drafts as api_drafts
-
+    """A draft version stored without the texts the editor keeps (revision 0)."""
     v1 = get_version(db_session, "gad-7", 1)
     document = json.loads(json.dumps(v1.document))
     document["$id"] = document_uri("gad-7", 2)
-    api_drafts.store_draft(
-        db_session,
-        Actor.for_user(factories.user("administrator")),
-        key="gad-7",
-        version=2,
-        title="GAD-7",
-        document=document,
+    db_session.add(
+        QuestionnaireVersion(
+            questionnaire_id=v1.questionnaire_id,
+            version=2,
+            status=VersionStatus.DRAFT,
+            title="GAD-7",
+            document=document,
+            rules=v1.rules,
+            test_cases=v1.test_cases,
+            checksum=checksum(document, v1.rules, v1.test_cases),
+            created_by_id=factories.user("administrator").id,
+        )
     )
+    db_session.commit()
     page = drafts.page("gad-7", 2)
     assert 'name="revision" value="0"' in page
     response = drafts.publish("gad-7", 2)

@@ -148,6 +148,9 @@ def test_a_questionnaire_export_imports_as_a_new_draft_and_publishes(
     draft = admin.get(imported.headers["Location"]).get_json()
     item9 = draft["document"]["properties"]["phq9"]["properties"]["item9"]
     assert [o["x-score"] for o in item9["oneOf"]] == [0, 1, 2, 3]
+    # One draft per questionnaire at a time, as in the administrators' editor.
+    again = admin.post("/api/v1/fhir/Questionnaire", resource)
+    assert again.status_code == 409 and "already has a draft" in again.get_json()["detail"]
 
     partner = api_as("nhs-tayside")
     assert partner.get("/api/v1/questionnaires/phq-9/versions/2").status_code == 404  # a draft
