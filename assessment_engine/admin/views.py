@@ -308,6 +308,25 @@ def preview_page(key: str, number: int) -> ResponseReturnValue:
     ), status
 
 
+@bp.route("/questionnaires/<key>/versions/<int:number>/what-if", methods=["GET", "POST"])
+def what_if_page(key: str, number: int) -> ResponseReturnValue:
+    """Recent submitted assessments re-scored under this version's rules (stored as "what if"
+    decisions, never acted on); only routes and priorities are shown."""
+    from . import what_if
+
+    found = _version_or_404(key, number)
+    report = None
+    if request.method == "POST":
+        try:
+            report = what_if.rescore(db.session, actor(), version_cache(), found, _runtime(found))
+        except drafts.AdminError as exc:
+            db.session.rollback()
+            flash(str(exc), "info")
+            return redirect(url_for("admin.version", key=key, number=number))
+        db.session.commit()
+    return render_template("admin/what_if.html", version=found, report=report, limit=what_if.LIMIT)
+
+
 # --------------------------------------------------------------------------------- compare
 
 

@@ -532,16 +532,18 @@ def what_if(
     actor: Actor,
     assessment: Assessment,
     prepared_version: PreparedVersion,
+    answers: Mapping[str, Any] | None = None,
 ) -> Decision:
     """Score a submitted assessment's answers under another (newer) version's rules.
 
-    Answers carry forward by question id where the other version still accepts them; the result
-    is stored as a decision of kind "what if", never acted on and never creating referrals.
+    ``answers`` are those carried forward to that version (assessments.review.carry_forward);
+    by default the stored answers as that version would prune them. The result is stored as a
+    decision of kind "what if", never acted on and never creating referrals.
     """
     if prepared_version.ruleset is None:
         raise AssessmentError("That questionnaire version has no rules")
     questionnaire = prepared_version.questionnaire
-    answers = questionnaire.prune(assessment.answers or {})
+    answers = questionnaire.prune(assessment.answers if answers is None else answers)
     outcome = prepared_version.ruleset.evaluate(answers).to_dict()
     decision = Decision(
         assessment=assessment,

@@ -19,6 +19,8 @@ ROUTES = [
     ("POST", "/admin/questionnaires/phq-9/versions/1/delete"),
     ("GET", "/admin/questionnaires/phq-9/versions/1/preview"),
     ("POST", "/admin/questionnaires/phq-9/versions/1/preview"),
+    ("GET", "/admin/questionnaires/phq-9/versions/1/what-if"),
+    ("POST", "/admin/questionnaires/phq-9/versions/1/what-if"),
     ("GET", "/admin/questionnaires/phq-9/compare"),
     ("GET", "/admin/questionnaires/phq-9/versions/1/export"),
     ("GET", "/admin/questionnaires/import"),
