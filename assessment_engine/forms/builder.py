@@ -248,8 +248,11 @@ def section_form(
         else prune_section(compiled.structure, section.name, saved)
     )
     form.current_answers = current
-    form.visible = visible_pointers(compiled.structure, {section.name: current})
-    form.calculated = calculated_values(compiled.structure, {section.name: current})
+    # Only this section is walked, so a page costs the same in a questionnaire of any size.
+    form.visible = visible_pointers(compiled.structure, {section.name: current}, within=(section,))
+    form.calculated = calculated_values(
+        compiled.structure, {section.name: current}, within=(section,)
+    )
     if formdata is not None and check:
         apply_errors(form, coercion_errors(form))
     return form
@@ -257,7 +260,8 @@ def section_form(
 
 def prune_section(structure: Structure, section_name: str, answers: Any) -> dict[str, Any]:
     """One section's answers without those to questions it does not show."""
-    pruned = prune(structure, {section_name: answers}).get(section_name)
+    within = [s for s in structure.sections if s.name == section_name]
+    pruned = prune(structure, {section_name: answers}, within=within).get(section_name)
     return pruned if isinstance(pruned, dict) else {}
 
 

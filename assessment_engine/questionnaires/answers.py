@@ -29,8 +29,16 @@ def _children_shown(
             yield question
 
 
-def visible_pointers(structure: Structure, answers: Mapping[str, Any]) -> frozenset[str]:
+def visible_pointers(
+    structure: Structure,
+    answers: Mapping[str, Any],
+    *,
+    within: Iterable[Question] | None = None,
+) -> frozenset[str]:
     """The pointers of every question shown, given the answers so far.
+
+    ``within`` limits the walk to some sections (a section page needs only its own), so that
+    the cost of one page does not grow with the size of the whole questionnaire.
 
     Questions inside a repeating group appear once per item that exists (``/health/medicines/0/
     name``); questions inside a group or section that has no answers yet are shown if their own
@@ -38,7 +46,7 @@ def visible_pointers(structure: Structure, answers: Mapping[str, Any]) -> frozen
     """
     found: set[str] = set()
     root = answers if isinstance(answers, Mapping) else {}
-    _visible(structure.sections, root, "", found)
+    _visible(structure.sections if within is None else within, root, "", found)
     return frozenset(found)
 
 
@@ -57,15 +65,21 @@ def _visible(
                     _visible(question.children, item, f"{pointer}/{index}", found)
 
 
-def prune(structure: Structure, answers: Mapping[str, Any]) -> dict[str, Any]:
+def prune(
+    structure: Structure,
+    answers: Mapping[str, Any],
+    *,
+    within: Iterable[Question] | None = None,
+) -> dict[str, Any]:
     """A copy of ``answers`` without answers to questions that are not shown, or never answered.
 
     Hidden answers are dropped when saved and so are never scored; calculated values are dropped
     too (they are derived, see :func:`with_calculated`). Hiding one answer can hide others that
     depend on it, so each object is pruned until nothing more changes. Values the questionnaire
     does not know (or of the wrong shape) are kept for :meth:`AnswerValidator.validate` to report.
+    ``within`` limits it to some sections (see :func:`visible_pointers`).
     """
-    return _prune(structure.sections, answers)
+    return _prune(structure.sections if within is None else within, answers)
 
 
 def _prune(questions: Iterable[Question], answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -96,7 +110,12 @@ def _prune(questions: Iterable[Question], answers: Mapping[str, Any]) -> dict[st
     return result
 
 
-def calculated_values(structure: Structure, answers: Mapping[str, Any]) -> dict[str, float]:
+def calculated_values(
+    structure: Structure,
+    answers: Mapping[str, Any],
+    *,
+    within: Iterable[Question] | None = None,
+) -> dict[str, float]:
     """Each shown calculated value (for example ``/mood/phq9/total``) that can be computed now.
 
     A sum is of the named siblings' option scores (or their numbers); it is left out until every
@@ -104,7 +123,7 @@ def calculated_values(structure: Structure, answers: Mapping[str, Any]) -> dict[
     """
     found: dict[str, float] = {}
     root = answers if isinstance(answers, Mapping) else {}
-    _calculate(structure.sections, root, "", found)
+    _calculate(structure.sections if within is None else within, root, "", found)
     return found
 
 
@@ -166,21 +185,52 @@ def with_calculated(structure: Structure, answers: Mapping[str, Any]) -> dict[st
     return result
 
 
+def fast_validator(document: Mapping[str, Any], registry: Registry[Any]) -> Any | None:
+    """A jsonschema-rs validator of the same schema, or None where it is not installed or
+    cannot build it (then every check goes through :mod:`jsonschema` alone).
+
+    It only answers "valid or not", about 100 times faster than :mod:`jsonschema`; the
+    messages of invalid answers always come from :mod:`jsonschema`. tests/benchmarks/
+    bench_validation.py checks both give the same verdicts on our questionnaires.
+    """
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - an optional accelerator
+        return None
+    try:
+        resources = [(uri, registry[uri].contents) for uri in registry]
+        return jsonschema_rs.Draft202012Validator(
+            dict(document),
+            validate_formats=True,
+            registry=jsonschema_rs.Registry(resources) if resources else None,
+        )
+    except Exception:
+        return None
+
+
 class AnswerValidator:
     """Validates answers against one questionnaire version; build it once per version.
 
     Uses one :class:`jsonschema.Draft202012Validator` (with the registry that resolves the
     version's ``$ref`` s and date format checking), so what it accepts is exactly what JSON
-    Schema accepts; it only turns the errors into messages keyed by field pointer.
+    Schema accepts; it only turns the errors into messages keyed by field pointer. Valid
+    answers, the common case, are recognised first by jsonschema-rs when it is installed
+    (:func:`fast_validator`); only answers it refuses are walked by :mod:`jsonschema`.
     """
 
     def __init__(
-        self, document: Mapping[str, Any], structure: Structure, registry: Registry[Any]
+        self,
+        document: Mapping[str, Any],
+        structure: Structure,
+        registry: Registry[Any],
+        *,
+        fast: bool = True,
     ) -> None:
         self.structure = structure
         self._validator = Draft202012Validator(
             document, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
         )
+        self._fast = fast_validator(document, registry) if fast else None
 
     def validate(self, answers: Any, *, complete: bool) -> dict[str, list[str]]:
         """Errors keyed by the JSON Pointer of each field; empty when the answers are valid.
@@ -190,6 +240,8 @@ class AnswerValidator:
         every question that is required and shown. Call :func:`prune` first so that answers to
         hidden questions are gone.
         """
+        if self._fast is not None and self._fast.is_valid(answers):
+            return {}
         errors: dict[str, list[str]] = {}
         for error in self._validator.iter_errors(answers):
             if not complete and error.validator in COMPLETENESS_KEYWORDS:

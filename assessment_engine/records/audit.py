@@ -24,6 +24,8 @@ from .models import AuditEvent
 GENESIS = "0" * 64
 #: Any constant: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK = 727_274_001
+#: ``session.info`` key of the chain's last hash, known while this transaction holds the lock.
+_LAST_HASH = "audit_chain_last_hash"
 
 
 class AuditTamperError(RuntimeError):
@@ -62,13 +64,20 @@ def record_event(
     client_id: uuid.UUID | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction. Never pass answers or tokens."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-    else:
-        # Events added earlier in this transaction are not yet in the database.
-        session.flush()
-    prev_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    """Append one event to the chain, in the caller's transaction. Never pass answers or tokens.
+
+    The first append of a transaction takes the chain's lock (PostgreSQL: an advisory lock;
+    SQLite: the write lock of ``BEGIN IMMEDIATE``) and reads the last hash; later appends in the
+    same transaction reuse the hash they wrote, since no one else can append until it ends.
+    """
+    prev_hash = session.info.get(_LAST_HASH)
+    if prev_hash is None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+        else:
+            # Events added earlier in this transaction are not yet in the database.
+            session.flush()
+        prev_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     new = AuditEvent(
         occurred_at=utcnow(),
         user_id=actor.user_id,
@@ -85,7 +94,14 @@ def record_event(
     new.hash = _digest(new.prev_hash, new)
     session.add(new)
     session.flush()
+    session.info[_LAST_HASH] = new.hash
     return new
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_last_hash(session: Session, _transaction: Any) -> None:
+    """A transaction (or savepoint) ended: the lock may be gone, so read the hash again."""
+    session.info.pop(_LAST_HASH, None)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
+from report import Row, emit  # noqa: E402
 
 from assessment_engine import create_app  # noqa: E402
 from assessment_engine.extensions import db  # noqa: E402
@@ -28,6 +29,7 @@ from assessment_engine.extensions import db  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--json", action="store_true", help="print rows for run.py")
     args = parser.parse_args()
 
     from tests.conftest import seed_reference_data
@@ -84,6 +86,34 @@ def main() -> None:
             print(f"{name:<16} {fields:>6} {median:>10.2f} {p90:>8.2f} {size:>6.0f}")
         longest = max(results, key=lambda r: r[1])
         print(f"longest page: {longest[0]} ({longest[1]} fields), median {longest[2]:.2f} ms")
+        echo = _echo_median(args.repeat)
+        rows = [
+            Row(
+                name=f"section page '{longest[0]}' in process",
+                value=longest[2],
+                unit="ms",
+                reference_name="echo app in process",
+                reference=echo,
+                note=f"{longest[1]} fields",
+            )
+        ]
+        emit(rows, args.json)
+
+
+def _echo_median(repeat: int) -> float:
+    """Median ms of the echo app's POST through its test client: the framework's floor."""
+    from echo_app import app as echo_app
+
+    body = (
+        ROOT / "form_schemas/joint-assessment/examples/falls-and-nursing-tasks.json"
+    ).read_text()
+    client = echo_app.test_client()
+    times = []
+    for _ in range(repeat + 5):
+        start = time.perf_counter()
+        client.post("/echo", data=body, content_type="application/json")
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times[5:])
 
 
 def _assessment(app):

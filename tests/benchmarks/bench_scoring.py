@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # the script is run by path, not as an installed module
 
+from report import Row, emit  # noqa: E402
+
 from assessment_engine.scoring.compiler import CompiledRuleset, compile_ruleset  # noqa: E402
 from assessment_engine.scoring.kinds import BUILTIN_KINDS  # noqa: E402
 from assessment_engine.scoring.registry import RuleRegistry  # noqa: E402
@@ -56,6 +58,7 @@ def rate(run: Any, answers: list[dict[str, Any]], seconds: float) -> tuple[float
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    parser.add_argument("--json", action="store_true", help="print rows for run.py")
     args = parser.parse_args()
 
     document = json.loads((FORM_SCHEMAS / "joint-assessment" / "v1.json").read_text())
@@ -80,6 +83,29 @@ def main() -> int:
 
     evaluate_rate, evaluated = rate(compiled.evaluate, answers, args.seconds)
     full_rate, _ = rate(lambda given: compiled.evaluate(given).to_dict(), answers, args.seconds)
+    # The reference: a JSON round trip of the same answers, the least any API call does with them.
+    floor_rate, _ = rate(lambda given: json.loads(json.dumps(given)), answers, args.seconds)
+    rows = [
+        Row(
+            name="decisions (evaluate)",
+            value=evaluate_rate,
+            unit="/s",
+            reference_name="JSON round trip of the answers",
+            reference=floor_rate,
+            target=f">= {TARGET:,} /s",
+            met=evaluate_rate >= TARGET,
+        ),
+        Row(
+            name="decisions + to_dict (with trace)",
+            value=full_rate,
+            unit="/s",
+            reference_name="JSON round trip of the answers",
+            reference=floor_rate,
+        ),
+    ]
+    if args.json:
+        emit(rows, as_json=True)
+        return 0
 
     print(f"ruleset: joint-assessment@1, {len(compiled.rules)} rules, {len(items)} items")
     print(f"answer sets: {len(answers)} (examples and cases), round-robin")

@@ -1,0 +1,452 @@
+"""HTTP throughput under gunicorn, side by side with a bare Flask echo app in the same run.
+
+Three servers with the same gunicorn settings (``--workers 2``, sync): the echo app
+(tests/benchmarks/echo_app.py, parses and echoes the JSON body), the application on SQLite (WAL)
+and the application on PostgreSQL (a scratch database, dropped afterwards). wrk, a second
+process on loopback, loads each for a few seconds:
+
+* POST /api/v1/assessments for the joint assessment, the bundled example answers in turn,
+  ``status: submitted`` (validate, decide, store, audit, referrals): target >= 50% of echo;
+* GET of the joint assessment's longest section page for a signed-in assessor: target >= 40%.
+
+Echo runs before and after the application runs; the reference is their mean.
+Run: ``.venv/bin/python tests/benchmarks/bench_http.py [--seconds 4] [--json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from report import ROOT, Row, emit
+
+EXAMPLES = ROOT / "form_schemas" / "joint-assessment" / "examples"
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_DATABASE = "bench_http"
+WORKERS = 2
+CONNECTIONS = 4
+PASSWORD = "benchmark password"
+
+
+@dataclass
+class Target:
+    """What the load needs to reach one application database."""
+
+    url: str
+    token: str
+    client_id: str
+    section_url: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Load:
+    """One wrk run."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], pythonpath: str) -> Iterator[str]:
+    """A gunicorn with WORKERS sync workers on a free loopback port; stopped on exit."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--pythonpath",
+            pythonpath,
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn {app} stopped with {process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"gunicorn {app} did not start")
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def app_env(database_url: str) -> dict[str, str]:
+    """Production settings, with limits raised so that the load is not throttled."""
+    return {
+        "ASSESSMENT_ENV": "production",
+        "ASSESSMENT_DATABASE_URL": database_url,
+        "ASSESSMENT_SECRET_KEY": "bench-secret-key-bench-secret-key",
+        "ASSESSMENT_SESSION_COOKIE_SECURE": "false",
+        "ASSESSMENT_API_RATE_LIMIT": "10000000 per minute",
+        "ASSESSMENT_SIGN_IN_RATE_LIMIT": "1000 per minute",
+        "ASSESSMENT_LOG_LEVEL": "WARNING",
+    }
+
+
+def prepare_database(database_url: str) -> Target:
+    """Migrations, reference data, an assessor, a person, a draft and an API client."""
+    from flask_migrate import upgrade
+
+    from assessment_engine import create_app
+    from assessment_engine.api.tokens import create_api_client
+    from assessment_engine.assessments.services import latest_published, start_assessment
+    from assessment_engine.auth.actor import Actor
+    from assessment_engine.auth.models import Role
+    from assessment_engine.auth.services import create_user
+    from assessment_engine.demo import demo_chi
+    from assessment_engine.extensions import db
+    from assessment_engine.partners.services import get_organisation
+    from assessment_engine.records import services as records
+    from tests.conftest import seed_reference_data
+
+    app = create_app({**_config(app_env(database_url)), "ENV": "testing"})
+    with app.app_context():
+        upgrade()
+        seed_reference_data(app)
+        org = get_organisation(db.session, "perth-kinross-council")
+        email = "bench@pkc.example"
+        user = create_user(
+            db.session,
+            email=email,
+            name="Bench",
+            password=PASSWORD,
+            organisation=org,
+            role=Role.ASSESSOR,
+        )
+        actor = Actor.for_user(user)
+        person = records.create_client(
+            db.session,
+            actor,
+            records.ClientDetails(
+                chi=demo_chi(date(1940, 1, 1), 1, True),
+                given_name="Bench",
+                family_name="Mark",
+                date_of_birth=date(1940, 1, 1),
+            ),
+        )
+        version = latest_published(db.session, "joint-assessment")
+        assert version is not None
+        answers = json.loads((EXAMPLES / "falls-and-nursing-tasks.json").read_text())
+        draft = start_assessment(db.session, actor, person, version, answers)
+        token = create_api_client(db.session, org, "Bench system").token
+        db.session.commit()
+        section = longest_section(version.document)
+        target = Target(
+            url="",
+            token=token,
+            client_id=str(person.id),
+            section_url=f"/assessments/{draft.id}/sections/{section}",
+            email=email,
+        )
+        db.engine.dispose()
+    return target
+
+
+def _config(env: dict[str, str]) -> dict[str, Any]:
+    return {key.removeprefix("ASSESSMENT_"): value for key, value in env.items()}
+
+
+def longest_section(document: dict[str, Any]) -> str:
+    """The section with the most questions (counting nested ones)."""
+
+    def count(schema: Any) -> int:
+        if not isinstance(schema, dict):
+            return 0
+        inner = schema.get("properties") or schema.get("items", {}).get("properties") or {}
+        return 1 + sum(count(child) for child in inner.values())
+
+    return max(document["properties"], key=lambda name: count(document["properties"][name]))
+
+
+def sign_in(base: str, email: str) -> str:
+    """The session cookie of a signed-in assessor, as a ``Cookie`` header value."""
+    import requests
+
+    with requests.Session() as browser:
+        page = browser.get(f"{base}/sign-in", timeout=10).text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert token, "no CSRF token on the sign-in page"
+        response = browser.post(
+            f"{base}/sign-in",
+            data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)},
+            timeout=10,
+            allow_redirects=False,
+        )
+        assert response.status_code in (302, 303), f"sign-in failed: {response.status_code}"
+        return "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+
+
+def bodies(client_id: str) -> list[str]:
+    """The POST bodies: every bundled example, submitted."""
+    return [
+        json.dumps(
+            {
+                "client_id": client_id,
+                "questionnaire": "joint-assessment",
+                "status": "submitted",
+                "answers": json.loads(path.read_text()),
+            }
+        )
+        for path in sorted(EXAMPLES.glob("*.json"))
+    ]
+
+
+LUA = """
+local bodies = {%(bodies)s}
+local headers = {%(headers)s}
+local counter = 0
+request = function()
+  counter = counter + 1
+  if #bodies == 0 then
+    return wrk.format("GET", nil, headers, nil)
+  end
+  return wrk.format("POST", nil, headers, bodies[(counter %% #bodies) + 1])
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def wrk(
+    url: str, seconds: float, folder: Path, *, body: list[str], headers: dict[str, str]
+) -> Load:
+    """Load ``url`` for ``seconds`` from a wrk process; requests/s and latency percentiles."""
+    script = folder / "load.lua"
+    script.write_text(
+        LUA
+        % {
+            "bodies": ", ".join(_lua_string(b) for b in body),
+            "headers": ", ".join(
+                f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in headers.items()
+            ),
+        }
+    )
+    script.chmod(0o600)
+    out = subprocess.run(
+        [
+            shutil.which("wrk") or "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds:.0f}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
+    script.unlink()
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    errors_found = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: .*?timeout (\d+)", out)
+    errors = int(errors_found.group(1)) if errors_found else 0
+    errors += int(socket_errors.group(1)) if socket_errors else 0
+    if errors:
+        print(out, file=sys.stderr)
+    return Load(rate, _latency(out, "50%"), _latency(out, "99%"), requests, errors)
+
+
+def _latency(out: str, which: str) -> float:
+    found = re.search(rf"{which}\s+([\d.]+)(us|ms|s)\b", out)
+    assert found, f"no {which} latency in wrk output"
+    value, unit = float(found.group(1)), found.group(2)
+    return value / 1000 if unit == "us" else (value * 1000 if unit == "s" else value)
+
+
+def warm_up(url: str, headers: dict[str, str], body: str | None, rounds: int = 3) -> None:
+    """Send CONNECTIONS requests at once, ``rounds`` times, waiting for every answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    def one(_: int) -> int:
+        if body is None:
+            return requests.get(url, headers=headers, timeout=120).status_code
+        return requests.post(url, data=body, headers=headers, timeout=120).status_code
+
+    with ThreadPoolExecutor(CONNECTIONS) as pool:
+        for _ in range(rounds):
+            statuses = list(pool.map(one, range(CONNECTIONS)))
+            assert all(status < 400 for status in statuses), f"warm-up answered {statuses}"
+
+
+def create_pg_database() -> str | None:
+    """A fresh scratch PostgreSQL database, or None if PostgreSQL is not reachable."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {PG_DATABASE}")
+    except Exception as error:
+        print(f"PostgreSQL not available ({type(error).__name__}); skipping it", file=sys.stderr)
+        return None
+    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + (
+        f"/{PG_DATABASE}"
+    )
+
+
+def drop_pg_database() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+
+
+def measure(seconds: float) -> list[Row]:
+    """Every HTTP row, measured side by side in this run."""
+    bench_dir = str(Path(__file__).resolve().parent)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        databases = {"SQLite": f"sqlite:///{folder}/bench.db"}
+        pg_url = create_pg_database()
+        if pg_url:
+            databases["PostgreSQL"] = pg_url
+        try:
+            targets = {name: prepare_database(url) for name, url in databases.items()}
+            echo_bodies = bodies(next(iter(targets.values())).client_id)
+            json_headers = {"Content-Type": "application/json"}
+            echo_runs: list[Load] = []
+            results: dict[str, tuple[Load, Load]] = {}
+            with gunicorn("echo_app:app", {}, bench_dir) as echo:
+                echo_runs.append(
+                    wrk(f"{echo}/echo", seconds, folder, body=echo_bodies, headers=json_headers)
+                )
+            for name, target in targets.items():
+                with gunicorn("wsgi:app", app_env(databases[name]), str(ROOT)) as base:
+                    api_headers = {**json_headers, "Authorization": f"Bearer {target.token}"}
+                    # Warm-up (discarded): each worker prepares the version on first use,
+                    # which takes seconds; wait for every warm-up request to finish.
+                    warm_up(f"{base}/api/v1/assessments", api_headers, bodies(target.client_id)[0])
+                    post = wrk(
+                        f"{base}/api/v1/assessments",
+                        seconds,
+                        folder,
+                        body=bodies(target.client_id),
+                        headers=api_headers,
+                    )
+                    cookie = sign_in(base, target.email)
+                    warm_up(f"{base}{target.section_url}", {"Cookie": cookie}, None)
+                    page = wrk(
+                        f"{base}{target.section_url}",
+                        seconds,
+                        folder,
+                        body=[],
+                        headers={"Cookie": cookie},
+                    )
+                results[name] = (post, page)
+            with gunicorn("echo_app:app", {}, bench_dir) as echo:
+                echo_runs.append(
+                    wrk(f"{echo}/echo", seconds, folder, body=echo_bodies, headers=json_headers)
+                )
+        finally:
+            if pg_url:
+                drop_pg_database()
+    echo_rate = sum(run.requests_per_second for run in echo_runs) / len(echo_runs)
+    echo_p50 = sum(run.p50_ms for run in echo_runs) / len(echo_runs)
+    echo_p99 = sum(run.p99_ms for run in echo_runs) / len(echo_runs)
+    assert all(run.errors == 0 for run in echo_runs), "echo answered with errors"
+    for name, (post, page) in results.items():
+        for label, load, goal in (
+            ("POST /api/v1/assessments", post, 0.5),
+            ("GET longest section page", page, 0.4),
+        ):
+            ratio = load.requests_per_second / echo_rate
+            errors = f"; {load.errors} error responses!" if load.errors else ""
+            rows.append(
+                Row(
+                    name=f"{label} ({name})",
+                    value=load.requests_per_second,
+                    unit="req/s",
+                    reference_name="echo",
+                    reference=echo_rate,
+                    target=f">= {goal:.0%} of echo",
+                    met=ratio >= goal and not load.errors,
+                    note=f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms{errors}",
+                )
+            )
+            rows.append(
+                Row(
+                    name=f"  latency p50 / p99 ({name})",
+                    value=load.p50_ms,
+                    unit="ms",
+                    reference_name="echo p50",
+                    reference=echo_p50,
+                    ratio=None,
+                    target=f"p99 {load.p99_ms:.1f} ms (echo {echo_p99:.1f} ms)",
+                )
+            )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of each wrk run")
+    parser.add_argument("--json", action="store_true", help="print rows for run.py")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed (apt-get install wrk); skipping HTTP figures", file=sys.stderr)
+        emit([], args.json)
+        return 0
+    emit(measure(args.seconds), args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

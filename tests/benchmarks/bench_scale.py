@@ -1,0 +1,214 @@
+"""Queries at national scale on PostgreSQL: p50/p95 of the lookups staff make all day.
+
+Needs a database filled by load_scale.py, named by ``BENCH_SCALE_URL`` (skipped without it,
+since loading a million assessments takes many minutes). Each query goes through the
+application's own services, in a transaction rolled back afterwards (they audit):
+find by CHI, find by name and date of birth, a partner's referral queue page, a client's
+timeline, and the manager's outputs counts. The reference, measured in the same run, is a
+primary-key lookup of one client. Targets: CHI p95 < 5 ms, queue and timeline p95 < 50 ms.
+
+Run: ``BENCH_SCALE_URL=postgresql+psycopg://postgres@127.0.0.1/bench_scale
+.venv/bin/python tests/benchmarks/bench_scale.py [--repeat 200] [--json] [--explain]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from report import Row, emit
+
+OUTPUTS_BY_ROUTE = """
+SELECT d.route, d.priority, date_trunc('month', d.created_at) AS month, count(*)
+FROM decisions d WHERE d.kind = :kind AND d.created_at >= now() - interval '12 months'
+GROUP BY 1, 2, 3 ORDER BY 3, 1, 2
+"""
+OUTPUTS_WAITING = """
+SELECT r.organisation_id, r.service_id, r.status, count(*)
+FROM referrals r WHERE r.status IN ('pending', 'accepted')
+GROUP BY 1, 2, 3
+"""
+
+
+def percentiles(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """(p50, p95) in ms of ``repeat`` calls, after five warm-up calls."""
+    for _ in range(5):
+        run()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * len(times)) - 1]
+
+
+def measure(url: str, repeat: int, explain: bool) -> list[Row]:
+    from sqlalchemy import select, text
+
+    from assessment_engine import create_app
+    from assessment_engine.assessments.models import Referral
+    from assessment_engine.assessments.queue import QueueFilters, work_queue
+    from assessment_engine.auth.actor import Actor
+    from assessment_engine.auth.models import User
+    from assessment_engine.extensions import db
+    from assessment_engine.records.models import Client
+    from assessment_engine.records.services import find_by_chi, search_clients
+    from assessment_engine.records.timeline import client_timeline
+
+    app = create_app({"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "scale"})
+    rng = random.Random(6)
+    with app.app_context():
+        session = db.session
+        counts = {
+            table: session.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
+            for table in ("clients", "assessments", "referrals", "audit_events")
+        }
+        people = session.execute(
+            text(
+                "SELECT id, chi, given_name, family_name, date_of_birth FROM clients "
+                "TABLESAMPLE SYSTEM (1) LIMIT 500"
+            )
+        ).all()
+        assessed = [
+            row[0]
+            for row in session.execute(
+                text("SELECT client_id FROM assessments TABLESAMPLE SYSTEM (1) LIMIT 500")
+            )
+        ]
+        user = session.scalar(select(User).where(User.email == "scale@pkc.example"))
+        partner_orgs = list(session.scalars(select(Referral.organisation_id).distinct()))
+        session.rollback()
+        actor = Actor.for_user(user)
+
+        def rolled_back(work: Callable[[], Any]) -> Callable[[], Any]:
+            def run() -> Any:
+                try:
+                    return work()
+                finally:
+                    session.rollback()
+
+            return run
+
+        def by_id() -> Any:
+            return session.get(Client, rng.choice(people)[0], populate_existing=True)
+
+        def by_chi() -> Any:
+            return find_by_chi(session, rng.choice(people)[1])
+
+        def by_name() -> Any:
+            person = rng.choice(people)
+            return search_clients(
+                session,
+                actor,
+                f"{person[2]} {person[3]}",
+                date_of_birth=person[4],
+            )
+
+        def queue() -> Any:
+            other = Actor(**{**actor.__dict__, "organisation_id": rng.choice(partner_orgs)})
+            return work_queue(session, other, QueueFilters(), limit=50)
+
+        def timeline() -> Any:
+            return client_timeline(session, rng.choice(assessed))
+
+        kind = _submission_kind(session)
+        session.rollback()
+
+        def outputs() -> Any:
+            by_route = session.execute(text(OUTPUTS_BY_ROUTE), {"kind": kind}).all()
+            waiting = session.execute(text(OUTPUTS_WAITING)).all()
+            return by_route, waiting
+
+        figures = [
+            ("find by CHI", by_chi, 5.0),
+            ("find by name + date of birth", by_name, None),
+            ("partner's referral queue page", queue, 50.0),
+            ("client's timeline", timeline, 50.0),
+            ("manager's outputs counts", outputs, None),
+        ]
+        reference = percentiles(rolled_back(by_id), repeat)
+        rows = []
+        for name, run, target in figures:
+            times = repeat if run is not outputs else max(3, repeat // 20)
+            p50, p95 = percentiles(rolled_back(run), times)
+            rows.append(
+                Row(
+                    name=f"{name} p95",
+                    value=p95,
+                    unit="ms",
+                    reference_name="client by id p95",
+                    reference=reference[1],
+                    target=f"p95 < {target:.0f} ms" if target else "",
+                    met=(p95 < target) if target else None,
+                    note=f"p50 {p50:.2f} ms, p95 {p95:.2f} ms",
+                )
+            )
+        scale = ", ".join(f"{n:,} {t}" for t, n in counts.items())
+        rows[0] = Row(**{**rows[0].__dict__, "note": rows[0].note + f"; loaded: {scale}"})
+        if explain:
+            _explain(session, people, partner_orgs)
+    return rows
+
+
+def _submission_kind(session: Any) -> str:
+    from sqlalchemy import text
+
+    return str(session.scalar(text("SELECT kind FROM decisions LIMIT 1")))
+
+
+def _explain(session: Any, people: list[Any], partner_orgs: list[int]) -> None:
+    """Print the plans of the queue and timeline queries (for the README)."""
+    from sqlalchemy import text
+
+    org = partner_orgs[0]
+    for label, sql in (
+        (
+            "queue",
+            "SELECT * FROM referrals WHERE organisation_id = :org AND status IN "
+            "('pending','accepted') ORDER BY CASE WHEN priority='critical' THEN 0 "
+            "WHEN priority='substantial' THEN 1 WHEN priority='moderate' THEN 2 "
+            "WHEN priority='low' THEN 3 ELSE 4 END, created_at, id LIMIT 50",
+        ),
+        ("chi", "SELECT * FROM clients WHERE chi = :chi"),
+        (
+            "timeline assessments",
+            "SELECT * FROM assessments WHERE client_id = :client ORDER BY created_at DESC",
+        ),
+    ):
+        plan = session.execute(
+            text("EXPLAIN (ANALYZE, BUFFERS) " + sql),
+            {"org": org, "chi": people[0][1], "client": people[0][0]},
+        ).all()
+        print(f"-- {label}", file=sys.stderr)
+        for line in plan:
+            print(line[0], file=sys.stderr)
+        session.rollback()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--json", action="store_true", help="print rows for run.py")
+    parser.add_argument("--explain", action="store_true", help="print query plans")
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_SCALE_URL")
+    if not url:
+        print(
+            "BENCH_SCALE_URL not set: skipping the scale figures (see load_scale.py)",
+            file=sys.stderr,
+        )
+        emit([], args.json)
+        return 0
+    emit(measure(url, args.repeat, args.explain), args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
