@@ -77,16 +77,32 @@ def record(
     prepared = assessments.prepare_version(session, cache(), version)
     try:
         assessment = assessments.start_assessment(session, actor, client, version)
-        assessments.save_answers(
-            session, actor, assessment, prepared, answers, expected_version=None
-        )
+    except assessments.AssessmentError as error:
+        raise ApiError(422, str(error)) from None
+    _save_and_submit(session, actor, assessment, prepared, answers, status)
+    return assessment
+
+
+def _save_and_submit(
+    session: Session,
+    actor: Actor,
+    assessment: Assessment,
+    prepared: PreparedVersion,
+    answers: Mapping[str, Any] | None,
+    status: str,
+) -> None:
+    """A new assessment's answers saved, and submitted if asked; problems as problem+json."""
+    try:
+        if answers is not None:
+            assessments.save_answers(
+                session, actor, assessment, prepared, answers, expected_version=None
+            )
         if status == AssessmentStatus.SUBMITTED.value:
             assessments.submit(session, actor, assessment, prepared, expected_version=None)
     except assessments.AnswersInvalid as error:
         raise answers_problem(error) from None
     except assessments.AssessmentError as error:
         raise ApiError(422, str(error)) from None
-    return assessment
 
 
 def update(
@@ -144,15 +160,5 @@ def amend(
     except lifecycle.NotAllowed as error:
         already = lifecycle.amendment_of(session, original) is not None
         raise ApiError(409 if already else 403, str(error)) from None
-    try:
-        if answers is not None:
-            assessments.save_answers(
-                session, actor, amendment, prepared, answers, expected_version=None
-            )
-        if status == AssessmentStatus.SUBMITTED.value:
-            assessments.submit(session, actor, amendment, prepared, expected_version=None)
-    except assessments.AnswersInvalid as error:
-        raise answers_problem(error) from None
-    except assessments.AssessmentError as error:
-        raise ApiError(422, str(error)) from None
+    _save_and_submit(session, actor, amendment, prepared, answers, status)
     return amendment

@@ -244,27 +244,14 @@ def submit(
         raise AnswersInvalid(errors)
     if prepared_version.ruleset is None:
         raise AssessmentError("This questionnaire has no rules, so it cannot make a decision")
-    result = prepared_version.ruleset.evaluate(answers)
-    outcome = result.to_dict()
     now = utcnow()
     assessment.answers = answers
     assessment.status = AssessmentStatus.SUBMITTED
     assessment.submitted_at = now
     assessment.submitted_by_id = actor.user_id
-    decision = Decision(
-        assessment=assessment,
-        kind=DecisionKind.SUBMISSION,
-        ruleset=prepared_version.ruleset_name,
-        computed_route=Route(outcome["route"]),
-        computed_priority=Priority(outcome["priority"]),
-        route=Route(outcome["route"]),
-        priority=Priority(outcome["priority"]),
-        outcome=outcome,
-        created_at=now,
-        created_by_id=actor.user_id,
+    decision = _decide(
+        session, actor, assessment, prepared_version, answers, DecisionKind.SUBMISSION
     )
-    session.add(decision)
-    session.flush()
     record_event(
         session,
         actor,
@@ -287,6 +274,35 @@ def submit(
         },
     )
     create_referrals(session, actor, decision)
+    return decision
+
+
+def _decide(
+    session: Session,
+    actor: Actor,
+    assessment: Assessment,
+    prepared_version: PreparedVersion,
+    answers: Mapping[str, Any],
+    kind: DecisionKind,
+) -> Decision:
+    """Evaluate the version's rules on ``answers`` and store the decision, stamped with its
+    ruleset; the computed route and priority are also the final ones until an override."""
+    assert prepared_version.ruleset is not None
+    outcome = prepared_version.ruleset.evaluate(answers).to_dict()
+    decision = Decision(
+        assessment=assessment,
+        kind=kind,
+        ruleset=prepared_version.ruleset_name,
+        computed_route=Route(outcome["route"]),
+        computed_priority=Priority(outcome["priority"]),
+        route=Route(outcome["route"]),
+        priority=Priority(outcome["priority"]),
+        outcome=outcome,
+        created_at=utcnow(),
+        created_by_id=actor.user_id,
+    )
+    session.add(decision)
+    session.flush()
     return decision
 
 
@@ -542,22 +558,10 @@ def what_if(
     """
     if prepared_version.ruleset is None:
         raise AssessmentError("That questionnaire version has no rules")
-    questionnaire = prepared_version.questionnaire
-    answers = questionnaire.prune(assessment.answers if answers is None else answers)
-    outcome = prepared_version.ruleset.evaluate(answers).to_dict()
-    decision = Decision(
-        assessment=assessment,
-        kind=DecisionKind.WHAT_IF,
-        ruleset=prepared_version.ruleset_name,
-        computed_route=Route(outcome["route"]),
-        computed_priority=Priority(outcome["priority"]),
-        route=Route(outcome["route"]),
-        priority=Priority(outcome["priority"]),
-        outcome=outcome,
-        created_by_id=actor.user_id,
+    carried = prepared_version.questionnaire.prune(
+        assessment.answers if answers is None else answers
     )
-    session.add(decision)
-    session.flush()
+    decision = _decide(session, actor, assessment, prepared_version, carried, DecisionKind.WHAT_IF)
     record_event(
         session,
         actor,
