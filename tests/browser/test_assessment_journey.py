@@ -8,6 +8,8 @@ import re
 from datetime import date
 from typing import Any
 
+from playwright.sync_api import expect
+
 from assessment_engine.forms import field_id
 
 from ..factories import example_answers
@@ -94,7 +96,7 @@ def test_an_assessor_completes_the_joint_assessment(page: Any, live_app: Any) ->
     for section in sections[:4]:
         _answer_section(page, section, answers)
         if section == "falls":
-            assert page.locator('[data-pointer="/falls/falls_count"]').is_visible()
+            expect(page.locator('[data-pointer="/falls/falls_count"]')).to_be_visible()
             page.locator("#falls-falls_count").fill("lots")
             page.get_by_role("button", name="Save and continue").click()
             summary = page.locator(".govuk-error-summary")

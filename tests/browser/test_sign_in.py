@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from playwright.sync_api import expect
+
 from .conftest import make_client, make_user, screenshot
 
 PASSWORD = "a browser test password"
@@ -24,8 +26,8 @@ def test_sign_in_find_a_person_and_sign_out(page, live_app) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill("wrong password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator(".govuk-error-summary").is_visible()
-    assert "Email or password is incorrect" in page.locator(".govuk-error-summary").inner_text()
+    # expect() waits for the answer to the post; is_visible() would look at the old page.
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Email or password is incorrect")
     screenshot(page, "sign-in-error")
 
     page.get_by_label("Password", exact=True).fill(PASSWORD)
