@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
@@ -41,6 +42,23 @@ def _field_error(form: Any, error: accounts.AccountError) -> None:
     field.errors = [*list(field.errors or []), error.message]
 
 
+def _apply(
+    form: Any, change: Callable[[], Any], done: Callable[[Any], str], target: str, **values: Any
+) -> ResponseReturnValue | None:
+    """An account change made from ``form``: on success commit, say ``done(result)`` and go to
+    ``target``; on an AccountError roll back, put its message at its field and return None (the
+    view shows the form again)."""
+    try:
+        result = change()
+    except accounts.AccountError as error:
+        db.session.rollback()
+        _field_error(form, error)
+        return None
+    db.session.commit()
+    flash(done(result), "success")
+    return redirect(url_for(target, **values))
+
+
 # ---------------------------------------------------------------------------- organisations
 
 
@@ -55,22 +73,21 @@ def organisations() -> ResponseReturnValue:
 def new_organisation() -> ResponseReturnValue:
     form = OrganisationForm()
     if form.validate_on_submit():
-        try:
-            org = accounts.create_organisation(
+        done = _apply(
+            form,
+            lambda: accounts.create_organisation(
                 db.session,
                 actor(),
                 slug=form.slug.data or "",
                 name=form.name.data or "",
                 kind=OrganisationKind(form.kind.data),
                 contact=form.contact.data or "",
-            )
-        except accounts.AccountError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{org.name} was added.", "success")
-            return redirect(url_for("admin.organisations"))
+            ),
+            lambda org: f"{org.name} was added.",
+            "admin.organisations",
+        )
+        if done is not None:
+            return done
     status = 422 if form.errors else 200
     return render_template("admin/form.html", form=form, title="Add an organisation"), status
 
@@ -106,8 +123,9 @@ def new_user() -> ResponseReturnValue:
     form.organisation.choices = _organisation_choices()
     if form.validate_on_submit():
         org: Organisation = _get(Organisation, form.organisation.data)
-        try:
-            user = accounts.create_user(
+        done = _apply(
+            form,
+            lambda: accounts.create_user(
                 db.session,
                 actor(),
                 email=form.email.data or "",
@@ -116,14 +134,12 @@ def new_user() -> ResponseReturnValue:
                 organisation=org,
                 role=Role(form.role.data),
                 job_title=form.job_title.data or "",
-            )
-        except accounts.AccountError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{user.name} can now sign in.", "success")
-            return redirect(url_for("admin.users"))
+            ),
+            lambda user: f"{user.name} can now sign in.",
+            "admin.users",
+        )
+        if done is not None:
+            return done
     status = 422 if form.errors else 200
     return render_template("admin/form.html", form=form, title="Add a user"), status
 
@@ -134,15 +150,15 @@ def user(user_id: int) -> ResponseReturnValue:
     found: User = _get(User, user_id)
     form = RoleForm(data={"role": found.role.value})
     if form.validate_on_submit():
-        try:
-            accounts.change_role(db.session, actor(), found, Role(form.role.data))
-        except accounts.AccountError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{found.name} is now {found.role.label.lower()}.", "success")
-            return redirect(url_for("admin.user", user_id=user_id))
+        done = _apply(
+            form,
+            lambda: accounts.change_role(db.session, actor(), found, Role(form.role.data)),
+            lambda _: f"{found.name} is now {found.role.label.lower()}.",
+            "admin.user",
+            user_id=user_id,
+        )
+        if done is not None:
+            return done
     status = 422 if form.errors else 200
     return render_template("admin/user.html", user=found, form=form), status
 
@@ -189,8 +205,9 @@ def new_service() -> ResponseReturnValue:
     form.organisation.choices = _organisation_choices()
     if form.validate_on_submit():
         org: Organisation = _get(Organisation, form.organisation.data)
-        try:
-            service = accounts.create_service(
+        done = _apply(
+            form,
+            lambda: accounts.create_service(
                 db.session,
                 actor(),
                 [version_cache(), draft_cache()],
@@ -198,14 +215,12 @@ def new_service() -> ResponseReturnValue:
                 name=form.name.data or "",
                 organisation=org,
                 kind=OrganisationKind(form.kind.data),
-            )
-        except accounts.AccountError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{service.name} was added; rules can now refer to it.", "success")
-            return redirect(url_for("admin.services"))
+            ),
+            lambda service: f"{service.name} was added; rules can now refer to it.",
+            "admin.services",
+        )
+        if done is not None:
+            return done
     status = 422 if form.errors else 200
     return render_template("admin/form.html", form=form, title="Add a service"), status
 
