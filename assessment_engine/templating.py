@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g
 
+from .forms.markup import section_markup
 from .records.identity import format_postcode
 
 UK = ZoneInfo("Europe/London")
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(uk_date)
     app.add_template_filter(format_postcode, "postcode")
     app.add_template_filter(mark_changed, "app_mark_changed")
+    app.add_template_global(section_markup)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

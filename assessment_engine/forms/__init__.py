@@ -8,7 +8,7 @@ The questionnaire renderer's public API, importable from here (loaded on first u
 * :func:`apply_action`, :func:`parse_action` (``actions``: add/remove repeat items);
 * :func:`read_section`, :func:`newly_visible` (``pages``: a section page's POST);
 * :func:`summary_rows` (``summary``: check your answers);
-* the template ``forms/section_fields.html`` (macro ``section_fields`` in ``forms/macros.html``).
+* the template ``forms/section_fields.html`` (its markup written by ``markup.section_markup``).
 """
 
 from __future__ import annotations

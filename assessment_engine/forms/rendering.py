@@ -1,9 +1,9 @@
 """What a section page shows, as parameters for the GOV.UK Frontend Jinja macros.
 
 :func:`section_nodes` turns a filled :class:`~.builder.SectionForm` into a tree of plain dicts
-that ``templates/forms/macros.html`` hands to ``govukRadios``, ``govukDateInput`` and the rest.
-Everything written by questionnaire authors goes in ``text`` parameters, which the macros
-escape; nothing here builds HTML.
+in the shape of the parameters of ``govukRadios``, ``govukDateInput`` and the other GOV.UK
+Frontend macros, which :mod:`.markup` renders as those macros would. Everything written by
+questionnaire authors goes in ``text`` parameters, which are escaped; nothing here builds HTML.
 
 Every question is rendered. One whose conditions do not hold for the current answers is
 wrapped in ``<div hidden data-conditions="...">`` so the page works without JavaScript (the
