@@ -51,9 +51,17 @@ class QuestionnaireVersion(Base):
     )
     title: Mapped[str] = mapped_column(String(200))
     # Plain JSON, not JSONB: the order of sections, questions and rules is the author's.
-    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
-    rules: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
-    test_cases: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    # Deferred (loaded together on first use): pages and the API find the prepared version in
+    # the process's cache by id and checksum, so most requests never need to parse the texts.
+    document: Mapped[dict[str, Any]] = mapped_column(
+        JSONDocument, deferred=True, deferred_group="content"
+    )
+    rules: Mapped[dict[str, Any]] = mapped_column(
+        JSONDocument, default=dict, deferred=True, deferred_group="content"
+    )
+    test_cases: Mapped[list[Any]] = mapped_column(
+        JSONDocument, default=list, deferred=True, deferred_group="content"
+    )
     #: SHA-256 of the canonical JSON of document, rules and test cases: what was published.
     checksum: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
