@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.attributes import get_history
 
 from ..auth.models import User
-from ..db import Base, JSONType, enum_type, new_id, utcnow
+from ..db import Base, JSONType, KeyedAtCreation, enum_type, new_id, utcnow
 from ..partners.models import Organisation, Service
 from ..questionnaires.models import ImmutableRecordError, QuestionnaireVersion
 from ..records.models import Client
@@ -47,7 +47,7 @@ class DecisionKind(enum.StrEnum):
     WHAT_IF = "what_if"
 
 
-class Assessment(Base):
+class Assessment(KeyedAtCreation, Base):
     __tablename__ = "assessments"
     __table_args__ = (
         Index("ix_assessments_client_id_created_at", "client_id", "created_at"),
@@ -124,7 +124,7 @@ def _refuse_changes_to_signed_off(_mapper: Any, _conn: Any, target: Assessment) 
                 )
 
 
-class Decision(Base):
+class Decision(KeyedAtCreation, Base):
     """A routing decision, stored with the ruleset it came from and never silently recomputed."""
 
     __tablename__ = "decisions"
@@ -156,7 +156,7 @@ class Decision(Base):
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
 
-class Referral(Base):
+class Referral(KeyedAtCreation, Base):
     """A referral to one service, addressed to the partner organisation that runs it."""
 
     __tablename__ = "referrals"

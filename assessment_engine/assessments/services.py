@@ -105,14 +105,15 @@ def start_assessment(
         )
     assessment = Assessment(
         client=client,
+        client_id=client.id,
         questionnaire_version=version,
+        questionnaire_version_id=version.id,
         status=AssessmentStatus.DRAFT,
         answers=dict(answers or {}),
         organisation_id=actor.organisation_id,
         started_by_id=actor.user_id,
     )
     session.add(assessment)
-    session.flush()
     record_event(
         session,
         actor,
@@ -291,6 +292,7 @@ def _decide(
     outcome = prepared_version.ruleset.evaluate(answers).to_dict()
     decision = Decision(
         assessment=assessment,
+        assessment_id=assessment.id,
         kind=kind,
         ruleset=prepared_version.ruleset_name,
         computed_route=Route(outcome["route"]),
@@ -302,7 +304,6 @@ def _decide(
         created_by_id=actor.user_id,
     )
     session.add(decision)
-    session.flush()
     return decision
 
 
@@ -322,6 +323,7 @@ def create_referrals(session: Session, actor: Actor, decision: Decision) -> list
         referral = Referral(
             assessment_id=decision.assessment_id,
             decision=decision,
+            decision_id=decision.id,
             client_id=decision.assessment.client_id,
             service=service,
             organisation_id=service.organisation_id,
@@ -332,7 +334,6 @@ def create_referrals(session: Session, actor: Actor, decision: Decision) -> list
         )
         session.add(referral)
         referrals.append(referral)
-    session.flush()
     for referral in referrals:
         record_event(
             session,

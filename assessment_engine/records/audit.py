@@ -92,8 +92,9 @@ def record_event(
         prev_hash=prev_hash or GENESIS,
     )
     new.hash = _digest(new.prev_hash, new)
+    # No flush here: the transaction's events are inserted together at its next flush, in the
+    # order they were added (the unit of work keeps it), so ids follow the chain.
     session.add(new)
-    session.flush()
     session.info[_LAST_HASH] = new.hash
     return new
 
@@ -139,6 +140,14 @@ def _in_order(session: Session, batch: int) -> Iterator[AuditEvent]:
             return
         yield from rows
         last_id = rows[-1].id
+
+
+@event.listens_for(AuditEvent, "before_insert")
+def _refuse_changed_before_insert(_mapper: Any, _conn: Any, target: AuditEvent) -> None:
+    # Events wait for the transaction's next flush; one changed meanwhile is refused here, as
+    # a stored one would be by the update guard below.
+    if target.hash != _digest(target.prev_hash, target):
+        raise AuditTamperError("An audit event was changed after it was recorded.")
 
 
 @event.listens_for(AuditEvent, "before_update")

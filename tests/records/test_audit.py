@@ -14,10 +14,12 @@ from assessment_engine.records.models import AuditEvent
 def _events(db_session, factories, n=3) -> list[AuditEvent]:
     org = factories.organisation()
     actor = Actor(organisation_id=org.id, label="test", address="127.0.0.1")
-    return [
+    events = [
         record_event(db_session, actor, "client.view", record_type="client", record_id=i)
         for i in range(n)
     ]
+    db_session.flush()  # events are inserted at the transaction's next flush
+    return events
 
 
 def test_events_chain_and_verify(db_session, factories) -> None:
@@ -25,6 +27,16 @@ def test_events_chain_and_verify(db_session, factories) -> None:
     assert events[1].prev_hash == events[0].hash and events[2].prev_hash == events[1].hash
     report = verify_chain(db_session)
     assert report.ok and report.checked >= 3
+
+
+def test_an_event_changed_before_it_is_inserted_is_refused(db_session, factories) -> None:
+    org = factories.organisation()
+    actor = Actor(organisation_id=org.id, label="test", address="127.0.0.1")
+    event = record_event(db_session, actor, "client.view", record_type="client", record_id=1)
+    event.detail = {"covered": "up"}
+    with pytest.raises(AuditTamperError, match="changed after it was recorded"):
+        db_session.flush()
+    db_session.rollback()
 
 
 def test_the_orm_refuses_to_change_or_delete_an_event(db_session, factories) -> None:
