@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from ..auth.actor import Actor
 from ..db import utcnow
@@ -80,6 +80,7 @@ def latest_published(session: Session, key: str) -> QuestionnaireVersion | None:
         .where(Questionnaire.key == key, QuestionnaireVersion.status == VersionStatus.PUBLISHED)
         .order_by(QuestionnaireVersion.version.desc())
         .limit(1)
+        .options(contains_eager(QuestionnaireVersion.questionnaire))
     )
 
 
