@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -102,24 +102,7 @@ def work_queue(
 ) -> list[QueueRow]:
     """Referrals addressed to the actor's organisation, most urgent and oldest first, audited."""
     now = now or utcnow()
-    stmt = (
-        select(Referral)
-        .where(Referral.organisation_id == actor.organisation_id)
-        .options(
-            joinedload(Referral.client),
-            joinedload(Referral.service),
-            joinedload(Referral.assigned_to),
-        )
-        .order_by(_PRIORITY_RANK, Referral.created_at, Referral.id)
-        .limit(limit)
-    )
-    if filters.statuses:
-        stmt = stmt.where(Referral.status.in_(filters.statuses))
-    if filters.priority is not None:
-        stmt = stmt.where(Referral.priority == filters.priority)
-    if filters.older_than_days:
-        stmt = stmt.where(Referral.created_at <= now - timedelta(days=filters.older_than_days))
-    found = list(session.scalars(stmt))
+    found = list(session.scalars(queue_statement(actor.organisation_id, filters, now, limit)))
     record_event(
         session,
         actor,
@@ -134,6 +117,30 @@ def work_queue(
         },
     )
     return [QueueRow(referral, now) for referral in found]
+
+
+def queue_statement(
+    organisation_id: int | None, filters: QueueFilters, now: datetime, limit: int
+) -> Select[tuple[Referral]]:
+    """The queue's query (its order is what index ``ix_referrals_open_queue`` holds)."""
+    stmt = (
+        select(Referral)
+        .where(Referral.organisation_id == organisation_id)
+        .options(
+            joinedload(Referral.client),
+            joinedload(Referral.service),
+            joinedload(Referral.assigned_to),
+        )
+        .order_by(_PRIORITY_RANK, Referral.created_at, Referral.id)
+        .limit(limit)
+    )
+    if filters.statuses:
+        stmt = stmt.where(Referral.status.in_(filters.statuses))
+    if filters.priority is not None:
+        stmt = stmt.where(Referral.priority == filters.priority)
+    if filters.older_than_days:
+        stmt = stmt.where(Referral.created_at <= now - timedelta(days=filters.older_than_days))
+    return stmt
 
 
 def workers(session: Session, actor: Actor) -> list[User]:

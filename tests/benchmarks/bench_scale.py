@@ -164,27 +164,34 @@ def _submission_kind(session: Any) -> str:
 
 
 def _explain(session: Any, people: list[Any], partner_orgs: list[int]) -> None:
-    """Print the plans of the queue and timeline queries (for the README)."""
-    from sqlalchemy import text
+    """Print the plans of the application's own queue, CHI and timeline queries (for the
+    README), compiled by SQLAlchemy as the services send them."""
+    from datetime import UTC, datetime
 
-    org = partner_orgs[0]
-    for label, sql in (
-        (
-            "queue",
-            "SELECT * FROM referrals WHERE organisation_id = :org AND status IN "
-            "('pending','accepted') ORDER BY CASE WHEN priority='critical' THEN 0 "
-            "WHEN priority='substantial' THEN 1 WHEN priority='moderate' THEN 2 "
-            "WHEN priority='low' THEN 3 ELSE 4 END, created_at, id LIMIT 50",
-        ),
-        ("chi", "SELECT * FROM clients WHERE chi = :chi"),
+    from sqlalchemy import select
+
+    from assessment_engine.assessments.models import Assessment
+    from assessment_engine.assessments.queue import QueueFilters, queue_statement
+    from assessment_engine.records.models import Client
+
+    statements = (
+        ("queue", queue_statement(partner_orgs[0], QueueFilters(), datetime.now(UTC), 50)),
+        ("chi", select(Client).where(Client.chi == people[0][1])),
         (
             "timeline assessments",
-            "SELECT * FROM assessments WHERE client_id = :client ORDER BY created_at DESC",
+            select(Assessment)
+            .where(Assessment.client_id == people[0][0])
+            .order_by(Assessment.created_at.desc()),
         ),
-    ):
-        plan = session.execute(
-            text("EXPLAIN (ANALYZE, BUFFERS) " + sql),
-            {"org": org, "chi": people[0][1], "client": people[0][0]},
+    )
+    for label, statement in statements:
+        compiled = statement.compile(
+            dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+        )
+        connection = session.connection()
+        plan = connection.exec_driver_sql(
+            "EXPLAIN (ANALYZE, BUFFERS) " + str(compiled),
+            {key: getattr(value, "value", value) for key, value in compiled.params.items()},
         ).all()
         print(f"-- {label}", file=sys.stderr)
         for line in plan:
