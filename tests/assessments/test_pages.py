@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from assessment_engine.assessments.models import Assessment, AssessmentStatus
@@ -232,3 +234,30 @@ def test_submitting_a_complete_assessment_shows_the_outcome(
 def test_an_unknown_section_is_404(client, login_as, factories, db_session) -> None:
     _user, assessment = _start(client, login_as, factories, db_session)
     assert client.get(f"/assessments/{assessment.id}/sections/nope").status_code == 404
+
+
+def test_a_section_page_reads_each_thing_once(client, login_as, factories, db_session) -> None:
+    # Nothing the page loaded is loaded again after its audit commit (a GET keeps what it
+    # read), and the page costs the same number of statements with more answers.
+    from sqlalchemy import event
+
+    _user, assessment = _start(
+        client, login_as, factories, db_session, example_answers("falls-and-nursing-tasks")
+    )
+    url = f"/assessments/{assessment.id}/sections/health"
+    client.get(url)
+
+    def statements() -> list[str]:
+        seen: list[str] = []
+        bind = db_session.connection()
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(bind, "before_cursor_execute", listener)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(bind, "before_cursor_execute", listener)
+        return [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+
+    selects = statements()
+    tables = [re.search(r"\bFROM\s+(\w+)", s).group(1) for s in selects]  # type: ignore[union-attr]
+    assert len(tables) == len(set(tables)), tables
