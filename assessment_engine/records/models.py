@@ -33,6 +33,8 @@ class Client(Base):
         CheckConstraint("length(chi) = 10", name="chi_length"),
         CheckConstraint("nhs_number IS NULL OR length(nhs_number) = 10", name="nhs_number_length"),
         Index("ix_clients_name_keys_dob", "family_name_key", "date_of_birth", "given_name_key"),
+        # Name and date of birth: the name words may start either name, so the date leads.
+        Index("ix_clients_date_of_birth", "date_of_birth"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
