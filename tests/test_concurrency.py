@@ -197,3 +197,49 @@ def test_a_stale_save_is_refused_by_the_database_itself(race_app: Flask) -> None
             a.close()
             b.close()
         assert db.session.get(Client, ids["client"]).given_name == "Ailsa"
+
+
+def test_a_draft_save_that_loses_the_race_in_the_database_is_stale(race_app: Flask) -> None:
+    """The same for a draft's answers: B's early check passes, the database refuses its
+    UPDATE, and B is told its save is stale (not an error page)."""
+    from sqlalchemy.orm import Session
+
+    from assessment_engine.assessments import services
+
+    ids = _seed(race_app)
+    cache = race_app.extensions["assessment_versions"]
+    with race_app.app_context():
+        person = db.session.get(Client, ids["client"])
+        assessor = db.session.get(User, ids["assessor"])
+        draft_id = builders.assessment(
+            db.session, person, assessor, status=AssessmentStatus.DRAFT
+        ).id
+        db.session.commit()
+        a, b = Session(db.engine), Session(db.engine, expire_on_commit=False)
+        try:
+            draft_b = b.get(Assessment, draft_id)
+            actor_b = Actor.for_user(b.get(User, ids["assessor"]))
+            prepared_b = services.prepare_version(b, cache, draft_b.questionnaire_version)
+            b.commit()  # B's page is on screen; its transaction is over
+
+            draft_a = a.get(Assessment, draft_id)
+            services.save_answers(
+                a,
+                Actor.for_user(a.get(User, ids["assessor"])),
+                draft_a,
+                services.prepare_version(a, cache, draft_a.questionnaire_version),
+                {"about": {"name": "Ailsa"}},
+                expected_version=1,
+            )
+            a.commit()
+
+            assert draft_b.version == 1  # B passes the early check ...
+            with pytest.raises(StaleEdit):  # ... and the database refuses
+                services.save_answers(
+                    b, actor_b, draft_b, prepared_b, {"about": {"name": "Beth"}}, expected_version=1
+                )
+            b.rollback()
+        finally:
+            a.close()
+            b.close()
+        assert db.session.get(Assessment, draft_id).answers["about"]["name"] == "Ailsa"

@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.actor import Actor
 from ..auth.models import Role
@@ -29,7 +28,7 @@ from ..db import utcnow
 from ..questionnaires.structure import QuestionType, Structure
 from ..records.audit import record_event
 from .models import Assessment, AssessmentStatus
-from .services import AssessmentError, StaleEdit
+from .services import AssessmentError, StaleEdit, flush_or_stale
 
 
 class NotAllowed(AssessmentError):
@@ -80,13 +79,6 @@ def _check_version(assessment: Assessment, expected_version: int | None) -> None
         raise StaleEdit(assessment)
 
 
-def _flush(session: Session, assessment: Assessment) -> None:
-    try:
-        session.flush()
-    except StaleDataError:  # a concurrent save won the race inside the database
-        raise StaleEdit(assessment) from None
-
-
 def sign_off(
     session: Session, actor: Actor, assessment: Assessment, *, expected_version: int | None
 ) -> Assessment:
@@ -97,7 +89,7 @@ def sign_off(
     assessment.status = AssessmentStatus.SIGNED_OFF
     assessment.signed_off_at = utcnow()
     assessment.signed_off_by_id = actor.user_id
-    _flush(session, assessment)
+    flush_or_stale(session, assessment)
     record_event(
         session,
         actor,
@@ -120,7 +112,7 @@ def co_sign(
         )
     assessment.cosigned_at = utcnow()
     assessment.cosigned_by_id = actor.user_id
-    _flush(session, assessment)
+    flush_or_stale(session, assessment)
     record_event(
         session,
         actor,

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.actor import Actor
 from ..db import utcnow
@@ -158,6 +159,15 @@ def _check_editable(assessment: Assessment, expected_version: int | None) -> Non
         raise StaleEdit(assessment)
 
 
+def flush_or_stale(session: Session, assessment: Assessment) -> None:
+    """Flush now, so that a save that lost a race inside the database (another transaction
+    changed the version between our read and our write) is :class:`StaleEdit`, not an error."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleEdit(assessment) from None
+
+
 def save_answers(
     session: Session,
     actor: Actor,
@@ -194,7 +204,8 @@ def save_answers(
         raise AnswersInvalid(errors)
     assessment.answers = merged
     assessment.updated_at = utcnow()
-    session.flush()
+    if not inspect(assessment).pending:  # a new assessment has no saved version to race
+        flush_or_stale(session, assessment)
     record_event(
         session,
         actor,
