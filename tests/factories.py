@@ -56,6 +56,14 @@ class Factories:
         self.session.flush()
         return user
 
+    def settle(self) -> None:
+        """What was made, with its audit events, in the database for the requests that follow
+        (on the same connection), as a commit would write them."""
+        from assessment_engine.records.audit import write_pending
+
+        write_pending(self.session)
+        self.session.flush()
+
     def client(
         self,
         given_name: str = "Jean",
@@ -68,7 +76,7 @@ class Factories:
         chi = kwargs.pop("chi", None) or demo_chi(date_of_birth, n, female=n % 2 == 0)
         organisation = self.organisation(org)
         actor = Actor.command_line(organisation.id)
-        return records.create_client(
+        made = records.create_client(
             self.session,
             actor,
             records.ClientDetails(
@@ -79,6 +87,8 @@ class Factories:
                 **kwargs,
             ),
         )
+        self.settle()
+        return made
 
     def get_organisation(self, slug: str) -> Organisation | None:
         return get_organisation(self.session, slug)
@@ -106,9 +116,11 @@ class Factories:
 
         organisation = self.organisation(org)
         actor = Actor.for_user(user) if user else Actor.command_line(organisation.id)
-        return start_assessment(
+        made = start_assessment(
             self.session, actor, client or self.client(org=org), self.version(key), answers
         )
+        self.settle()
+        return made
 
 
 def example_answers(name: str, key: str = "joint-assessment") -> dict[str, Any]:

@@ -3,6 +3,11 @@
 Events are written in the same transaction as the action they record, so if the audit write
 fails the action fails. Each event's hash covers its content and the previous event's hash;
 :func:`verify_chain` recomputes them all.
+
+The chain is one sequence, so appending to it is serialised by a lock. The lock is taken only
+at commit (:func:`write_pending`), after the request's own work: taken at a request's first
+event, as it was, it made every audited request of every process wait for the one before it
+to finish, whatever either was doing.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from ..auth.actor import Actor
 from ..db import utcnow
@@ -24,8 +29,8 @@ from .models import AuditEvent
 GENESIS = "0" * 64
 #: Any constant: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK = 727_274_001
-#: ``session.info`` key of the chain's last hash, known while this transaction holds the lock.
-_LAST_HASH = "audit_chain_last_hash"
+#: ``session.info`` key of the events recorded in the transaction, waiting for its commit.
+_PENDING = "audit_events_pending"
 
 
 class AuditTamperError(RuntimeError):
@@ -64,20 +69,13 @@ def record_event(
     client_id: uuid.UUID | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction. Never pass answers or tokens.
+    """Record one event in the caller's transaction. Never pass answers or tokens.
 
-    The first append of a transaction takes the chain's lock (PostgreSQL: an advisory lock;
-    SQLite: the write lock of ``BEGIN IMMEDIATE``) and reads the last hash; later appends in the
-    same transaction reuse the hash they wrote, since no one else can append until it ends.
+    The event joins the chain when the transaction commits (:func:`write_pending`): only then
+    is the chain's lock taken, so concurrent requests do their work side by side and queue only
+    for the moment of appending. If the transaction (or the savepoint the event was recorded
+    in) rolls back, the event goes with it; if writing the events fails, the commit fails.
     """
-    prev_hash = session.info.get(_LAST_HASH)
-    if prev_hash is None:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-        else:
-            # Events added earlier in this transaction are not yet in the database.
-            session.flush()
-        prev_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     new = AuditEvent(
         occurred_at=utcnow(),
         user_id=actor.user_id,
@@ -89,20 +87,74 @@ def record_event(
         client_id=client_id,
         address=actor.address[:64],
         detail=detail or {},
-        prev_hash=prev_hash or GENESIS,
     )
-    new.hash = _digest(new.prev_hash, new)
-    # No flush here: the transaction's events are inserted together at its next flush, in the
-    # order they were added (the unit of work keeps it), so ids follow the chain.
-    session.add(new)
-    session.info[_LAST_HASH] = new.hash
+    own = _own(session)
+    recorded_in = own.get_nested_transaction() or own.get_transaction()
+    if recorded_in is None:
+        own.connection()  # begin the transaction the event belongs to
+        recorded_in = own.get_transaction()
+    own.info.setdefault(_PENDING, []).append((new, recorded_in))
     return new
 
 
+def _own(session: Session | scoped_session[Session]) -> Session:
+    """The session itself, also when given the application's scoped session."""
+    return session() if isinstance(session, scoped_session) else session
+
+
+def write_pending(session: Session) -> None:
+    """Append the transaction's recorded events to the chain, in the order they were recorded.
+
+    Takes the chain's lock (PostgreSQL: an advisory lock held to the end of the transaction;
+    SQLite: the transaction already holds the write lock of ``BEGIN IMMEDIATE``), reads the
+    last hash and adds the events chained to it; the commit's flush inserts them, so ids follow
+    the chain. Called at every commit; call it directly to see the events before one.
+    """
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    previous = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    previous = previous or GENESIS
+    for new, _recorded_in in pending:
+        new.prev_hash = previous
+        new.hash = previous = _digest(previous, new)
+        session.add(new)
+    session.flush()
+
+
+@event.listens_for(Session, "before_commit")
+def _append_at_commit(session: Session) -> None:
+    write_pending(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, rolled_back: Any) -> None:
+    """Events recorded in a transaction or savepoint that rolled back never happened."""
+    pending = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [
+            (new, recorded_in)
+            for new, recorded_in in pending
+            if not _inside(recorded_in, rolled_back)
+        ]
+
+
 @event.listens_for(Session, "after_transaction_end")
-def _forget_last_hash(session: Session, _transaction: Any) -> None:
-    """A transaction (or savepoint) ended: the lock may be gone, so read the hash again."""
-    session.info.pop(_LAST_HASH, None)
+def _forget_at_end(session: Session, ended: Any) -> None:
+    """A whole transaction ended without its commit writing them (closed, or rolled back by
+    the connection pool): its events are gone with it."""
+    if ended.parent is None:
+        _forget_rolled_back(session, ended)
+
+
+def _inside(transaction: Any, outer: Any) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from assessment_engine.assessments import lifecycle, services
 from assessment_engine.assessments.models import Assessment, AssessmentStatus
 from assessment_engine.auth.actor import Actor
 from assessment_engine.questionnaires.models import ImmutableRecordError
+from assessment_engine.records.audit import write_pending
 from assessment_engine.records.models import AuditEvent
 from assessment_engine.records.timeline import client_timeline
 
@@ -58,6 +59,7 @@ def test_its_assessor_signs_off_and_nobody_else(factories, db_session, submitted
     lifecycle.sign_off(db_session, actor, assessment, expected_version=assessment.version)
     assert assessment.status is AssessmentStatus.SIGNED_OFF
     assert assessment.signed_off_by_id == actor.user_id
+    write_pending(db_session)  # as the commit does
     assert db_session.scalar(
         select(AuditEvent).where(
             AuditEvent.action == "assessment.sign_off", AuditEvent.record_id == str(assessment.id)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from assessment_engine.assessments import services
 from assessment_engine.assessments.models import AssessmentStatus, Decision, Referral
 from assessment_engine.auth.actor import Actor
+from assessment_engine.records.audit import write_pending
 from assessment_engine.records.models import AuditEvent
 
 from ..factories import example_answers
@@ -53,6 +54,7 @@ def test_submitting_a_complete_assessment_decides_and_refers(
     assert by_service["crisis-mental-health"].urgency.value == "same_day"
     assert by_service["home-care"].organisation.slug == "perth-kinross-council"
     assert all(r.status.value == "pending" for r in referrals)
+    write_pending(db_session)  # as the commit does
     actions = db_session.scalars(
         select(AuditEvent.action).where(AuditEvent.client_id == assessment.client_id)
     ).all()

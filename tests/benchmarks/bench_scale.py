@@ -58,6 +58,7 @@ def measure(url: str, repeat: int, explain: bool) -> list[Row]:
     from assessment_engine.auth.actor import Actor
     from assessment_engine.auth.models import User
     from assessment_engine.extensions import db
+    from assessment_engine.records.audit import write_pending
     from assessment_engine.records.models import Client
     from assessment_engine.records.services import find_by_chi, search_clients
     from assessment_engine.records.timeline import client_timeline
@@ -90,7 +91,9 @@ def measure(url: str, repeat: int, explain: bool) -> list[Row]:
         def rolled_back(work: Callable[[], Any]) -> Callable[[], Any]:
             def run() -> Any:
                 try:
-                    return work()
+                    result = work()
+                    write_pending(session)  # the audit events, written as a commit would
+                    return result
                 finally:
                     session.rollback()
 

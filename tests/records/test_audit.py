@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from assessment_engine.auth.actor import Actor
-from assessment_engine.records.audit import AuditTamperError, record_event, verify_chain
+from assessment_engine.records.audit import (
+    AuditTamperError,
+    record_event,
+    verify_chain,
+    write_pending,
+)
 from assessment_engine.records.models import AuditEvent
 
 
@@ -18,7 +23,7 @@ def _events(db_session, factories, n=3) -> list[AuditEvent]:
         record_event(db_session, actor, "client.view", record_type="client", record_id=i)
         for i in range(n)
     ]
-    db_session.flush()  # events are inserted at the transaction's next flush
+    write_pending(db_session)  # what the commit does
     return events
 
 
@@ -29,14 +34,51 @@ def test_events_chain_and_verify(db_session, factories) -> None:
     assert report.ok and report.checked >= 3
 
 
-def test_an_event_changed_before_it_is_inserted_is_refused(db_session, factories) -> None:
+def test_an_event_whose_hash_does_not_match_is_refused(db_session, factories) -> None:
     org = factories.organisation()
     actor = Actor(organisation_id=org.id, label="test", address="127.0.0.1")
     event = record_event(db_session, actor, "client.view", record_type="client", record_id=1)
-    event.detail = {"covered": "up"}
+    write_pending(db_session)
+    forged = AuditEvent(
+        **{c: getattr(event, c) for c in ("occurred_at", "actor", "action", "record_type")},
+        record_id="1",
+        address="127.0.0.1",
+        detail={"covered": "up"},
+        prev_hash=event.hash,
+        hash=event.hash,
+    )
+    db_session.add(forged)
     with pytest.raises(AuditTamperError, match="changed after it was recorded"):
         db_session.flush()
     db_session.rollback()
+
+
+def test_events_wait_for_the_commit_and_go_with_a_rollback(db_session, factories) -> None:
+    org = factories.organisation()
+    actor = Actor(organisation_id=org.id, label="test", address="127.0.0.1")
+    db_session.commit()
+    before = db_session.scalar(select(func.count()).select_from(AuditEvent))
+    record_event(db_session, actor, "client.view", record_type="client", record_id="kept")
+    db_session.flush()
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == before
+    try:
+        with db_session.begin_nested():
+            record_event(db_session, actor, "client.view", record_type="client", record_id="no")
+            raise RuntimeError("the savepoint's work fails")
+    except RuntimeError:
+        pass
+    with db_session.begin_nested():  # a savepoint that is kept writes what is pending
+        record_event(db_session, actor, "client.view", record_type="client", record_id="saved")
+    db_session.commit()
+    written = db_session.scalars(
+        select(AuditEvent.record_id).where(AuditEvent.id > 0).order_by(AuditEvent.id)
+    ).all()
+    assert written[-2:] == ["kept", "saved"] and "no" not in written
+    assert verify_chain(db_session).ok
+    record_event(db_session, actor, "client.view", record_type="client", record_id="gone")
+    db_session.rollback()
+    db_session.commit()
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == before + 2
 
 
 def test_the_orm_refuses_to_change_or_delete_an_event(db_session, factories) -> None:
