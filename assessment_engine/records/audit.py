@@ -102,14 +102,15 @@ def _own(session: Session | scoped_session[Session]) -> Session:
     return session() if isinstance(session, scoped_session) else session
 
 
-def write_pending(session: Session) -> None:
+def write_pending(session: Session | scoped_session[Session]) -> None:
     """Append the transaction's recorded events to the chain, in the order they were recorded.
 
     Takes the chain's lock (PostgreSQL: an advisory lock held to the end of the transaction;
     SQLite: the transaction already holds the write lock of ``BEGIN IMMEDIATE``), reads the
-    last hash and adds the events chained to it; the commit's flush inserts them, so ids follow
-    the chain. Called at every commit; call it directly to see the events before one.
+    last hash, and inserts the events chained to it, in order, so ids follow the chain. Called
+    at every commit; call it directly to see the events before one.
     """
+    session = _own(session)
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
