@@ -33,7 +33,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from report import ROOT, Row, emit
+from report import ROOT, Row, assessor_and_person, emit
 
 EXAMPLES = ROOT / "form_schemas" / "joint-assessment" / "examples"
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -137,45 +137,29 @@ def prepare_database(database_url: str) -> Target:
     from assessment_engine import create_app
     from assessment_engine.api.tokens import create_api_client
     from assessment_engine.assessments.services import latest_published, start_assessment
-    from assessment_engine.auth.actor import Actor
-    from assessment_engine.auth.models import Role
-    from assessment_engine.auth.services import create_user
-    from assessment_engine.demo import demo_chi
     from assessment_engine.extensions import db
     from assessment_engine.partners.services import get_organisation
-    from assessment_engine.records import services as records
     from tests.conftest import seed_reference_data
 
     app = create_app({**_config(app_env(database_url)), "ENV": "testing"})
     with app.app_context():
         upgrade()
         seed_reference_data(app)
-        org = get_organisation(db.session, "perth-kinross-council")
         email = "bench@pkc.example"
-        user = create_user(
+        _user, actor, person = assessor_and_person(
             db.session,
             email=email,
-            name="Bench",
             password=PASSWORD,
-            organisation=org,
-            role=Role.ASSESSOR,
-        )
-        actor = Actor.for_user(user)
-        person = records.create_client(
-            db.session,
-            actor,
-            records.ClientDetails(
-                chi=demo_chi(date(1940, 1, 1), 1, True),
-                given_name="Bench",
-                family_name="Mark",
-                date_of_birth=date(1940, 1, 1),
-            ),
+            name="Bench",
+            person=("Bench", "Mark", date(1940, 1, 1)),
         )
         version = latest_published(db.session, "joint-assessment")
         assert version is not None
         answers = json.loads((EXAMPLES / "falls-and-nursing-tasks.json").read_text())
         draft = start_assessment(db.session, actor, person, version, answers)
-        token = create_api_client(db.session, org, "Bench system").token
+        token = create_api_client(
+            db.session, get_organisation(db.session, "perth-kinross-council"), "Bench system"
+        ).token
         db.session.commit()
         section = longest_section(version.document)
         target = Target(

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
-from report import Row, emit  # noqa: E402
+from report import Row, assessor_and_person, emit  # noqa: E402
 
 from assessment_engine import create_app  # noqa: E402
 from assessment_engine.extensions import db  # noqa: E402
@@ -118,32 +118,13 @@ def _echo_median(repeat: int) -> float:
 
 def _assessment(app):
     from assessment_engine.assessments.services import latest_published, start_assessment
-    from assessment_engine.auth.actor import Actor
-    from assessment_engine.auth.models import Role
-    from assessment_engine.auth.services import create_user
-    from assessment_engine.demo import demo_chi
-    from assessment_engine.partners.services import get_organisation
-    from assessment_engine.records import services as records
 
-    org = get_organisation(db.session, "perth-kinross-council")
-    user = create_user(
+    _user, actor, person = assessor_and_person(
         db.session,
         email="bench@pkc.example",
-        name="Bench",
         password="benchmark password",
-        organisation=org,
-        role=Role.ASSESSOR,
-    )
-    actor = Actor.for_user(user)
-    person = records.create_client(
-        db.session,
-        actor,
-        records.ClientDetails(
-            chi=demo_chi(date(1940, 1, 1), 1, True),
-            given_name="Bench",
-            family_name="Mark",
-            date_of_birth=date(1940, 1, 1),
-        ),
+        name="Bench",
+        person=("Bench", "Mark", date(1940, 1, 1)),
     )
     answers = json.loads(
         (ROOT / "form_schemas/joint-assessment/examples/falls-and-nursing-tasks.json").read_text()

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from report import ROOT
+from report import ROOT, assessor_and_person
 
 EXAMPLES = ROOT / "form_schemas" / "joint-assessment" / "examples"
 GIVEN = ["Jean", "Tam", "Morag", "Iain", "Fiona", "Alasdair", "Isla", "Ewan", "Kirsty", "Angus"]
@@ -61,38 +61,19 @@ def seed(url: str) -> tuple[list[Template], dict[str, Any]]:
 
     from assessment_engine import create_app
     from assessment_engine.assessments import services as assessments
-    from assessment_engine.auth.actor import Actor
-    from assessment_engine.auth.models import Role
-    from assessment_engine.auth.services import create_user
-    from assessment_engine.demo import demo_chi
     from assessment_engine.extensions import db
-    from assessment_engine.partners.services import get_organisation
-    from assessment_engine.records import services as records
     from tests.conftest import seed_reference_data
 
     app = create_app({"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "scale"})
     with app.app_context():
         upgrade()
         seed_reference_data(app)
-        org = get_organisation(db.session, "perth-kinross-council")
-        user = create_user(
+        user, actor, person = assessor_and_person(
             db.session,
             email="scale@pkc.example",
-            name="Scale Loader",
             password="scale loader password",
-            organisation=org,
-            role=Role.ASSESSOR,
-        )
-        actor = Actor.for_user(user)
-        person = records.create_client(
-            db.session,
-            actor,
-            records.ClientDetails(
-                chi=demo_chi(date(1930, 1, 1), 1, True),
-                given_name="Template",
-                family_name="Person",
-                date_of_birth=date(1930, 1, 1),
-            ),
+            name="Scale Loader",
+            person=("Template", "Person", date(1930, 1, 1)),
         )
         version = assessments.latest_published(db.session, "joint-assessment")
         prepared = assessments.prepare_version(
@@ -118,7 +99,7 @@ def seed(url: str) -> tuple[list[Template], dict[str, Any]]:
             templates.append(Template(row, decision, referrals))
         context = {
             "user_id": user.id,
-            "organisation_id": org.id,
+            "organisation_id": user.organisation_id,
             "actor": actor.label,
             "last_hash": db.session.scalar(
                 text("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")

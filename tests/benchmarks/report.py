@@ -11,7 +11,9 @@ import json
 import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -19,6 +21,38 @@ if str(ROOT) not in sys.path:
 
 #: Marks the JSON line a script prints for run.py, so that other output can come before it.
 JSON_MARKER = "BENCH-ROWS "
+
+
+def assessor_and_person(
+    session: Any, *, email: str, password: str, name: str, person: tuple[str, str, date]
+) -> tuple[Any, Any, Any]:
+    """A benchmark's set-up: an assessor of Perth and Kinross Council (user, actor) and one
+    person on record (given name, family name, date of birth), on a seeded database."""
+    from assessment_engine.auth.actor import Actor
+    from assessment_engine.auth.models import Role
+    from assessment_engine.auth.services import create_user
+    from assessment_engine.demo import demo_chi
+    from assessment_engine.partners.services import get_organisation
+    from assessment_engine.records import services as records
+
+    user = create_user(
+        session,
+        email=email,
+        name=name,
+        password=password,
+        organisation=get_organisation(session, "perth-kinross-council"),
+        role=Role.ASSESSOR,
+    )
+    actor = Actor.for_user(user)
+    given, family, born = person
+    client = records.create_client(
+        session,
+        actor,
+        records.ClientDetails(
+            chi=demo_chi(born, 1, True), given_name=given, family_name=family, date_of_birth=born
+        ),
+    )
+    return user, actor, client
 
 
 @dataclass(frozen=True)
