@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .auth.actor import Actor
 from .auth.models import Role, User
 from .auth.services import create_user
+from .kernel.actor import Actor
 from .partners.models import OrganisationKind
 from .partners.services import ensure_organisation, ensure_service, get_organisation
 from .questionnaires.runtime import VersionCache

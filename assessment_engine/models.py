@@ -1,10 +1,10 @@
 """Every model, imported in one place so that the metadata (and Alembic) sees all tables."""
 
-from .admin.models import DraftSource
 from .api.models import ApiClient, IdempotencyKey
 from .assessments.models import Assessment, Decision, Referral
 from .auth.models import User, UserSession
 from .partners.models import Organisation, Service
+from .questionnaires.draft_sources import DraftSource
 from .questionnaires.models import Questionnaire, QuestionnaireVersion
 from .records.models import (
     AuditEvent,

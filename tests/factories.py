@@ -6,10 +6,10 @@ import itertools
 from datetime import date
 from typing import Any
 
-from assessment_engine.auth.actor import Actor
 from assessment_engine.auth.models import Role, User
 from assessment_engine.auth.services import create_user
 from assessment_engine.demo import ORGANISATIONS, demo_chi
+from assessment_engine.kernel.actor import Actor
 from assessment_engine.partners.models import Organisation, OrganisationKind
 from assessment_engine.partners.services import ensure_organisation, get_organisation
 from assessment_engine.records import services as records
@@ -59,7 +59,7 @@ class Factories:
     def settle(self) -> None:
         """What was made, with its audit events, in the database for the requests that follow
         (on the same connection), as a commit would write them."""
-        from assessment_engine.records.audit import write_pending
+        from assessment_engine.kernel.audit import write_pending
 
         write_pending(self.session)
         self.session.flush()

@@ -24,12 +24,12 @@ from assessment_engine.assessments.models import (
     ReferralStatus,
 )
 from assessment_engine.assessments.services import StaleEdit
-from assessment_engine.auth.actor import Actor
 from assessment_engine.auth.models import User
 from assessment_engine.extensions import db
+from assessment_engine.kernel.actor import Actor
+from assessment_engine.kernel.audit import verify_chain
 from assessment_engine.partners.services import ensure_organisation
 from assessment_engine.records import services as records
-from assessment_engine.records.audit import verify_chain
 from assessment_engine.records.models import AuditEvent, Client
 
 from .records import builders

@@ -30,14 +30,14 @@ from sqlalchemy.engine import make_url
 from assessment_engine.api.models import IdempotencyKey, IdempotencyState
 from assessment_engine.api.tokens import create_api_client
 from assessment_engine.assessments.models import Assessment
-from assessment_engine.auth.actor import Actor
 from assessment_engine.auth.models import Role
 from assessment_engine.auth.services import create_user
 from assessment_engine.demo import demo_chi
 from assessment_engine.extensions import db
+from assessment_engine.kernel.actor import Actor
+from assessment_engine.kernel.audit import verify_chain
 from assessment_engine.partners.services import get_organisation
 from assessment_engine.records import services as records
-from assessment_engine.records.audit import verify_chain
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "form_schemas" / "joint-assessment" / "examples"

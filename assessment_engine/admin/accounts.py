@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session, joinedload
 from ..api import tokens
 from ..api.models import ApiClient
 from ..auth import services as auth_services
-from ..auth.actor import Actor
 from ..auth.models import Role, User
+from ..kernel.actor import Actor
+from ..kernel.audit import record_event
 from ..partners.models import Organisation, OrganisationKind, Service
-from ..records.audit import record_event
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 

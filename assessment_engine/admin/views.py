@@ -23,14 +23,22 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from ..auth.actor import Actor
 from ..auth.models import Role
 from ..extensions import db
+from ..kernel.actor import Actor
+from ..questionnaires import drafts, preview
+from ..questionnaires.checks import (
+    PARTS,
+    CheckContext,
+    DraftCheck,
+    DraftTexts,
+    check_draft,
+    file_names,
+)
 from ..questionnaires.models import QuestionnaireVersion, VersionStatus
 from ..questionnaires.problems import Problem
 from ..questionnaires.runtime import VersionCache
-from . import drafts, library, preview
-from .checks import PARTS, CheckContext, DraftCheck, DraftTexts, check_draft, file_names
+from . import library
 from .forms import ImportForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

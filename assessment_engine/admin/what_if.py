@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from ..assessments.models import Assessment, AssessmentStatus
 from ..assessments.review import carry_forward
 from ..assessments.services import current_decision, prepare_version, what_if
-from ..auth.actor import Actor
+from ..kernel.actor import Actor
+from ..questionnaires.drafts import AdminError
 from ..questionnaires.models import Questionnaire, QuestionnaireVersion
+from ..questionnaires.preview import VersionRuntime
 from ..questionnaires.runtime import VersionCache
 from ..scoring.outcomes import Priority, Route
-from .drafts import AdminError
-from .preview import VersionRuntime
 
 #: At most this many of the latest submitted assessments are re-scored in one go.
 LIMIT = 100

@@ -24,8 +24,8 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.actor import Actor
 from ..extensions import db
+from ..kernel.actor import Actor
 from . import idempotency
 from .models import ApiClient
 from .problems import ApiError, parameter_errors, validation_errors

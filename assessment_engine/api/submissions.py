@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..assessments import lifecycle
 from ..assessments import services as assessments
 from ..assessments.models import Assessment, AssessmentStatus
-from ..auth.actor import Actor
+from ..kernel.actor import Actor
 from ..questionnaires.models import QuestionnaireVersion, VersionStatus
 from ..questionnaires.runtime import PreparedVersion, VersionCache
 from ..records.models import Client

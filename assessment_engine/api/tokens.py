@@ -17,8 +17,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..auth.actor import Actor
 from ..db import utcnow
+from ..kernel.actor import Actor
 from ..partners.models import Organisation
 from .models import ApiClient
 

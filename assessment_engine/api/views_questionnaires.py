@@ -6,10 +6,10 @@ import json
 
 from flask import Response, current_app, url_for
 
-from ..admin import drafts as admin_drafts
-from ..admin.checks import DraftTexts
 from ..assessments.services import AnswersInvalid, latest_published, prepare_version
+from ..questionnaires import drafts as admin_drafts
 from ..questionnaires import fhir
+from ..questionnaires.checks import DraftTexts
 from ..questionnaires.models import QuestionnaireVersion
 from ..questionnaires.problems import QuestionnaireError
 from ..questionnaires.runtime import VersionCache

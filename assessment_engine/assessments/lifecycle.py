@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..auth.actor import Actor
 from ..auth.models import Role
 from ..db import utcnow
+from ..kernel.actor import Actor
+from ..kernel.audit import record_event
 from ..questionnaires.structure import QuestionType, Structure
-from ..records.audit import record_event
 from .models import Assessment, AssessmentStatus
 from .services import AssessmentError, StaleEdit, flush_or_stale
 

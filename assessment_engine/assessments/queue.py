@@ -17,10 +17,10 @@ from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.actor import Actor
 from ..auth.models import Role, User
 from ..db import utcnow
-from ..records.audit import record_event
+from ..kernel.actor import Actor
+from ..kernel.audit import record_event
 from ..scoring.outcomes import Priority
 from . import referrals
 from .models import Referral, ReferralStatus

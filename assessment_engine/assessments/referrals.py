@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ..auth.actor import Actor
 from ..auth.models import User
 from ..db import utcnow
-from ..records.audit import record_event
+from ..kernel.actor import Actor
+from ..kernel.audit import record_event
 from ..records.services import RecordNotFound
 from .models import Referral, ReferralStatus
 

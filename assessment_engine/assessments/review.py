@@ -23,14 +23,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from ..auth.actor import Actor
 from ..auth.models import Role
 from ..extensions import db
+from ..kernel.actor import Actor
+from ..kernel.audit import record_event
 from ..questionnaires.runtime import PreparedVersion, VersionCache
 from ..questionnaires.services import prepared
 from ..questionnaires.structure import Question, QuestionType, Structure
 from ..records import access
-from ..records.audit import record_event
 from .models import Assessment, AssessmentStatus
 from .services import AssessmentError, latest_published, start_assessment
 
@@ -224,7 +224,7 @@ def _cache() -> VersionCache:
 @bp.get("/assessments/<assessment_id>/review")
 def confirm(assessment_id: str) -> ResponseReturnValue:
     """What a review on the latest version would change, and the button that starts it."""
-    from ..admin.preview import VersionRuntime, comparison
+    from ..questionnaires.preview import VersionRuntime, comparison
 
     assessment = _assessment(assessment_id)
     pinned = assessment.questionnaire_version

@@ -15,13 +15,13 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.actor import Actor
 from ..db import utcnow
+from ..kernel.actor import Actor
+from ..kernel.audit import record_event
 from ..partners.models import Service
 from ..questionnaires.models import Questionnaire, QuestionnaireVersion, VersionStatus
 from ..questionnaires.runtime import PreparedVersion, VersionCache
 from ..questionnaires.services import prepared
-from ..records.audit import record_event
 from ..records.models import Client
 from ..records.services import RecordNotFound
 from ..scoring.outcomes import Priority, Route, Urgency

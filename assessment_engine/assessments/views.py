@@ -18,9 +18,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..auth import roles_required
-from ..auth.actor import Actor
 from ..auth.models import Role
 from ..extensions import db
+from ..kernel.actor import Actor
 from ..records import access
 from ..records.services import RecordNotFound
 from ..scoring.outcomes import Priority, Route

@@ -26,10 +26,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ..assessments.models import Assessment
-from ..auth.actor import Actor
 from ..auth.models import Role
+from ..kernel.actor import Actor
+from ..kernel.audit import record_event
 from ..partners.models import Organisation
-from .audit import record_event
 from .models import BreakGlassGrant, Client, SharingView
 from .services import RecordNotFound
 from .sharing import active_grant, restriction_for

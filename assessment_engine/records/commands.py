@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from .audit import verify_chain
+from ..kernel.audit import verify_chain
 
 
 @click.command("audit-verify")

@@ -9,15 +9,15 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from wtforms.fields.choices import SelectChoice
 
+from ..assessments.timeline import client_timeline
 from ..auth import roles_required
 from ..auth.models import Role
 from ..extensions import db
+from ..kernel.audit import ACTION_LABELS, client_events
 from . import access as access_rules
 from . import sharing
-from .audit import ACTION_LABELS, client_events
 from .forms import BreakGlassForm, SharingViewForm
 from .services import RecordNotFound
-from .timeline import client_timeline
 from .views import bp, web_actor
 
 _WORKERS = (Role.ASSESSOR, Role.TEAM_MANAGER)

@@ -10,9 +10,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.actor import Actor
 from ..db import utcnow
-from .audit import record_event
+from ..kernel.actor import Actor
+from ..kernel.audit import record_event
 from .identity import (
     IdentifierError,
     chi_matches_date_of_birth,

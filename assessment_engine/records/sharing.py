@@ -23,10 +23,10 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ..auth.actor import Actor
 from ..db import utcnow
+from ..kernel.actor import Actor
+from ..kernel.audit import record_event
 from ..partners.models import Organisation
-from .audit import record_event
 from .models import BreakGlassGrant, Client, SharingStatus, SharingView, SharingViewPartner
 
 #: How long emergency access lasts: one working shift. Break the glass again after it.

@@ -14,9 +14,9 @@ from flask_login import current_user
 
 from ..assessments.services import client_assessments
 from ..auth import roles_required
-from ..auth.actor import Actor
 from ..auth.models import Role
 from ..extensions import db
+from ..kernel.actor import Actor
 from ..questionnaires import services as questionnaires
 from . import access as access_rules
 from . import services, sharing

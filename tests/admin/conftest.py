@@ -26,7 +26,7 @@ def revision_of(html: str) -> str:
 
 def texts_of(db_session: Any, key: str, number: int) -> dict[str, str]:
     """The draft's three texts as stored."""
-    from assessment_engine.admin.models import DraftSource
+    from assessment_engine.questionnaires.draft_sources import DraftSource
 
     version = get_version(db_session, key, number)
     assert version is not None

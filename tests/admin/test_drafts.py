@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from assessment_engine.admin import drafts as draft_services
-from assessment_engine.admin.checks import DraftTexts
 from assessment_engine.admin.library import get_version
 from assessment_engine.assessments.services import (
     AssessmentError,
@@ -17,7 +15,9 @@ from assessment_engine.assessments.services import (
     save_answers,
     start_assessment,
 )
-from assessment_engine.auth.actor import Actor
+from assessment_engine.kernel.actor import Actor
+from assessment_engine.questionnaires import drafts as draft_services
+from assessment_engine.questionnaires.checks import DraftTexts
 from assessment_engine.questionnaires.documents import document_uri
 from assessment_engine.questionnaires.models import (
     ImmutableRecordError,

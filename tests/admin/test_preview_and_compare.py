@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from assessment_engine.admin.diff import compare
 from assessment_engine.admin.library import get_version
 from assessment_engine.assessments.models import Assessment
 from assessment_engine.forms import field_id
+from assessment_engine.questionnaires.diff import compare
 from assessment_engine.questionnaires.services import prepared
 
 from ..factories import example_answers
@@ -87,8 +87,8 @@ def test_the_comparison_names_every_kind_of_change(app, db_session, drafts) -> N
     drafts.edit_json("phq-9", 2, "rules", rules)
     old, new = get_version(db_session, "phq-9", 1), get_version(db_session, "phq-9", 2)
     db_session.refresh(new)
-    from assessment_engine.admin.drafts import check_context
-    from assessment_engine.admin.preview import DraftRuntimeCache, runtime_of
+    from assessment_engine.questionnaires.drafts import check_context
+    from assessment_engine.questionnaires.preview import DraftRuntimeCache, runtime_of
 
     cache = app.extensions["assessment_versions"]
     runtime = runtime_of(

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from assessment_engine.api.tokens import create_api_client
 from assessment_engine.assessments.models import Assessment, Referral
-from assessment_engine.auth.actor import Actor
 from assessment_engine.extensions import db
+from assessment_engine.kernel.actor import Actor
 from assessment_engine.partners.services import get_organisation
 from assessment_engine.records import services as records
 

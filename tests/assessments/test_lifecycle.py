@@ -11,11 +11,11 @@ from sqlalchemy.exc import DBAPIError
 
 from assessment_engine.assessments import lifecycle, services
 from assessment_engine.assessments.models import Assessment, AssessmentStatus
-from assessment_engine.auth.actor import Actor
+from assessment_engine.assessments.timeline import client_timeline
+from assessment_engine.kernel.actor import Actor
+from assessment_engine.kernel.audit import write_pending
 from assessment_engine.questionnaires.models import ImmutableRecordError
-from assessment_engine.records.audit import write_pending
 from assessment_engine.records.models import AuditEvent
-from assessment_engine.records.timeline import client_timeline
 
 from ..records import builders
 

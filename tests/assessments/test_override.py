@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from assessment_engine.assessments import services
 from assessment_engine.assessments.models import Decision, DecisionKind, Referral
-from assessment_engine.auth.actor import Actor
+from assessment_engine.kernel.actor import Actor
 from assessment_engine.scoring.outcomes import Priority, Route
 
 from ..factories import example_answers

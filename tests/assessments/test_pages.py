@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from assessment_engine.assessments.models import Assessment, AssessmentStatus
-from assessment_engine.auth.actor import Actor
+from assessment_engine.kernel.actor import Actor
 
 from ..factories import example_answers
 

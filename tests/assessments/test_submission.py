@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from assessment_engine.assessments import services
 from assessment_engine.assessments.models import AssessmentStatus, Decision, Referral
-from assessment_engine.auth.actor import Actor
-from assessment_engine.records.audit import write_pending
+from assessment_engine.kernel.actor import Actor
+from assessment_engine.kernel.audit import write_pending
 from assessment_engine.records.models import AuditEvent
 
 from ..factories import example_answers

@@ -55,13 +55,13 @@ def measure(url: str, repeat: int, explain: bool) -> list[Row]:
     from assessment_engine import create_app
     from assessment_engine.assessments.models import Referral
     from assessment_engine.assessments.queue import QueueFilters, work_queue
-    from assessment_engine.auth.actor import Actor
+    from assessment_engine.assessments.timeline import client_timeline
     from assessment_engine.auth.models import User
     from assessment_engine.extensions import db
-    from assessment_engine.records.audit import write_pending
+    from assessment_engine.kernel.actor import Actor
+    from assessment_engine.kernel.audit import write_pending
     from assessment_engine.records.models import Client
     from assessment_engine.records.services import find_by_chi, search_clients
-    from assessment_engine.records.timeline import client_timeline
 
     app = create_app({"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "scale"})
     rng = random.Random(6)

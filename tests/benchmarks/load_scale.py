@@ -123,7 +123,7 @@ class Chain:
     """The audit chain's hashes, computed exactly as records.audit does."""
 
     def __init__(self, last_hash: str, context: dict[str, Any]) -> None:
-        from assessment_engine.records.audit import _digest
+        from assessment_engine.kernel.audit import _digest
 
         self.digest = _digest
         self.last = last_hash

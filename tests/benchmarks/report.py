@@ -28,10 +28,10 @@ def assessor_and_person(
 ) -> tuple[Any, Any, Any]:
     """A benchmark's set-up: an assessor of Perth and Kinross Council (user, actor) and one
     person on record (given name, family name, date of birth), on a seeded database."""
-    from assessment_engine.auth.actor import Actor
     from assessment_engine.auth.models import Role
     from assessment_engine.auth.services import create_user
     from assessment_engine.demo import demo_chi
+    from assessment_engine.kernel.actor import Actor
     from assessment_engine.partners.services import get_organisation
     from assessment_engine.records import services as records
 

@@ -142,8 +142,8 @@ def make_user(app: Any, **kwargs: Any) -> Any:
 
 def make_client(app: Any, given: str, family: str, dob: Any) -> str:
     """Create and commit a person; returns their CHI number."""
-    from assessment_engine.auth.actor import Actor
     from assessment_engine.demo import demo_chi
+    from assessment_engine.kernel.actor import Actor
     from assessment_engine.partners.services import get_organisation
     from assessment_engine.records import services as records
 

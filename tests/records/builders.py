@@ -23,9 +23,9 @@ from assessment_engine.assessments.models import (
     Referral,
     ReferralStatus,
 )
-from assessment_engine.auth.actor import Actor
 from assessment_engine.auth.models import Role, User
 from assessment_engine.db import utcnow
+from assessment_engine.kernel.actor import Actor
 from assessment_engine.partners.models import Organisation, OrganisationKind, Service
 from assessment_engine.partners.services import ensure_service
 from assessment_engine.questionnaires.models import (

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from assessment_engine.auth.actor import Actor
-from assessment_engine.records.audit import (
+from assessment_engine.kernel.actor import Actor
+from assessment_engine.kernel.audit import (
     AuditTamperError,
     record_event,
     verify_chain,

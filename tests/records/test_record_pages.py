@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from assessment_engine.assessments.models import AssessmentStatus, ReferralStatus
-from assessment_engine.records import audit
+from assessment_engine.assessments.timeline import client_timeline
+from assessment_engine.kernel import audit
 from assessment_engine.records.models import AuditEvent, Client, SharingView
-from assessment_engine.records.timeline import client_timeline
 
 from . import builders
 

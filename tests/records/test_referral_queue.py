@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from assessment_engine.assessments import queue
 from assessment_engine.assessments.models import Referral, ReferralStatus
-from assessment_engine.auth.actor import Actor
+from assessment_engine.kernel.actor import Actor
 from assessment_engine.scoring.outcomes import Priority
 
 from . import builders

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from assessment_engine.auth.actor import Actor
 from assessment_engine.db import utcnow
+from assessment_engine.kernel.actor import Actor
 from assessment_engine.records import access, sharing
 from assessment_engine.records.models import (
     AppendOnlyError,

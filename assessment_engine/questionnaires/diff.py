@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..questionnaires.structure import Question, Structure
+from .structure import Question, Structure
 
 #: At most this many value differences are listed for one changed rule.
 MAX_RULE_DETAILS = 12

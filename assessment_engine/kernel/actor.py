@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Role, User
+from ..auth.models import Role, User
 
 
 @dataclass(frozen=True)

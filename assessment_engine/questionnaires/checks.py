@@ -14,21 +14,21 @@ from typing import Any
 
 from referencing import Registry
 
-from ..questionnaires.compiled import CompiledQuestionnaire, compile_questionnaire
-from ..questionnaires.documents import (
-    MAX_DOCUMENT_BYTES,
-    add_lines,
-    build_registry,
-    check_text,
-)
-from ..questionnaires.problems import Problem, QuestionnaireError
-from ..questionnaires.specs import item_specs
-from ..questionnaires.structure import build_structure
 from ..scoring.cases import CaseResult, run_cases
 from ..scoring.compiler import CompiledRuleset, compile_ruleset
 from ..scoring.errors import RulesetError
 from ..scoring.registry import RuleRegistry
 from ..scoring.services import ServiceSpec
+from .compiled import CompiledQuestionnaire, compile_questionnaire
+from .documents import (
+    MAX_DOCUMENT_BYTES,
+    add_lines,
+    build_registry,
+    check_text,
+)
+from .problems import Problem, QuestionnaireError
+from .specs import item_specs
+from .structure import build_structure
 
 #: The parts of a draft, in the order the editor shows them.
 PARTS = ("document", "rules", "test_cases")

@@ -15,11 +15,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ..assessments.models import Assessment, Decision, DecisionKind, Referral
 from ..auth.models import User
 from ..partners.models import Organisation
-from .models import AuditEvent
-from .sharing import sharing_history
+from ..records.models import AuditEvent
+from ..records.sharing import sharing_history
+from .models import Assessment, Decision, DecisionKind, Referral
 
 #: Audit actions that say who moved a referral on (see assessments.referrals).
 REFERRAL_ACTIONS = {

@@ -17,18 +17,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..questionnaires.compiled import CompiledQuestionnaire
-from ..questionnaires.documents import build_registry
-from ..questionnaires.models import QuestionnaireVersion, VersionStatus
-from ..questionnaires.problems import Problem
-from ..questionnaires.runtime import VersionCache
-from ..questionnaires.services import prepared
-from ..questionnaires.structure import Structure, build_structure
 from ..scoring.compiler import CompiledRuleset
 from ..scoring.decision import DecisionResult
 from .checks import CheckContext, check_draft
+from .compiled import CompiledQuestionnaire
 from .diff import Comparison, compare
+from .documents import build_registry
 from .drafts import source_of, source_texts
+from .models import QuestionnaireVersion, VersionStatus
+from .problems import Problem
+from .runtime import VersionCache
+from .services import prepared
+from .structure import Structure, build_structure
 
 #: Preview answers posted back by the page are refused beyond this size.
 MAX_PREVIEW_BYTES = 256 * 1024

@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
-from ..auth.actor import Actor
 from ..db import utcnow
-from .models import AuditEvent
+from ..records.models import AuditEvent
+from .actor import Actor
 
 GENESIS = "0" * 64
 #: Any constant: the PostgreSQL advisory lock that serialises appends to the chain.

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..db import Base, utcnow
-from ..questionnaires.models import QuestionnaireVersion
+from .models import QuestionnaireVersion
 
 
 class DraftSource(Base):

@@ -17,16 +17,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..auth.actor import Actor
 from ..db import utcnow
-from ..questionnaires.documents import BASE_URI, KEY_PATTERN, document_uri
-from ..questionnaires.models import Questionnaire, QuestionnaireVersion, VersionStatus
-from ..questionnaires.problems import Problem, QuestionnaireError
-from ..questionnaires.runtime import VersionCache, checksum, prepare, registry_of
-from ..questionnaires.services import services_catalogue
-from ..records.audit import record_event
+from ..kernel.actor import Actor
+from ..kernel.audit import record_event
 from .checks import CheckContext, DraftCheck, DraftTexts, check_draft, file_names
-from .models import DraftSource
+from .documents import BASE_URI, KEY_PATTERN, document_uri
+from .draft_sources import DraftSource
+from .models import Questionnaire, QuestionnaireVersion, VersionStatus
+from .problems import Problem, QuestionnaireError
+from .runtime import VersionCache, checksum, prepare, registry_of
+from .services import services_catalogue
 
 RECORD_TYPE = "questionnaire_version"
 _ID_PATTERN = re.compile(
