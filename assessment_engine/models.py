@@ -3,16 +3,11 @@
 from .api.models import ApiClient, IdempotencyKey
 from .assessments.models import Assessment, Decision, Referral
 from .auth.models import User, UserSession
+from .kernel.models import AuditEvent
 from .partners.models import Organisation, Service
 from .questionnaires.draft_sources import DraftSource
 from .questionnaires.models import Questionnaire, QuestionnaireVersion
-from .records.models import (
-    AuditEvent,
-    BreakGlassGrant,
-    Client,
-    SharingView,
-    SharingViewPartner,
-)
+from .records.models import BreakGlassGrant, Client, SharingView, SharingViewPartner
 
 __all__ = [
     "ApiClient",

@@ -19,16 +19,17 @@ from ..auth import services as auth_services
 from ..auth.models import Role, User
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
+from ..kernel.errors import DomainError
 from ..partners.models import Organisation, OrganisationKind, Service
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """A change that cannot be made as asked; ``field`` names the form field to show it at."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, {field: message})
         self.field = field
         self.message = message
 

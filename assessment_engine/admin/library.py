@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..assessments.models import Assessment, AssessmentStatus
+from ..kernel.models import AuditEvent
 from ..questionnaires.draft_sources import DraftSource
 from ..questionnaires.drafts import RECORD_TYPE
 from ..questionnaires.models import Questionnaire, QuestionnaireVersion, VersionStatus
-from ..records.models import AuditEvent
 
 #: What each audited change reads as in the library.
 ACTION_LABELS = {

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db import utcnow
 from ..kernel.actor import Actor
+from ..kernel.errors import DomainError
 from ..partners.models import Organisation
 from .models import ApiClient
 
@@ -43,7 +44,7 @@ TOKEN_PREFIX = "sae_"  # noqa: S105 - a public prefix, not a secret
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class ApiClientError(ValueError):
+class ApiClientError(DomainError):
     """An API client cannot be made as asked; the message says why."""
 
 

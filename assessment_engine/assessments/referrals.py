@@ -19,15 +19,16 @@ from ..auth.models import User
 from ..db import utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
+from ..kernel.errors import DomainError, StaleEdit
 from ..records.services import RecordNotFound
 from .models import Referral, ReferralStatus
 
 
-class ReferralError(ValueError):
+class ReferralError(DomainError):
     """The change cannot be made (for example, declining a completed referral)."""
 
 
-class StaleReferral(ReferralError):
+class StaleReferral(ReferralError, StaleEdit):
     """The referral changed since the caller loaded it; nothing was overwritten."""
 
     def __init__(self, current: Referral) -> None:

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db import utcnow
+from ..kernel import errors as kernel_errors
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
+from ..kernel.errors import DomainError
 from ..partners.models import Service
 from ..questionnaires.models import Questionnaire, QuestionnaireVersion, VersionStatus
 from ..questionnaires.runtime import PreparedVersion, VersionCache
@@ -35,7 +37,7 @@ from .models import (
 )
 
 
-class AssessmentError(ValueError):
+class AssessmentError(DomainError):
     """Something the person can fix or needs to know, in words they understand."""
 
 
@@ -43,7 +45,7 @@ class NotEditable(AssessmentError):
     """The assessment is no longer a draft."""
 
 
-class StaleEdit(AssessmentError):
+class StaleEdit(AssessmentError, kernel_errors.StaleEdit):
     """Someone else saved this assessment since it was loaded; nothing was overwritten."""
 
     def __init__(self, current: Assessment) -> None:
@@ -485,7 +487,7 @@ def outcome_view(session: Session, decision: Decision) -> OutcomeView:
 def last_editor_name(session: Session, assessment: Assessment) -> str:
     """Who last saved the assessment, for the conflict page ("Priya Shah, NHS Tayside")."""
     from ..auth.models import User
-    from ..records.models import AuditEvent
+    from ..kernel.models import AuditEvent
 
     row = session.execute(
         select(User.name, AuditEvent.organisation_id)

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ..auth.models import User
+from ..kernel.models import AuditEvent
 from ..partners.models import Organisation
-from ..records.models import AuditEvent
 from ..records.sharing import sharing_history
 from .models import Assessment, Decision, DecisionKind, Referral
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -11,17 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import Base, enum_type, utcnow
+from ..kernel.actor import Role
 from ..partners.models import Organisation
-
-
-class Role(enum.StrEnum):
-    ASSESSOR = "assessor"
-    TEAM_MANAGER = "team_manager"
-    ADMINISTRATOR = "administrator"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 class User(UserMixin, Base):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import utcnow
+from ..kernel.errors import DomainError
 from ..partners.models import Organisation
 from .models import Role, User, UserSession
 
@@ -21,11 +22,11 @@ _DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
 _TOUCH_EVERY = timedelta(minutes=1)
 
 
-class UserError(ValueError):
+class UserError(DomainError):
     """A problem with user details that the person who entered them can fix."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, {field: message})
         self.field = field
         self.message = message
 

@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from typing import Protocol
 
-from ..auth.models import Role, User
+
+class Role(enum.StrEnum):
+    """What a member of staff does; the access rules and the audit trail speak of it."""
+
+    ASSESSOR = "assessor"
+    TEAM_MANAGER = "team_manager"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Person(Protocol):
+    """What the actor needs of a signed-in member of staff (``auth.models.User``)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def organisation_id(self) -> int: ...
+
+    @property
+    def role(self) -> Role: ...
 
 
 @dataclass(frozen=True)
@@ -18,7 +43,7 @@ class Actor:
     address: str = ""
 
     @classmethod
-    def for_user(cls, user: User, address: str = "") -> Actor:
+    def for_user(cls, user: Person, address: str = "") -> Actor:
         return cls(
             organisation_id=user.organisation_id,
             label=f"user:{user.id}",

@@ -23,8 +23,8 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from ..db import utcnow
-from ..records.models import AuditEvent
 from .actor import Actor
+from .models import AuditEvent
 
 GENESIS = "0" * 64
 #: Any constant: the PostgreSQL advisory lock that serialises appends to the chain.

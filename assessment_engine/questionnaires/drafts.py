@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ..db import utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
+from ..kernel.errors import DomainError, StaleEdit
 from .checks import CheckContext, DraftCheck, DraftTexts, check_draft, file_names
 from .documents import BASE_URI, KEY_PATTERN, document_uri
 from .draft_sources import DraftSource
@@ -34,11 +35,11 @@ _ID_PATTERN = re.compile(
 )
 
 
-class AdminError(ValueError):
+class AdminError(DomainError):
     """Something the administrator can put right, said in words they understand."""
 
 
-class StaleDraft(AdminError):
+class StaleDraft(AdminError, StaleEdit):
     """Someone saved the draft since this editor loaded it; nothing was overwritten."""
 
     def __init__(self, current: DraftSource) -> None:

@@ -1,5 +1,6 @@
-"""The shared client record, the person's views on sharing, break-glass grants and the
-append-only, hash-chained audit trail."""
+"""The shared client record, the person's views on sharing and break-glass grants.
+
+The audit trail's rows (``AuditEvent``) are in ``kernel.models``, below every domain."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -21,7 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..db import Base, JSONType, enum_type, new_id, utcnow
+from ..db import Base, enum_type, new_id, utcnow
+from ..kernel.models import AuditEvent as AuditEvent  # where it was, for older imports
 from ..partners.models import Organisation
 
 
@@ -74,38 +75,6 @@ class Client(Base):
 
     def __repr__(self) -> str:
         return f"<Client {self.id}>"
-
-
-class AuditEvent(Base):
-    """Who did what to which record, when and from where. Rows are never updated or deleted.
-
-    Each row carries the SHA-256 of its own content and of the row before it, so that changing or
-    removing a row breaks the chain (``flask --app wsgi audit-verify``).
-    """
-
-    __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_client_id_occurred_at", "client_id", "occurred_at"),)
-
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
-    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
-    #: Who acted, readable even if the user is later renamed: "user:3", "api:2", "cli".
-    actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(64))
-    record_type: Mapped[str] = mapped_column(String(32))
-    record_id: Mapped[str] = mapped_column(String(64))
-    client_id: Mapped[uuid.UUID | None] = mapped_column()
-    address: Mapped[str] = mapped_column(String(64), default="")
-    #: Non-sensitive context (never answers or tokens).
-    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
-
-    user: Mapped[User | None] = relationship()
-    organisation: Mapped[Organisation | None] = relationship()
 
 
 class SharingStatus(enum.StrEnum):

@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..db import utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
+from ..kernel.errors import DomainError, NotFound, StaleEdit
 from .identity import (
     IdentifierError,
     chi_matches_date_of_birth,
@@ -26,11 +27,11 @@ from .models import Client
 MAX_NAME = 100
 
 
-class RecordNotFound(LookupError):
+class RecordNotFound(NotFound):
     """The record does not exist or the actor may not see it; both look the same from outside."""
 
 
-class ClientValidationError(ValueError):
+class ClientValidationError(DomainError):
     """Field-level problems with client details: ``errors`` maps field name to message."""
 
     def __init__(self, errors: dict[str, str]) -> None:
@@ -38,7 +39,7 @@ class ClientValidationError(ValueError):
         self.errors = errors
 
 
-class DuplicateClientError(ValueError):
+class DuplicateClientError(DomainError):
     """A record with this CHI number exists already."""
 
     def __init__(self, existing: Client) -> None:
@@ -176,7 +177,7 @@ def create_client(session: Session, actor: Actor, details: ClientDetails) -> Cli
     return client
 
 
-class StaleRecord(ValueError):
+class StaleRecord(StaleEdit):
     """Someone else saved the record since it was loaded; nothing was overwritten."""
 
     def __init__(self) -> None:

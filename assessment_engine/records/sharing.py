@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from ..db import utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
+from ..kernel.errors import DomainError
 from ..partners.models import Organisation
 from .models import BreakGlassGrant, Client, SharingStatus, SharingView, SharingViewPartner
 
@@ -36,7 +37,7 @@ MAX_REASON = 1000
 MAX_NOTES = 2000
 
 
-class SharingError(ValueError):
+class SharingError(DomainError):
     """Field-level problems with a sharing view or break-glass request: field -> message."""
 
     def __init__(self, errors: dict[str, str]) -> None:
