@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, url_for
 
+from ..assessments import access as assessment_access
 from ..assessments import services as assessments
 from ..assessments.models import Assessment, AssessmentStatus
 from ..assessments.referrals import referrals_of_assessment
@@ -42,7 +43,7 @@ def _client(call: Call, client_id: str, where: str = "/client_id") -> Client:
 def _assessment(call: Call, assessment_id: str) -> Assessment:
     """The assessment if the caller may see its person's record (audited), else 404."""
     try:
-        return access.assessment_for(call.session, call.actor, assessment_id)
+        return assessment_access.assessment_for(call.session, call.actor, assessment_id)
     except access.RecordNotFound:
         raise ApiError(404, "There is no assessment with this id that you may see.") from None
 

@@ -6,8 +6,18 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    """The assessment, review, sign-off and referral queue pages, and what the record's pages
+    show of a person's assessments."""
+    from ..records.parts import RecordPageParts, provide
     from . import review
+    from .queue_views import bp as queue_bp
+    from .services import client_assessments
+    from .signoff_views import bp as signoff_bp
+    from .timeline import client_timeline
     from .views import bp
 
+    provide(app, RecordPageParts(assessments=client_assessments, timeline=client_timeline))
     app.register_blueprint(bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(signoff_bp)
+    app.register_blueprint(queue_bp)

@@ -31,6 +31,7 @@ from ..questionnaires.runtime import PreparedVersion, VersionCache
 from ..questionnaires.services import prepared
 from ..questionnaires.structure import Question, QuestionType, Structure
 from ..records import access
+from . import access as assessment_access
 from .models import Assessment, AssessmentStatus
 from .services import AssessmentError, latest_published, start_assessment
 
@@ -211,7 +212,7 @@ def _assessment(assessment_id: str) -> Assessment:
     if not current_user.has_role(Role.ASSESSOR):
         abort(403)
     try:
-        return access.assessment_for(db.session, _actor(), assessment_id)
+        return assessment_access.assessment_for(db.session, _actor(), assessment_id)
     except access.RecordNotFound:
         abort(404)
 

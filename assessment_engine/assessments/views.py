@@ -24,6 +24,7 @@ from ..kernel.actor import Actor
 from ..records import access
 from ..records.services import RecordNotFound
 from ..scoring.outcomes import Priority, Route
+from . import access as assessment_access
 from . import services
 from .forms import OverrideForm
 from .models import Assessment, AssessmentStatus
@@ -41,7 +42,7 @@ def _open(assessment_id: str) -> Assessment:
     """The assessment if the signed-in user may see its person's answers (audited); 404 if not,
     exactly as if it did not exist; 403 for roles that never see answers."""
     try:
-        return access.assessment_for(db.session, _actor(), assessment_id)
+        return assessment_access.assessment_for(db.session, _actor(), assessment_id)
     except RecordNotFound:
         abort(404)
 

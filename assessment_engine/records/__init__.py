@@ -9,17 +9,12 @@ from werkzeug.exceptions import Forbidden
 
 
 def init_app(app: Flask) -> None:
-    """The record's pages, and those built on the record's access rules: sign-off and
-    amendments of assessments, and the referral work queues."""
-    from ..assessments.queue_views import bp as queue_bp
-    from ..assessments.signoff_views import bp as signoff_bp
+    """The record's pages; what they show of assessments comes from ``records.parts``."""
     from . import record_views  # noqa: F401  (routes on the records blueprint)
     from .access import AccessDenied
     from .views import bp
 
     app.register_blueprint(bp)
-    app.register_blueprint(signoff_bp)
-    app.register_blueprint(queue_bp)
 
     @app.errorhandler(AccessDenied)
     def _denied(_error: AccessDenied) -> Any:

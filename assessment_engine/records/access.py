@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ..assessments.models import Assessment
 from ..auth.models import Role
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
@@ -168,50 +167,11 @@ def may_see_answers(session: Session, actor: Actor, client: Client) -> bool:
     return access_to(session, actor, client).answers
 
 
-def assessment_for(
-    session: Session,
-    actor: Actor,
-    assessment_id: uuid.UUID | str,
-    *,
-    action: str = "assessment.view",
-) -> Assessment:
-    """The assessment if ``actor`` may see its client's answers, audited; RecordNotFound if not."""
-    if actor.role is Role.ADMINISTRATOR:
-        raise AccessDenied(action)
-    try:
-        key = (
-            assessment_id if isinstance(assessment_id, uuid.UUID) else uuid.UUID(str(assessment_id))
-        )
-    except ValueError:
-        raise RecordNotFound(str(assessment_id)) from None
-    assessment = session.scalar(
-        select(Assessment)
-        .where(Assessment.id == key)
-        .options(joinedload(Assessment.client), joinedload(Assessment.organisation))
-    )
-    if assessment is None:
-        raise RecordNotFound(str(assessment_id))
-    access = access_to(session, actor, assessment.client)
-    if not access.answers:
-        raise RecordNotFound(str(assessment_id))
-    record_event(
-        session,
-        actor,
-        action,
-        record_type="assessment",
-        record_id=assessment.id,
-        client_id=assessment.client_id,
-        detail=access.audit_detail(),
-    )
-    return assessment
-
-
 __all__ = [
     "AccessDenied",
     "RecordAccess",
     "RecordNotFound",
     "access_to",
-    "assessment_for",
     "client_for",
     "may_see_answers",
     "open_access_log",

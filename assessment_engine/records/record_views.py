@@ -9,7 +9,6 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from wtforms.fields.choices import SelectChoice
 
-from ..assessments.timeline import client_timeline
 from ..auth import roles_required
 from ..auth.models import Role
 from ..extensions import db
@@ -17,6 +16,7 @@ from ..kernel.audit import ACTION_LABELS, client_events
 from . import access as access_rules
 from . import sharing
 from .forms import BreakGlassForm, SharingViewForm
+from .parts import page_parts
 from .services import RecordNotFound
 from .views import bp, web_actor
 
@@ -109,7 +109,7 @@ def timeline(client_id: str) -> ResponseReturnValue:
         )
     except RecordNotFound:
         abort(404)
-    entries = client_timeline(db.session, access.client.id)
+    entries = page_parts().timeline(db.session, access.client.id)
     db.session.commit()
     return render_template("records/timeline.html", client=access.client, entries=entries)
 

@@ -12,7 +12,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from ..assessments.services import client_assessments
 from ..auth import roles_required
 from ..auth.models import Role
 from ..extensions import db
@@ -21,6 +20,7 @@ from ..questionnaires import services as questionnaires
 from . import access as access_rules
 from . import services, sharing
 from .forms import ClientForm, EditClientForm, FindForm
+from .parts import page_parts
 
 bp = Blueprint("records", __name__)
 
@@ -111,7 +111,7 @@ def client(client_id: str) -> ResponseReturnValue:
         abort(404)
     context: dict[str, Any] = {"client": access.client, "access": access}
     if access.answers:
-        context["assessments"] = client_assessments(db.session, access.client.id)
+        context["assessments"] = page_parts().assessments(db.session, access.client.id)
         history = sharing.sharing_history(db.session, access.client.id)
         context["sharing"] = sharing.summarise(history)
         context["grants"] = sharing.grants_for(db.session, access.client.id)
