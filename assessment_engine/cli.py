@@ -94,11 +94,13 @@ def create_user_command(
 )
 def load_schemas_command(directory: Path | None) -> None:
     """Load every questionnaire in form_schemas/ (idempotent); refuse invalid documents."""
+    from .kernel.actor import Actor
     from .questionnaires.services import SchemaLoadError, load_directory
 
     path = directory or Path(current_app.config["FORM_SCHEMAS_DIR"])
+    rules = current_app.extensions["assessment_rules"]
     try:
-        report = load_directory(db.session, path, current_app.extensions["assessment_rules"])
+        report = load_directory(db.session, path, rules, Actor.system("load-schemas"))
     except SchemaLoadError as exc:
         db.session.rollback()
         for problem in exc.problems:

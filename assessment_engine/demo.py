@@ -168,7 +168,8 @@ def load_demo(session: Session, form_schemas: Path, cache: VersionCache) -> Demo
 
     from .questionnaires.services import load_directory
 
-    report.lines.extend(load_directory(session, form_schemas, cache.rule_registry))
+    loader = Actor.system("demo")
+    report.lines.extend(load_directory(session, form_schemas, cache.rule_registry, loader))
     users = {user.email: user for user in report.users}
 
     for serial, (given, family, dob, postcode, org_slug) in enumerate(PEOPLE):

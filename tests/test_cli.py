@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 
 from assessment_engine.assessments.models import Decision, Referral
 from assessment_engine.auth.models import User
+from assessment_engine.kernel.models import AuditEvent
+from assessment_engine.questionnaires.services import find_version
 from assessment_engine.records.models import Client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +123,44 @@ def _copy_schemas(tmp_path: Path) -> Path:
     target = tmp_path / "form_schemas"
     shutil.copytree(ROOT / "form_schemas", target)
     return target
+
+
+def test_load_schemas_publishes_through_the_audited_path(runner, db_session, tmp_path) -> None:
+    """A version loaded from files is published as the editor publishes: audited, by the system."""
+    schemas = _copy_schemas(tmp_path)
+    folder = schemas / "gad-7"
+    document = json.loads((folder / "v1.json").read_text())
+    document["$id"] = document["$id"].replace("v1.json", "v2.json")
+    document["title"] = "GAD-7, second edition"
+    (folder / "v2.json").write_text(json.dumps(document, indent=2))
+    for part in ("rules", "cases"):
+        shutil.copy(folder / f"v1.{part}.json", folder / f"v2.{part}.json")
+    result = runner.invoke(args=["load-schemas", "--dir", str(schemas)])
+    assert result.exit_code == 0, result.output
+    assert "gad-7 version 2: loaded and published" in result.output
+    version = find_version(db_session, "gad-7", 2, drafts=False)
+    assert version is not None and version.title == "GAD-7, second edition"
+    events = db_session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "questionnaire.publish", AuditEvent.record_id == str(version.id)
+        )
+    ).all()
+    assert [(e.actor, e.organisation_id, e.detail["checksum"]) for e in events] == [
+        ("system:load-schemas", None, version.checksum)
+    ]
+    again = runner.invoke(args=["load-schemas", "--dir", str(schemas)])
+    assert "gad-7 version 2: unchanged" in again.output
+    assert (
+        db_session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.action == "questionnaire.publish",
+                AuditEvent.record_id == str(version.id),
+            )
+        )
+        == 1
+    )
 
 
 def test_load_schemas_refuses_an_invalid_document_with_file_and_pointer(runner, tmp_path) -> None:

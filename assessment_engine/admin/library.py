@@ -139,19 +139,6 @@ def library(session: Session) -> list[LibraryEntry]:
     ]
 
 
-def get_questionnaire(session: Session, key: str) -> Questionnaire | None:
-    return session.scalar(select(Questionnaire).where(Questionnaire.key == key))
-
-
-def get_version(session: Session, key: str, number: int) -> QuestionnaireVersion | None:
-    return session.scalar(
-        select(QuestionnaireVersion)
-        .join(Questionnaire)
-        .where(Questionnaire.key == key, QuestionnaireVersion.version == number)
-        .options(joinedload(QuestionnaireVersion.questionnaire))
-    )
-
-
 def version_entry(session: Session, version: QuestionnaireVersion) -> VersionEntry:
     """One version with its usage, texts' last editor and history (the editor's header)."""
     usage = usage_by_version(session).get(version.id, Usage())

@@ -27,6 +27,7 @@ from ..auth.models import Role
 from ..extensions import db
 from ..kernel.actor import Actor
 from ..questionnaires import drafts, preview
+from ..questionnaires import services as questionnaire_services
 from ..questionnaires.checks import (
     PARTS,
     CheckContext,
@@ -74,7 +75,7 @@ def _form_schemas() -> Path:
 
 
 def _version_or_404(key: str, number: int) -> QuestionnaireVersion:
-    found = library.get_version(db.session, key, number)
+    found = questionnaire_services.find_version(db.session, key, number, drafts=True)
     if found is None:
         abort(404)
     return found
@@ -100,7 +101,7 @@ def questionnaires() -> ResponseReturnValue:
 
 @bp.post("/questionnaires/<key>/drafts")
 def new_draft(key: str) -> ResponseReturnValue:
-    questionnaire = library.get_questionnaire(db.session, key)
+    questionnaire = questionnaire_services.find_questionnaire(db.session, key)
     if questionnaire is None:
         abort(404)
     try:
@@ -341,7 +342,7 @@ def what_if_page(key: str, number: int) -> ResponseReturnValue:
 @bp.get("/questionnaires/<key>/compare")
 def compare(key: str) -> ResponseReturnValue:
     """What changed between two versions (by default the latest and the one before)."""
-    questionnaire = library.get_questionnaire(db.session, key)
+    questionnaire = questionnaire_services.find_questionnaire(db.session, key)
     if questionnaire is None:
         abort(404)
     numbers = sorted(v.version for v in questionnaire.versions)

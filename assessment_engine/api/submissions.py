@@ -16,10 +16,10 @@ from ..assessments import lifecycle
 from ..assessments import services as assessments
 from ..assessments.models import Assessment, AssessmentStatus
 from ..kernel.actor import Actor
+from ..questionnaires import services as questionnaire_services
 from ..questionnaires.models import QuestionnaireVersion, VersionStatus
 from ..questionnaires.runtime import PreparedVersion, VersionCache
 from ..records.models import Client
-from . import lookups
 from .problems import ApiError
 
 
@@ -35,7 +35,7 @@ def pinned_version(
     found = (
         assessments.latest_published(session, key)
         if version is None
-        else lookups.find_version(session, key, version, drafts=False)
+        else questionnaire_services.find_version(session, key, version, drafts=False)
     )
     if found is None or found.status is not VersionStatus.PUBLISHED:
         what = f"{key!r}" if version is None else f"{key!r} version {version}"

@@ -9,6 +9,7 @@ from flask import Response, current_app, url_for
 from ..assessments.services import AnswersInvalid, latest_published, prepare_version
 from ..questionnaires import drafts as admin_drafts
 from ..questionnaires import fhir
+from ..questionnaires import services as questionnaire_services
 from ..questionnaires.checks import DraftTexts
 from ..questionnaires.models import QuestionnaireVersion
 from ..questionnaires.problems import QuestionnaireError
@@ -39,7 +40,7 @@ def _cache() -> VersionCache:
 
 
 def _version(call: Call, key: str, version: int) -> QuestionnaireVersion:
-    found = lookups.find_version(
+    found = questionnaire_services.find_version(
         call.session, key, version, drafts="questionnaires:write" in call.client.scopes
     )
     if found is None:

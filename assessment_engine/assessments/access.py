@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..kernel.actor import Actor, Role
 from ..kernel.audit import record_event
 from ..records.access import AccessDenied, access_to
-from ..records.services import RecordNotFound
+from ..records.services import RecordNotFound, record_key
 from .models import Assessment
 
 
@@ -26,12 +26,7 @@ def assessment_for(
     """The assessment if ``actor`` may see its client's answers, audited; RecordNotFound if not."""
     if actor.role is Role.ADMINISTRATOR:
         raise AccessDenied(action)
-    try:
-        key = (
-            assessment_id if isinstance(assessment_id, uuid.UUID) else uuid.UUID(str(assessment_id))
-        )
-    except ValueError:
-        raise RecordNotFound(str(assessment_id)) from None
+    key = record_key(assessment_id)
     assessment = session.scalar(
         select(Assessment)
         .where(Assessment.id == key)

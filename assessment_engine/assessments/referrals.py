@@ -20,7 +20,7 @@ from ..db import utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..kernel.errors import DomainError, StaleEdit
-from ..records.services import RecordNotFound
+from ..records.services import RecordNotFound, record_key
 from .models import Referral, ReferralStatus
 
 
@@ -44,18 +44,11 @@ _ALLOWED_FROM = {
 }
 
 
-def _key(referral_id: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return referral_id if isinstance(referral_id, uuid.UUID) else uuid.UUID(str(referral_id))
-    except ValueError:
-        raise RecordNotFound(str(referral_id)) from None
-
-
 def referral_for(session: Session, actor: Actor, referral_id: uuid.UUID | str) -> Referral:
     """A referral addressed to the actor's organisation; RecordNotFound for any other."""
     referral = session.scalar(
         select(Referral)
-        .where(Referral.id == _key(referral_id))
+        .where(Referral.id == record_key(referral_id))
         .options(joinedload(Referral.service), joinedload(Referral.organisation))
     )
     if referral is None or referral.organisation_id != actor.organisation_id:

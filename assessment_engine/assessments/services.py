@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db import utcnow
@@ -21,11 +21,12 @@ from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..kernel.errors import DomainError
 from ..partners.models import Service
-from ..questionnaires.models import Questionnaire, QuestionnaireVersion, VersionStatus
+from ..questionnaires.models import QuestionnaireVersion, VersionStatus
 from ..questionnaires.runtime import PreparedVersion, VersionCache
+from ..questionnaires.services import latest_published as latest_published
 from ..questionnaires.services import prepared
 from ..records.models import Client
-from ..records.services import RecordNotFound
+from ..records.services import RecordNotFound, record_key
 from ..scoring.outcomes import Priority, Route, Urgency
 from .models import (
     Assessment,
@@ -76,17 +77,6 @@ class SectionState:
         }[self.status]
 
 
-def latest_published(session: Session, key: str) -> QuestionnaireVersion | None:
-    return session.scalar(
-        select(QuestionnaireVersion)
-        .join(Questionnaire)
-        .where(Questionnaire.key == key, QuestionnaireVersion.status == VersionStatus.PUBLISHED)
-        .order_by(QuestionnaireVersion.version.desc())
-        .limit(1)
-        .options(contains_eager(QuestionnaireVersion.questionnaire))
-    )
-
-
 def prepare_version(
     session: Session, cache: VersionCache, version: QuestionnaireVersion
 ) -> PreparedVersion:
@@ -131,12 +121,7 @@ def start_assessment(
 
 
 def get_assessment(session: Session, assessment_id: uuid.UUID | str) -> Assessment:
-    try:
-        key = (
-            assessment_id if isinstance(assessment_id, uuid.UUID) else uuid.UUID(str(assessment_id))
-        )
-    except ValueError:
-        raise RecordNotFound(str(assessment_id)) from None
+    key = record_key(assessment_id)
     found = session.scalar(
         select(Assessment)
         .where(Assessment.id == key)

@@ -36,7 +36,8 @@ class Person(Protocol):
 class Actor:
     """Passed to every service that reads or changes a record, and written to the audit trail."""
 
-    organisation_id: int
+    #: None only for the system's own tasks (see :meth:`system`).
+    organisation_id: int | None
     label: str
     user_id: int | None = None
     role: Role | None = None
@@ -55,6 +56,12 @@ class Actor:
     @classmethod
     def command_line(cls, organisation_id: int) -> Actor:
         return cls(organisation_id=organisation_id, label="cli")
+
+    @classmethod
+    def system(cls, task: str) -> Actor:
+        """The application itself, on no organisation's behalf: loading the bundled
+        questionnaires (``flask load-schemas``), for example."""
+        return cls(organisation_id=None, label=f"system:{task}")
 
     @property
     def is_partner_system(self) -> bool:

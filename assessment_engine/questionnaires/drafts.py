@@ -26,10 +26,10 @@ from .documents import BASE_URI, KEY_PATTERN, document_uri
 from .draft_sources import DraftSource
 from .models import Questionnaire, QuestionnaireVersion, VersionStatus
 from .problems import Problem, QuestionnaireError
+from .publishing import RECORD_TYPE, mark_published
 from .runtime import VersionCache, checksum, prepare, registry_of
 from .services import services_catalogue
 
-RECORD_TYPE = "questionnaire_version"
 _ID_PATTERN = re.compile(
     re.escape(BASE_URI) + r"([a-z0-9][a-z0-9-]{0,62})/v([1-9][0-9]{0,5})\.json$"
 )
@@ -383,26 +383,7 @@ def publish(
     )
     if bumped.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleDraft(source)
-    now = utcnow()
-    draft.document, draft.rules = document, rules
-    # the cases document ({"cases": [...]}), stored as load_directory stores it
-    draft.test_cases = cases  # type: ignore[assignment]
-    draft.checksum = checksum(document, rules, cases)
-    draft.title = str(document.get("title") or draft.title)[:200]
-    draft.status = VersionStatus.PUBLISHED
-    draft.published_at = now
-    draft.published_by_id = actor.user_id
-    draft.questionnaire.title = draft.title
-    session.flush()
-    record_event(
-        session,
-        actor,
-        "questionnaire.publish",
-        record_type=RECORD_TYPE,
-        record_id=draft.id,
-        detail={"questionnaire": draft.ruleset_name, "checksum": draft.checksum},
-    )
-    return draft
+    return mark_published(session, actor, draft, document, rules, cases)
 
 
 def _published_documents(session: Session) -> list[Any]:

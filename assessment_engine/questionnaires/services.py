@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from ..db import utcnow
+from ..kernel.actor import Actor
 from ..partners.models import Service
 from ..scoring.cases import CaseResult, run_cases
 from ..scoring.registry import RuleRegistry
@@ -19,6 +19,7 @@ from ..scoring.services import ServiceSpec, service_catalogue
 from . import catalogue as catalogue_module
 from .models import Questionnaire, QuestionnaireVersion, VersionStatus
 from .problems import Problem
+from .publishing import mark_published
 from .runtime import PreparedVersion, VersionCache, checksum, prepare, registry_of, rules_problems
 
 
@@ -35,6 +36,44 @@ def published_versions(session: Session) -> list[QuestionnaireVersion]:
     for row in rows:
         latest.setdefault(row.questionnaire_id, row)
     return list(latest.values())
+
+
+#: Beyond any questionnaire's versions, and beyond a database integer.
+MAX_VERSION = 999_999
+
+
+def find_questionnaire(session: Session, key: str) -> Questionnaire | None:
+    return session.scalar(select(Questionnaire).where(Questionnaire.key == key))
+
+
+def find_version(
+    session: Session, key: str, number: int, *, drafts: bool
+) -> QuestionnaireVersion | None:
+    """Version ``number`` of questionnaire ``key``, or None; drafts only when ``drafts``
+    (administrators and their systems). The one look-up of a version by key and number."""
+    if not 0 < number <= MAX_VERSION:
+        return None
+    found = session.scalar(
+        select(QuestionnaireVersion)
+        .join(Questionnaire)
+        .where(Questionnaire.key == key, QuestionnaireVersion.version == number)
+        .options(joinedload(QuestionnaireVersion.questionnaire))
+    )
+    if found is None or (found.status is VersionStatus.DRAFT and not drafts):
+        return None
+    return found
+
+
+def latest_published(session: Session, key: str) -> QuestionnaireVersion | None:
+    """The version new assessments of ``key`` start on."""
+    return session.scalar(
+        select(QuestionnaireVersion)
+        .join(Questionnaire)
+        .where(Questionnaire.key == key, QuestionnaireVersion.status == VersionStatus.PUBLISHED)
+        .order_by(QuestionnaireVersion.version.desc())
+        .limit(1)
+        .options(contains_eager(QuestionnaireVersion.questionnaire))
+    )
 
 
 class SchemaLoadError(Exception):
@@ -118,19 +157,27 @@ def check_directory(
     return checked, problems
 
 
-def load_directory(session: Session, directory: Path, rule_registry: RuleRegistry) -> list[str]:
+def load_directory(
+    session: Session,
+    directory: Path,
+    rule_registry: RuleRegistry,
+    actor: Actor | None = None,
+) -> list[str]:
     """Load every questionnaire version of ``directory`` as published, idempotently.
 
     Every document is checked (JSON Schema, our extensions, what the renderer supports), its
     rules compiled and its test cases run; if anything at all is wrong nothing is loaded and
     :class:`SchemaLoadError` lists every problem with its file and JSON pointer. A file that
     differs from a version already published is refused: published versions never change.
+    Each version published is audited as the editor's are, by ``actor`` (the system's
+    ``load-schemas`` task unless another is given).
     """
+    actor = actor or Actor.system("load-schemas")
     checked, problems = check_directory(session, Path(directory), rule_registry)
     if problems:
         raise SchemaLoadError(problems)
     report = [
-        _store_published(session, c.key, c.version, dict(c.document), c.rules, c.cases)
+        _store_published(session, actor, c.key, c.version, dict(c.document), c.rules, c.cases)
         for c in checked
     ]
     session.flush()
@@ -138,7 +185,13 @@ def load_directory(session: Session, directory: Path, rule_registry: RuleRegistr
 
 
 def _store_published(
-    session: Session, key: str, version: int, document: dict[str, Any], rules: Any, cases: Any
+    session: Session,
+    actor: Actor,
+    key: str,
+    version: int,
+    document: dict[str, Any],
+    rules: Any,
+    cases: Any,
 ) -> str:
     title = str(document.get("title") or key)
     digest = checksum(document, rules, cases)
@@ -147,12 +200,7 @@ def _store_published(
         questionnaire = Questionnaire(key=key, title=title)
         session.add(questionnaire)
         session.flush()
-    existing = session.scalar(
-        select(QuestionnaireVersion).where(
-            QuestionnaireVersion.questionnaire_id == questionnaire.id,
-            QuestionnaireVersion.version == version,
-        )
-    )
+    existing = find_version(session, key, version, drafts=True)
     if existing is not None:
         if existing.checksum == digest:
             return f"{key} version {version}: unchanged"
@@ -168,24 +216,19 @@ def _store_published(
                     )
                 ]
             )
-        existing.document, existing.rules, existing.test_cases = document, rules, cases
-        existing.checksum, existing.title = digest, title
-        existing.status, existing.published_at = VersionStatus.PUBLISHED, utcnow()
+        mark_published(session, actor, existing, document, rules, cases)
         return f"{key} version {version}: published (was a draft)"
-    session.add(
-        QuestionnaireVersion(
-            questionnaire=questionnaire,
-            version=version,
-            status=VersionStatus.PUBLISHED,
-            title=title,
-            document=document,
-            rules=rules,
-            test_cases=cases,
-            checksum=digest,
-            published_at=utcnow(),
-        )
+    new = QuestionnaireVersion(
+        questionnaire=questionnaire,
+        version=version,
+        status=VersionStatus.DRAFT,
+        title=title,
+        document=document,
+        rules=rules,
+        test_cases=cases,
+        checksum=digest,
     )
-    questionnaire.title = title
+    mark_published(session, actor, new, document, rules, cases)
     return f"{key} version {version}: loaded and published"
 
 

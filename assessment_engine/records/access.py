@@ -30,7 +30,7 @@ from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..partners.models import Organisation
 from .models import BreakGlassGrant, Client, SharingView
-from .services import RecordNotFound
+from .services import RecordNotFound, record_key
 from .sharing import active_grant, restriction_for
 
 
@@ -78,17 +78,10 @@ class RecordAccess:
         return {}
 
 
-def _client_key(client_id: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
-    except ValueError:
-        raise RecordNotFound(str(client_id)) from None
-
-
 def _load_client(session: Session, client_id: uuid.UUID | str) -> Client:
     client = session.scalar(
         select(Client)
-        .where(Client.id == _client_key(client_id))
+        .where(Client.id == record_key(client_id))
         .options(joinedload(Client.organisation))
     )
     if client is None:

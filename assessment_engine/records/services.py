@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -29,6 +30,16 @@ MAX_NAME = 100
 
 class RecordNotFound(NotFound):
     """The record does not exist or the actor may not see it; both look the same from outside."""
+
+
+def record_key(record_id: uuid.UUID | str) -> uuid.UUID:
+    """The id of a record as given in a URL or a request; RecordNotFound if it is not a UUID."""
+    if isinstance(record_id, uuid.UUID):
+        return record_id
+    try:
+        return uuid.UUID(str(record_id))
+    except ValueError:
+        raise RecordNotFound(str(record_id)) from None
 
 
 class ClientValidationError(DomainError):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
 
-from assessment_engine.admin.library import get_version
+from assessment_engine.questionnaires.services import find_version
+
+get_version = partial(find_version, drafts=True)
 
 
 @pytest.fixture()

@@ -117,10 +117,9 @@ def test_services_are_created_and_deactivated_and_clear_compiled_versions(
     app, client, admin, db_session, factories
 ) -> None:
     cache = app.extensions["assessment_versions"]
-    from assessment_engine.admin.library import get_version
-    from assessment_engine.questionnaires.services import prepared
+    from assessment_engine.questionnaires.services import find_version, prepared
 
-    prepared(db_session, cache, get_version(db_session, "phq-9", 1))
+    prepared(db_session, cache, find_version(db_session, "phq-9", 1, drafts=True))
     assert cache._entries
     org = factories.organisation("community-link")
     response = client.post_form(

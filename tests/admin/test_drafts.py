@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from assessment_engine.admin.library import get_version
 from assessment_engine.assessments.services import (
     AssessmentError,
     latest_published,
@@ -25,18 +25,20 @@ from assessment_engine.questionnaires.models import (
     VersionStatus,
 )
 from assessment_engine.questionnaires.runtime import checksum
+from assessment_engine.questionnaires.services import find_version
 from assessment_engine.records.models import AuditEvent
 
 from ..factories import example_answers
 from .conftest import revision_of
 
+get_version = partial(find_version, drafts=True)
 
-def _events(db_session: Any, action: str) -> int:
-    return int(
-        db_session.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
-        )
-    )
+
+def _events(db_session: Any, action: str, record_id: object = None) -> int:
+    query = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+    if record_id is not None:
+        query = query.where(AuditEvent.record_id == str(record_id))
+    return int(db_session.scalar(query))
 
 
 def test_the_library_lists_every_questionnaire_with_versions_and_usage(
@@ -202,7 +204,7 @@ def test_publishing_pins_old_assessments_and_new_ones_use_the_new_version(
     db_session.refresh(published)
     assert published.status == VersionStatus.PUBLISHED
     assert published.published_at is not None and published.published_by_id is not None
-    assert _events(db_session, "questionnaire.publish") == 1
+    assert _events(db_session, "questionnaire.publish", published.id) == 1
     assert latest_published(db_session, "phq-9").version == 2
     db_session.refresh(before)
     assert before.questionnaire_version.version == 1

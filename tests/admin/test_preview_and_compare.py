@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
 
-from assessment_engine.admin.library import get_version
 from assessment_engine.assessments.models import Assessment
 from assessment_engine.forms import field_id
 from assessment_engine.questionnaires.diff import compare
-from assessment_engine.questionnaires.services import prepared
+from assessment_engine.questionnaires.services import find_version, prepared
 
 from ..factories import example_answers
+
+get_version = partial(find_version, drafts=True)
 
 
 def _structure(app: Any, db_session: Any, key: str, number: int) -> Any:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
+from functools import partial
 from typing import Any
 
-from assessment_engine.admin.library import get_version
 from assessment_engine.assessments.models import Assessment, AssessmentStatus
 from assessment_engine.assessments.review import carry_forward
 from assessment_engine.db import utcnow
 from assessment_engine.questionnaires.runtime import prepare, registry_of
+from assessment_engine.questionnaires.services import find_version
 
 from ..factories import example_answers
+
+get_version = partial(find_version, drafts=True)
 
 
 def _variant(app: Any, db_session: Any, change: Any) -> Any:
