@@ -4,20 +4,41 @@ with scopes, problem+json errors, idempotent submissions, ETags, FHIR R4 and Ope
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Flask
+
+if TYPE_CHECKING:
+    from .http import Operation
 
 
-def init_app(app: Flask) -> None:
-    """Register the blueprint and the API client commands."""
-    from . import (  # noqa: F401  (each module declares its operations on the blueprint)
+def build_blueprint() -> tuple[Blueprint, list[Operation]]:
+    """The blueprint with every operation, and the operations (for OpenAPI and the fuzzing)."""
+    from . import (
         views_assessments,
         views_clients,
         views_meta,
         views_questionnaires,
         views_referrals,
     )
-    from .cli import register_commands
-    from .routes import bp
+    from .routes import build_blueprint as build
 
+    return build(
+        [
+            views_assessments.route,
+            views_clients.route,
+            views_questionnaires.route,
+            views_referrals.route,
+        ],
+        pages=[views_meta.register],
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint and the API client commands."""
+    from .cli import register_commands
+
+    bp, operations = build_blueprint()
+    app.extensions["api_operations"] = operations
     app.register_blueprint(bp)
     register_commands(app)

@@ -17,7 +17,7 @@ from . import representations as show
 from . import submissions
 from .http import FHIR_JSON, JSON, Call, check_if_match, json_response
 from .problems import ApiError
-from .routes import route
+from .routes import Routes
 from .schemas import (
     AmendmentCreateSchema,
     AssessmentCreateSchema,
@@ -25,6 +25,9 @@ from .schemas import (
     AssessmentSchema,
     FhirResourceSchema,
 )
+
+#: This module's operations, routed by ``api.init_app``.
+route = Routes()
 
 TAG = "Assessments"
 

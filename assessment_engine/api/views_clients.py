@@ -14,8 +14,11 @@ from ..records.identity import IdentifierError, validate_chi
 from . import representations as show
 from .http import Call, json_response
 from .problems import ApiError
-from .routes import route
+from .routes import Routes
 from .schemas import ClientCreateSchema, ClientDetailSchema, ClientListSchema, ClientQuerySchema
+
+#: This module's operations, routed by ``api.init_app``.
+route = Routes()
 
 TAG = "Clients"
 

@@ -18,7 +18,7 @@ from . import lookups
 from . import representations as show
 from .http import FHIR_JSON, JSON, Call, decode_cursor, etag, json_response, page
 from .problems import ApiError
-from .routes import route
+from .routes import Routes
 from .schemas import (
     EmptySchema,
     FhirResourceSchema,
@@ -30,6 +30,9 @@ from .schemas import (
     ScoreResponseSchema,
 )
 from .submissions import answers_problem
+
+#: This module's operations, routed by ``api.init_app``.
+route = Routes()
 
 TAG = "Questionnaires"
 

@@ -12,8 +12,11 @@ from ..records.services import RecordNotFound
 from . import representations as show
 from .http import Call, check_if_match, decode_cursor, json_response, page
 from .problems import ApiError
-from .routes import route
+from .routes import Routes
 from .schemas import ReferralListSchema, ReferralPatchSchema, ReferralQuerySchema, ReferralSchema
+
+#: This module's operations, routed by ``api.init_app``.
+route = Routes()
 
 TAG = "Referrals"
 
