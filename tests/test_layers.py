@@ -21,6 +21,8 @@ LAYERS: list[tuple[str, ...]] = [
     # The application's plumbing: the database base, extensions, configuration, error pages.
     ("db", "extensions", "config", "errors"),
     ("kernel",),
+    # The page edge: the acting user, one commit per request, refusals.
+    ("pages",),
     ("auth", "partners"),
     ("questionnaires",),
     ("forms", "records"),

@@ -1,7 +1,7 @@
 """Administration pages for questionnaires: library, draft editor, preview, publish, compare,
 import and export. Only administrators reach anything under /admin (403 for everyone else).
 
-Views parse the request, call a service and render; the one commit is here, at the edge.
+Views parse the request, call a service and render; the page edge (``pages.page``) commits once.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    after_this_request,
     current_app,
     flash,
     redirect,
@@ -25,7 +26,8 @@ from flask_login import current_user
 
 from ..auth.models import Role
 from ..extensions import db
-from ..kernel.actor import Actor
+from ..pages import actor as page_actor
+from ..pages import attempt, page
 from ..questionnaires import drafts, preview
 from ..questionnaires import services as questionnaire_services
 from ..questionnaires.checks import (
@@ -52,8 +54,7 @@ def _administrators_only() -> None:
         abort(403)
 
 
-def actor() -> Actor:
-    return Actor.for_user(current_user, request.remote_addr or "")
+actor = page_actor
 
 
 def version_cache() -> VersionCache:
@@ -64,6 +65,11 @@ def version_cache() -> VersionCache:
 def draft_cache() -> preview.DraftRuntimeCache:
     cache: preview.DraftRuntimeCache = current_app.extensions["admin_draft_runtimes"]
     return cache
+
+
+def _clear_draft_cache(response: Response) -> Response:
+    draft_cache().clear()
+    return response
 
 
 def _context() -> CheckContext:
@@ -100,17 +106,19 @@ def questionnaires() -> ResponseReturnValue:
 
 
 @bp.post("/questionnaires/<key>/drafts")
+@page
 def new_draft(key: str) -> ResponseReturnValue:
     questionnaire = questionnaire_services.find_questionnaire(db.session, key)
     if questionnaire is None:
         abort(404)
-    try:
-        draft = drafts.new_draft(db.session, actor(), _context(), questionnaire, _form_schemas())
-    except drafts.AdminError as error:
-        db.session.rollback()
-        flash(str(error), "info")
+    made = attempt(
+        lambda: drafts.new_draft(db.session, actor(), _context(), questionnaire, _form_schemas()),
+        refuse=(drafts.AdminError,),
+    )
+    if made.result is None:
+        flash(str(made.refusal), "info")
         return redirect(url_for("admin.questionnaires"))
-    db.session.commit()
+    draft = made.result
     flash(f"Version {draft.version} is a new draft, copied from the latest version.", "success")
     return redirect(url_for("admin.version", key=key, number=draft.version))
 
@@ -170,25 +178,29 @@ def _posted_revision() -> int:
 
 
 @bp.post("/questionnaires/<key>/versions/<int:number>")
+@page
 def save(key: str, number: int) -> ResponseReturnValue:
     """Save the draft's texts, whatever their problems, and show every problem found."""
     found = _version_or_404(key, number)
     if found.status != VersionStatus.DRAFT:
         abort(409)
     texts = _posted_texts()
-    try:
-        result = drafts.save_draft(
-            db.session, actor(), _context(), found, texts, expected_revision=_posted_revision()
-        )
-    except drafts.StaleDraft as stale:
-        current = stale.current
-        db.session.rollback()
+    revision = _posted_revision()
+    saved = attempt(
+        lambda: drafts.save_draft(
+            db.session, actor(), _context(), found, texts, expected_revision=revision
+        ),
+        refuse=(drafts.StaleDraft,),
+    )
+    if isinstance(saved.refusal, drafts.StaleDraft):
+        current = saved.refusal.current
         theirs = DraftTexts(current.document_text, current.rules_text, current.cases_text)
         result = check_draft(texts, key=key, version=number, context=_context())
         return _render_version(
             found, texts, result, revision=current.revision, status=409, stale=theirs
         )
-    db.session.commit()
+    assert saved.result is not None
+    result = saved.result
     if result.problems:
         flash(
             f"Draft saved, with {len(result.problems)} problem(s) to fix before it can be "
@@ -201,14 +213,18 @@ def save(key: str, number: int) -> ResponseReturnValue:
 
 
 @bp.post("/questionnaires/<key>/versions/<int:number>/publish")
+@page
 def publish(key: str, number: int) -> ResponseReturnValue:
     found = _version_or_404(key, number)
     if found.status != VersionStatus.DRAFT:
         abort(409)
-    try:
-        drafts.publish(db.session, actor(), _context(), found, expected_revision=_posted_revision())
-    except drafts.DraftRefused as refused:
-        db.session.rollback()
+    revision = _posted_revision()
+    published = attempt(
+        lambda: drafts.publish(db.session, actor(), _context(), found, expected_revision=revision),
+        refuse=(drafts.AdminError,),
+    )
+    if isinstance(published.refusal, drafts.DraftRefused):
+        refused = published.refusal
         found = _version_or_404(key, number)
         texts = drafts.source_texts(db.session, found, _form_schemas())
         result = check_draft(texts, key=key, version=number, context=_context())
@@ -222,11 +238,9 @@ def publish(key: str, number: int) -> ResponseReturnValue:
             status=422,
             publish_problems=refused.problems,
         )
-    except drafts.AdminError as error:
-        db.session.rollback()
-        flash(f"{error} Nothing was published.", "info")
+    if published.refusal is not None:
+        flash(f"{published.refusal} Nothing was published.", "info")
         return redirect(url_for("admin.version", key=key, number=number))
-    db.session.commit()
     flash(
         f"Version {number} is published. New assessments use it; those in progress stay on "
         "their version.",
@@ -236,15 +250,15 @@ def publish(key: str, number: int) -> ResponseReturnValue:
 
 
 @bp.post("/questionnaires/<key>/versions/<int:number>/retire")
+@page
 def retire(key: str, number: int) -> ResponseReturnValue:
     found = _version_or_404(key, number)
-    try:
-        drafts.retire(db.session, actor(), found)
-    except drafts.AdminError as error:
-        db.session.rollback()
-        flash(str(error), "info")
+    retired = attempt(
+        lambda: drafts.retire(db.session, actor(), found), refuse=(drafts.AdminError,)
+    )
+    if retired.refusal is not None:
+        flash(str(retired.refusal), "info")
         return redirect(url_for("admin.questionnaires"))
-    db.session.commit()
     flash(
         f"Version {number} is retired: no new assessment can start on it. Assessments already "
         "on it carry on.",
@@ -254,15 +268,16 @@ def retire(key: str, number: int) -> ResponseReturnValue:
 
 
 @bp.post("/questionnaires/<key>/versions/<int:number>/delete")
+@page
 def discard(key: str, number: int) -> ResponseReturnValue:
     found = _version_or_404(key, number)
-    try:
-        drafts.discard_draft(db.session, actor(), found)
-    except drafts.AdminError:
-        db.session.rollback()
+    discarded = attempt(
+        lambda: drafts.discard_draft(db.session, actor(), found), refuse=(drafts.AdminError,)
+    )
+    if not discarded.done:
         abort(409)
-    db.session.commit()
-    draft_cache().clear()
+    # after the commit, so that no one rebuilds the deleted draft meanwhile
+    after_this_request(_clear_draft_cache)
     flash(f"The draft, version {number}, was deleted.", "success")
     return redirect(url_for("admin.questionnaires"))
 
@@ -318,6 +333,7 @@ def preview_page(key: str, number: int) -> ResponseReturnValue:
 
 
 @bp.route("/questionnaires/<key>/versions/<int:number>/what-if", methods=["GET", "POST"])
+@page
 def what_if_page(key: str, number: int) -> ResponseReturnValue:
     """Recent submitted assessments re-scored under this version's rules (stored as "what if"
     decisions, never acted on); only routes and priorities are shown."""
@@ -326,13 +342,14 @@ def what_if_page(key: str, number: int) -> ResponseReturnValue:
     found = _version_or_404(key, number)
     report = None
     if request.method == "POST":
-        try:
-            report = what_if.rescore(db.session, actor(), version_cache(), found, _runtime(found))
-        except drafts.AdminError as exc:
-            db.session.rollback()
-            flash(str(exc), "info")
+        rescored = attempt(
+            lambda: what_if.rescore(db.session, actor(), version_cache(), found, _runtime(found)),
+            refuse=(drafts.AdminError,),
+        )
+        if rescored.refusal is not None:
+            flash(str(rescored.refusal), "info")
             return redirect(url_for("admin.version", key=key, number=number))
-        db.session.commit()
+        report = rescored.result
     return render_template("admin/what_if.html", version=found, report=report, limit=what_if.LIMIT)
 
 
@@ -417,12 +434,15 @@ def drafts_limit() -> int:
 
 
 @bp.route("/questionnaires/import", methods=["GET", "POST"])
+@page
 def import_page() -> ResponseReturnValue:
     """Import a bundle, or the three files, as a new draft; refused with every problem shown."""
     form = ImportForm()
     problems: list[Any] = []
     if form.validate_on_submit():
-        try:
+
+        def imported() -> QuestionnaireVersion | None:
+            nonlocal problems
             bundle = _upload_text(request.files.get("bundle"))
             if bundle is not None:
                 texts, problems = drafts.bundle_texts(bundle)
@@ -430,22 +450,22 @@ def import_page() -> ResponseReturnValue:
                 parts = [_upload_text(request.files.get(part)) for part in PARTS]
                 if parts[0] is None:
                     form.bundle.errors = ["Choose a bundle file, or the questionnaire's files"]
-                    texts = None
-                else:
-                    texts = DraftTexts(parts[0], parts[1] or "", parts[2] or "")
-            if texts is not None and not problems:
-                draft = drafts.import_draft(db.session, actor(), _context(), texts)
-                db.session.commit()
-                flash(f"Imported as a draft, version {draft.version}.", "success")
-                return redirect(
-                    url_for("admin.version", key=draft.questionnaire.key, number=draft.version)
-                )
-        except drafts.DraftRefused as refused:
-            db.session.rollback()
-            problems = refused.problems
-            form.bundle.errors = [str(refused)]
-        except drafts.AdminError as error:
-            db.session.rollback()
-            form.bundle.errors = [str(error)]
+                    return None
+                texts = DraftTexts(parts[0], parts[1] or "", parts[2] or "")
+            if texts is None or problems:
+                return None
+            return drafts.import_draft(db.session, actor(), _context(), texts)
+
+        done = attempt(imported, refuse=(drafts.AdminError,))
+        if done.result is not None:
+            draft = done.result
+            flash(f"Imported as a draft, version {draft.version}.", "success")
+            return redirect(
+                url_for("admin.version", key=draft.questionnaire.key, number=draft.version)
+            )
+        if isinstance(done.refusal, drafts.DraftRefused):
+            problems = done.refusal.problems
+        if done.refusal is not None:
+            form.bundle.errors = [str(done.refusal)]
     status = 422 if (form.errors or problems) else 200
     return render_template("admin/import.html", form=form, problems=problems), status

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from ..api.models import ApiClient
 from ..auth.models import Role, User
 from ..extensions import db
+from ..pages import attempt, page
 from ..partners.models import Organisation, OrganisationKind, Service
 from . import accounts
 from .forms import (
@@ -45,16 +46,14 @@ def _field_error(form: Any, error: accounts.AccountError) -> None:
 def _apply(
     form: Any, change: Callable[[], Any], done: Callable[[Any], str], target: str, **values: Any
 ) -> ResponseReturnValue | None:
-    """An account change made from ``form``: on success commit, say ``done(result)`` and go to
+    """An account change made from ``form``: on success say ``done(result)`` and go to
     ``target``; on an AccountError roll back, put its message at its field and return None (the
-    view shows the form again)."""
-    try:
-        result = change()
-    except accounts.AccountError as error:
-        db.session.rollback()
-        _field_error(form, error)
+    view shows the form again). The page edge commits."""
+    changed = attempt(change, refuse=(accounts.AccountError,))
+    if isinstance(changed.refusal, accounts.AccountError):
+        _field_error(form, changed.refusal)
         return None
-    db.session.commit()
+    result = changed.result
     flash(done(result), "success")
     return redirect(url_for(target, **values))
 
@@ -63,6 +62,7 @@ def _apply(
 
 
 @bp.get("/organisations")
+@page
 def organisations() -> ResponseReturnValue:
     return render_template(
         "admin/organisations.html", organisations=accounts.organisations(db.session)
@@ -70,6 +70,7 @@ def organisations() -> ResponseReturnValue:
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
+@page
 def new_organisation() -> ResponseReturnValue:
     form = OrganisationForm()
     if form.validate_on_submit():
@@ -93,6 +94,7 @@ def new_organisation() -> ResponseReturnValue:
 
 
 @bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
+@page
 def edit_organisation(org_id: int) -> ResponseReturnValue:
     org: Organisation = _get(Organisation, org_id)
     form = OrganisationEditForm(obj=org)
@@ -100,7 +102,6 @@ def edit_organisation(org_id: int) -> ResponseReturnValue:
         accounts.update_organisation(
             db.session, actor(), org, name=form.name.data or "", contact=form.contact.data or ""
         )
-        db.session.commit()
         flash("The organisation's details were saved.", "success")
         return redirect(url_for("admin.organisations"))
     status = 422 if form.errors else 200
@@ -113,11 +114,13 @@ def edit_organisation(org_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/users")
+@page
 def users() -> ResponseReturnValue:
     return render_template("admin/users.html", users=accounts.users(db.session))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
+@page
 def new_user() -> ResponseReturnValue:
     form = UserForm()
     form.organisation.choices = _organisation_choices()
@@ -145,6 +148,7 @@ def new_user() -> ResponseReturnValue:
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@page
 def user(user_id: int) -> ResponseReturnValue:
     """A user's details: change their role, deactivate or reactivate them."""
     found: User = _get(User, user_id)
@@ -164,24 +168,26 @@ def user(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/users/<int:user_id>/deactivate")
+@page
 def deactivate_user(user_id: int) -> ResponseReturnValue:
     return _set_active(user_id, False)
 
 
 @bp.post("/users/<int:user_id>/reactivate")
+@page
 def reactivate_user(user_id: int) -> ResponseReturnValue:
     return _set_active(user_id, True)
 
 
 def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
     found: User = _get(User, user_id)
-    try:
-        accounts.set_active(db.session, actor(), found, active)
-    except accounts.AccountError as error:
-        db.session.rollback()
-        flash(error.message, "info")
+    changed = attempt(
+        lambda: accounts.set_active(db.session, actor(), found, active),
+        refuse=(accounts.AccountError,),
+    )
+    if isinstance(changed.refusal, accounts.AccountError):
+        flash(changed.refusal.message, "info")
         return redirect(url_for("admin.user", user_id=user_id))
-    db.session.commit()
     flash(
         f"{found.name} can sign in again."
         if active
@@ -195,11 +201,13 @@ def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
 
 
 @bp.get("/services")
+@page
 def services() -> ResponseReturnValue:
     return render_template("admin/services.html", services=accounts.services(db.session))
 
 
 @bp.route("/services/new", methods=["GET", "POST"])
+@page
 def new_service() -> ResponseReturnValue:
     form = ServiceForm()
     form.organisation.choices = _organisation_choices()
@@ -226,11 +234,13 @@ def new_service() -> ResponseReturnValue:
 
 
 @bp.post("/services/<int:service_id>/deactivate")
+@page
 def deactivate_service(service_id: int) -> ResponseReturnValue:
     return _set_service(service_id, False)
 
 
 @bp.post("/services/<int:service_id>/reactivate")
+@page
 def reactivate_service(service_id: int) -> ResponseReturnValue:
     return _set_service(service_id, True)
 
@@ -240,7 +250,6 @@ def _set_service(service_id: int, active: bool) -> ResponseReturnValue:
     accounts.set_service_active(
         db.session, actor(), [version_cache(), draft_cache()], found, active
     )
-    db.session.commit()
     flash(f"{found.name} is {'active' if active else 'deactivated'}.", "success")
     return redirect(url_for("admin.services"))
 
@@ -249,26 +258,29 @@ def _set_service(service_id: int, active: bool) -> ResponseReturnValue:
 
 
 @bp.get("/api-clients")
+@page
 def api_clients() -> ResponseReturnValue:
     return render_template("admin/api_clients.html", clients=accounts.api_clients(db.session))
 
 
 @bp.route("/api-clients/new", methods=["GET", "POST"])
+@page
 def new_api_client() -> ResponseReturnValue:
     """Create a client; its token is in this one response and nowhere else."""
     form = ApiClientForm()
     form.organisation.choices = _organisation_choices()
     if form.validate_on_submit():
         org: Organisation = _get(Organisation, form.organisation.data)
-        try:
-            issued = accounts.create_api_client(
+        created = attempt(
+            lambda: accounts.create_api_client(
                 db.session, actor(), org, form.name.data or "", list(form.scopes.data or [])
-            )
-        except accounts.AccountError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
+            ),
+            refuse=(accounts.AccountError,),
+        )
+        if isinstance(created.refusal, accounts.AccountError):
+            _field_error(form, created.refusal)
+        elif created.result is not None:
+            issued = created.result
             current_app.logger.info("API client %s created", issued.client.id)
             return render_template(
                 "admin/api_client_token.html", client=issued.client, token=issued.token
@@ -278,9 +290,9 @@ def new_api_client() -> ResponseReturnValue:
 
 
 @bp.post("/api-clients/<int:client_id>/revoke")
+@page
 def revoke_api_client(client_id: int) -> ResponseReturnValue:
     found: ApiClient = _get(ApiClient, client_id)
     accounts.revoke_api_client(db.session, actor(), found)
-    db.session.commit()
     flash(f"{found.name}'s token no longer works.", "success")
     return redirect(url_for("admin.api_clients"))

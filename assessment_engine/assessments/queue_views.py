@@ -15,9 +15,10 @@ from flask.typing import ResponseReturnValue
 from ..auth import roles_required
 from ..auth.models import Role
 from ..extensions import db
+from ..pages import actor as web_actor
+from ..pages import attempt, page
 from ..records import access
 from ..records.services import RecordNotFound
-from ..records.views import web_actor
 from ..scoring.outcomes import Priority
 from . import queue, referrals
 from .models import Referral, ReferralStatus
@@ -30,13 +31,13 @@ AGE_CHOICES = ((7, "Over 1 week"), (14, "Over 2 weeks"), (28, "Over 4 weeks"), (
 
 @bp.get("/referrals")
 @roles_required(*_WORKERS)
+@page
 def index() -> ResponseReturnValue:
     """Referrals addressed to the user's organisation, filtered, most urgent and oldest first."""
     filters = queue.parse_filters(
         request.args.getlist("status"), request.args.get("priority"), request.args.get("age")
     )
     rows = queue.work_queue(db.session, web_actor(), filters)
-    db.session.commit()
     return render_template(
         "referrals/index.html",
         rows=rows,
@@ -69,12 +70,12 @@ def _render(referral: Referral, status: int = 200, **extra: Any) -> ResponseRetu
         "error": None,
     }
     context.update(extra)
-    db.session.commit()
     return render_template("referrals/referral.html", **context), status
 
 
 @bp.get("/referrals/<referral_id>")
 @roles_required(*_WORKERS)
+@page
 def show(referral_id: str) -> ResponseReturnValue:
     return _render(_open(referral_id))
 
@@ -95,47 +96,52 @@ def _act(referral_id: str, action: str) -> ResponseReturnValue:
     if not allowed:
         abort(403)
     reason = request.form.get("reason", "")
-    try:
+    expected = _expected()
+
+    def change() -> Referral:
         if action == "accept":
-            queue.accept(
+            return queue.accept(
                 db.session,
                 actor,
                 referral,
-                expected_version=_expected(),
+                expected_version=expected,
                 worker_id=request.form.get("worker") or None,
             )
-        elif action == "decline":
-            queue.decline(db.session, actor, referral, expected_version=_expected(), reason=reason)
-        else:
-            queue.complete(db.session, actor, referral, expected_version=_expected())
-    except referrals.StaleReferral:
-        db.session.rollback()
+        if action == "decline":
+            return queue.decline(
+                db.session, actor, referral, expected_version=expected, reason=reason
+            )
+        return queue.complete(db.session, actor, referral, expected_version=expected)
+
+    refusal = attempt(change, refuse=(referrals.ReferralError,)).refusal
+    if isinstance(refusal, referrals.StaleReferral):
         message = (
             "Someone else changed this referral since you opened it, so nothing was saved. "
             "It is shown as it is now; check it and try again."
         )
         return _render(_open(referral_id), 409, error=message, reason=reason)
-    except referrals.ReferralError as exc:
-        db.session.rollback()
-        return _render(_open(referral_id), 422, error=str(exc), reason=reason)
-    db.session.commit()
+    if refusal is not None:
+        return _render(_open(referral_id), 422, error=str(refusal), reason=reason)
     flash(f"Referral {referral.status.label.lower()}.", "success")
     return redirect(url_for("queue.show", referral_id=referral.id))
 
 
 @bp.post("/referrals/<referral_id>/accept")
 @roles_required(*_WORKERS)
+@page
 def accept(referral_id: str) -> ResponseReturnValue:
     return _act(referral_id, "accept")
 
 
 @bp.post("/referrals/<referral_id>/decline")
 @roles_required(*_WORKERS)
+@page
 def decline(referral_id: str) -> ResponseReturnValue:
     return _act(referral_id, "decline")
 
 
 @bp.post("/referrals/<referral_id>/complete")
 @roles_required(*_WORKERS)
+@page
 def complete(referral_id: str) -> ResponseReturnValue:
     return _act(referral_id, "complete")

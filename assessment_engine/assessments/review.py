@@ -27,6 +27,7 @@ from ..auth.models import Role
 from ..extensions import db
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
+from ..pages import actor, attempt, page
 from ..questionnaires.runtime import PreparedVersion, VersionCache
 from ..questionnaires.services import prepared
 from ..questionnaires.structure import Question, QuestionType, Structure
@@ -203,8 +204,7 @@ def start_review(
 # ------------------------------------------------------------------------------------ views
 
 
-def _actor() -> Actor:
-    return Actor.for_user(current_user, request.remote_addr or "")
+_actor = actor
 
 
 def _assessment(assessment_id: str) -> Assessment:
@@ -223,6 +223,7 @@ def _cache() -> VersionCache:
 
 
 @bp.get("/assessments/<assessment_id>/review")
+@page
 def confirm(assessment_id: str) -> ResponseReturnValue:
     """What a review on the latest version would change, and the button that starts it."""
     from ..questionnaires.preview import VersionRuntime, comparison
@@ -230,7 +231,6 @@ def confirm(assessment_id: str) -> ResponseReturnValue:
     assessment = _assessment(assessment_id)
     pinned = assessment.questionnaire_version
     latest = latest_published(db.session, pinned.questionnaire.key)
-    db.session.commit()
     if latest is None or assessment.status == AssessmentStatus.DRAFT:
         abort(404)
     old, new = prepared(db.session, _cache(), pinned), prepared(db.session, _cache(), latest)
@@ -256,23 +256,24 @@ def confirm(assessment_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/assessments/<assessment_id>/review")
+@page
 def start(assessment_id: str) -> ResponseReturnValue:
     assessment = _assessment(assessment_id)
-    try:
-        review, _flagged = start_review(db.session, _actor(), _cache(), assessment)
-    except ReviewError:
-        db.session.rollback()
+    started = attempt(
+        lambda: start_review(db.session, _actor(), _cache(), assessment), refuse=(ReviewError,)
+    )
+    if started.result is None:
         abort(409)
-    db.session.commit()
+    review, _flagged = started.result
     return redirect(f"{url_for('reviews.notes', assessment_id=review.id)}?from={assessment.id}")
 
 
 @bp.get("/assessments/<assessment_id>/review-notes")
+@page
 def notes(assessment_id: str) -> ResponseReturnValue:
     """The answers of the earlier assessment that did not carry forward, and why."""
     review = _assessment(assessment_id)
     earlier = _assessment(request.args.get("from", ""))
-    db.session.commit()
     if earlier.client_id != review.client_id or earlier.status == AssessmentStatus.DRAFT:
         abort(404)
     _answers, flagged = carry_forward(

@@ -12,8 +12,9 @@ from flask.typing import ResponseReturnValue
 from ..auth import roles_required
 from ..auth.models import Role
 from ..extensions import db
+from ..pages import actor as web_actor
+from ..pages import attempt, page
 from ..records.services import RecordNotFound
-from ..records.views import web_actor
 from . import access as assessment_access
 from . import lifecycle, services
 from .models import Assessment
@@ -41,6 +42,7 @@ def _expected() -> int:
 
 @bp.get("/assessments/<assessment_id>/sign-off")
 @roles_required(*_WORKERS)
+@page
 def overview(assessment_id: str) -> ResponseReturnValue:
     """Where the assessment stands: submitted, signed off, co-signed, amended; and what to do."""
     actor = web_actor()
@@ -53,7 +55,6 @@ def overview(assessment_id: str) -> ResponseReturnValue:
         "may_co_sign": lifecycle.may_co_sign(actor, assessment),
         "may_amend": lifecycle.may_amend(db.session, actor, assessment),
     }
-    db.session.commit()
     return render_template("assessments/signoff/overview.html", **context)
 
 
@@ -65,47 +66,51 @@ def _change(assessment_id: str, action: str) -> ResponseReturnValue:
         "co_sign": lifecycle.co_sign,
         "amend": lifecycle.amend,
     }[action]
-    try:
-        result = change(db.session, actor, assessment, expected_version=_expected())
-    except lifecycle.NotAllowed:
-        db.session.rollback()
+    changed = attempt(
+        lambda: change(db.session, actor, assessment, expected_version=_expected()),
+        refuse=(lifecycle.NotAllowed, services.StaleEdit),
+    )
+    if isinstance(changed.refusal, lifecycle.NotAllowed):
         abort(403)
-    except services.StaleEdit:
-        db.session.rollback()
+    if changed.refusal is not None:
         flash(
             "Someone else changed this assessment since you opened it, so nothing was saved. "
             "Check it as it is now and try again.",
             "info",
         )
         return redirect(url_for("signoff.overview", assessment_id=assessment_id))
-    db.session.commit()
     if action == "amend":
         flash("Amendment started from the previous answers. Change what needs changing.", "success")
-        return redirect(url_for("assessments.task_list", assessment_id=result.id))
+        assert changed.result is not None
+        return redirect(url_for("assessments.task_list", assessment_id=changed.result.id))
     flash("Signed off." if action == "sign_off" else "Co-signed.", "success")
     return redirect(url_for("signoff.overview", assessment_id=assessment_id))
 
 
 @bp.post("/assessments/<assessment_id>/sign-off")
 @roles_required(Role.ASSESSOR)
+@page
 def sign_off(assessment_id: str) -> ResponseReturnValue:
     return _change(assessment_id, "sign_off")
 
 
 @bp.post("/assessments/<assessment_id>/co-sign")
 @roles_required(Role.ASSESSOR)
+@page
 def co_sign(assessment_id: str) -> ResponseReturnValue:
     return _change(assessment_id, "co_sign")
 
 
 @bp.post("/assessments/<assessment_id>/amend")
 @roles_required(Role.ASSESSOR)
+@page
 def amend(assessment_id: str) -> ResponseReturnValue:
     return _change(assessment_id, "amend")
 
 
 @bp.get("/assessments/<assessment_id>/changes")
 @roles_required(*_WORKERS)
+@page
 def changes(assessment_id: str) -> ResponseReturnValue:
     """What an amendment changed from the assessment it amends, question by question."""
     amendment = _open(assessment_id, action="assessment.changes")
@@ -120,7 +125,6 @@ def changes(assessment_id: str) -> ResponseReturnValue:
     found = lifecycle.what_changed(
         prepared.questionnaire.structure, previous.answers or {}, amendment.answers or {}
     )
-    db.session.commit()
     return render_template(
         "assessments/signoff/changes.html",
         amendment=amendment,

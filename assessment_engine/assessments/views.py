@@ -20,7 +20,7 @@ from flask_login import current_user
 from ..auth import roles_required
 from ..auth.models import Role
 from ..extensions import db
-from ..kernel.actor import Actor
+from ..pages import actor, attempt, page
 from ..records import access
 from ..records.services import RecordNotFound
 from ..scoring.outcomes import Priority, Route
@@ -34,8 +34,7 @@ bp = Blueprint("assessments", __name__)
 DEFAULT_QUESTIONNAIRE = "joint-assessment"
 
 
-def _actor() -> Actor:
-    return Actor.for_user(current_user, request.remote_addr or "")
+_actor = actor
 
 
 def _open(assessment_id: str) -> Assessment:
@@ -55,6 +54,7 @@ def _prepared(assessment: Assessment) -> Any:
 
 @bp.post("/people/<client_id>/assessments")
 @roles_required(Role.ASSESSOR)
+@page
 def start(client_id: str) -> ResponseReturnValue:
     """Only assessors start assessments, and only on records shared with them."""
     actor = _actor()
@@ -68,14 +68,13 @@ def start(client_id: str) -> ResponseReturnValue:
     if version is None:
         abort(404)
     assessment = services.start_assessment(db.session, actor, client, version)
-    db.session.commit()
     return redirect(url_for("assessments.task_list", assessment_id=assessment.id))
 
 
 @bp.get("/assessments/<assessment_id>")
+@page
 def task_list(assessment_id: str) -> ResponseReturnValue:
     assessment = _open(assessment_id)
-    db.session.commit()
     if assessment.status != AssessmentStatus.DRAFT:
         return redirect(url_for("assessments.outcome", assessment_id=assessment.id))
     prepared = _prepared(assessment)
@@ -102,6 +101,7 @@ def _next_section(prepared: Any, section: str) -> str | None:
 
 
 @bp.route("/assessments/<assessment_id>/sections/<section>", methods=["GET", "POST"])
+@page
 def section(assessment_id: str, section: str) -> ResponseReturnValue:
     """One section per page. Saving never needs every answer; wrong answers are shown at their
     field and nothing is saved; a save over someone else's newer save shows what changed."""
@@ -110,13 +110,11 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
 
     assessment = _open(assessment_id)
     if assessment.status != AssessmentStatus.DRAFT:
-        db.session.commit()
         return redirect(url_for("assessments.outcome", assessment_id=assessment.id))
     prepared = _prepared(assessment)
     question = _section_or_404(prepared, section)
     saved = assessment.answers or {}
     if request.method == "GET":
-        db.session.commit()
         form = section_form(prepared, section, saved)
         return _render_section(assessment, question, form, error_summary(form), assessment.version)
 
@@ -126,7 +124,6 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
         abort(400)
     post = read_section(prepared, section, saved, request.form)
     if post.action is not None or not post.ok:
-        db.session.commit()
         errors = [] if post.action is not None else post.error_list
         return _render_section(
             assessment,
@@ -136,8 +133,8 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
             loaded_version,
             status=200 if post.action is not None else 422,
         )
-    try:
-        services.save_answers(
+    saved_now = attempt(
+        lambda: services.save_answers(
             db.session,
             _actor(),
             assessment,
@@ -145,21 +142,19 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
             post.answers,
             expected_version=loaded_version,
             section=section,
-        )
-    except services.StaleEdit:
-        db.session.rollback()
+        ),
+        refuse=(services.StaleEdit, services.AnswersInvalid),
+    )
+    if isinstance(saved_now.refusal, services.StaleEdit):
         current = _open(assessment_id)
-        db.session.commit()
         return _render_conflict(current, prepared, question, post.answers), 409
-    except services.AnswersInvalid as exc:
-        db.session.rollback()
+    if isinstance(saved_now.refusal, services.AnswersInvalid):
         from ..forms import apply_errors
 
-        apply_errors(post.form, exc.errors)
+        apply_errors(post.form, saved_now.refusal.errors)
         return _render_section(
             assessment, question, post.form, error_summary(post.form), loaded_version, status=422
         )
-    db.session.commit()
     revealed_live = request.form.get(SCRIPTED_FIELD) == "1"
     if not revealed_live and newly_visible(prepared, saved, post.answers, section):
         flash("There are more questions in this section, based on your answers.", "info")
@@ -236,9 +231,9 @@ def _last_editor(assessment: Assessment) -> str:
 
 
 @bp.get("/assessments/<assessment_id>/check")
+@page
 def check(assessment_id: str) -> ResponseReturnValue:
     assessment = _open(assessment_id)
-    db.session.commit()
     if assessment.status != AssessmentStatus.DRAFT:
         return redirect(url_for("assessments.outcome", assessment_id=assessment.id))
     return _render_check(assessment, errors={})
@@ -294,6 +289,7 @@ def _section_title(prepared: Any, pointer: str) -> str:
 
 
 @bp.post("/assessments/<assessment_id>/submit")
+@page
 def submit(assessment_id: str) -> ResponseReturnValue:
     assessment = _open(assessment_id)
     prepared = _prepared(assessment)
@@ -301,39 +297,37 @@ def submit(assessment_id: str) -> ResponseReturnValue:
         expected = int(request.form.get("version", ""))
     except ValueError:
         abort(400)
-    try:
-        services.submit(db.session, _actor(), assessment, prepared, expected_version=expected)
-    except services.StaleEdit:
-        db.session.rollback()
+    refusal = attempt(
+        lambda: services.submit(
+            db.session, _actor(), assessment, prepared, expected_version=expected
+        ),
+        refuse=(services.AssessmentError,),
+    ).refusal
+    if isinstance(refusal, services.StaleEdit):
         flash(
             "Someone else changed this assessment while you were checking it. "
             "Check the answers again before you submit.",
             "info",
         )
         return redirect(url_for("assessments.check", assessment_id=assessment_id))
-    except services.AnswersInvalid as exc:
-        db.session.rollback()
-        return _render_check(_open(assessment_id), exc.errors)
-    except services.NotEditable:
-        db.session.rollback()
+    if isinstance(refusal, services.AnswersInvalid):
+        return _render_check(_open(assessment_id), refusal.errors)
+    if isinstance(refusal, services.NotEditable):
         return redirect(url_for("assessments.outcome", assessment_id=assessment_id))
-    except services.AssessmentError as exc:
-        db.session.rollback()
-        flash(str(exc), "info")
+    if refusal is not None:
+        flash(str(refusal), "info")
         return redirect(url_for("assessments.check", assessment_id=assessment_id))
-    db.session.commit()
     return redirect(url_for("assessments.outcome", assessment_id=assessment_id))
 
 
 @bp.get("/assessments/<assessment_id>/outcome")
+@page
 def outcome(assessment_id: str) -> ResponseReturnValue:
     assessment = _open(assessment_id)
     decision = services.current_decision(assessment)
     if decision is None:
-        db.session.commit()
         return redirect(url_for("assessments.task_list", assessment_id=assessment.id))
     view = services.outcome_view(db.session, decision)
-    db.session.commit()
     form = OverrideForm(data={"route": decision.route.value, "priority": decision.priority.value})
     return _render_outcome(assessment, view, form)
 
@@ -358,6 +352,7 @@ def _render_outcome(
 
 
 @bp.post("/assessments/<assessment_id>/override")
+@page
 def override(assessment_id: str) -> ResponseReturnValue:
     """An assessor of the organisation that made the assessment changes route or priority."""
     assessment = _open(assessment_id)
@@ -366,23 +361,22 @@ def override(assessment_id: str) -> ResponseReturnValue:
         abort(403 if decision is not None else 404)
     form = OverrideForm()
     if form.validate_on_submit():
-        try:
-            services.override_decision(
+        overridden = attempt(
+            lambda: services.override_decision(
                 db.session,
                 _actor(),
                 decision,
                 route=Route(form.route.data),
                 priority=Priority(form.priority.data),
                 reason=form.reason.data or "",
-            )
-        except services.AssessmentError as exc:
-            db.session.rollback()
-            form.reason.errors.append(str(exc))
-        else:
-            db.session.commit()
+            ),
+            form,
+            field="reason",
+            refuse=(services.AssessmentError,),
+        )
+        if overridden.done:
             flash("The decision has been changed. Both decisions are kept.", "success")
             return redirect(url_for("assessments.outcome", assessment_id=assessment_id))
     assessment = _open(assessment_id)
     view = services.outcome_view(db.session, services.current_decision(assessment))
-    db.session.commit()
     return _render_outcome(assessment, view, form, status=422)

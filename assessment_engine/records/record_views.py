@@ -13,6 +13,7 @@ from ..auth import roles_required
 from ..auth.models import Role
 from ..extensions import db
 from ..kernel.audit import ACTION_LABELS, client_events
+from ..pages import attempt, page
 from . import access as access_rules
 from . import sharing
 from .forms import BreakGlassForm, SharingViewForm
@@ -25,21 +26,26 @@ _WORKERS = (Role.ASSESSOR, Role.TEAM_MANAGER)
 
 @bp.route("/people/<client_id>/sharing", methods=["GET", "POST"])
 @roles_required(*_WORKERS)
+@page
 def sharing_views(client_id: str) -> ResponseReturnValue:
     """The person's views on sharing, with their history, and a form to record a new one."""
     actor = web_actor()
-    try:
-        access = access_rules.open_record_content(
-            db.session, actor, client_id, action="sharing.view"
-        )
-    except RecordNotFound:
-        abort(404)
+
+    def open_record() -> access_rules.RecordAccess:
+        try:
+            return access_rules.open_record_content(
+                db.session, actor, client_id, action="sharing.view"
+            )
+        except RecordNotFound:
+            abort(404)
+
+    access = open_record()
     form = SharingViewForm()
     partners = sharing.partner_choices(db.session, actor)
     form.partners.choices = [SelectChoice(str(org.id), org.name) for org in partners]
     if form.validate_on_submit():
-        try:
-            sharing.record_sharing_view(
+        recorded = attempt(
+            lambda: sharing.record_sharing_view(
                 db.session,
                 actor,
                 access.client,
@@ -47,16 +53,14 @@ def sharing_views(client_id: str) -> ResponseReturnValue:
                 stated_on=form.stated_on.data,
                 partner_ids=form.partners.data or [],
                 notes=form.notes.data or "",
-            )
-        except sharing.SharingError as exc:
-            for name, message in exc.errors.items():
-                getattr(form, name).errors.append(message)
-        else:
-            db.session.commit()
+            ),
+            form,
+        )
+        if recorded.done:
             flash("The person's view on sharing has been recorded.", "success")
             return redirect(url_for("records.client", client_id=access.client.id))
+        access = open_record()
     history = sharing.sharing_history(db.session, access.client.id)
-    db.session.commit()
     return render_template(
         "records/sharing.html",
         client=access.client,
@@ -68,31 +72,35 @@ def sharing_views(client_id: str) -> ResponseReturnValue:
 
 @bp.route("/people/<client_id>/break-glass", methods=["GET", "POST"])
 @roles_required(*_WORKERS)
+@page
 def break_glass(client_id: str) -> ResponseReturnValue:
     """Emergency access to a record the person did not share with this organisation."""
     actor = web_actor()
-    try:
-        access = access_rules.open_record(db.session, actor, client_id)
-    except RecordNotFound:
-        abort(404)
+
+    def open_record() -> access_rules.RecordAccess:
+        try:
+            return access_rules.open_record(db.session, actor, client_id)
+        except RecordNotFound:
+            abort(404)
+
+    access = open_record()
     if access.shared or access.grant is not None:
-        db.session.commit()
         return redirect(url_for("records.client", client_id=access.client.id))
     form = BreakGlassForm()
     if form.validate_on_submit():
-        try:
-            grant = sharing.break_glass(db.session, actor, access.client, form.reason.data or "")
-        except sharing.SharingError as exc:
-            form.reason.errors.append(exc.errors.get("reason", str(exc)))
-        else:
-            db.session.commit()
+        broken = attempt(
+            lambda: sharing.break_glass(db.session, actor, access.client, form.reason.data or ""),
+            form,
+            field="reason",
+        )
+        if broken.result is not None:
             flash(
                 "You have emergency access to this record until "
-                f"{grant.expires_at:%H:%M} UTC. Your reason has been recorded on it.",
+                f"{broken.result.expires_at:%H:%M} UTC. Your reason has been recorded on it.",
                 "success",
             )
             return redirect(url_for("records.client", client_id=access.client.id))
-    db.session.commit()
+        access = open_record()
     hours = int(sharing.BREAK_GLASS_DURATION.total_seconds() // 3600)
     return render_template(
         "records/break_glass.html", client=access.client, access=access, form=form, hours=hours
@@ -101,6 +109,7 @@ def break_glass(client_id: str) -> ResponseReturnValue:
 
 @bp.route("/people/<client_id>/timeline")
 @roles_required(*_WORKERS)
+@page
 def timeline(client_id: str) -> ResponseReturnValue:
     """Every assessment, decision, override, referral and amendment, newest first."""
     try:
@@ -110,12 +119,12 @@ def timeline(client_id: str) -> ResponseReturnValue:
     except RecordNotFound:
         abort(404)
     entries = page_parts().timeline(db.session, access.client.id)
-    db.session.commit()
     return render_template("records/timeline.html", client=access.client, entries=entries)
 
 
 @bp.route("/people/<client_id>/seen-by")
 @roles_required(Role.TEAM_MANAGER, Role.ADMINISTRATOR)
+@page
 def seen_by(client_id: str) -> ResponseReturnValue:
     """Who has seen this record: every access and change, with organisation, time and address."""
     try:
@@ -123,7 +132,6 @@ def seen_by(client_id: str) -> ResponseReturnValue:
     except RecordNotFound:
         abort(404)
     events = client_events(db.session, access.client.id)
-    db.session.commit()
     return render_template(
         "records/seen_by.html",
         client=access.client,

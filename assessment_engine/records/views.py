@@ -15,7 +15,7 @@ from flask_login import current_user
 from ..auth import roles_required
 from ..auth.models import Role
 from ..extensions import db
-from ..kernel.actor import Actor
+from ..pages import actor, attempt, page, show_refusal
 from ..questionnaires import services as questionnaires
 from . import access as access_rules
 from . import services, sharing
@@ -25,15 +25,12 @@ from .parts import page_parts
 bp = Blueprint("records", __name__)
 
 
-def web_actor() -> Actor:
-    """The signed-in user acting from this request's address."""
-    return Actor.for_user(current_user, request.remote_addr or "")
-
-
-_actor = web_actor
+#: The signed-in user acting from this request's address (``pages.actor``).
+web_actor = _actor = actor
 
 
 @bp.route("/")
+@page
 def dashboard() -> ResponseReturnValue:
     form = FindForm(request.args)
     recent = services.recent_clients(db.session, current_user.organisation_id)
@@ -42,6 +39,7 @@ def dashboard() -> ResponseReturnValue:
 
 
 @bp.route("/people")
+@page
 def find() -> ResponseReturnValue:
     form = FindForm(request.args)
     results = None
@@ -50,11 +48,11 @@ def find() -> ResponseReturnValue:
         results = services.search_clients(
             db.session, _actor(), form.q.data or "", date_of_birth=form.date_of_birth.data
         )
-        db.session.commit()
     return render_template("records/find.html", form=form, results=results)
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
+@page
 def new_client() -> ResponseReturnValue:
     form = ClientForm()
     if request.method == "GET" and request.args.get("chi"):
@@ -62,47 +60,35 @@ def new_client() -> ResponseReturnValue:
     duplicates: list = []
     existing = None
     if form.validate_on_submit():
-        details = services.ClientDetails(
-            chi=form.chi.data or "",
-            given_name=form.given_name.data or "",
-            family_name=form.family_name.data or "",
-            date_of_birth=form.date_of_birth.data,
-            nhs_number=form.nhs_number.data or "",
-            postcode=form.postcode.data or "",
-            address=form.address.data or "",
-            gp_practice=form.gp_practice.data or "",
-            communication_needs=form.communication_needs.data or "",
-        )
-        try:
-            clean = services.clean_details(details)
-            existing = services.find_by_chi(db.session, clean.chi)
-            if existing is not None:
-                raise services.DuplicateClientError(existing)
+
+        def create() -> Any:
+            nonlocal duplicates
+            clean = services.clean_details(_details(form))
+            found = services.find_by_chi(db.session, clean.chi)
+            if found is not None:
+                raise services.DuplicateClientError(found)
             assert clean.date_of_birth is not None
             duplicates = services.likely_duplicates(
                 db.session, clean.given_name, clean.family_name, clean.date_of_birth
             )
             if duplicates and not form.not_a_duplicate.data:
                 form.checked_duplicates.data = "1"
-            else:
-                client = services.create_client(db.session, _actor(), clean)
-                db.session.commit()
-                flash(f"Record created for {client.display_name}.", "success")
-                return redirect(url_for("records.client", client_id=client.id))
-        except services.ClientValidationError as exc:
-            db.session.rollback()
-            for name, message in exc.errors.items():
-                getattr(form, name).errors.append(message)
-        except services.DuplicateClientError as exc:
-            db.session.rollback()
-            existing = exc.existing
-            form.chi.errors.append("A record with this CHI number already exists")
+                return None
+            return services.create_client(db.session, _actor(), clean)
+
+        done = attempt(create, form, field="chi")
+        if isinstance(done.refusal, services.DuplicateClientError):
+            existing = done.refusal.existing
+        if done.result is not None:
+            flash(f"Record created for {done.result.display_name}.", "success")
+            return redirect(url_for("records.client", client_id=done.result.id))
     return render_template(
         "records/new_client.html", form=form, duplicates=duplicates, existing=existing
     )
 
 
 @bp.route("/people/<client_id>")
+@page
 def client(client_id: str) -> ResponseReturnValue:
     """The record: in full where shared, otherwise that it exists and whom to contact."""
     try:
@@ -115,7 +101,6 @@ def client(client_id: str) -> ResponseReturnValue:
         history = sharing.sharing_history(db.session, access.client.id)
         context["sharing"] = sharing.summarise(history)
         context["grants"] = sharing.grants_for(db.session, access.client.id)
-    db.session.commit()
     return render_template("records/client.html", **context)
 
 
@@ -144,6 +129,7 @@ def _open_for_edit(client_id: str) -> access_rules.RecordAccess:
 
 @bp.route("/people/<client_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.ASSESSOR, Role.TEAM_MANAGER)
+@page
 def edit_client(client_id: str) -> ResponseReturnValue:
     """Change the person's details; a stale save keeps the editor's changes and says so."""
     record = _open_for_edit(client_id).client
@@ -155,32 +141,24 @@ def edit_client(client_id: str) -> ResponseReturnValue:
             getattr(form, name).data = getattr(details, name)
         form.version.data = record.version
     elif form.validate_on_submit():
-        try:
-            changed = services.update_client(
+        saved = attempt(
+            lambda: services.update_client(
                 db.session, _actor(), record, _details(form), expected_version=form.version.data
             )
-        except services.StaleRecord:
-            db.session.rollback()
-            record = _open_for_edit(client_id).client
+        )
+        if saved.done:
+            flash("Details saved." if saved.result else "Nothing was changed.", "success")
+            return redirect(url_for("records.client", client_id=record.id))
+        record = _open_for_edit(client_id).client
+        if isinstance(saved.refusal, services.StaleRecord):
             stale = True
             form.version.data = record.version
             form.version.raw_data = [str(record.version)]
-        except services.ClientValidationError as exc:
-            db.session.rollback()
-            record = _open_for_edit(client_id).client
-            for name, message in exc.errors.items():
-                getattr(form, name).errors.append(message)
-        except services.DuplicateClientError as exc:
-            db.session.rollback()
-            record = _open_for_edit(client_id).client
-            form.chi.errors.append(
-                f"Another record ({exc.existing.display_name}) already has this CHI number"
-            )
-        else:
-            db.session.commit()
-            flash("Details saved." if changed else "Nothing was changed.", "success")
-            return redirect(url_for("records.client", client_id=record.id))
-    db.session.commit()
+        elif isinstance(saved.refusal, services.DuplicateClientError):
+            other = saved.refusal.existing.display_name
+            form.chi.errors.append(f"Another record ({other}) already has this CHI number")
+        elif saved.refusal is not None:
+            show_refusal(form, saved.refusal)
     return render_template("records/edit_client.html", form=form, client=record, stale=stale), (
         409 if stale else 200
     )
