@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..assessments.models import Assessment, AssessmentStatus
-from ..assessments.review import carry_forward
 from ..assessments.services import current_decision, prepare_version, what_if
 from ..kernel.actor import Actor
+from ..questionnaires.carry_forward import carry_forward
 from ..questionnaires.drafts import AdminError
 from ..questionnaires.models import Questionnaire, QuestionnaireVersion
 from ..questionnaires.preview import VersionRuntime
