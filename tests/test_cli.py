@@ -193,7 +193,7 @@ def test_load_schemas_refuses_to_change_a_published_version(runner, tmp_path) ->
     path.write_text(json.dumps(document))
     result = runner.invoke(args=["load-schemas", "--dir", str(schemas)])
     assert result.exit_code == 1
-    assert "already published and can never change; save your changes as v2.json" in result.output
+    assert "already published and can never change; save your changes as v3.json" in result.output
 
 
 def test_load_schemas_refuses_failing_rule_cases(runner, tmp_path) -> None:
@@ -213,3 +213,40 @@ def test_check_rules_runs_every_case(runner) -> None:
     assert result.exit_code == 0, result.output
     assert "joint-assessment version 1" in result.output and " 0 failed" in result.output
     assert "PASS" in result.output
+
+
+def test_check_rules_validates_every_case_against_its_questionnaire(runner, tmp_path) -> None:
+    """Version 1's known invalid cases are exempt by name; any other refused given fails."""
+    schemas = _copy_schemas(tmp_path)
+    (schemas / "phq-9" / "v1.cases-exempt.json").unlink()
+    result = runner.invoke(args=["check-rules", "--dir", str(schemas)])
+    assert result.exit_code == 1
+    assert (
+        "FAIL Unanswered item 9 does not raise the self-harm flag (/cases/13): given "
+        "/phq9/item9 is refused by the questionnaire: Select an answer"
+    ) in result.output
+    assert " 3 failed" in result.output  # the three PHQ-9 version 1 cases, nothing else
+
+
+def test_every_bundled_case_is_valid_or_named_as_exempt(app) -> None:
+    from assessment_engine.questionnaires.catalogue import load_directory
+
+    catalogue = load_directory(ROOT / "form_schemas")
+    refused = {}
+    for key, version in catalogue:
+        cases = json.loads((ROOT / "form_schemas" / key / f"v{version}.cases.json").read_text())
+        for case in cases["cases"]:
+            if catalogue.get(key, version).refused_case_answers(case["given"]):
+                refused.setdefault(f"{key}@{version}", []).append(case["name"])
+    exempt = {
+        f"{path.parent.name}@{path.name[1]}": [
+            e["name"] for e in json.loads(path.read_text())["exempt"]
+        ]
+        for path in (ROOT / "form_schemas").glob("*/v*.cases-exempt.json")
+    }
+    assert refused == exempt
+    assert sorted((key, len(names)) for key, names in exempt.items()) == [
+        ("gad-7@1", 1),
+        ("joint-assessment@1", 3),
+        ("phq-9@1", 3),
+    ]

@@ -14,6 +14,7 @@ from ..questionnaires.checks import DraftTexts
 from ..questionnaires.models import QuestionnaireVersion
 from ..questionnaires.problems import QuestionnaireError
 from ..questionnaires.runtime import VersionCache
+from ..scoring.errors import RuleEvaluationError
 from . import lookups
 from . import representations as show
 from .http import FHIR_JSON, JSON, Call, decode_cursor, etag, json_response, page
@@ -280,5 +281,12 @@ def score(call: Call, key: str) -> Response:
         raise answers_problem(AnswersInvalid(errors))
     if prepared.ruleset is None:
         raise ApiError(422, "This questionnaire has no rules, so it cannot make a decision.")
-    decision = prepared.ruleset.evaluate(answers).to_dict()
+    try:
+        decision = prepared.ruleset.evaluate(answers).to_dict()
+    except RuleEvaluationError as error:
+        raise ApiError(
+            422,
+            f"The rules of {prepared.ruleset_name} could not make a decision on these answers: "
+            f"rule {error.rule!r} gave a result that is not a number ({error.message}).",
+        ) from None
     return json_response({"key": key, "version": found.version, "decision": decision})

@@ -27,6 +27,7 @@ from ..questionnaires.services import latest_published as latest_published
 from ..questionnaires.services import prepared
 from ..records.models import Client
 from ..records.services import RecordNotFound, record_key
+from ..scoring.errors import RuleEvaluationError
 from ..scoring.outcomes import Priority, Route, Urgency
 from .models import (
     Assessment,
@@ -60,6 +61,19 @@ class AnswersInvalid(AssessmentError):
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
         super().__init__(f"{len(errors)} answer(s) need attention")
         self.errors = dict(errors)
+
+
+class RulesFailed(AssessmentError):
+    """The questionnaire's rules could not decide (a rule gave a number that is not finite);
+    nothing is stored. The rules need fixing, so the message names the rule."""
+
+    def __init__(self, ruleset: str, error: RuleEvaluationError) -> None:
+        super().__init__(
+            f"The rules of {ruleset} could not make a decision on these answers: rule "
+            f"\u2018{error.rule}\u2019 gave a result that is not a number. Nothing was "
+            "submitted. Tell an administrator, who can correct the rule."
+        )
+        self.rule = error.rule
 
 
 @dataclass(frozen=True)
@@ -288,7 +302,10 @@ def _decide(
     """Evaluate the version's rules on ``answers`` and store the decision, stamped with its
     ruleset; the computed route and priority are also the final ones until an override."""
     assert prepared_version.ruleset is not None
-    outcome = prepared_version.ruleset.evaluate(answers).to_dict()
+    try:
+        outcome = prepared_version.ruleset.evaluate(answers).to_dict()
+    except RuleEvaluationError as error:
+        raise RulesFailed(prepared_version.ruleset_name, error) from None
     decision = Decision(
         assessment=assessment,
         assessment_id=assessment.id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -18,7 +19,7 @@ from referencing import Registry
 from .structure import EACH_ITEM, Question, QuestionType, Structure, escape_token
 
 #: Keywords that only say an answer must be present: a draft may leave answers out.
-COMPLETENESS_KEYWORDS = frozenset({"required", "dependentRequired"})
+COMPLETENESS_KEYWORDS = frozenset({"required", "dependentRequired", "minProperties"})
 
 
 def _children_shown(
@@ -231,6 +232,11 @@ class AnswerValidator:
             document, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
         )
         self._fast = fast_validator(document, registry) if fast else None
+        self._date_limits = tuple(
+            (question.pointer, question.not_after, structure.questions[question.not_after].title)
+            for question in structure.questions.values()
+            if question.not_after is not None and question.not_after in structure.questions
+        )
 
     def validate(self, answers: Any, *, complete: bool) -> dict[str, list[str]]:
         """Errors keyed by the JSON Pointer of each field; empty when the answers are valid.
@@ -240,9 +246,9 @@ class AnswerValidator:
         every question that is required and shown. Call :func:`prune` first so that answers to
         hidden questions are gone.
         """
+        errors: dict[str, list[str]] = self._dates_too_late(answers)
         if self._fast is not None and self._fast.is_valid(answers):
-            return {}
-        errors: dict[str, list[str]] = {}
+            return errors
         for error in self._validator.iter_errors(answers):
             if not complete and error.validator in COMPLETENESS_KEYWORDS:
                 continue
@@ -260,6 +266,23 @@ class AnswerValidator:
                 ),
             )
         )
+
+    def _dates_too_late(self, answers: Any) -> dict[str, list[str]]:
+        """``x-not-after``: each date later than the date question it names (JSON Schema
+        cannot compare two answers). Dates that are not real dates are the schema's to refuse."""
+        errors: dict[str, list[str]] = {}
+        for template, limit_pointer, limit_title in self._date_limits:
+            limit = _parse_date(_at(answers, limit_pointer))
+            if limit is None:
+                continue
+            for pointer, value in _each(answers, template):
+                found = _parse_date(value)
+                if found is not None and found > limit:
+                    errors[pointer] = [
+                        f"Must be on or before the \u2018{limit_title}\u2019 "
+                        f"({limit.day} {limit:%B %Y})"
+                    ]
+        return errors
 
     def is_valid(self, answers: Any, *, complete: bool) -> bool:
         """Whether :meth:`validate` would find nothing."""
@@ -347,6 +370,16 @@ class AnswerValidator:
             return "Enter a real date, for example 2025-03-27"
         if keyword == "uniqueItems":
             return "Select each option only once"
+        if keyword == "minProperties":
+            question = self.structure.question(pointer)
+            answerable = (
+                [c for c in question.children if c.type not in _UNANSWERED]
+                if question is not None
+                else []
+            )
+            if answerable:
+                return f"Answer at least {value} of these {len(answerable)} questions"
+            return f"Answer at least {value} of these questions"
         if keyword == "minItems":
             return f"Add at least {value}"
         if keyword == "maxItems":
@@ -356,6 +389,50 @@ class AnswerValidator:
             if question is not None and question.type is QuestionType.GUIDANCE:
                 return "This is guidance and takes no answer"
         return str(error.message)
+
+
+_UNANSWERED = frozenset({QuestionType.CALCULATED, QuestionType.GUIDANCE})
+
+
+def _parse_date(value: Any) -> date | None:
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _at(answers: Any, pointer: str) -> Any:
+    node = answers
+    for token in pointer[1:].split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping):
+            node = node.get(token)
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return None
+    return node
+
+
+def _each(answers: Any, template: str, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(pointer, value) of every answer at a template pointer (``*``: each repeat item)."""
+    head, _, rest = template[1:].partition("/")
+    if head == EACH_ITEM:
+        items = answers if isinstance(answers, list) else []
+        for index, item in enumerate(items):
+            yield from _each(item, "/" + rest, f"{prefix}/{index}") if rest else ()
+        return
+    if not isinstance(answers, Mapping):
+        return
+    name = head.replace("~1", "/").replace("~0", "~")
+    if name not in answers:
+        return
+    if rest:
+        yield from _each(answers[name], "/" + rest, f"{prefix}/{head}")
+    else:
+        yield f"{prefix}/{head}", answers[name]
 
 
 def _number(value: Any) -> str:

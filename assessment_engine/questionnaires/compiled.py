@@ -16,7 +16,7 @@ from .answers import AnswerValidator, calculated_values, prune, visible_pointers
 from .documents import build_registry, check_document
 from .problems import QuestionnaireError
 from .specs import item_specs
-from .structure import Structure, build_structure
+from .structure import Structure, build_structure, escape_token
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,6 +49,26 @@ class CompiledQuestionnaire:
         """Errors keyed by field pointer; drafts may be incomplete, submissions may not."""
         return self.validator.validate(answers, complete=complete)
 
+    def refused_case_answers(self, given: Mapping[str, Any]) -> dict[str, list[str]]:
+        """What the questionnaire refuses in a rule test case's ``given``, by pointer.
+
+        A case may give only some sections (the ones its rules read), so only the sections it
+        gives must be complete; every answer it gives must be valid and to a question shown
+        (an answer the form would drop can never reach the rules).
+        """
+        if not isinstance(given, Mapping):
+            return {"": ["given must be an answers object"]}
+        pruned = self.prune(given)
+        refused: dict[str, list[str]] = {
+            pointer: ["this question is not shown for these answers, so it is never answered"]
+            for pointer in sorted(_dropped(given, pruned, ""))
+        }
+        for pointer, messages in self.validate(pruned, complete=True).items():
+            section = pointer.split("/")[1] if pointer.count("/") else ""
+            if section in given:
+                refused.setdefault(pointer, []).extend(messages)
+        return refused
+
     def calculated_values(self, answers: Mapping[str, Any]) -> dict[str, float]:
         """Calculated values (such as the PHQ-9 total) that the answers allow, by pointer."""
         return calculated_values(self.structure, answers)
@@ -56,6 +76,26 @@ class CompiledQuestionnaire:
     def with_calculated(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """The answers with calculated values written in, for showing back."""
         return with_calculated(self.structure, answers)
+
+
+def _dropped(given: Any, pruned: Any, prefix: str) -> list[str]:
+    """Pointers of answers in ``given`` that pruning removed (calculated values aside)."""
+    if isinstance(given, Mapping) and isinstance(pruned, Mapping):
+        found = []
+        for name, value in given.items():
+            pointer = f"{prefix}/{escape_token(str(name))}"
+            if name not in pruned:
+                found.append(pointer)
+            else:
+                found.extend(_dropped(value, pruned[name], pointer))
+        return found
+    if isinstance(given, list) and isinstance(pruned, list):
+        return [
+            pointer
+            for index, (item, kept) in enumerate(zip(given, pruned, strict=False))
+            for pointer in _dropped(item, kept, f"{prefix}/{index}")
+        ]
+    return []
 
 
 def compile_questionnaire(

@@ -109,6 +109,18 @@ def _read_sibling(path: Path, root: Path, default: Any) -> tuple[Any, list[Probl
         return default, [Problem(name, "", f"not valid JSON: {error}", "json", line)]
 
 
+def _exempt_names(exempt: Any) -> frozenset[str]:
+    """The case names a ``v<N>.cases-exempt.json`` lists: cases of a published version whose
+    ``given`` the questionnaire refuses, kept because a published version never changes
+    (``{"exempt": [{"name": "...", "why": "..."}]}``)."""
+    listed = exempt.get("exempt") if isinstance(exempt, Mapping) else None
+    if not isinstance(listed, list):
+        return frozenset()
+    return frozenset(
+        str(entry["name"]) for entry in listed if isinstance(entry, Mapping) and "name" in entry
+    )
+
+
 @dataclass(frozen=True)
 class CheckedVersion:
     """One version of a form_schemas/ directory, checked: its content and its case results."""
@@ -147,7 +159,19 @@ def check_directory(
             cases_file=cases_file,
         )
         problems += found
-        results = run_cases(ruleset, cases) if ruleset is not None else []
+        exempt_file = f"{key}/v{version}.cases-exempt.json"
+        exempt, exempt_problems = _read_sibling(directory / exempt_file, directory, {})
+        problems += exempt_problems
+        results = (
+            run_cases(
+                ruleset,
+                cases,
+                validate=compiled.refused_case_answers,
+                exempt=_exempt_names(exempt),
+            )
+            if ruleset is not None
+            else []
+        )
         problems += [
             Problem(cases_file, r.pointer, f"{r.name}: " + "; ".join(r.failures), "cases")
             for r in results

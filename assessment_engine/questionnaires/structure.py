@@ -105,6 +105,7 @@ DEFAULT_WIDGETS: Mapping[QuestionType, str] = MappingProxyType(
 #: Our extension keywords (described by ``form_schemas/_meta/extensions.json``).
 EXTENSION_KEYWORDS = frozenset(
     {"x-widget", "x-hint", "x-guidance", "x-score", "x-calculated", "x-item-label", "x-suffix"}
+    | {"x-not-after"}
 )
 CLAUSE_KEYWORDS = frozenset(
     {"const", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems"}
@@ -199,6 +200,10 @@ class Question:
     calculation: Calculation | None = None
     suffix: str | None = None
     item_label: str | None = None
+    #: A date question: the pointer of the date question it may not be after (``x-not-after``).
+    not_after: str | None = None
+    #: A group or section: at least this many of its questions answered (``minProperties``).
+    min_answers: int | None = None
     schema_file: str = ""
     schema_pointer: str = ""
 
@@ -275,14 +280,14 @@ _ANNOTATIONS = frozenset({"title", "description", "$comment", "x-hint", "x-guida
 _ROOT_ONLY = frozenset({"$schema", "$id", "$defs"})
 _OBJECT_KEYWORDS = frozenset(
     {"type", "properties", "required", "additionalProperties", "if", "then", "else", "allOf"}
-    | {"dependentRequired", "dependentSchemas", "$defs"}
+    | {"dependentRequired", "dependentSchemas", "$defs", "minProperties"}
 )
 _BASE_KEYWORDS: dict[QuestionType, frozenset[str]] = {
     QuestionType.SHORT_TEXT: frozenset(
         {"type", "minLength", "maxLength", "pattern", "x-widget", "x-suffix"}
     ),
     QuestionType.LONG_TEXT: frozenset({"type", "minLength", "maxLength", "pattern", "x-widget"}),
-    QuestionType.DATE: frozenset({"type", "format", "x-widget"}),
+    QuestionType.DATE: frozenset({"type", "format", "x-widget", "x-not-after"}),
     QuestionType.INTEGER: frozenset(
         {"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
         | {"x-widget", "x-suffix"}
@@ -449,6 +454,9 @@ class _Reader:
         for section in sections:
             for question in section.walk():
                 questions[question.pointer] = question
+        self.check_date_limits(questions)
+        if self.problems:
+            return None
         return Structure(
             uri=str(document.get("$id", "")),
             title=str(document["title"]),
@@ -456,6 +464,23 @@ class _Reader:
             sections=tuple(sections),
             questions=MappingProxyType(questions),
         )
+
+    def check_date_limits(self, questions: Mapping[str, Question]) -> None:
+        """``x-not-after`` names a date question that is not inside a repeating group."""
+        for question in questions.values():
+            if question.not_after is None:
+                continue
+            limit = questions.get(question.not_after)
+            if limit is None or limit.type is not QuestionType.DATE or EACH_ITEM in limit.pointer:
+                self.problems.append(
+                    Problem(
+                        question.schema_file,
+                        f"{question.schema_pointer}/x-not-after",
+                        "x-not-after must name a date question outside any repeating group "
+                        f"by its pointer; {question.not_after!r} is not one",
+                        "renderer",
+                    )
+                )
 
     def node(
         self,
@@ -509,7 +534,11 @@ class _Reader:
             "schema_pointer": place.pointer,
         }
         if kind in (QuestionType.SECTION, QuestionType.GROUP):
-            return Question(**common, children=self.children(schema, pointer, place))
+            return Question(
+                **common,
+                children=self.children(schema, pointer, place),
+                min_answers=_int(schema.get("minProperties")),
+            )
         if kind is QuestionType.REPEATING_GROUP:
             items = self.follow(schema["items"], place.child("items"))
             if items is None:
@@ -584,6 +613,7 @@ class _Reader:
             max_length=_int(schema.get("maxLength")),
             pattern=pattern if isinstance(pattern, str) else None,
             suffix=_text(schema.get("x-suffix")),
+            not_after=_text(schema.get("x-not-after")),
         )
 
     def kind(

@@ -14,16 +14,23 @@ Format::
 
 Only the keys given under ``expect`` are checked. The application refuses to load a
 questionnaire version whose cases fail, and ``flask check-rules`` prints these results.
+
+``given`` must be answers the questionnaire itself accepts: with ``validate`` (given by the
+questionnaire side; this module knows no questionnaire), a case whose ``given`` it refuses fails,
+naming each refused answer, so no case passes on answers that no form or API could send. Cases
+named in ``exempt`` (a published version's known invalid cases, which cannot change without
+changing the version) skip that check and are still evaluated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .compiler import CompiledRuleset
 from .decision import DecisionResult
+from .errors import RuleEvaluationError
 
 EXPECT_KEYS: Final = frozenset(
     {"route", "priority", "flags", "not_flags", "services", "scores", "bands"}
@@ -56,13 +63,22 @@ def _case_list(cases: Mapping[str, Any] | Sequence[Any]) -> Sequence[Any]:
     return cases
 
 
+#: Checks a case's ``given``: refused answers by JSON Pointer, each with its messages.
+GivenValidator = Callable[[Mapping[str, Any]], Mapping[str, Sequence[str]]]
+
+
 def run_cases(
-    compiled: CompiledRuleset, cases: Mapping[str, Any] | Sequence[Any]
+    compiled: CompiledRuleset,
+    cases: Mapping[str, Any] | Sequence[Any],
+    *,
+    validate: GivenValidator | None = None,
+    exempt: Collection[str] = frozenset(),
 ) -> list[CaseResult]:
     """Evaluate every case (a cases document or its list) and compare with its expectations.
 
     A malformed case fails with a message rather than raising, so one bad case does not hide
-    the results of the others. A cases document with no cases gives no results.
+    the results of the others. A cases document with no cases gives no results. With
+    ``validate``, a case whose ``given`` is refused fails (unless its name is in ``exempt``).
     """
     results = []
     for index, case in enumerate(_case_list(cases)):
@@ -75,8 +91,18 @@ def run_cases(
         if problems:
             results.append(CaseResult(name, pointer, tuple(problems)))
             continue
-        decision = compiled.evaluate(case["given"])
-        failures = tuple(compare(decision, case["expect"]))
+        refused: list[str] = []
+        if validate is not None and name not in exempt:
+            refused = [
+                f"given {where or '/'} is refused by the questionnaire: {'; '.join(messages)}"
+                for where, messages in validate(case["given"]).items()
+            ]
+        try:
+            decision = compiled.evaluate(case["given"])
+        except RuleEvaluationError as error:
+            results.append(CaseResult(name, pointer, (*refused, str(error))))
+            continue
+        failures = (*refused, *compare(decision, case["expect"]))
         results.append(CaseResult(name, pointer, failures, decision))
     return results
 

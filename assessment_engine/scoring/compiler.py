@@ -30,14 +30,15 @@ schema, unknown questions, scores, bands, flags, kinds or services, invalid thre
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from jsonschema import Draft202012Validator
 
 from .decision import DecisionResult
-from .errors import Problem, RulesetError
+from .errors import Problem, RuleEvaluationError, RulesetError
 from .items import ItemSpec
 from .jsonlogic import DEFAULT_BUDGET, Budget
 from .kind import AnswerPlan, EvalState, Namespace, RuleContext, RuleKind, TraceEntry, ref_key
@@ -91,14 +92,26 @@ class CompiledRuleset:
     flags: frozenset[str]
     plan: AnswerPlan
     budget: int = DEFAULT_BUDGET
+    #: The rule that writes each score, to name it when a score is not a finite number.
+    score_writers: Mapping[str, str] = field(default_factory=dict)
 
     def evaluate(self, answers: Mapping[str, Any]) -> DecisionResult:
-        """Apply every rule to an answers document. Never raises for missing or odd answers."""
+        """Apply every rule to an answers document. Never raises for missing or odd answers;
+        raises ``RuleEvaluationError`` naming the rule when a rule wrote a score that is not
+        a finite number (JSON cannot hold it, so no such decision is ever stored)."""
         if not isinstance(answers, Mapping):
             answers = {}
-        state = EvalState(answers, Budget(self.budget), self.plan.project(answers))
+        budget = Budget(self.budget)
+        state = EvalState(answers, budget, self.plan.project(answers))
+        budget.root = state
         for rule in self.rules:
             rule.evaluate(state)
+        for name, value in state.scores.items():
+            if type(value) is float and not math.isfinite(value):
+                raise RuleEvaluationError(
+                    self.score_writers.get(name, "?"),
+                    f"scores.{name} is {value!r}, which is not a finite number",
+                )
         route = state.route if state.route is not None else Route.COMMUNITY
         priority = state.priority if state.priority is not None else Priority.NO_RISK
         return DecisionResult(
@@ -111,6 +124,7 @@ class CompiledRuleset:
             steps=state.trace,
             state=state,
             ruleset=self.name,
+            writers=self.score_writers,
         )
 
     @property
@@ -189,6 +203,9 @@ def compile_ruleset(
         bands=frozenset(n for ns, n in written if ns == "band"),
         flags=frozenset(n for ns, n in written if ns == "flag"),
         plan=AnswerPlan(n for c in compiled for ns, n, _ in c.context.reads if ns == "answer"),
+        score_writers={
+            n: c.context.rule_id for c in compiled for ns, n, _ in c.context.writes if ns == "score"
+        },
     )
 
 

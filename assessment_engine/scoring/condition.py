@@ -11,7 +11,14 @@ Configuration::
 In ``when``, ``{"var": "/pointer"}`` reads an answer (``null`` when unanswered),
 ``{"var": "scores.NAME"}`` / ``"bands.NAME"`` a derived value (``null`` when absent) and
 ``{"var": "flags.NAME"}`` a flag (``false`` unless set). Inside ``map``/``filter``/``some``/...
-``var`` names fields of the current element as usual in JsonLogic.
+``var`` names fields of the current element as usual in JsonLogic, and a JSON Pointer still
+names an answer, so each element can be compared with another answer. Dates are compared with
+``{"days_between": [from, to]}`` (see ``jsonlogic``), never with a clock: for example the falls
+described in the six months before the assessment date::
+
+    {"filter": [{"var": "/falls/falls_events"},
+                {"<=": [0, {"days_between": [{"var": "date"},
+                                             {"var": "/about/assessment_date"}]}, 183]}]}
 """
 
 from __future__ import annotations

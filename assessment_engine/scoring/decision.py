@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .errors import RuleEvaluationError
 from .kind import EvalState, Explainer, Referral, TraceEntry
 from .outcomes import Priority, Route
 
 TraceStep = TraceEntry | tuple[str, bool, Explainer, Any]
+
+
+def _finite(value: Any) -> bool:
+    """Whether ``value`` (any JSON-like value) holds no infinity and no NaN."""
+    if type(value) is float:
+        return math.isfinite(value)
+    if isinstance(value, Mapping):
+        return all(_finite(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(item) for item in value)
+    return True
 
 
 class DecisionResult:
@@ -29,6 +42,7 @@ class DecisionResult:
         "ruleset",
         "scores",
         "services",
+        "writers",
     )
 
     def __init__(
@@ -43,6 +57,7 @@ class DecisionResult:
         steps: Sequence[TraceStep],
         state: EvalState,
         ruleset: str,
+        writers: Mapping[str, str] | None = None,
     ) -> None:
         self.route = route
         self.priority = priority
@@ -51,6 +66,7 @@ class DecisionResult:
         self.flags = flags
         self.services = services
         self.ruleset = ruleset
+        self.writers = writers or {}
         self._steps = steps
         self._state = state
         self._trace: tuple[TraceEntry, ...] | None = None
@@ -73,6 +89,19 @@ class DecisionResult:
         return [referral.service for referral in self.services]
 
     def to_dict(self) -> dict[str, Any]:
+        """The decision as JSON; ``RuleEvaluationError`` (naming the rule) when a score or a
+        trace entry holds a number that is not finite, which JSON cannot store."""
+        trace = [entry.to_dict() for entry in self.trace]
+        for name, value in self.scores.items():
+            if not _finite(value):
+                raise RuleEvaluationError(
+                    self.writers.get(name, "?"), f"scores.{name} is not a finite number"
+                )
+        for step in trace:
+            if not _finite(step["inputs"]):
+                raise RuleEvaluationError(
+                    step["rule"], "one of its inputs is a number that is not finite"
+                )
         return {
             "route": self.route.value,
             "priority": self.priority.value,
@@ -80,7 +109,7 @@ class DecisionResult:
             "bands": dict(self.bands),
             "flags": list(self.flags),
             "services": [referral.to_dict() for referral in self.services],
-            "trace": [entry.to_dict() for entry in self.trace],
+            "trace": trace,
             "ruleset": self.ruleset,
             "override": None,
         }

@@ -28,3 +28,13 @@ class RulesetError(ValueError):
 
 class RegistryError(RuntimeError):
     """Rule kinds could not be registered (duplicate names, broken plugins): fails start-up."""
+
+
+class RuleEvaluationError(ValueError):
+    """A rule produced what a decision cannot hold (a number that is not finite); the
+    decision is refused, never stored. ``rule`` is the id of the rule to fix."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        self.message = message
+        super().__init__(f"rule {rule!r}: {message}")

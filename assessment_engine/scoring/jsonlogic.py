@@ -23,7 +23,21 @@ compares UTF-16 code units (only characters outside the Basic Multilingual Plane
 ``compile_logic`` takes an optional ``resolve_var`` hook: the rule compiler uses it so that a
 ``var`` outside any loop names an answer by JSON Pointer (``{"var": "/mood/phq9/item9"}``) or a
 derived value (``scores.phq9_total``, ``bands.phq9``, ``flags.self_harm_risk``), checked at
-compile time; inside ``map``/``filter``/... bodies ``var`` keeps its usual meaning (the element).
+compile time; inside ``map``/``filter``/... bodies ``var`` keeps its usual meaning (the element),
+except that a JSON Pointer still names an answer there (element fields are dotted names, never
+pointers), so a loop can compare each element with another answer.
+
+One operation is ours, not json-logic-js's: ``{"days_between": [from, to]}`` is the number of
+whole days from the date ``from`` to the date ``to`` (``YYYY-MM-DD``; negative when ``to`` is
+earlier), or ``null`` when either is not a date. It reads no clock: rules compare answer dates
+with the assessment's own date (``/about/assessment_date``), so a decision depends only on its
+answers. For example, the falls in the six months (183 days) before the assessment::
+
+    {"filter": [{"var": "/falls/falls_events"},
+                {"<=": [0, {"days_between": [{"var": "date"},
+                                             {"var": "/about/assessment_date"}]}, 183]}]}
+
+``cat`` joins ``null`` as an empty string, as the reference does (``Array.prototype.join``).
 """
 
 from __future__ import annotations
@@ -31,6 +45,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any, Final
 
 from .pointers import escape_token
@@ -60,12 +75,18 @@ class BudgetExceeded(RuntimeError):
 
 
 class Budget:
-    """A per-evaluation allowance of loop iterations; not shared between threads."""
+    """A per-evaluation allowance of loop iterations; not shared between threads.
 
-    __slots__ = ("remaining",)
+    It also carries ``root``, the data the whole expression is evaluated on, so that in rule
+    mode an answer named by pointer inside a loop body still reads the answers (see
+    ``compile_logic``).
+    """
 
-    def __init__(self, remaining: int = DEFAULT_BUDGET) -> None:
+    __slots__ = ("remaining", "root")
+
+    def __init__(self, remaining: int = DEFAULT_BUDGET, root: Any = None) -> None:
         self.remaining = remaining
+        self.root = root
 
     def spend(self, units: int) -> None:
         self.remaining -= units
@@ -75,6 +96,7 @@ class Budget:
 
 # --- JavaScript value semantics -------------------------------------------------------------
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NUMBER_PREFIX = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
 _WHITESPACE = " \t\n\r\v\f\u00a0\ufeff\u2028\u2029"
 
@@ -383,6 +405,26 @@ def _op_merge(args: list[Any]) -> list[Any]:
     return merged
 
 
+def parse_date(value: Any) -> date | None:
+    """A calendar date written ``YYYY-MM-DD`` (JSON Schema's ``format: date``), else None."""
+    if type(value) is not str or len(value) != 10 or not _ISO_DATE.match(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def days_between(start: Any, end: Any) -> int | None:
+    """Whole days from the date ``start`` to the date ``end`` (negative when ``end`` is
+    earlier); ``None`` when either is not a ``YYYY-MM-DD`` date. No clock is read: rules
+    compare answers with the assessment's own date, never with today."""
+    first, second = parse_date(start), parse_date(end)
+    if first is None or second is None:
+        return None
+    return (second - first).days
+
+
 def _arg(args: list[Any], index: int) -> Any:
     return args[index] if index < len(args) else None
 
@@ -399,10 +441,12 @@ _PLAIN_OPS: Final[dict[str, Callable[[list[Any]], Any]]] = {
     "max": _op_max,
     "min": _op_min,
     "in": _op_in,
-    "cat": lambda args: "".join(to_string(a) for a in args),
+    # Array.prototype.join, as json-logic-js does: null (and undefined) join as ""
+    "cat": lambda args: "".join("" if a is None else to_string(a) for a in args),
     "substr": lambda args: _substr(*args[:3]) if args else "",
     "merge": _op_merge,
     "log": lambda args: _arg(args, 0),
+    "days_between": lambda args: days_between(_arg(args, 0), _arg(args, 1)),
 }
 
 SUPPORTED_OPERATIONS: Final = frozenset(
@@ -450,6 +494,10 @@ class _Compiler:
             return self._loop(op, raw, at, depth, scope)
         if op == "var" and self.resolve_var is not None and scope == 0:
             return self._resolved_var(raw, at, depth)
+        if op == "var" and self.resolve_var is not None and _names_answer(raw):
+            # inside a loop body an answer pointer still names the answer, read from the root
+            outer = self._resolved_var(raw, at, depth)
+            return lambda data, budget: outer(budget.root, budget)
         if op in {"missing", "missing_some"} and self.resolve_var is not None and scope == 0:
             return self._resolved_missing(op, raw, at, depth, where)
         args = [self.compile(arg, at(i), depth + 1, scope) for i, arg in enumerate(raw)]
@@ -531,6 +579,12 @@ class _Compiler:
             initial = self.compile(raw[2], at(2), depth + 1, scope) if len(raw) > 2 else _none
             return _compile_reduce(source, body, initial)
         return _compile_loop(op, source, body)
+
+
+def _names_answer(raw: list[Any]) -> bool:
+    """Whether a ``var``'s literal path is a JSON Pointer (``/about/assessment_date``): element
+    fields are dotted names, so a pointer is never one of them."""
+    return bool(raw) and isinstance(raw[0], str) and raw[0].startswith("/")
 
 
 def no_value(data: Any, budget: Budget) -> None:
@@ -702,10 +756,17 @@ class CompiledLogic:
         self.variables = variables
 
     def __call__(self, data: Any = None, budget: Budget | None = None) -> Any:
-        return self._evaluate(data, budget if budget is not None else Budget())
+        if budget is None:
+            budget = Budget(root=data)
+        elif budget.root is None:
+            budget.root = data
+        return self._evaluate(data, budget)
 
     def evaluate(self, data: Any, budget: Budget) -> Any:
-        """Evaluate with the caller's budget (shared across one decision)."""
+        """Evaluate with the caller's budget (shared across one decision, whose ``root`` is
+        the decision's state)."""
+        if budget.root is None:
+            budget.root = data
         return self._evaluate(data, budget)
 
 

@@ -58,24 +58,24 @@ def test_a_new_draft_copies_the_latest_version_as_the_next_number(
     client, drafts, db_session
 ) -> None:
     number = drafts.start("phq-9")
-    assert number == 2
-    texts = drafts.texts("phq-9", 2)
-    assert json.loads(texts["document"])["$id"] == document_uri("phq-9", 2)
+    assert number == 3
+    texts = drafts.texts("phq-9", 3)
+    assert json.loads(texts["document"])["$id"] == document_uri("phq-9", 3)
     # the copy keeps the bundled file's order and formatting, not the database's
     assert texts["document"].index('"$schema"') < texts["document"].index('"properties"')
-    html = drafts.page("phq-9", 2)
+    html = drafts.page("phq-9", 3)
     assert "No problems" in html and 'name="revision" value="1"' in html
     assert "Test cases: 14 of 14 pass" in html
     assert _events(db_session, "questionnaire.draft") == 1
     library = client.get("/admin/questionnaires").get_data(as_text=True)
-    assert "Edit the draft, version 2" in library
+    assert "Edit the draft, version 3" in library
 
 
 def test_only_one_draft_at_a_time(client, drafts, db_session) -> None:
     drafts.start("gad-7")
     response = client.post_form("/admin/questionnaires/gad-7/drafts", follow_redirects=True)
-    assert "already has a draft, version 2" in response.get_data(as_text=True)
-    gad7 = get_version(db_session, "gad-7", 3)
+    assert "already has a draft, version 3" in response.get_data(as_text=True)
+    gad7 = get_version(db_session, "gad-7", 4)
     assert gad7 is None
 
 
@@ -101,13 +101,13 @@ def _broken_rules(texts: dict[str, str]) -> dict[str, str]:
 
 def test_saving_shows_every_problem_at_once_with_pointer_and_line(drafts, db_session) -> None:
     drafts.start("phq-9")
-    broken = _broken_document(drafts.texts("phq-9", 2))
-    response = drafts.save("phq-9", 2, document=broken)
+    broken = _broken_document(drafts.texts("phq-9", 3))
+    response = drafts.save("phq-9", 3, document=broken)
     assert response.status_code == 302  # saved, problems and all: work is never lost
-    html = drafts.page("phq-9", 2)
-    assert drafts.texts("phq-9", 2)["document"] == broken
+    html = drafts.page("phq-9", 3)
+    assert drafts.texts("phq-9", 3)["document"] == broken
     line_of_item1 = next(i for i, text in enumerate(broken.splitlines(), 1) if '"strin"' in text)
-    assert f"phq-9/v2.json, line {line_of_item1}" in html
+    assert f"phq-9/v3.json, line {line_of_item1}" in html
     for pointer in (
         "/$defs/phq9/properties/item1/type",
         "/$defs/phq9/properties/item2/x-colour",
@@ -119,41 +119,41 @@ def test_saving_shows_every_problem_at_once_with_pointer_and_line(drafts, db_ses
     assert "[meta-schema]" in html and "[extensions]" in html and "[renderer]" in html
     assert "exponential time" in html  # the backtracking pattern
     assert "the form cannot render a question of type &#39;null&#39;" in html
-    assert "disabled" in html.split("Publish version 2")[0].rsplit("<button", 1)[1]
-    response = drafts.publish("phq-9", 2)
+    assert "disabled" in html.split("Publish version 3")[0].rsplit("<button", 1)[1]
+    response = drafts.publish("phq-9", 3)
     assert response.status_code == 422
-    assert get_version(db_session, "phq-9", 2).status == VersionStatus.DRAFT
+    assert get_version(db_session, "phq-9", 3).status == VersionStatus.DRAFT
 
 
 def test_rule_references_are_shown_beside_document_problems(drafts) -> None:
     drafts.start("phq-9")
-    broken = _broken_rules(drafts.texts("phq-9", 2))
-    assert drafts.save("phq-9", 2, **broken).status_code == 302
-    html = drafts.page("phq-9", 2)
+    broken = _broken_rules(drafts.texts("phq-9", 3))
+    assert drafts.save("phq-9", 3, **broken).status_code == 302
+    html = drafts.page("phq-9", 3)
     assert "/$defs/phq9/properties/item4/x-hint" in html  # the document's problem
-    assert "phq-9/v2.rules.json, line" in html
+    assert "phq-9/v3.rules.json, line" in html
     assert "item99" in html and "nope" in html  # rule references, with pointers
     assert '<code class="app-pointer">/rules/0/items/9</code>' in html
-    assert drafts.publish("phq-9", 2).status_code == 422
+    assert drafts.publish("phq-9", 3).status_code == 422
 
 
 def test_json_syntax_errors_are_saved_and_shown_with_their_line(drafts, db_session) -> None:
     drafts.start("gad-7")
-    before = get_version(db_session, "gad-7", 2).document
-    text = drafts.texts("gad-7", 2)["document"].replace('"title": "GAD-7",', '"title": "GAD-7"', 1)
+    before = get_version(db_session, "gad-7", 3).document
+    text = drafts.texts("gad-7", 3)["document"].replace('"title": "GAD-7",', '"title": "GAD-7"', 1)
     rules = '{\n  "rules": [\n    {"id": "x",}\n  ]\n}\n'
-    assert drafts.save("gad-7", 2, document=text, rules=rules).status_code == 302
-    html = drafts.page("gad-7", 2)
-    assert drafts.texts("gad-7", 2)["document"] == text
-    assert "gad-7/v2.json, line 5" in html and "not valid JSON" in html
-    assert "gad-7/v2.rules.json, line 3" in html
+    assert drafts.save("gad-7", 3, document=text, rules=rules).status_code == 302
+    html = drafts.page("gad-7", 3)
+    assert drafts.texts("gad-7", 3)["document"] == text
+    assert "gad-7/v3.json, line 5" in html and "not valid JSON" in html
+    assert "gad-7/v3.rules.json, line 3" in html
     db_session.expire_all()
-    assert get_version(db_session, "gad-7", 2).document == before  # the last text that parsed
+    assert get_version(db_session, "gad-7", 3).document == before  # the last text that parsed
 
 
 def test_cycles_thresholds_and_size_limits(drafts) -> None:
     drafts.start("gad-7")
-    rules = json.loads(drafts.texts("gad-7", 2)["rules"])
+    rules = json.loads(drafts.texts("gad-7", 3)["rules"])
     rules["rules"][1]["bands"][1]["min"] = 3  # overlaps the band before
     rules["rules"].append(
         {"id": "loop-a", "kind": "condition", "when": {"var": "flags.b"}, "flag": "a"}
@@ -161,31 +161,31 @@ def test_cycles_thresholds_and_size_limits(drafts) -> None:
     rules["rules"].append(
         {"id": "loop-b", "kind": "condition", "when": {"var": "flags.a"}, "flag": "b"}
     )
-    drafts.save("gad-7", 2, rules=json.dumps(rules, indent=2))
-    html = drafts.page("gad-7", 2)
+    drafts.save("gad-7", 3, rules=json.dumps(rules, indent=2))
+    html = drafts.page("gad-7", 3)
     assert "cycle" in html.lower()
     assert "/rules/1/bands" in html
     huge = json.dumps({"cases": [], "padding": "x" * (600 * 1024)})
-    drafts.save("gad-7", 2, test_cases=huge)
-    html = drafts.page("gad-7", 2)
+    drafts.save("gad-7", 3, test_cases=huge)
+    html = drafts.page("gad-7", 3)
     assert "the limit is 524288" in html
 
 
 def test_a_stale_save_is_refused_and_loses_nothing(client, drafts, db_session) -> None:
     drafts.start("gad-7")
-    page = drafts.page("gad-7", 2)
+    page = drafts.page("gad-7", 3)
     old_revision = revision_of(page)
-    first = drafts.texts("gad-7", 2)["document"].replace("GAD-7", "GAD-7 (first)", 1)
-    assert drafts.save("gad-7", 2, revision=old_revision, document=first).status_code == 302
-    mine = drafts.texts("gad-7", 2)["document"].replace("GAD-7 (first)", "GAD-7 (mine)", 1)
-    response = drafts.save("gad-7", 2, revision=old_revision, document=mine)
+    first = drafts.texts("gad-7", 3)["document"].replace("GAD-7", "GAD-7 (first)", 1)
+    assert drafts.save("gad-7", 3, revision=old_revision, document=first).status_code == 302
+    mine = drafts.texts("gad-7", 3)["document"].replace("GAD-7 (first)", "GAD-7 (mine)", 1)
+    response = drafts.save("gad-7", 3, revision=old_revision, document=mine)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "Someone else saved this draft since you opened it" in html
     assert "GAD-7 (mine)" in html and "GAD-7 (first)" in html  # mine kept, theirs shown
-    assert drafts.texts("gad-7", 2)["document"] == first
+    assert drafts.texts("gad-7", 3)["document"] == first
     assert revision_of(html) == "2"  # saving again (after reading theirs) is allowed
-    assert drafts.save("gad-7", 2, revision="2", document=mine).status_code == 302
+    assert drafts.save("gad-7", 3, revision="2", document=mine).status_code == 302
 
 
 def test_publishing_pins_old_assessments_and_new_ones_use_the_new_version(
@@ -197,19 +197,19 @@ def test_publishing_pins_old_assessments_and_new_ones_use_the_new_version(
     def reword(document: Any) -> None:
         document["$defs"]["phq9"]["properties"]["item1"]["title"] = "Little interest in things"
 
-    drafts.edit_json("phq-9", 2, "document", reword)
-    response = drafts.publish("phq-9", 2)
+    drafts.edit_json("phq-9", 3, "document", reword)
+    response = drafts.publish("phq-9", 3)
     assert response.status_code == 302
-    published = get_version(db_session, "phq-9", 2)
+    published = get_version(db_session, "phq-9", 3)
     db_session.refresh(published)
     assert published.status == VersionStatus.PUBLISHED
     assert published.published_at is not None and published.published_by_id is not None
     assert _events(db_session, "questionnaire.publish", published.id) == 1
-    assert latest_published(db_session, "phq-9").version == 2
+    assert latest_published(db_session, "phq-9").version == 3
     db_session.refresh(before)
-    assert before.questionnaire_version.version == 1
+    assert before.questionnaire_version.version == 2  # the latest bundled when it started
     after = factories.assessment(key="phq-9")
-    assert after.questionnaire_version.version == 2
+    assert after.questionnaire_version.version == 3
 
 
 def test_retired_versions_cannot_start_assessments_but_in_progress_ones_continue(
@@ -217,10 +217,10 @@ def test_retired_versions_cannot_start_assessments_but_in_progress_ones_continue
 ) -> None:
     in_progress = factories.assessment(key="gad-7")
     drafts.start("gad-7")
-    assert drafts.publish("gad-7", 2).status_code == 302
-    response = client.post_form("/admin/questionnaires/gad-7/versions/1/retire")
+    assert drafts.publish("gad-7", 3).status_code == 302
+    response = client.post_form("/admin/questionnaires/gad-7/versions/2/retire")
     assert response.status_code == 302
-    v1 = get_version(db_session, "gad-7", 1)
+    v1 = get_version(db_session, "gad-7", 2)  # the version the assessment is on
     db_session.refresh(v1)
     assert v1.status == VersionStatus.RETIRED and v1.retired_at is not None
     actor = Actor.command_line(in_progress.organisation_id)
@@ -285,37 +285,38 @@ def test_failing_test_cases_block_publishing_until_fixed(drafts, db_session) -> 
     drafts.start("phq-9")
 
     def raise_threshold(rules: Any) -> None:
-        rules["rules"][4]["when"][">="][1] = 12
+        mood_moderate = next(r for r in rules["rules"] if r["id"] == "mood-moderate")
+        mood_moderate["when"][">="][1] = 12
 
     def hint(document: Any) -> None:
         document["$defs"]["phq9"]["properties"]["item4"]["x-hint"] = 42
 
-    drafts.edit_json("phq-9", 2, "rules", raise_threshold)
-    drafts.edit_json("phq-9", 2, "document", hint)
-    assert drafts.publish("phq-9", 2).status_code == 422
-    html = drafts.page("phq-9", 2)
-    assert "phq-9/v2.cases.json, line" in html
+    drafts.edit_json("phq-9", 3, "rules", raise_threshold)
+    drafts.edit_json("phq-9", 3, "document", hint)
+    assert drafts.publish("phq-9", 3).status_code == 422
+    html = drafts.page("phq-9", 3)
+    assert "phq-9/v3.cases.json, line" in html
     assert "PHQ-9 total 10 is moderate" in html and "services are []" in html
     assert "/$defs/phq9/properties/item4/x-hint" in html  # beside the document's problem
 
     def unhint(document: Any) -> None:
         del document["$defs"]["phq9"]["properties"]["item4"]["x-hint"]
 
-    drafts.edit_json("phq-9", 2, "document", unhint)
+    drafts.edit_json("phq-9", 3, "document", unhint)
 
     def fix_cases(cases: Any) -> None:
         for case in cases["cases"]:
             if case["name"] == "PHQ-9 total 10 is moderate":
                 case["expect"].update(route="community", priority="no_risk", services=[])
 
-    drafts.edit_json("phq-9", 2, "test_cases", fix_cases)
-    assert drafts.publish("phq-9", 2).status_code == 302
+    drafts.edit_json("phq-9", 3, "test_cases", fix_cases)
+    assert drafts.publish("phq-9", 3).status_code == 302
 
 
 def test_a_draft_can_be_deleted_but_nothing_else(client, drafts, db_session) -> None:
     drafts.start("gad-7")
-    assert client.post_form("/admin/questionnaires/gad-7/versions/2/delete").status_code == 302
-    assert get_version(db_session, "gad-7", 2) is None
+    assert client.post_form("/admin/questionnaires/gad-7/versions/3/delete").status_code == 302
+    assert get_version(db_session, "gad-7", 3) is None
     assert _events(db_session, "questionnaire.discard") == 1
 
 
@@ -323,25 +324,25 @@ def test_a_draft_without_saved_texts_opens_saves_and_publishes_here(
     app, client, drafts, db_session, factories
 ) -> None:
     """A draft version stored without the texts the editor keeps (revision 0)."""
-    v1 = get_version(db_session, "gad-7", 1)
-    document = json.loads(json.dumps(v1.document))
-    document["$id"] = document_uri("gad-7", 2)
+    latest = get_version(db_session, "gad-7", 2)
+    document = json.loads(json.dumps(latest.document))
+    document["$id"] = document_uri("gad-7", 3)
     db_session.add(
         QuestionnaireVersion(
-            questionnaire_id=v1.questionnaire_id,
-            version=2,
+            questionnaire_id=latest.questionnaire_id,
+            version=3,
             status=VersionStatus.DRAFT,
             title="GAD-7",
             document=document,
-            rules=v1.rules,
-            test_cases=v1.test_cases,
-            checksum=checksum(document, v1.rules, v1.test_cases),
+            rules=latest.rules,
+            test_cases=latest.test_cases,
+            checksum=checksum(document, latest.rules, latest.test_cases),
             created_by_id=factories.user("administrator").id,
         )
     )
     db_session.commit()
-    page = drafts.page("gad-7", 2)
+    page = drafts.page("gad-7", 3)
     assert 'name="revision" value="0"' in page
-    response = drafts.publish("gad-7", 2)
+    response = drafts.publish("gad-7", 3)
     assert response.status_code == 302, response.get_data(as_text=True)
-    assert get_version(db_session, "gad-7", 2).status == VersionStatus.PUBLISHED
+    assert get_version(db_session, "gad-7", 3).status == VersionStatus.PUBLISHED

@@ -39,8 +39,8 @@ def _plant(drafts: Any, payload: str) -> None:
         doc["rules"][3]["title"] = f"R {payload}"
         doc["rules"][3]["description"] = f"D {payload}"
 
-    drafts.edit_json("phq-9", 2, "document", document)
-    drafts.edit_json("phq-9", 2, "rules", rules)
+    drafts.edit_json("phq-9", 3, "document", document)
+    drafts.edit_json("phq-9", 3, "rules", rules)
 
 
 def _assert_safe(html: str, where: str) -> None:
@@ -56,9 +56,9 @@ def test_payloads_are_escaped_everywhere(
     _plant(drafts, payload)
     pages = {
         "library": "/admin/questionnaires",
-        "editor": "/admin/questionnaires/phq-9/versions/2",
-        "preview": "/admin/questionnaires/phq-9/versions/2/preview",
-        "diff": "/admin/questionnaires/phq-9/compare?from=1&to=2",
+        "editor": "/admin/questionnaires/phq-9/versions/3",
+        "preview": "/admin/questionnaires/phq-9/versions/3/preview",
+        "diff": "/admin/questionnaires/phq-9/compare?from=2&to=3",
     }
     for where, url in pages.items():
         response = client.get(url)
@@ -69,11 +69,11 @@ def test_payloads_are_escaped_everywhere(
             assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, where
         if payload == "{{7*7}}" and where != "library":
             assert "T {{7*7}}" in html, where
-    assert drafts.publish("phq-9", 2).status_code == 302
+    assert drafts.publish("phq-9", 3).status_code == 302
     client.post_form("/sign-out")
     assessor = login_as("assessor")
     assessment = factories.assessment(key="phq-9", user=assessor)
-    assert assessment.questionnaire_version.version == 2
+    assert assessment.questionnaire_version.version == 3
     section = client.get(f"/assessments/{assessment.id}/sections/phq9")
     assert section.status_code == 200
     html = section.get_data(as_text=True)
@@ -85,12 +85,12 @@ def test_payloads_are_escaped_everywhere(
 
 def test_the_editor_shows_typed_html_as_text_in_the_textarea(drafts, db_session) -> None:
     drafts.start("gad-7")
-    text = drafts.texts("gad-7", 2)["document"].replace(
+    text = drafts.texts("gad-7", 3)["document"].replace(
         '"title": "GAD-7",', '"title": "</textarea><script>alert(1)</script>",', 1
     )
-    drafts.save("gad-7", 2, document=text)
-    html = drafts.page("gad-7", 2)
+    drafts.save("gad-7", 3, document=text)
+    html = drafts.page("gad-7", 3)
     assert "</textarea><script>" not in html
     assert "&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert json.loads(drafts.texts("gad-7", 2)["document"])["title"].startswith("</textarea>")
-    assert get_version(db_session, "gad-7", 2) is not None
+    assert json.loads(drafts.texts("gad-7", 3)["document"])["title"].startswith("</textarea>")
+    assert get_version(db_session, "gad-7", 3) is not None

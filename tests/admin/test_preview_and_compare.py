@@ -31,8 +31,8 @@ def test_the_preview_shows_the_draft_as_an_assessor_sees_it_and_runs_its_rules(
     def reword(document: Any) -> None:
         document["$defs"]["phq9"]["properties"]["item1"]["title"] = "Little joy in things"
 
-    drafts.edit_json("phq-9", 2, "document", reword)
-    page = client.get("/admin/questionnaires/phq-9/versions/2/preview")
+    drafts.edit_json("phq-9", 3, "document", reword)
+    page = client.get("/admin/questionnaires/phq-9/versions/3/preview")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Little joy in things" in html and 'class="govuk-radios' in html
@@ -40,7 +40,7 @@ def test_the_preview_shows_the_draft_as_an_assessor_sees_it_and_runs_its_rules(
     answers = example_answers("severe-with-self-harm-thoughts", "phq-9")["phq9"]
     form = {field_id(f"/phq9/{item}"): str(value) for item, value in answers.items()}
     posted = client.post_form(
-        "/admin/questionnaires/phq-9/versions/2/preview",
+        "/admin/questionnaires/phq-9/versions/3/preview",
         {**form, "section": "phq9", "_preview_answers": "{}", "action": "save"},
     )
     html = posted.get_data(as_text=True)
@@ -79,15 +79,17 @@ def test_the_comparison_names_every_kind_of_change(app, db_session, drafts) -> N
         document["$defs"]["phq9"]["properties"] = {name: items[name] for name in order}
 
     def rules(document: Any) -> None:
-        document["rules"][4]["when"][">="][1] = 12
+        ids = [rule["id"] for rule in document["rules"]]
+        document["rules"][ids.index("mood-moderate")]["when"][">="][1] = 12
         document["rules"].insert(
-            4, {"id": "new-flag", "kind": "condition", "when": True, "flag": "always"}
+            ids.index("mood-moderate"),
+            {"id": "new-flag", "kind": "condition", "when": True, "flag": "always"},
         )
-        del document["rules"][3]
+        del document["rules"][ids.index("mood-severe")]
 
-    drafts.edit_json("phq-9", 2, "document", edit)
-    drafts.edit_json("phq-9", 2, "rules", rules)
-    old, new = get_version(db_session, "phq-9", 1), get_version(db_session, "phq-9", 2)
+    drafts.edit_json("phq-9", 3, "document", edit)
+    drafts.edit_json("phq-9", 3, "rules", rules)
+    old, new = get_version(db_session, "phq-9", 2), get_version(db_session, "phq-9", 3)
     db_session.refresh(new)
     from assessment_engine.questionnaires.drafts import check_context
     from assessment_engine.questionnaires.preview import DraftRuntimeCache, runtime_of
@@ -97,16 +99,19 @@ def test_the_comparison_names_every_kind_of_change(app, db_session, drafts) -> N
         db_session, cache, DraftRuntimeCache(), lambda: check_context(db_session, cache), new
     )
     result = compare(
-        _structure(app, db_session, "phq-9", 1).questionnaire.structure,
+        _structure(app, db_session, "phq-9", 2).questionnaire.structure,
         runtime.structure,
         old.rules,
         new.rules,
-        old_label="v1",
-        new_label="v2",
+        old_label="v2",
+        new_label="v3",
     )
     text = result.as_text()
     assert "[reworded] /phq9/item1: title: “Little interest or pleasure in doing things”" in text
-    assert "[reworded] /phq9/item2: hint: null → “In the last fortnight”" in text
+    assert (
+        "[reworded] /phq9/item2: hint: “You may leave this if the person would rather not "
+        "answer” → “In the last fortnight”"
+    ) in text
     assert "option 3 relabelled: “Nearly every day” → “Every day”" in text
     assert "[scores] /phq9/item4: option 3 (Nearly every day) score 3 → 4" in text
     assert "option 4 added: “All the time”" in text
@@ -120,11 +125,11 @@ def test_the_compare_page_shows_the_changes(client, drafts) -> None:
     drafts.start("gad-7")
 
     def edit(rules: Any) -> None:
-        rules["rules"][3]["title"] = "Moderate anxiety"
+        next(r for r in rules["rules"] if r["id"] == "mood-moderate")["title"] = "Moderate anxiety"
 
-    drafts.edit_json("gad-7", 2, "rules", edit)
-    html = client.get("/admin/questionnaires/gad-7/compare?from=1&to=2").get_data(as_text=True)
-    assert "What changed from version 1 to version 2" in html
+    drafts.edit_json("gad-7", 3, "rules", edit)
+    html = client.get("/admin/questionnaires/gad-7/compare?from=2&to=3").get_data(as_text=True)
+    assert "What changed from version 2 to version 3" in html
     assert 'data-kind="rule-changed"' in html and "mood-moderate" in html
     assert "No question changed." in html
 
@@ -145,9 +150,9 @@ def test_export_and_import_round_trip_as_a_new_draft(client, admin, db_session) 
         content_type="multipart/form-data",
     )
     assert response.status_code == 302, response.get_data(as_text=True)
-    imported = get_version(db_session, "gad-7", 2)
+    imported = get_version(db_session, "gad-7", 3)
     assert imported is not None and imported.status.value == "draft"
-    assert imported.document["$id"].endswith("/gad-7/v2.json")
+    assert imported.document["$id"].endswith("/gad-7/v3.json")
 
 
 def test_imports_with_problems_are_refused_with_every_problem(client, admin, db_session) -> None:

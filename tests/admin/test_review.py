@@ -82,8 +82,8 @@ def test_an_assessor_starts_a_review_on_the_latest_version(
     def reword(document: Any) -> None:
         document["$defs"]["phq9"]["properties"]["item1"]["title"] = "Little joy in things"
 
-    drafts.edit_json("phq-9", 2, "document", reword)
-    assert drafts.publish("phq-9", 2).status_code == 302
+    drafts.edit_json("phq-9", 3, "document", reword)
+    assert drafts.publish("phq-9", 3).status_code == 302
     client.post_form("/sign-out")
     assessor = login_as("assessor")
     person = factories.client()
@@ -113,7 +113,7 @@ def test_an_assessor_starts_a_review_on_the_latest_version(
         .filter(Assessment.client_id == person.id, Assessment.id != earlier.id)
         .one()
     )
-    assert review.questionnaire_version.version == 2
+    assert review.questionnaire_version.version == 3
     assert review.answers == earlier.answers and review.status == AssessmentStatus.DRAFT
 
 

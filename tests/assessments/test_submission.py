@@ -42,7 +42,7 @@ def test_submitting_a_complete_assessment_decides_and_refers(
         db_session, actor, assessment, prepared_for(assessment), expected_version=None
     )
     assert assessment.status == AssessmentStatus.SUBMITTED
-    assert decision.ruleset == "joint-assessment@1"
+    assert decision.ruleset == "joint-assessment@2"
     assert decision.priority.value == "critical" and decision.route.value == "both"
     assert "self_harm_risk" in decision.outcome["flags"]
     referrals = db_session.scalars(
@@ -193,7 +193,7 @@ def test_a_submitted_assessment_cannot_be_edited(db_session, factories, prepared
 
 def test_an_assessment_stays_on_its_version(db_session, factories) -> None:
     assessment = factories.assessment()
-    assert assessment.questionnaire_version.version == 1
+    assert assessment.questionnaire_version.version == 2  # the latest published
     assert assessment.questionnaire_version.status.value == "published"
 
 
@@ -225,3 +225,45 @@ def test_the_outcome_page_shows_route_priority_services_and_reasons(
     # A submitted assessment's task list sends people to its outcome.
     response = client.get(f"/assessments/{assessment.id}")
     assert response.headers["Location"].endswith(f"/assessments/{assessment.id}/outcome")
+
+
+def test_a_rule_that_gives_no_finite_number_refuses_the_submission_naming_it(
+    app, db_session, factories, prepared_for
+) -> None:
+    import dataclasses
+
+    from assessment_engine.scoring.compiler import compile_ruleset
+
+    user = factories.user("assessor", org="nhs-tayside")
+    answers = example_answers("carer-under-strain")
+    answers["mood"]["phq9"].update(item1=1, item2=1)
+    assessment = factories.assessment(answers=answers, user=user)
+    prepared = prepared_for(assessment)
+    rules = {
+        "rules": [
+            {
+                "id": "overflowing-total",
+                "kind": "weighted_sum",
+                "items": {"/mood/phq9/item1": 1e308, "/mood/phq9/item2": 1e308},
+                "output": "huge",
+            },
+            {"id": "routing", "kind": "route", "referrals": []},
+        ]
+    }
+    broken = compile_ruleset(
+        rules,
+        prepared.questionnaire.items,
+        app.extensions["assessment_rules"],
+        name=prepared.ruleset_name,
+    )
+    with pytest.raises(services.RulesFailed) as raised:
+        services.submit(
+            db_session,
+            Actor.for_user(user),
+            assessment,
+            dataclasses.replace(prepared, ruleset=broken),
+            expected_version=None,
+        )
+    assert raised.value.rule == "overflowing-total"
+    assert "\u2018overflowing-total\u2019 gave a result that is not a number" in str(raised.value)
+    assert isinstance(raised.value, services.AssessmentError)  # shown as a message, never a 500

@@ -1,6 +1,7 @@
 """An administrator publishes a new PHQ-9 version through the admin pages in a real browser: a
 reworded question and a raised rule threshold (whose test case must be updated before it can be
-published). An assessment started before keeps version 1; a new one uses version 2."""
+published). An assessment started before keeps version 2 (the latest bundled); a new one uses
+version 3."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def test_an_administrator_publishes_a_new_version_and_assessments_keep_theirs(
     )
     chi = make_client(live_app, "Elspeth", "Grant", date(1950, 6, 1))
 
-    # An assessor starts a PHQ-9 on version 1.
+    # An assessor starts a PHQ-9 on version 2, the latest bundled.
     _sign_in(page, assessor)
     page.get_by_label("CHI number or name").fill(chi)
     page.get_by_role("button", name="Search").click()
@@ -86,12 +87,12 @@ def test_an_administrator_publishes_a_new_version_and_assessments_keep_theirs(
     page.get_by_text(OLD_TITLE, exact=True).wait_for()
     _sign_out(page)
 
-    # The administrator starts a draft of version 2 from the library.
+    # The administrator starts a draft of version 3 from the library.
     _sign_in(page, admin)
     page.get_by_role("link", name="Administration").click()
     page.get_by_role("link", name="Questionnaires").first.click()
     page.get_by_role("button", name="Start a new draft of PHQ-9").click()
-    page.get_by_role("heading", name=re.compile("Version 2")).wait_for()
+    page.get_by_role("heading", name=re.compile("Version 3")).wait_for()
     page.locator('.app-code-editor[data-editor-for="document"] .cm-content').wait_for()
     assert page.locator("textarea#document").is_hidden()  # enhanced into CodeMirror
     screenshot(page, "admin-editor")
@@ -110,8 +111,8 @@ def test_an_administrator_publishes_a_new_version_and_assessments_keep_theirs(
     page.get_by_role("button", name="Save draft").click()
     page.get_by_text("Draft saved, with 1 problem(s)").wait_for()
     problems = page.locator("#problems").inner_text()
-    assert "phq-9/v2.cases.json, line" in problems and "PHQ-9 total 10 is moderate" in problems
-    assert page.get_by_role("button", name="Publish version 2").is_disabled()
+    assert "phq-9/v3.cases.json, line" in problems and "PHQ-9 total 10 is moderate" in problems
+    assert page.get_by_role("button", name="Publish version 3").is_disabled()
     screenshot(page, "admin-editor-failing-case")
 
     # The test case follows the new policy; then every check passes and it can be published.
@@ -128,14 +129,14 @@ def test_an_administrator_publishes_a_new_version_and_assessments_keep_theirs(
     page.get_by_text(NEW_TITLE, exact=True).wait_for()
     screenshot(page, "admin-preview")
     page.go_back()
-    page.get_by_role("button", name="Publish version 2").click()
-    page.get_by_text("Version 2 is published").wait_for()
-    row = page.locator('#questionnaire-phq-9 tr[data-version="2"]')
+    page.get_by_role("button", name="Publish version 3").click()
+    page.get_by_text("Version 3 is published").wait_for()
+    row = page.locator('#questionnaire-phq-9 tr[data-version="3"]')
     assert row.get_attribute("data-status") == "published"
     screenshot(page, "admin-library")
 
     # What changed, in words.
-    page.goto("/admin/questionnaires/phq-9/compare?from=1&to=2")
+    page.goto("/admin/questionnaires/phq-9/compare?from=2&to=3")
     text = page.locator("#comparison-text").text_content()
     assert "[reworded] /phq9/item1" in text and "/when/>=/1: 10 → 12" in text
     COMPARISON.parent.mkdir(parents=True, exist_ok=True)
@@ -143,15 +144,15 @@ def test_an_administrator_publishes_a_new_version_and_assessments_keep_theirs(
     screenshot(page, "admin-compare")
     _sign_out(page)
 
-    # The assessment started before stays on version 1; a new one uses version 2.
+    # The assessment started before stays on version 2; a new one uses version 3.
     _sign_in(page, assessor)
     page.goto(f"/assessments/{before}")
-    page.get_by_text(re.compile(r"^Version 1\.")).wait_for()
+    page.get_by_text(re.compile(r"^Version 2\.")).wait_for()
     page.goto(f"/assessments/{before}/sections/phq9")
     page.get_by_text(OLD_TITLE, exact=True).wait_for()
     after = _start_phq9(page, person_url)
     page.goto(f"/assessments/{after}")
-    page.get_by_text(re.compile(r"^Version 2\.")).wait_for()
+    page.get_by_text(re.compile(r"^Version 3\.")).wait_for()
     page.goto(f"/assessments/{after}/sections/phq9")
     page.get_by_text(NEW_TITLE, exact=True).wait_for()
     screenshot(page, "assessor-new-version")
@@ -163,5 +164,5 @@ def _check_pins(app: Any, before: str, after: str) -> None:
     from assessment_engine.extensions import db
 
     with app.app_context():
-        assert get_assessment(db.session, before).questionnaire_version.version == 1
-        assert get_assessment(db.session, after).questionnaire_version.version == 2
+        assert get_assessment(db.session, before).questionnaire_version.version == 2
+        assert get_assessment(db.session, after).questionnaire_version.version == 3

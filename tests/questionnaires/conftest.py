@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -51,8 +52,8 @@ def bundled_document() -> Callable[[str], dict[str, Any]]:
 def schema_dir(tmp_path: Path) -> Callable[..., Path]:
     """Build a scratch ``form_schemas/`` holding the meta-schema and the given files.
 
-    Call it with ``{"key/v1.json": document-or-text}``; ``bundled=True`` also copies the three
-    bundled questionnaires so a new document can ``$ref`` them.
+    Call it with ``{"key/v1.json": document-or-text}``; ``bundled=True`` also copies every
+    version of the three bundled questionnaires so a new document can ``$ref`` them.
     """
 
     def build(files: dict[str, Any], *, bundled: bool = False) -> Path:
@@ -62,7 +63,9 @@ def schema_dir(tmp_path: Path) -> Callable[..., Path]:
         if bundled:
             for key in ("phq-9", "gad-7", "joint-assessment"):
                 (root / key).mkdir(exist_ok=True)
-                shutil.copy(FORM_SCHEMAS / key / "v1.json", root / key / "v1.json")
+                for version in (FORM_SCHEMAS / key).glob("v*.json"):
+                    if re.fullmatch(r"v\d+\.json", version.name):
+                        shutil.copy(version, root / key / version.name)
         for name, content in files.items():
             path = root / name
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -58,7 +58,14 @@ ALL_EXAMPLES = [
 
 def test_every_bundled_document_loads_with_no_problems(catalogue: Catalogue) -> None:
     assert [str(problem) for problem in catalogue.problems] == []
-    assert list(catalogue) == [("gad-7", 1), ("joint-assessment", 1), ("phq-9", 1)]
+    assert list(catalogue) == [
+        ("gad-7", 1),
+        ("gad-7", 2),
+        ("joint-assessment", 1),
+        ("joint-assessment", 2),
+        ("phq-9", 1),
+        ("phq-9", 2),
+    ]
 
 
 def test_the_extension_meta_schema_is_itself_valid_2020_12(catalogue: Catalogue) -> None:
@@ -68,11 +75,12 @@ def test_the_extension_meta_schema_is_itself_valid_2020_12(catalogue: Catalogue)
     assert catalogue.extensions["$id"].endswith("/_meta/extensions.json")
 
 
+@pytest.mark.parametrize("version", [1, 2])
 @pytest.mark.parametrize(("key", "path"), ALL_EXAMPLES)
 def test_every_example_is_a_complete_valid_answer_set(
-    catalogue: Catalogue, key: str, path: Path
+    catalogue: Catalogue, key: str, path: Path, version: int
 ) -> None:
-    questionnaire = catalogue.get(key, 1)
+    questionnaire = catalogue.get(key, version)
     answers = json.loads(path.read_text("utf-8"))
     assert questionnaire.validate(answers, complete=True) == {}
     assert questionnaire.prune(answers) == answers, "examples hold no hidden answers"

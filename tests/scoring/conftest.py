@@ -33,9 +33,10 @@ def services() -> dict[str, ServiceSpec]:
 
 
 @pytest.fixture(scope="session")
-def bundled_items() -> Callable[[str], dict[str, ItemSpec]]:
-    def load(key: str) -> dict[str, ItemSpec]:
-        document = json.loads((FORM_SCHEMAS / key / "v1.json").read_text(encoding="utf-8"))
+def bundled_items() -> Callable[..., dict[str, ItemSpec]]:
+    def load(key: str, version: int = 1) -> dict[str, ItemSpec]:
+        path = FORM_SCHEMAS / key / f"v{version}.json"
+        document = json.loads(path.read_text(encoding="utf-8"))
         return items_from_schema(document, directory_loader(FORM_SCHEMAS))
 
     return load
@@ -45,18 +46,23 @@ def bundled_items() -> Callable[[str], dict[str, ItemSpec]]:
 def bundled(
     registry: RuleRegistry,
     services: dict[str, ServiceSpec],
-    bundled_items: Callable[[str], dict[str, ItemSpec]],
-) -> Callable[[str], CompiledRuleset]:
-    """The compiled rules shipped for a questionnaire key (version 1)."""
-    cache: dict[str, CompiledRuleset] = {}
+    bundled_items: Callable[..., dict[str, ItemSpec]],
+) -> Callable[..., CompiledRuleset]:
+    """The compiled rules shipped for a questionnaire key (version 1 unless given)."""
+    cache: dict[tuple[str, int], CompiledRuleset] = {}
 
-    def get(key: str) -> CompiledRuleset:
-        if key not in cache:
-            rules = json.loads((FORM_SCHEMAS / key / "v1.rules.json").read_text(encoding="utf-8"))
-            cache[key] = compile_ruleset(
-                rules, bundled_items(key), registry, name=f"{key}@1", services=services
+    def get(key: str, version: int = 1) -> CompiledRuleset:
+        if (key, version) not in cache:
+            path = FORM_SCHEMAS / key / f"v{version}.rules.json"
+            rules = json.loads(path.read_text(encoding="utf-8"))
+            cache[(key, version)] = compile_ruleset(
+                rules,
+                bundled_items(key, version),
+                registry,
+                name=f"{key}@{version}",
+                services=services,
             )
-        return cache[key]
+        return cache[(key, version)]
 
     return get
 

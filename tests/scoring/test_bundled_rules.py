@@ -20,31 +20,43 @@ from assessment_engine.scoring.rules_schema import rules_file_schema
 
 from .conftest import FORM_SCHEMAS
 
-Bundled = Callable[[str], CompiledRuleset]
+Bundled = Callable[..., CompiledRuleset]
 KEYS = ["phq-9", "gad-7", "joint-assessment"]
+VERSIONS = [1, 2]
 
 
-def cases_of(key: str) -> list[Any]:
-    document = json.loads((FORM_SCHEMAS / key / "v1.cases.json").read_text(encoding="utf-8"))
-    return [pytest.param(key, case, id=f"{key}: {case['name']}") for case in document["cases"]]
+def cases_of_document(key: str, version: int = 1) -> dict[str, Any]:
+    path = FORM_SCHEMAS / key / f"v{version}.cases.json"
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize(("key", "case"), [p for key in KEYS for p in cases_of(key)])
-def test_shipped_cases_pass(bundled: Bundled, key: str, case: dict[str, Any]) -> None:
-    (result,) = run_cases(bundled(key), [case])
+def cases_of(key: str, version: int = 1) -> list[Any]:
+    document = cases_of_document(key, version)
+    return [
+        pytest.param(key, version, case, id=f"{key}@{version}: {case['name']}")
+        for case in document["cases"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "version", "case"), [p for key in KEYS for v in VERSIONS for p in cases_of(key, v)]
+)
+def test_shipped_cases_pass(bundled: Bundled, key: str, version: int, case: dict[str, Any]) -> None:
+    (result,) = run_cases(bundled(key, version), [case])
     assert result.passed, str(result)
 
 
-def test_every_route_and_priority_is_reached_by_a_joint_case(bundled: Bundled) -> None:
-    results = run_cases(bundled("joint-assessment"), cases_of_document("joint-assessment"))
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_route_and_priority_is_reached_by_a_joint_case(
+    bundled: Bundled, version: int
+) -> None:
+    results = run_cases(
+        bundled("joint-assessment", version), cases_of_document("joint-assessment", version)
+    )
     assert all(r.passed for r in results)
     reached = {(r.decision.route.value, r.decision.priority.value) for r in results if r.decision}
     assert {route for route, _ in reached} == {"health", "social_care", "both", "community"}
     assert {p for _, p in reached} == {"critical", "substantial", "moderate", "low", "no_risk"}
-
-
-def cases_of_document(key: str) -> dict[str, Any]:
-    return json.loads((FORM_SCHEMAS / key / "v1.cases.json").read_text(encoding="utf-8"))
 
 
 PHQ9_TABLE = [

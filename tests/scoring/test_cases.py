@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from assessment_engine.scoring.cases import run_cases
 from assessment_engine.scoring.compiler import CompiledRuleset
@@ -69,3 +70,25 @@ def test_malformed_cases_fail_without_hiding_the_others(bundled: Bundled) -> Non
     assert [r.passed for r in results] == [False, False, False, True]
     assert results[1].failures == ("'given' must be an answers object",)
     assert results[2].failures == ("unknown expectation(s) rout",)
+
+
+def test_a_case_whose_given_is_refused_fails_unless_it_is_exempt(bundled: Bundled) -> None:
+    def validate(given: Any) -> dict[str, list[str]]:
+        return {"/phq9/item9": ["Select an answer"]} if "item9" not in given["phq9"] else {}
+
+    unanswered = {k: v for k, v in SEVERE["phq9"].items() if k != "item9"}
+    cases = [
+        {"name": "valid", "given": SEVERE, "expect": {"scores": {"phq9_total": 27}}},
+        {
+            "name": "refused",
+            "given": {"phq9": unanswered},
+            "expect": {"scores": {"phq9_total": 27}},
+        },
+        {"name": "known", "given": {"phq9": unanswered}, "expect": {"route": "health"}},
+    ]
+    valid, refused, known = run_cases(bundled("phq-9"), cases, validate=validate, exempt={"known"})
+    assert valid.passed and known.passed
+    assert refused.failures == (
+        "given /phq9/item9 is refused by the questionnaire: Select an answer",
+    )
+    assert refused.decision is not None  # still evaluated: every other failure is listed too
