@@ -18,9 +18,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(load_schemas_command)
     app.cli.add_command(check_rules_command)
-    from .records.commands import audit_verify_command
+    from .records.commands import audit_checkpoint_command, audit_verify_command
 
     app.cli.add_command(audit_verify_command)
+    app.cli.add_command(audit_checkpoint_command)
 
 
 @click.command("demo")

@@ -6,6 +6,7 @@ from .assessments.models import Assessment, Decision, Referral
 from .auth.models import User, UserSession
 from .partners.models import Organisation, Service
 from .questionnaires.models import Questionnaire, QuestionnaireVersion
+from .records.checkpoints import AuditCheckpoint
 from .records.models import (
     AuditEvent,
     BreakGlassGrant,
@@ -17,6 +18,7 @@ from .records.models import (
 __all__ = [
     "ApiClient",
     "Assessment",
+    "AuditCheckpoint",
     "AuditEvent",
     "BreakGlassGrant",
     "Client",

@@ -15,9 +15,11 @@ def init_app(app: Flask) -> None:
     from ..assessments.signoff_views import bp as signoff_bp
     from . import record_views  # noqa: F401  (routes on the records blueprint)
     from .access import AccessDenied
+    from .checkpoints import checkpoint_policy
     from .views import bp
 
     app.register_blueprint(bp)
+    app.extensions["audit_checkpoints"] = checkpoint_policy(app.config)
     app.register_blueprint(signoff_bp)
     app.register_blueprint(queue_bp)
 

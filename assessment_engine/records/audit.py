@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from ..auth.actor import Actor
 from ..db import utcnow
+from .checkpoints import after_append
 from .models import AuditEvent
 
 GENESIS = "0" * 64
@@ -123,6 +124,7 @@ def write_pending(session: Session | scoped_session[Session]) -> None:
         new.hash = previous = _digest(previous, new)
         session.add(new)
     session.flush()
+    after_append(session, new.id)
 
 
 @event.listens_for(Session, "before_commit")
