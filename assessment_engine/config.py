@@ -21,7 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "SERVICE_NAME": "Shared Assessment",
     "DATABASE_URL": None,  # default: SQLite in the instance folder
     "SECRET_KEY": None,  # default (local only): a random key kept in the instance folder
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # hide_parameters: a database error's message (and so the error log) never holds the
+    # statement's parameters: names, CHI numbers, dates of birth, answers.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "SQLALCHEMY_RECORD_QUERIES": False,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -62,6 +64,12 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.from_prefixed_env("ASSESSMENT")
     if overrides:
         app.config.update(overrides)
+
+    # Kept even when the options are configured: parameters never reach the log.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        "hide_parameters": True,
+    }
 
     env = str(app.config["ENV"]).lower()
     app.config["ENV"] = env
