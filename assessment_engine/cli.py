@@ -22,6 +22,10 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(audit_verify_command)
     app.cli.add_command(audit_checkpoint_command)
+    from .backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("demo")

@@ -530,3 +530,23 @@ def verify_audit(session: Session, policy: CheckpointPolicy) -> AuditReport:
         trusted_up_to,
         notes,
     )
+
+
+def record_restore(session: Session, policy: CheckpointPolicy) -> Checkpoint:
+    """After a restore: a signed gap checkpoint naming the events the checkpoint file signed
+    that the restored database lacks (none if the copy is as new as the file).
+
+    Only checkpoints whose signature is good count; the lost range runs from the restored
+    head to the newest one's head (events after it were never signed, so are not counted).
+    """
+    in_file, _unreadable = policy.file.read()
+    signed = [c for c in in_file if policy.keys.check(c)]
+    previous = latest_checkpoint(session)
+    head_id, _head_hash, count = _head(session, None)
+    newest = max(signed, key=lambda c: c.id, default=None)
+    lost = (head_id, head_id, 0)
+    if newest is not None and (
+        newest.head_event_id > head_id or (previous is None or newest.id > previous.id)
+    ):
+        lost = (head_id, newest.head_event_id, max(0, newest.event_count - count))
+    return write_checkpoint(session, policy, kind=CheckpointKind.GAP, lost=lost)
