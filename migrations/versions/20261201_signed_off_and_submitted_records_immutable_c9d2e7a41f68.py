@@ -8,10 +8,9 @@ signed-off assessment could all be changed in SQL. These triggers refuse, on bot
   amendment link never change, and the row is kept; once signed off, the sign-off fields and
   status too, and a co-signature is set once.
 - decisions: of a signed-off assessment, no change at all; of a submitted one, only an
-  override (route, priority, reason, who, when); kept once the assessment is submitted; no new
-  submission decision for a signed-off assessment (a "what if" is still allowed).
+  override (route, priority, reason, who, when); kept once the assessment is submitted.
 - referrals: never moved to another assessment, decision, person, service or organisation;
-  kept once the assessment is submitted; none added to a signed-off assessment; of a signed-off
+  kept once the assessment is submitted; of a signed-off
   assessment only the status and its timestamps, the assignee and the row version change (its
   priority and urgency are frozen here; a priority raised with a reason is to be let through by
   the migration that adds the reason's column).
@@ -115,8 +114,6 @@ def _upgrade_postgresql():
     )
     _row_guard(
         "decisions",
-        inserted="state = 'signed_off' AND NEW.kind = 'submission'",
-        inserted_message="a signed-off assessment''s decision is made",
         updated=f"""
           IF state = 'signed_off' THEN
             RAISE EXCEPTION 'the decisions of a signed-off assessment cannot change';
@@ -127,8 +124,6 @@ def _upgrade_postgresql():
     )
     _row_guard(
         "referrals",
-        inserted="state = 'signed_off'",
-        inserted_message="a signed-off assessment''s referrals are made",
         updated=f"""
           IF {_changed(_REFERRAL_LINK, d)} THEN
             RAISE EXCEPTION 'a referral''s assessment, decision, person and service cannot change';
@@ -139,21 +134,14 @@ def _upgrade_postgresql():
     )
 
 
-def _row_guard(table, *, inserted, inserted_message, updated):
+def _row_guard(table, *, updated):
     """A trigger on a row of an assessment: ``state`` is the assessment's status; rows of a
-    submitted assessment are kept; ``inserted`` refuses an insert, ``updated`` an update."""
+    submitted assessment are kept; ``updated`` refuses an update."""
     op.execute(
         f"""
         CREATE FUNCTION {table}_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE state text;
         BEGIN
-          IF TG_OP = 'INSERT' THEN
-            SELECT status::text INTO state FROM assessments WHERE id = NEW.assessment_id;
-            IF {inserted} THEN
-              RAISE EXCEPTION '{inserted_message}';
-            END IF;
-            RETURN NEW;
-          END IF;
           SELECT status::text INTO state FROM assessments WHERE id = OLD.assessment_id;
           IF TG_OP = 'DELETE' THEN
             IF state <> 'draft' THEN
@@ -166,7 +154,7 @@ def _row_guard(table, *, inserted, inserted_message, updated):
     )
     op.execute(
         f"""
-        CREATE TRIGGER {table}_frozen BEFORE INSERT OR UPDATE OR DELETE ON {table}
+        CREATE TRIGGER {table}_frozen BEFORE UPDATE OR DELETE ON {table}
         FOR EACH ROW EXECUTE FUNCTION {table}_frozen()"""
     )
 
@@ -192,12 +180,6 @@ _SQLITE = (
         "a submitted or signed-off assessment is kept",
     ),
     (
-        "decisions_signed_off_made",
-        "BEFORE INSERT ON decisions",
-        f"{_state('NEW')} = 'signed_off' AND NEW.kind = 'submission'",
-        "a signed-off assessment''s decision is made",
-    ),
-    (
         "decisions_kept",
         "BEFORE DELETE ON decisions",
         f"{_state('OLD')} <> 'draft'",
@@ -214,12 +196,6 @@ _SQLITE = (
         "BEFORE UPDATE ON decisions",
         _changed(_DECISION_RESULT, "IS NOT"),
         "a decision''s computed result cannot change",
-    ),
-    (
-        "referrals_signed_off_made",
-        "BEFORE INSERT ON referrals",
-        f"{_state('NEW')} = 'signed_off'",
-        "a signed-off assessment''s referrals are made",
     ),
     (
         "referrals_kept",
