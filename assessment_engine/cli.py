@@ -26,6 +26,9 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from .api.commands import purge_idempotency_keys_command
+
+    app.cli.add_command(purge_idempotency_keys_command)
 
 
 @click.command("demo")

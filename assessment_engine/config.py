@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "API_RATE_LIMIT": "300 per minute",
     "FORM_SCHEMAS_DIR": None,  # default: form_schemas/ beside the package
     "LOG_LEVEL": "INFO",
+    #: Idempotency keys and the responses stored with them are purged after this many hours
+    #: (``flask purge-idempotency-keys``, run from a timer).
+    "IDEMPOTENCY_RETENTION_HOURS": 24,
     # Audit checkpoints (records/checkpoints.py): the signing key, or a file holding it (first
     # line; later lines are retired keys still accepted when verifying), never the database.
     "AUDIT_CHECKPOINT_KEY": None,  # default (local only): a random key kept in the instance folder
