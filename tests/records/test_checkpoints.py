@@ -183,3 +183,29 @@ def test_a_live_file_copy_of_sqlite_is_detected(audited, tmp_path: Path) -> None
 def test_the_checkpoint_file_can_be_read_back(tmp_path: Path) -> None:
     file = CheckpointFile(tmp_path / "none.jsonl")
     assert file.read() == ([], []) and file.last_number() == 0
+
+
+def test_a_checkpoint_is_due_after_five_minutes_with_fewer_events(
+    scratch_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from assessment_engine.records import checkpoints
+
+    app = audited_app(scratch_app)  # checkpoints at events 10, 110, 210
+    app.extensions["audit_checkpoints"] = checkpoints.CheckpointPolicy(
+        keys=app.extensions["audit_checkpoints"].keys,
+        file=app.extensions["audit_checkpoints"].file,
+        every_events=100,
+        every_minutes=5,
+    )
+    write_events(app, 10)  # 60 events since the last checkpoint, and no time: none due
+    later = checkpoints.utcnow() + timedelta(minutes=5, seconds=1)
+    monkeypatch.setattr(checkpoints, "utcnow", lambda: later)
+    write_events(app, 10)  # five minutes on: due, with only 70 events
+    with app.app_context():
+        heads = db.session.scalars(
+            select(AuditCheckpoint.head_event_id).order_by(AuditCheckpoint.id)
+        ).all()
+    assert heads == [10, 110, 210, 270]
+    assert verify(app).ok
