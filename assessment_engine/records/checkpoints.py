@@ -33,9 +33,8 @@ from sqlalchemy import BigInteger, Integer, String, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..db import Base, utcnow
+from .audit import APPENDED_UP_TO, GENESIS, _digest, _in_order
 from .models import AuditEvent
-
-GENESIS = "0" * 64
 
 
 class CheckpointKind(enum.StrEnum):
@@ -310,10 +309,18 @@ def checkpoint_if_due(session: Session, policy: CheckpointPolicy, appended_up_to
         write_checkpoint(session, policy)
 
 
+@event.listens_for(Session, "before_commit")
+def _checkpoint_at_commit(session: Session) -> None:
+    """After the audit trail's own listener (registered first: this module imports it) has
+    appended the commit's events, still holding the chain's lock."""
+    appended = session.info.pop(APPENDED_UP_TO, None)
+    if appended is not None:
+        after_append(session, appended)
+
+
 def after_append(session: Session, appended_up_to: int) -> None:
-    """Called by the audit trail once a commit's events are appended (holding the chain's
-    lock): checkpoint if one is due under the application's policy. Outside an application
-    (a bare session in a script) no checkpoint is written."""
+    """Once a commit's events are appended: checkpoint if one is due under the application's
+    policy. Outside an application (a bare session in a script) no checkpoint is written."""
     if has_app_context():
         policy = current_app.extensions.get("audit_checkpoints")
         if policy is not None:
@@ -336,6 +343,7 @@ def file_committed(session: Session) -> None:
 def _forget_unfiled(session: Session, _rolled_back: Any) -> None:
     """A checkpoint whose transaction (or savepoint) rolled back is never filed."""
     session.info.pop(_UNFILED, None)
+    session.info.pop(APPENDED_UP_TO, None)
 
 
 # -- verifying --------------------------------------------------------------------------------
@@ -372,8 +380,6 @@ def verify_audit(session: Session, policy: CheckpointPolicy) -> AuditReport:
     is reported, as is one whose signature fails. Checkpoints older than a gap checkpoint that
     name events the gap declares lost are accounted for by it.
     """
-    from .audit import _digest, _in_order
-
     in_file, unreadable = policy.file.read()
     in_table = [Checkpoint.from_row(r) for r in session.scalars(select(AuditCheckpoint))]
     notes: list[str] = []
