@@ -77,9 +77,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         Path(app.config["FORM_SCHEMAS_DIR"]), rules
     )
 
-    from . import admin, api, assessments, auth, errors, records, templating
+    from . import admin, api, assessments, auth, bad_bytes, errors, records, templating
     from .cli import register_commands
 
+    bad_bytes.init_app(app)  # first of the request hooks: before anything reads the database
     auth.init_app(app)
     records.init_app(app)
     api.init_app(app)

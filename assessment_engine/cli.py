@@ -18,9 +18,17 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(load_schemas_command)
     app.cli.add_command(check_rules_command)
-    from .records.commands import audit_verify_command
+    from .records.commands import audit_checkpoint_command, audit_verify_command
 
     app.cli.add_command(audit_verify_command)
+    app.cli.add_command(audit_checkpoint_command)
+    from .backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    from .api.commands import purge_idempotency_keys_command
+
+    app.cli.add_command(purge_idempotency_keys_command)
 
 
 @click.command("demo")

@@ -21,7 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "SERVICE_NAME": "Shared Assessment",
     "DATABASE_URL": None,  # default: SQLite in the instance folder
     "SECRET_KEY": None,  # default (local only): a random key kept in the instance folder
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # hide_parameters: a database error's message (and so the error log) never holds the
+    # statement's parameters: names, CHI numbers, dates of birth, answers.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "SQLALCHEMY_RECORD_QUERIES": False,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -40,6 +42,17 @@ DEFAULTS: dict[str, Any] = {
     "API_RATE_LIMIT": "300 per minute",
     "FORM_SCHEMAS_DIR": None,  # default: form_schemas/ beside the package
     "LOG_LEVEL": "INFO",
+    #: Idempotency keys and the responses stored with them are purged after this many hours
+    #: (``flask purge-idempotency-keys``, run from a timer).
+    "IDEMPOTENCY_RETENTION_HOURS": 24,
+    # Audit checkpoints (records/checkpoints.py): the signing key, or a file holding it (first
+    # line; later lines are retired keys still accepted when verifying), never the database.
+    "AUDIT_CHECKPOINT_KEY": None,  # default (local only): a random key kept in the instance folder
+    "AUDIT_CHECKPOINT_KEY_FILE": None,
+    "AUDIT_CHECKPOINT_RETIRED_KEYS": [],
+    "AUDIT_CHECKPOINT_FILE": None,  # default: instance/audit_checkpoints.jsonl
+    "AUDIT_CHECKPOINT_EVERY": 100,  # events; 0 turns the count off
+    "AUDIT_CHECKPOINT_MINUTES": 5,  # since the last checkpoint; 0 turns the time off
 }
 
 
@@ -54,6 +67,12 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.from_prefixed_env("ASSESSMENT")
     if overrides:
         app.config.update(overrides)
+
+    # Kept even when the options are configured: parameters never reach the log.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        "hide_parameters": True,
+    }
 
     env = str(app.config["ENV"]).lower()
     app.config["ENV"] = env
@@ -82,6 +101,8 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
 
+    _checkpoint_key(app, local)
+
     if not app.config.get("FORM_SCHEMAS_DIR"):
         app.config["FORM_SCHEMAS_DIR"] = str(Path(app.root_path).parent / "form_schemas")
     if not (Path(app.config["FORM_SCHEMAS_DIR"]) / "_meta" / "extensions.json").is_file():
@@ -103,10 +124,47 @@ def _env_set(name: str) -> bool:
     return f"ASSESSMENT_{name}" in os.environ
 
 
-def _local_secret_key(instance: Path) -> str:
+def _checkpoint_key(app: Flask, local: bool) -> None:
+    """The audit checkpoints' signing key: configured, or read from its file, or (locally) a
+    random key kept in the instance folder. Production refuses to start without one."""
+    if not app.config.get("AUDIT_CHECKPOINT_KEY"):
+        key_file = app.config.get("AUDIT_CHECKPOINT_KEY_FILE")
+        if key_file:
+            try:
+                keys = [k.strip() for k in Path(key_file).read_text().splitlines() if k.strip()]
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"ASSESSMENT_AUDIT_CHECKPOINT_KEY_FILE cannot be read: {exc.strerror}."
+                ) from None
+            if not keys:
+                raise ConfigurationError("ASSESSMENT_AUDIT_CHECKPOINT_KEY_FILE is empty.")
+            app.config["AUDIT_CHECKPOINT_KEY"] = keys[0]
+            app.config["AUDIT_CHECKPOINT_RETIRED_KEYS"] = [
+                *keys[1:],
+                *(app.config.get("AUDIT_CHECKPOINT_RETIRED_KEYS") or []),
+            ]
+        elif local:
+            app.config["AUDIT_CHECKPOINT_KEY"] = _local_secret_key(
+                Path(app.instance_path), "audit_checkpoint_key"
+            )
+        else:
+            raise ConfigurationError(
+                "ASSESSMENT_AUDIT_CHECKPOINT_KEY or ASSESSMENT_AUDIT_CHECKPOINT_KEY_FILE must be "
+                "set outside local development: it signs the audit trail's checkpoints and must "
+                "not be kept in the database."
+            )
+    if len(str(app.config["AUDIT_CHECKPOINT_KEY"])) < 32:
+        raise ConfigurationError("The audit checkpoint key must be at least 32 characters.")
+    if not app.config.get("AUDIT_CHECKPOINT_FILE"):
+        app.config["AUDIT_CHECKPOINT_FILE"] = str(
+            Path(app.instance_path) / "audit_checkpoints.jsonl"
+        )
+
+
+def _local_secret_key(instance: Path, name: str = "secret_key") -> str:
     """A random key kept in the instance folder, so local sessions survive a restart."""
     instance.mkdir(parents=True, exist_ok=True)
-    path = instance / "secret_key"
+    path = instance / name
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:

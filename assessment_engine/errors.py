@@ -9,6 +9,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .bad_bytes import loggable
+
 log = logging.getLogger(__name__)
 
 _PAGES: dict[int, tuple[str, list[str]]] = {
@@ -79,7 +81,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:
-        log.exception("Unhandled error on %s %s", request.method, request.path)
+        # The path is the client's: escaped, so it cannot forge a log line. The database's
+        # errors carry no parameters (hide_parameters), so no record data reaches the log.
+        log.exception("Unhandled error on %s %s", request.method, loggable(request.path))
         if wants_problem_json():
             return problem(500, "Internal Server Error", "An unexpected error occurred.")
         title, paragraphs = _PAGES[500]

@@ -7,11 +7,13 @@ from .kernel.models import AuditEvent
 from .partners.models import Organisation, Service
 from .questionnaires.draft_sources import DraftSource
 from .questionnaires.models import Questionnaire, QuestionnaireVersion
+from .records.checkpoints import AuditCheckpoint
 from .records.models import BreakGlassGrant, Client, SharingView, SharingViewPartner
 
 __all__ = [
     "ApiClient",
     "Assessment",
+    "AuditCheckpoint",
     "AuditEvent",
     "BreakGlassGrant",
     "Client",

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g
 
+from .config import LOCAL_ENVIRONMENTS
 from .forms.markup import section_markup
 from .records.identity import format_postcode
 
@@ -28,6 +29,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(mark_changed, "app_mark_changed")
     app.add_template_global(section_markup)
 
+    # Production is served over TLS only (cookies are Secure): browsers must never try plain HTTP.
+    hsts = "" if app.config["ENV"] in LOCAL_ENVIRONMENTS else "max-age=31536000; includeSubDomains"
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
         nonce = getattr(g, "csp_nonce", "")
@@ -44,6 +48,12 @@ def init_app(app: Flask) -> None:
         if response.mimetype == "text/html":
             # Pages hold special-category data: never keep them in a shared or back-button cache.
             response.headers["Cache-Control"] = "no-store"
+        elif response.mimetype.endswith("json"):
+            # ... and nor is the API's JSON kept, unless a view says it may be (the OpenAPI
+            # document is public).
+            response.headers.setdefault("Cache-Control", "no-store")
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", hsts)
         return response
 
 

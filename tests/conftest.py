@@ -71,6 +71,12 @@ def app_config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> d
         "RATELIMIT_ENABLED": True,
         "SIGN_IN_RATE_LIMIT": "1000 per minute",
         "SERVER_NAME": None,
+        "AUDIT_CHECKPOINT_KEY": "test-checkpoint-key-not-for-production",
+        "AUDIT_CHECKPOINT_FILE": str(tmp_path_factory.mktemp("audit") / "checkpoints.jsonl"),
+        # Each test's commits are SAVEPOINTs rolled back afterwards: a checkpoint filed at one
+        # would sign events that then vanish. Checkpoint tests use a scratch_app.
+        "AUDIT_CHECKPOINT_EVERY": 0,
+        "AUDIT_CHECKPOINT_MINUTES": 0,
     }
 
 
@@ -168,7 +174,7 @@ def scratch_database_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture()
-def scratch_app(scratch_database_url: str) -> Iterator[Callable[..., Flask]]:
+def scratch_app(scratch_database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """``scratch_app(seed=True, **config)``: an app on the scratch database, built by the
     migrations and (with ``seed``) holding the reference data."""
     from flask_migrate import upgrade
@@ -181,6 +187,8 @@ def scratch_app(scratch_database_url: str) -> Iterator[Callable[..., Flask]]:
                 "ENV": "testing",
                 "DATABASE_URL": scratch_database_url,
                 "SECRET_KEY": "k" * 32,
+                "AUDIT_CHECKPOINT_KEY": "c" * 32,
+                "AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"),
                 **config,
             }
         )

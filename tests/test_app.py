@@ -42,7 +42,14 @@ def test_production_refuses_to_start_without_a_secret_key_or_database(
 
 
 def test_cookies_are_secure_outside_local_development() -> None:
-    prod = create_app({"ENV": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": "k" * 32})
+    prod = create_app(
+        {
+            "ENV": "production",
+            "DATABASE_URL": "sqlite://",
+            "SECRET_KEY": "k" * 32,
+            "AUDIT_CHECKPOINT_KEY": "c" * 32,
+        }
+    )
     local = create_app({"ENV": "development", "DATABASE_URL": "sqlite://"})
     assert prod.config["SESSION_COOKIE_SECURE"] is True
     assert local.config["SESSION_COOKIE_SECURE"] is False

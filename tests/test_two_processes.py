@@ -38,6 +38,7 @@ from assessment_engine.kernel.actor import Actor
 from assessment_engine.kernel.audit import verify_chain
 from assessment_engine.partners.services import get_organisation
 from assessment_engine.records import services as records
+from assessment_engine.records.checkpoints import verify_audit
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "form_schemas" / "joint-assessment" / "examples"
@@ -100,6 +101,8 @@ def two_servers(scratch_database_url: str, scratch_app: Any) -> Iterator[dict[st
         "ASSESSMENT_ENV": "production",
         "ASSESSMENT_DATABASE_URL": scratch_database_url,
         "ASSESSMENT_SECRET_KEY": "k" * 32,
+        "ASSESSMENT_AUDIT_CHECKPOINT_KEY": app.config["AUDIT_CHECKPOINT_KEY"],
+        "ASSESSMENT_AUDIT_CHECKPOINT_FILE": app.config["AUDIT_CHECKPOINT_FILE"],
         "ASSESSMENT_API_RATE_LIMIT": "100000 per minute",
         "ASSESSMENT_LOG_LEVEL": "WARNING",
     }
@@ -208,6 +211,8 @@ def test_each_key_makes_exactly_one_assessment(two_servers: dict[str, Any]) -> N
             .where(IdempotencyKey.state == IdempotencyState.DONE)
         )
         chain = verify_chain(db.session)
+        signed = verify_audit(db.session, two_servers["app"].extensions["audit_checkpoints"])
     assert stored == answered, "an assessment was lost or duplicated"
     assert done == KEYS
     assert chain.ok, chain.reason
+    assert signed.ok, signed.message  # both processes' checkpoints agree with the chain

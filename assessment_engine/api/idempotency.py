@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from flask import Response
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,11 +26,23 @@ from .problems import ApiError
 #: Printable ASCII, 1 to 255 characters (a UUID is the usual choice).
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 #: A claim older than this whose request never finished (the process died) may be taken over.
-ABANDONED_AFTER = timedelta(minutes=10)
+ABANDONED_AFTER = timedelta(seconds=30)
 #: The response headers replayed with the stored body.
 REPLAYED_HEADERS = ("Content-Type", "Location", "ETag")
 
 Replay = Callable[[int, str, Mapping[str, str]], Response]
+
+
+class LeaseLost(ApiError):
+    """This request's claim ran out and a retry took the key over: its work must not count."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            409,
+            "This request took too long and a retry with the same Idempotency-Key took over; "
+            "nothing was stored by this one. Retry to get the other's response.",
+            headers={"Retry-After": "1"},
+        )
 
 
 def run(
@@ -54,23 +66,37 @@ def run(
         return replay(
             record.response_status or 200, record.response_body or "", record.response_headers
         )
-    record_id = record.id
+    record_id, claimed_at = record.id, record.created_at
 
     def finish(response: Response) -> None:
-        """Stage the response beside the handler's work, to be committed with it."""
-        stored = session.get(IdempotencyKey, record_id)
-        if stored is not None:
-            stored.state = IdempotencyState.DONE
-            stored.response_status = response.status_code
-            stored.response_body = response.get_data(as_text=True)
-            stored.response_headers = {
-                name: response.headers[name]
-                for name in REPLAYED_HEADERS
-                if name in response.headers
-            }
+        """Stage the response beside the handler's work, to be committed with it, if the
+        claim is still this request's."""
+        stored = session.execute(
+            update(IdempotencyKey)
+            .where(
+                IdempotencyKey.id == record_id,
+                IdempotencyKey.state == IdempotencyState.IN_PROGRESS,
+                IdempotencyKey.created_at == claimed_at,
+            )
+            .values(
+                state=IdempotencyState.DONE,
+                response_status=response.status_code,
+                response_body=response.get_data(as_text=True),
+                response_headers={
+                    name: response.headers[name]
+                    for name in REPLAYED_HEADERS
+                    if name in response.headers
+                },
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if stored.rowcount != 1:  # type: ignore[attr-defined]
+            raise LeaseLost()
 
     try:
         response = handler(finish)
+    except LeaseLost:
+        raise  # the key is the retry's now: leave it
     except BaseException:
         _release(session, record_id)
         raise
@@ -104,8 +130,21 @@ def _claim(session: Session, client_id: int, key: str, fingerprint: str) -> Idem
                     "wait for it, then retry.",
                     headers={"Retry-After": "1"},
                 )
-            existing.created_at = utcnow()  # taken over from a request that never finished
+            # Taken over from a request that never finished, unless another retry did first.
+            taken = session.execute(
+                update(IdempotencyKey)
+                .where(
+                    IdempotencyKey.id == existing.id,
+                    IdempotencyKey.state == IdempotencyState.IN_PROGRESS,
+                    IdempotencyKey.created_at == existing.created_at,
+                )
+                .values(created_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
             session.commit()
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                continue  # someone else took it or finished it: look again
+            session.refresh(existing)
             return existing
         record = IdempotencyKey(
             api_client_id=client_id,
@@ -128,6 +167,15 @@ def _release(session: Session, record_id: int) -> None:
     session.rollback()
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == record_id))
     session.commit()
+
+
+def purge(session: Session, older_than: timedelta) -> int:
+    """Delete the keys (and the responses stored with them) claimed before ``older_than`` ago;
+    how many. A retry after that is a new request."""
+    result = session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - older_than)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def stored_body(record: IdempotencyKey) -> object:

@@ -31,6 +31,9 @@ GENESIS = "0" * 64
 _CHAIN_LOCK = 727_274_001
 #: ``session.info`` key of the events recorded in the transaction, waiting for its commit.
 _PENDING = "audit_events_pending"
+#: ``session.info`` key of the last event the transaction appended, for what signs the chain at
+#: the same commit, still under the chain's lock (records/checkpoints.py).
+APPENDED_UP_TO = "audit_appended_up_to"
 
 
 class AuditTamperError(RuntimeError):
@@ -123,6 +126,7 @@ def write_pending(session: Session | scoped_session[Session]) -> None:
         new.hash = previous = _digest(previous, new)
         session.add(new)
     session.flush()
+    session.info[APPENDED_UP_TO] = new.id
 
 
 @event.listens_for(Session, "before_commit")

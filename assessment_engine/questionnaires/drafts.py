@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..bad_bytes import MESSAGE, json_pointers
 from ..db import utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
@@ -446,6 +447,9 @@ def bundle_texts(text: str) -> tuple[DraftTexts | None, list[Problem]]:
     if not isinstance(value, dict) or not isinstance(value.get("document"), dict):
         message = 'a bundle is a JSON object with "document", "rules" and "test_cases"'
         return None, [Problem("bundle", "", message, "json", 1)]
+    bad = next(json_pointers(value), None)
+    if bad is not None:
+        return None, [Problem("bundle", bad, f"the bundle {MESSAGE}", "json", 1)]
     return (
         DraftTexts(
             _dump(value["document"]),

@@ -12,9 +12,11 @@ def init_app(app: Flask) -> None:
     """The record's pages; what they show of assessments comes from ``records.parts``."""
     from . import record_views  # noqa: F401  (routes on the records blueprint)
     from .access import AccessDenied
+    from .checkpoints import checkpoint_policy
     from .views import bp
 
     app.register_blueprint(bp)
+    app.extensions["audit_checkpoints"] = checkpoint_policy(app.config)
 
     @app.errorhandler(AccessDenied)
     def _denied(_error: AccessDenied) -> Any:

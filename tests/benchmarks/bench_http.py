@@ -123,6 +123,8 @@ def app_env(database_url: str) -> dict[str, str]:
         "ASSESSMENT_ENV": "production",
         "ASSESSMENT_DATABASE_URL": database_url,
         "ASSESSMENT_SECRET_KEY": "bench-secret-key-bench-secret-key",
+        "ASSESSMENT_AUDIT_CHECKPOINT_KEY": "bench-checkpoint-key-bench-checkpoint-key",
+        "ASSESSMENT_AUDIT_CHECKPOINT_FILE": "/tmp/assessment-bench-checkpoints.jsonl",
         "ASSESSMENT_SESSION_COOKIE_SECURE": "false",
         "ASSESSMENT_API_RATE_LIMIT": "10000000 per minute",
         "ASSESSMENT_SIGN_IN_RATE_LIMIT": "1000 per minute",

@@ -63,7 +63,15 @@ def measure(url: str, repeat: int, explain: bool) -> list[Row]:
     from assessment_engine.records.models import Client
     from assessment_engine.records.services import find_by_chi, search_clients
 
-    app = create_app({"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "scale"})
+    app = create_app(
+        {
+            "ENV": "testing",
+            "DATABASE_URL": url,
+            "SECRET_KEY": "scale",
+            # The scale database's own checkpoints, not the development database's file.
+            "AUDIT_CHECKPOINT_FILE": "/tmp/assessment-bench-scale-checkpoints.jsonl",
+        }
+    )
     rng = random.Random(6)
     with app.app_context():
         session = db.session

@@ -64,7 +64,15 @@ def seed(url: str) -> tuple[list[Template], dict[str, Any]]:
     from assessment_engine.extensions import db
     from tests.conftest import seed_reference_data
 
-    app = create_app({"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "scale"})
+    app = create_app(
+        {
+            "ENV": "testing",
+            "DATABASE_URL": url,
+            "SECRET_KEY": "scale",
+            # The scale database's own checkpoints, not the development database's file.
+            "AUDIT_CHECKPOINT_FILE": "/tmp/assessment-bench-scale-checkpoints.jsonl",
+        }
+    )
     with app.app_context():
         upgrade()
         seed_reference_data(app)

@@ -54,6 +54,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             "DATABASE_URL": f"sqlite:///{path}",
             "SECRET_KEY": "browser-test-secret-key",
             "SIGN_IN_RATE_LIMIT": "1000 per minute",
+            "AUDIT_CHECKPOINT_FILE": str(path.parent / "checkpoints.jsonl"),
         }
     )
     with app.app_context():
