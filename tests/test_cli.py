@@ -129,17 +129,17 @@ def test_load_schemas_publishes_through_the_audited_path(runner, db_session, tmp
     """A version loaded from files is published as the editor publishes: audited, by the system."""
     schemas = _copy_schemas(tmp_path)
     folder = schemas / "gad-7"
-    document = json.loads((folder / "v1.json").read_text())
-    document["$id"] = document["$id"].replace("v1.json", "v2.json")
-    document["title"] = "GAD-7, second edition"
-    (folder / "v2.json").write_text(json.dumps(document, indent=2))
+    document = json.loads((folder / "v2.json").read_text())
+    document["$id"] = document["$id"].replace("v2.json", "v3.json")
+    document["title"] = "GAD-7, third edition"
+    (folder / "v3.json").write_text(json.dumps(document, indent=2))
     for part in ("rules", "cases"):
-        shutil.copy(folder / f"v1.{part}.json", folder / f"v2.{part}.json")
+        shutil.copy(folder / f"v2.{part}.json", folder / f"v3.{part}.json")
     result = runner.invoke(args=["load-schemas", "--dir", str(schemas)])
     assert result.exit_code == 0, result.output
-    assert "gad-7 version 2: loaded and published" in result.output
-    version = find_version(db_session, "gad-7", 2, drafts=False)
-    assert version is not None and version.title == "GAD-7, second edition"
+    assert "gad-7 version 3: loaded and published" in result.output
+    version = find_version(db_session, "gad-7", 3, drafts=False)
+    assert version is not None and version.title == "GAD-7, third edition"
     events = db_session.scalars(
         select(AuditEvent).where(
             AuditEvent.action == "questionnaire.publish", AuditEvent.record_id == str(version.id)
@@ -149,7 +149,7 @@ def test_load_schemas_publishes_through_the_audited_path(runner, db_session, tmp
         ("system:load-schemas", None, version.checksum)
     ]
     again = runner.invoke(args=["load-schemas", "--dir", str(schemas)])
-    assert "gad-7 version 2: unchanged" in again.output
+    assert "gad-7 version 3: unchanged" in again.output
     assert (
         db_session.scalar(
             select(func.count())
