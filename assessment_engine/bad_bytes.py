@@ -21,6 +21,8 @@ from typing import Any
 
 from flask import Flask, Response, render_template, request
 
+from .errors import loggable as loggable  # escapes a value a client controls for a log line
+
 _BAD = re.compile("[\x00\ud800-\udfff]")
 #: In JSON text a NUL or a surrogate can only be written as an escape: look for those first.
 _ESCAPED = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
@@ -34,13 +36,6 @@ MESSAGE = (
 
 def is_bad(value: str) -> bool:
     return _BAD.search(value) is not None
-
-
-def loggable(value: object, limit: int = 500) -> str:
-    """``value`` for a log line: control characters, quotes and backslashes escaped, so the
-    line cannot be broken or forged, and cut to ``limit`` characters."""
-    text = str(value)[:limit]
-    return text.encode("unicode_escape", errors="backslashreplace").decode("ascii")
 
 
 def _escape_pointer(token: object) -> str:

@@ -9,8 +9,6 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .bad_bytes import loggable
-
 log = logging.getLogger(__name__)
 
 _PAGES: dict[int, tuple[str, list[str]]] = {
@@ -38,6 +36,13 @@ _PAGES: dict[int, tuple[str, list[str]]] = {
         ["Try again later. What you saved before this is safe."],
     ),
 }
+
+
+def loggable(value: object, limit: int = 500) -> str:
+    """``value`` for a log line: control characters, quotes and backslashes escaped, so the
+    line cannot be broken or forged, and cut to ``limit`` characters."""
+    text = str(value)[:limit]
+    return text.encode("unicode_escape", errors="backslashreplace").decode("ascii")
 
 
 def wants_problem_json() -> bool:

@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("assessments",),
     ("api", "admin", "reports", "notifications"),
     # What puts the application together.
-    (PACKAGE, "models", "cli", "demo", "templating"),
+    (PACKAGE, "models", "cli", "demo", "templating", "backup"),
 ]
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from referencing import Registry
 
-from .. import bad_bytes
+from ..bad_bytes import MESSAGE as BAD_BYTES_MESSAGE
 from ..bad_bytes import json_pointers
 from ..scoring.cases import CaseResult, run_cases
 from ..scoring.compiler import CompiledRuleset, compile_ruleset
@@ -110,7 +110,7 @@ def parse_json(
         return None, [Problem(file, "", f"the {what} must be {kind}", "json", 1)]
     bad = next(json_pointers(value), None)
     if bad is not None:  # written as \u0000 or \ud800 escapes: valid JSON, but not storable
-        return None, [Problem(file, bad, f"the {what} {bad_bytes.MESSAGE}", "json", 1)]
+        return None, [Problem(file, bad, f"the {what} {BAD_BYTES_MESSAGE}", "json", 1)]
     return value, []
 
 
@@ -138,7 +138,7 @@ def check_draft(texts: DraftTexts, *, key: str, version: int, context: CheckCont
     bad = next(json_pointers(document), None) if document is not None else None
     if bad is not None:  # a \u0000 or \ud800 escape: valid JSON, but not storable
         problems.append(
-            Problem(files["document"], bad, f"the document {bad_bytes.MESSAGE}", "json", 1)
+            Problem(files["document"], bad, f"the document {BAD_BYTES_MESSAGE}", "json", 1)
         )
         document = None
     rules: dict[str, Any] | None = None

@@ -9,11 +9,11 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select, text
 
-from assessment_engine.kernel.actor import Actor
 from assessment_engine.extensions import db
+from assessment_engine.kernel.actor import Actor
+from assessment_engine.kernel.audit import _digest, record_event
 from assessment_engine.partners.models import OrganisationKind
 from assessment_engine.partners.services import ensure_organisation
-from assessment_engine.kernel.audit import _digest, record_event
 from assessment_engine.records.checkpoints import verify_audit
 from assessment_engine.records.models import AuditEvent
 
