@@ -35,18 +35,26 @@ def demo_command(force: bool) -> None:
             "Demo data is for local development; it has well-known passwords. "
             "Use --force if you really mean it."
         )
+    # Authenticator keys are printed for local development only, never where --force was
+    # needed: there the demo's users set up their own app at first sign-in.
+    local = current_app.config["ENV"] in ("development", "testing")
     report = load_demo(
         db.session,
         Path(current_app.config["FORM_SCHEMAS_DIR"]),
         current_app.extensions["assessment_versions"],
+        current_app.extensions["totp_cipher"] if local else None,
     )
     db.session.commit()
     for line in report.lines:
         click.echo(line)
     click.echo("")
     click.echo(f"Demo sign-in (password for all: {DEMO_PASSWORD}):")
+    if report.second_factor_keys:
+        click.echo("  then a code from an authenticator app given the key beside the login")
+        click.echo("  (or: python -c \"import pyotp; print(pyotp.TOTP('KEY').now())\"):")
     for user in report.users:
-        click.echo(f"  {user.email:<36} {user.role.label:<14} {user.organisation.name}")
+        key = report.second_factor_keys.get(user.email, "")
+        click.echo(f"  {user.email:<36} {user.role.label:<14} {user.organisation.name:<28} {key}")
 
 
 @click.command("create-user")

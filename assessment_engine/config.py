@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,23 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    #: Sign-in attempts counted per (email typed, client address): one person mistyping, or one
+    #: attacker trying one account, backs off without touching anyone else.
     "SIGN_IN_RATE_LIMIT": "10 per minute",
+    #: ... and per email typed from all addresses together: the ceiling for one account.
+    "SIGN_IN_ACCOUNT_RATE_LIMIT": "30 per hour",
+    #: Second-factor codes tried per signing-in user (6 digits: a guess is 1 in a million).
+    "SECOND_FACTOR_RATE_LIMIT": "5 per minute;20 per hour",
+    #: Roles that must use a second factor (an authenticator app); others may choose to.
+    "SECOND_FACTOR_ROLES": ["administrator", "team_manager"],
+    #: Fernet keys (comma-separated, the first encrypts) for TOTP secrets. Default (local only):
+    #: a key kept in the instance folder. Required outside local development.
+    "TOTP_ENCRYPTION_KEY": None,
+    #: Issuer shown in authenticator apps beside the account.
+    "TOTP_ISSUER": None,  # default: SERVICE_NAME
+    #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host; 0 trusts
+    #: none (the address is the TCP peer's). Set it to the number of proxies you run, no more.
+    "TRUSTED_PROXY_COUNT": 0,
     #: Requests per API client (or per address without a valid token).
     "API_RATE_LIMIT": "300 per minute",
     "FORM_SCHEMAS_DIR": None,  # default: form_schemas/ beside the package
@@ -76,6 +93,23 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
             raise ConfigurationError("ASSESSMENT_SECRET_KEY must be set outside local development.")
         app.config["SECRET_KEY"] = _local_secret_key(Path(app.instance_path))
 
+    if not app.config.get("TOTP_ENCRYPTION_KEY"):
+        if not local:
+            raise ConfigurationError(
+                "ASSESSMENT_TOTP_ENCRYPTION_KEY must be set outside local development (a Fernet "
+                "key: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')."
+            )
+        app.config["TOTP_ENCRYPTION_KEY"] = _local_totp_key(Path(app.instance_path))
+    app.config["TOTP_ISSUER"] = app.config.get("TOTP_ISSUER") or app.config["SERVICE_NAME"]
+    _check_second_factor_roles(app.config["SECOND_FACTOR_ROLES"])
+    try:
+        app.config["TRUSTED_PROXY_COUNT"] = int(app.config["TRUSTED_PROXY_COUNT"])
+    except (TypeError, ValueError):
+        raise ConfigurationError("ASSESSMENT_TRUSTED_PROXY_COUNT must be a whole number.") from None
+    if app.config["TRUSTED_PROXY_COUNT"] < 0:
+        raise ConfigurationError("ASSESSMENT_TRUSTED_PROXY_COUNT must be 0 or more.")
+
     # Cookies are Secure everywhere but on a developer's own machine, unless set explicitly.
     if "SESSION_COOKIE_SECURE" not in (overrides or {}) and not _env_set("SESSION_COOKIE_SECURE"):
         app.config["SESSION_COOKIE_SECURE"] = not local
@@ -103,12 +137,37 @@ def _env_set(name: str) -> bool:
     return f"ASSESSMENT_{name}" in os.environ
 
 
+def _check_second_factor_roles(roles: Any) -> None:
+    from .auth.models import Role
+
+    known = {role.value for role in Role}
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r in known for r in roles):
+        raise ConfigurationError(
+            "ASSESSMENT_SECOND_FACTOR_ROLES must be a JSON list of roles from "
+            f'{sorted(known)}, like ["administrator", "team_manager"].'
+        )
+
+
+def _local_totp_key(instance: Path) -> str:
+    """A Fernet key kept in the instance folder, so local second factors survive a restart."""
+    from cryptography.fernet import Fernet
+
+    return _kept_in_instance(instance / "totp_key", lambda: Fernet.generate_key().decode())
+
+
 def _local_secret_key(instance: Path) -> str:
     """A random key kept in the instance folder, so local sessions survive a restart."""
-    instance.mkdir(parents=True, exist_ok=True)
-    path = instance / "secret_key"
+    return _kept_in_instance(instance / "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def _kept_in_instance(path: Path, make: Callable[[], str]) -> str:
+    """The value in ``path`` (readable by its owner only), made by ``make`` the first time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it meanwhile
+            return path.read_text().strip()
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+            handle.write(make())
     return path.read_text().strip()

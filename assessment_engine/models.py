@@ -3,7 +3,7 @@
 from .admin.models import DraftSource
 from .api.models import ApiClient, IdempotencyKey
 from .assessments.models import Assessment, Decision, Referral
-from .auth.models import User, UserSession
+from .auth.models import RecoveryCode, User, UserSession
 from .partners.models import Organisation, Service
 from .questionnaires.models import Questionnaire, QuestionnaireVersion
 from .records.models import (
@@ -26,6 +26,7 @@ __all__ = [
     "Organisation",
     "Questionnaire",
     "QuestionnaireVersion",
+    "RecoveryCode",
     "Referral",
     "Service",
     "SharingView",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import date
 from typing import Any
+
+import pyotp
 
 from assessment_engine.auth.actor import Actor
 from assessment_engine.auth.models import Role, User
@@ -21,8 +24,14 @@ _counter = itertools.count(1)
 class Factories:
     PASSWORD = "correct horse battery staple"
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, app: Any) -> None:
         self.session = session
+        self.app = app
+        #: The plain TOTP secret and recovery codes of each user enrolled here, as the user's
+        #: phone and notes would hold them.
+        self.totp_secrets: dict[int, str] = {}
+        self.recovery_codes: dict[int, list[str]] = {}
+        self._last_steps: dict[int, int] = {}
 
     def organisation(self, slug: str = "perth-kinross-council", **kwargs: Any) -> Organisation:
         known = {s: (n, k) for s, n, k, _c in ORGANISATIONS}
@@ -42,7 +51,10 @@ class Factories:
         name: str | None = None,
         password: str | None = None,
         active: bool = True,
+        second_factor: bool | None = None,
     ) -> User:
+        """A user; with an authenticator app set up where their role needs one (or if
+        ``second_factor``), as they would have after their first sign-in."""
         n = next(_counter)
         user = create_user(
             self.session,
@@ -53,8 +65,38 @@ class Factories:
             role=Role(role),
         )
         user.active = active
+        if second_factor is None:
+            second_factor = user.role.value in self.app.config["SECOND_FACTOR_ROLES"]
+        if second_factor:
+            self.enrol(user)
         self.session.flush()
         return user
+
+    def enrol(self, user: User) -> None:
+        """Set up an authenticator app for ``user`` through the real enrolment service."""
+        from assessment_engine.auth import second_factor
+
+        enrolment = second_factor.new_enrolment(user, "Tests")
+        now = time.time()
+        code = pyotp.TOTP(enrolment.secret).at(now)
+        cipher = self.app.extensions["totp_cipher"]
+        codes = second_factor.confirm_enrolment(
+            self.session, cipher, user, enrolment.secret, code, now
+        )
+        self.totp_secrets[user.id] = enrolment.secret
+        self.recovery_codes[user.id] = codes
+        self._last_steps[user.id] = int(user.totp_last_step or 0)
+
+    def code(self, user: User) -> str:
+        """A code the user's app would show that was not used yet: the next time step, within
+        the one-step window either side of now."""
+        totp = pyotp.TOTP(self.totp_secrets[user.id])
+        current = int(time.time()) // totp.interval
+        step = max(current - 1, self._last_steps.get(user.id, 0) + 1)
+        if step > current + 1:
+            time.sleep((step - 1) * totp.interval - time.time() + 0.1)
+        self._last_steps[user.id] = step
+        return totp.generate_otp(step)
 
     def settle(self) -> None:
         """What was made, with its audit events, in the database for the requests that follow

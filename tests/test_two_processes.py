@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 import requests
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -100,6 +101,7 @@ def two_servers(scratch_database_url: str, scratch_app: Any) -> Iterator[dict[st
         "ASSESSMENT_ENV": "production",
         "ASSESSMENT_DATABASE_URL": scratch_database_url,
         "ASSESSMENT_SECRET_KEY": "k" * 32,
+        "ASSESSMENT_TOTP_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "ASSESSMENT_API_RATE_LIMIT": "100000 per minute",
         "ASSESSMENT_LOG_LEVEL": "WARNING",
     }

@@ -123,6 +123,8 @@ def app_env(database_url: str) -> dict[str, str]:
         "ASSESSMENT_ENV": "production",
         "ASSESSMENT_DATABASE_URL": database_url,
         "ASSESSMENT_SECRET_KEY": "bench-secret-key-bench-secret-key",
+        # A fixed Fernet key (32 zero bytes): benchmark data only, never a deployment's.
+        "ASSESSMENT_TOTP_ENCRYPTION_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
         "ASSESSMENT_SESSION_COOKIE_SECURE": "false",
         "ASSESSMENT_API_RATE_LIMIT": "10000000 per minute",
         "ASSESSMENT_SIGN_IN_RATE_LIMIT": "1000 per minute",

@@ -54,6 +54,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             "DATABASE_URL": f"sqlite:///{path}",
             "SECRET_KEY": "browser-test-secret-key",
             "SIGN_IN_RATE_LIMIT": "1000 per minute",
+            "SIGN_IN_ACCOUNT_RATE_LIMIT": "1000 per minute",
+            "SECOND_FACTOR_RATE_LIMIT": "1000 per minute",
         }
     )
     with app.app_context():
