@@ -21,17 +21,46 @@ from assessment_engine.records.models import Client
 _counter = itertools.count(1)
 
 
+class Phone:
+    """What a user's authenticator app holds: their key; and the last time step a test typed a
+    code of, so that every sign-in gets a code not used before (the app accepts one step
+    either side of now, so up to three sign-ins a step need no wait)."""
+
+    def __init__(self, secret: str, last_step: int = 0) -> None:
+        self.secret = secret
+        self.last_step = last_step
+
+    def code(self) -> str:
+        totp = pyotp.TOTP(self.secret)
+        current = int(time.time()) // totp.interval
+        step = max(current - 1, self.last_step + 1)
+        if step > current + 1:
+            time.sleep((step - 1) * totp.interval - time.time() + 0.1)
+        self.last_step = step
+        return totp.generate_otp(step)
+
+
+def enrol(session: Any, cipher: Any, user: User) -> tuple[Phone, list[str]]:
+    """Set up an authenticator app for ``user`` through the real enrolment service, as their
+    first sign-in would; returns their phone and recovery codes."""
+    from assessment_engine.auth import second_factor
+
+    enrolment = second_factor.new_enrolment(user, "Tests")
+    now = time.time()
+    code = pyotp.TOTP(enrolment.secret).at(now)
+    codes = second_factor.confirm_enrolment(session, cipher, user, enrolment.secret, code, now)
+    return Phone(enrolment.secret, int(user.totp_last_step or 0)), codes
+
+
 class Factories:
     PASSWORD = "correct horse battery staple"
 
     def __init__(self, session: Any, app: Any) -> None:
         self.session = session
         self.app = app
-        #: The plain TOTP secret and recovery codes of each user enrolled here, as the user's
-        #: phone and notes would hold them.
-        self.totp_secrets: dict[int, str] = {}
+        #: Each enrolled user's phone and recovery codes, as they would keep them.
+        self.phones: dict[int, Phone] = {}
         self.recovery_codes: dict[int, list[str]] = {}
-        self._last_steps: dict[int, int] = {}
 
     def organisation(self, slug: str = "perth-kinross-council", **kwargs: Any) -> Organisation:
         known = {s: (n, k) for s, n, k, _c in ORGANISATIONS}
@@ -73,30 +102,13 @@ class Factories:
         return user
 
     def enrol(self, user: User) -> None:
-        """Set up an authenticator app for ``user`` through the real enrolment service."""
-        from assessment_engine.auth import second_factor
-
-        enrolment = second_factor.new_enrolment(user, "Tests")
-        now = time.time()
-        code = pyotp.TOTP(enrolment.secret).at(now)
-        cipher = self.app.extensions["totp_cipher"]
-        codes = second_factor.confirm_enrolment(
-            self.session, cipher, user, enrolment.secret, code, now
-        )
-        self.totp_secrets[user.id] = enrolment.secret
+        phone, codes = enrol(self.session, self.app.extensions["totp_cipher"], user)
+        self.phones[user.id] = phone
         self.recovery_codes[user.id] = codes
-        self._last_steps[user.id] = int(user.totp_last_step or 0)
 
     def code(self, user: User) -> str:
-        """A code the user's app would show that was not used yet: the next time step, within
-        the one-step window either side of now."""
-        totp = pyotp.TOTP(self.totp_secrets[user.id])
-        current = int(time.time()) // totp.interval
-        step = max(current - 1, self._last_steps.get(user.id, 0) + 1)
-        if step > current + 1:
-            time.sleep((step - 1) * totp.interval - time.time() + 0.1)
-        self._last_steps[user.id] = step
-        return totp.generate_otp(step)
+        """A code from the user's app that was not used yet."""
+        return self.phones[user.id].code()
 
     def settle(self) -> None:
         """What was made, with its audit events, in the database for the requests that follow

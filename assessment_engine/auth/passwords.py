@@ -37,6 +37,12 @@ def check(password: str, *, about: Iterable[str] = (), min_score: int = 3) -> No
         raise WeakPassword(f"Password must be {MIN_LENGTH} characters or more")
     if password.lower() in _common() or password.lower().strip() in _common():
         raise WeakPassword("This is one of the most common passwords: choose another")
+    about = [item for item in about if item]
+    squashed = _squash(password)
+    for item in about:
+        own = _squash(item.split("@")[0])
+        if len(own) >= 4 and own in squashed:
+            raise WeakPassword("Do not use your name or email address in your password")
     words = [part for item in about for part in item.replace("@", " ").replace(".", " ").split()]
     result = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=[w for w in words if len(w) > 2])
     if result["score"] < min_score:
@@ -47,6 +53,10 @@ def check(password: str, *, about: Iterable[str] = (), min_score: int = 3) -> No
             f"Choose a password that is harder to guess. {hint} "
             f"{suggestion or 'A few unrelated words make a strong password.'}".strip()
         )
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
 def temporary() -> str:
