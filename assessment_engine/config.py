@@ -5,6 +5,7 @@ Nothing here is read at import time; :func:`load_config` is called by the app fa
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -34,7 +35,11 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_DURATION": 0,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    #: Where limits are counted. memory:// counts per process; with more than one process or
+    #: machine, set a shared store (redis://host:6379/0) so that a limit means what it says.
     "RATELIMIT_STORAGE_URI": "memory://",
+    #: If the shared store cannot be reached, count in memory meanwhile rather than refuse.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
     #: Sign-in attempts counted per (email typed, client address): one person mistyping, or one
     #: attacker trying one account, backs off without touching anyone else.
@@ -109,6 +114,13 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         raise ConfigurationError("ASSESSMENT_TRUSTED_PROXY_COUNT must be a whole number.") from None
     if app.config["TRUSTED_PROXY_COUNT"] < 0:
         raise ConfigurationError("ASSESSMENT_TRUSTED_PROXY_COUNT must be 0 or more.")
+
+    if not local and str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        logging.getLogger(__name__).warning(
+            "Sign-in limits are counted in memory, separately by each process: set "
+            "ASSESSMENT_RATELIMIT_STORAGE_URI to a shared store (redis://...) when running more "
+            "than one."
+        )
 
     # Cookies are Secure everywhere but on a developer's own machine, unless set explicitly.
     if "SESSION_COOKIE_SECURE" not in (overrides or {}) and not _env_set("SESSION_COOKIE_SECURE"):

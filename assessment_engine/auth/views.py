@@ -66,6 +66,11 @@ def _account_key() -> str:
     return f"sign-in-account:{_typed_account()}"
 
 
+def _refused(response: Any) -> bool:
+    """Only refused attempts count; a right password answers with a redirect."""
+    return bool(response.status_code != 302)
+
+
 def _second_factor_key() -> str:
     """Codes are counted per user, whichever step or address they come from."""
     pending = session.get(_PENDING) or {}
@@ -104,8 +109,10 @@ def _password_fingerprint(user: User) -> str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, key_func=_account_and_address_key, methods=["POST"])
-@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"])
+@limiter.limit(
+    _sign_in_limit, key_func=_account_and_address_key, methods=["POST"], deduct_when=_refused
+)
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_refused)
 def sign_in() -> ResponseReturnValue:
     form = SignInForm()
     if request.method == "GET":
