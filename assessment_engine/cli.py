@@ -16,6 +16,7 @@ from .extensions import db
 def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(reset_second_factor_command)
     app.cli.add_command(load_schemas_command)
     app.cli.add_command(check_rules_command)
     from .records.commands import audit_verify_command
@@ -89,6 +90,30 @@ def create_user_command(
         raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(f"Created {user.email} ({user.role.label}, {org.name}).")
+
+
+@click.command("reset-second-factor")
+@with_appcontext
+@click.option("--email", required=True)
+def reset_second_factor_command(email: str) -> None:
+    """Forget a user's authenticator app (a lost phone, and no administrator to reset it): they
+    are signed out and set it up again at their next sign-in. Audited."""
+    from sqlalchemy import select
+
+    from .admin.accounts import AccountError, reset_second_factor
+    from .auth.actor import Actor
+    from .auth.models import User
+    from .auth.services import normalise_email
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"There is no user with the email {email!r}.")
+    try:
+        reset_second_factor(db.session, Actor.command_line(user.organisation_id), user)
+    except AccountError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"{user.email} sets up an authenticator app again at their next sign-in.")
 
 
 @click.command("load-schemas")

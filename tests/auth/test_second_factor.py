@@ -203,3 +203,20 @@ def test_secrets_need_the_configured_key(app, factories):
         assert "reset your second factor" in error.message
     else:
         raise AssertionError("a secret was read with another key")
+
+
+def test_the_command_line_resets_a_lost_device_when_no_administrator_can(
+    app, factories, db_session
+):
+    admin = factories.user("administrator")
+    factories.settle()
+    result = app.test_cli_runner().invoke(args=["reset-second-factor", "--email", admin.email])
+    assert result.exit_code == 0, result.output
+    db_session.expire_all()
+    assert admin.totp_secret is None
+    event = db_session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "user.second_factor_reset")
+    )
+    assert event.actor == "cli" and event.record_id == str(admin.id)
+    missing = app.test_cli_runner().invoke(args=["reset-second-factor", "--email", "no@x.example"])
+    assert missing.exit_code != 0 and "There is no user" in missing.output
