@@ -40,7 +40,7 @@ PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:543
 PG_DATABASE = "bench_http"
 WORKERS = 2
 CONNECTIONS = 4
-PASSWORD = "benchmark password"
+PASSWORD = "timing harness passphrase"
 
 
 @dataclass
