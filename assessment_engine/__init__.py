@@ -32,6 +32,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
     logging.getLogger(__name__).setLevel(app.config["LOG_LEVEL"])
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        # Behind N reverse proxies, the client's address, scheme and host are the ones the
+        # proxies say (the last N of X-Forwarded-*); a client cannot forge them past the proxies.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     app.jinja_loader = ChoiceLoader(
         [

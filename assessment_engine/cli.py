@@ -16,6 +16,7 @@ from .extensions import db
 def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(reset_second_factor_command)
     app.cli.add_command(load_schemas_command)
     app.cli.add_command(check_rules_command)
     from .records.commands import audit_checkpoint_command, audit_verify_command
@@ -43,18 +44,26 @@ def demo_command(force: bool) -> None:
             "Demo data is for local development; it has well-known passwords. "
             "Use --force if you really mean it."
         )
+    # Authenticator keys are printed for local development only, never where --force was
+    # needed: there the demo's users set up their own app at first sign-in.
+    local = current_app.config["ENV"] in ("development", "testing")
     report = load_demo(
         db.session,
         Path(current_app.config["FORM_SCHEMAS_DIR"]),
         current_app.extensions["assessment_versions"],
+        current_app.extensions["totp_cipher"] if local else None,
     )
     db.session.commit()
     for line in report.lines:
         click.echo(line)
     click.echo("")
     click.echo(f"Demo sign-in (password for all: {DEMO_PASSWORD}):")
+    if report.second_factor_keys:
+        click.echo("  then a code from an authenticator app given the key beside the login")
+        click.echo("  (or: python -c \"import pyotp; print(pyotp.TOTP('KEY').now())\"):")
     for user in report.users:
-        click.echo(f"  {user.email:<36} {user.role.label:<14} {user.organisation.name}")
+        key = report.second_factor_keys.get(user.email, "")
+        click.echo(f"  {user.email:<36} {user.role.label:<14} {user.organisation.name:<28} {key}")
 
 
 @click.command("create-user")
@@ -89,6 +98,30 @@ def create_user_command(
         raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(f"Created {user.email} ({user.role.label}, {org.name}).")
+
+
+@click.command("reset-second-factor")
+@with_appcontext
+@click.option("--email", required=True)
+def reset_second_factor_command(email: str) -> None:
+    """Forget a user's authenticator app (a lost phone, and no administrator to reset it): they
+    are signed out and set it up again at their next sign-in. Audited."""
+    from sqlalchemy import select
+
+    from .admin.accounts import AccountError, reset_second_factor
+    from .kernel.actor import Actor
+    from .auth.models import User
+    from .auth.services import normalise_email
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"There is no user with the email {email!r}.")
+    try:
+        reset_second_factor(db.session, Actor.command_line(user.organisation_id), user)
+    except AccountError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"{user.email} sets up an authenticator app again at their next sign-in.")
 
 
 @click.command("load-schemas")

@@ -5,8 +5,10 @@ Nothing here is read at import time; :func:`load_config` is called by the app fa
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +37,29 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_DURATION": 0,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    #: Where limits are counted. memory:// counts per process; with more than one process or
+    #: machine, set a shared store (redis://host:6379/0) so that a limit means what it says.
     "RATELIMIT_STORAGE_URI": "memory://",
+    #: If the shared store cannot be reached, count in memory meanwhile rather than refuse.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
+    #: Sign-in attempts counted per (email typed, client address): one person mistyping, or one
+    #: attacker trying one account, backs off without touching anyone else.
     "SIGN_IN_RATE_LIMIT": "10 per minute",
+    #: ... and per email typed from all addresses together: the ceiling for one account.
+    "SIGN_IN_ACCOUNT_RATE_LIMIT": "30 per hour",
+    #: Second-factor codes tried per signing-in user (6 digits: a guess is 1 in a million).
+    "SECOND_FACTOR_RATE_LIMIT": "5 per minute;20 per hour",
+    #: Roles that must use a second factor (an authenticator app); others may choose to.
+    "SECOND_FACTOR_ROLES": ["administrator", "team_manager"],
+    #: Fernet keys (comma-separated, the first encrypts) for TOTP secrets. Default (local only):
+    #: a key kept in the instance folder. Required outside local development.
+    "TOTP_ENCRYPTION_KEY": None,
+    #: Issuer shown in authenticator apps beside the account.
+    "TOTP_ISSUER": None,  # default: SERVICE_NAME
+    #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host; 0 trusts
+    #: none (the address is the TCP peer's). Set it to the number of proxies you run, no more.
+    "TRUSTED_PROXY_COUNT": 0,
     #: Requests per API client (or per address without a valid token).
     "API_RATE_LIMIT": "300 per minute",
     "FORM_SCHEMAS_DIR": None,  # default: form_schemas/ beside the package
@@ -95,6 +117,30 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
             raise ConfigurationError("ASSESSMENT_SECRET_KEY must be set outside local development.")
         app.config["SECRET_KEY"] = _local_secret_key(Path(app.instance_path))
 
+    if not app.config.get("TOTP_ENCRYPTION_KEY"):
+        if not local:
+            raise ConfigurationError(
+                "ASSESSMENT_TOTP_ENCRYPTION_KEY must be set outside local development (a Fernet "
+                "key: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')."
+            )
+        app.config["TOTP_ENCRYPTION_KEY"] = _local_totp_key(Path(app.instance_path))
+    app.config["TOTP_ISSUER"] = app.config.get("TOTP_ISSUER") or app.config["SERVICE_NAME"]
+    _check_second_factor_roles(app.config["SECOND_FACTOR_ROLES"])
+    try:
+        app.config["TRUSTED_PROXY_COUNT"] = int(app.config["TRUSTED_PROXY_COUNT"])
+    except (TypeError, ValueError):
+        raise ConfigurationError("ASSESSMENT_TRUSTED_PROXY_COUNT must be a whole number.") from None
+    if app.config["TRUSTED_PROXY_COUNT"] < 0:
+        raise ConfigurationError("ASSESSMENT_TRUSTED_PROXY_COUNT must be 0 or more.")
+
+    if not local and str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        logging.getLogger(__name__).warning(
+            "Sign-in limits are counted in memory, separately by each process: set "
+            "ASSESSMENT_RATELIMIT_STORAGE_URI to a shared store (redis://...) when running more "
+            "than one."
+        )
+
     # Cookies are Secure everywhere but on a developer's own machine, unless set explicitly.
     if "SESSION_COOKIE_SECURE" not in (overrides or {}) and not _env_set("SESSION_COOKIE_SECURE"):
         app.config["SESSION_COOKIE_SECURE"] = not local
@@ -144,8 +190,9 @@ def _checkpoint_key(app: Flask, local: bool) -> None:
                 *(app.config.get("AUDIT_CHECKPOINT_RETIRED_KEYS") or []),
             ]
         elif local:
-            app.config["AUDIT_CHECKPOINT_KEY"] = _local_secret_key(
-                Path(app.instance_path), "audit_checkpoint_key"
+            app.config["AUDIT_CHECKPOINT_KEY"] = _kept_in_instance(
+                Path(app.instance_path) / "audit_checkpoint_key",
+                lambda: secrets.token_urlsafe(48),
             )
         else:
             raise ConfigurationError(
@@ -161,12 +208,37 @@ def _checkpoint_key(app: Flask, local: bool) -> None:
         )
 
 
-def _local_secret_key(instance: Path, name: str = "secret_key") -> str:
+def _check_second_factor_roles(roles: Any) -> None:
+    from .auth.models import Role
+
+    known = {role.value for role in Role}
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r in known for r in roles):
+        raise ConfigurationError(
+            "ASSESSMENT_SECOND_FACTOR_ROLES must be a JSON list of roles from "
+            f'{sorted(known)}, like ["administrator", "team_manager"].'
+        )
+
+
+def _local_totp_key(instance: Path) -> str:
+    """A Fernet key kept in the instance folder, so local second factors survive a restart."""
+    from cryptography.fernet import Fernet
+
+    return _kept_in_instance(instance / "totp_key", lambda: Fernet.generate_key().decode())
+
+
+def _local_secret_key(instance: Path) -> str:
     """A random key kept in the instance folder, so local sessions survive a restart."""
-    instance.mkdir(parents=True, exist_ok=True)
-    path = instance / name
+    return _kept_in_instance(instance / "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def _kept_in_instance(path: Path, make: Callable[[], str]) -> str:
+    """The value in ``path`` (readable by its owner only), made by ``make`` the first time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it meanwhile
+            return path.read_text().strip()
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+            handle.write(make())
     return path.read_text().strip()

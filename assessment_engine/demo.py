@@ -11,11 +11,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .auth.models import Role, User
+from .auth.second_factor import SecretCipher, new_recovery_codes
 from .auth.services import create_user
+from .db import utcnow
 from .kernel.actor import Actor
 from .partners.models import OrganisationKind
 from .partners.services import ensure_organisation, ensure_service, get_organisation
@@ -111,6 +114,8 @@ ASSESSMENTS = {
 class DemoReport:
     lines: list[str] = field(default_factory=list)
     users: list[User] = field(default_factory=list)
+    #: Each demo user's authenticator key (development only), to print beside the logins.
+    second_factor_keys: dict[str, str] = field(default_factory=dict)
 
 
 def demo_chi(date_of_birth: date, serial: int, female: bool) -> str:
@@ -124,7 +129,14 @@ def demo_chi(date_of_birth: date, serial: int, female: bool) -> str:
     return first_nine + str(mod10_check_digit(first_nine))
 
 
-def load_demo(session: Session, form_schemas: Path, cache: VersionCache) -> DemoReport:
+def load_demo(
+    session: Session,
+    form_schemas: Path,
+    cache: VersionCache,
+    cipher: SecretCipher | None = None,
+) -> DemoReport:
+    """With ``cipher`` (local development only) every demo user gets an authenticator key,
+    reported so that it can be typed into an app beside the demo password."""
     report = DemoReport()
     orgs = {}
     for slug, name, kind, contact in ORGANISATIONS:
@@ -165,6 +177,8 @@ def load_demo(session: Session, form_schemas: Path, cache: VersionCache) -> Demo
             )
             report.lines.append(f"Created user {email}")
         report.users.append(user)
+        if cipher is not None:
+            report.second_factor_keys[email] = _demo_second_factor(session, cipher, user)
 
     from .questionnaires.services import load_directory
 
@@ -198,6 +212,18 @@ def load_demo(session: Session, form_schemas: Path, cache: VersionCache) -> Demo
                 f"priority {decision.priority.label}"
             )
     return report
+
+
+def _demo_second_factor(session: Session, cipher: SecretCipher, user: User) -> str:
+    """The user's authenticator key: set up now if they have none (without asking for a first
+    code, as the demo's users have no phones), else read back."""
+    if user.totp_secret is not None:
+        return cipher.decrypt(user.totp_secret)
+    secret = pyotp.random_base32()
+    user.totp_secret = cipher.encrypt(secret)
+    user.totp_enrolled_at = utcnow()
+    new_recovery_codes(session, user)
+    return secret
 
 
 def _submit_example(

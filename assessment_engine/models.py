@@ -2,7 +2,7 @@
 
 from .api.models import ApiClient, IdempotencyKey
 from .assessments.models import Assessment, Decision, Referral
-from .auth.models import User, UserSession
+from .auth.models import RecoveryCode, User, UserSession
 from .kernel.models import AuditEvent
 from .partners.models import Organisation, Service
 from .questionnaires.draft_sources import DraftSource
@@ -23,6 +23,7 @@ __all__ = [
     "Organisation",
     "Questionnaire",
     "QuestionnaireVersion",
+    "RecoveryCode",
     "Referral",
     "Service",
     "SharingView",

@@ -69,7 +69,10 @@ def app_config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> d
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "RATELIMIT_ENABLED": True,
+        # Hundreds of sign-ins in one run; the limits have tests of their own.
         "SIGN_IN_RATE_LIMIT": "1000 per minute",
+        "SIGN_IN_ACCOUNT_RATE_LIMIT": "1000 per minute",
+        "SECOND_FACTOR_RATE_LIMIT": "1000 per minute",
         "SERVER_NAME": None,
         "AUDIT_CHECKPOINT_KEY": "test-checkpoint-key-not-for-production",
         "AUDIT_CHECKPOINT_FILE": str(tmp_path_factory.mktemp("audit") / "checkpoints.jsonl"),
@@ -230,8 +233,8 @@ def client(app: Flask, db_session: Any) -> FlaskClient:
 
 
 @pytest.fixture()
-def factories(db_session: Any) -> Factories:
-    return Factories(db_session)
+def factories(app: Flask, db_session: Any) -> Factories:
+    return Factories(db_session, app)
 
 
 @pytest.fixture()
@@ -240,13 +243,25 @@ def login_as(client: Client, factories: Factories) -> Callable[..., Any]:
 
     def sign_in(role: str = "assessor", org: str = "perth-kinross-council", **kwargs: Any) -> Any:
         user = factories.user(role=role, org=org, **kwargs)
-        response = client.post_form(
-            "/sign-in", {"email": user.email, "password": factories.PASSWORD}
-        )
-        assert response.status_code == 302, response.get_data(as_text=True)
+        sign_in_with_code(client, factories, user)
         return user
 
     return sign_in
+
+
+def sign_in_with_code(
+    client: Any, factories: Factories, user: Any, password: str | None = None, **form: Any
+) -> Any:
+    """Sign ``user`` in through the real pages: the password, then (where they have set up an
+    authenticator app) a fresh code from it. Returns the last response (a redirect)."""
+    response = client.post_form(
+        "/sign-in", {"email": user.email, "password": password or factories.PASSWORD, **form}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    if response.headers["Location"].startswith("/sign-in/code"):
+        response = client.post_form("/sign-in/code", {"code": factories.code(user)})
+        assert response.status_code == 302, response.get_data(as_text=True)
+    return response
 
 
 def find_csrf_token(html: str) -> str:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import date
 from typing import Any
 
+import pyotp
+
+from assessment_engine.kernel.actor import Actor
 from assessment_engine.auth.models import Role, User
 from assessment_engine.auth.services import create_user
 from assessment_engine.demo import ORGANISATIONS, demo_chi
@@ -18,11 +22,47 @@ from assessment_engine.records.models import Client
 _counter = itertools.count(1)
 
 
+class Phone:
+    """What a user's authenticator app holds: their key; and the last time step a test typed a
+    code of, so that every sign-in gets a code not used before (the app accepts one step
+    either side of now, so up to three sign-ins a step need no wait)."""
+
+    def __init__(self, secret: str, last_step: int = 0) -> None:
+        self.secret = secret
+        self.last_step = last_step
+
+    def code(self) -> str:
+        totp = pyotp.TOTP(self.secret)
+        current = int(time.time()) // totp.interval
+        step = max(current - 1, self.last_step + 1)
+        if step > current + 1:
+            time.sleep((step - 1) * totp.interval - time.time() + 0.1)
+        self.last_step = step
+        return totp.generate_otp(step)
+
+
+def enrol(session: Any, cipher: Any, user: User) -> tuple[Phone, list[str]]:
+    """Set up an authenticator app for ``user`` through the real enrolment service, as their
+    first sign-in would; returns their phone and recovery codes."""
+    from assessment_engine.auth import second_factor
+
+    enrolment = second_factor.new_enrolment(user, "Tests")
+    now = time.time()
+    # The previous step's code (still in the window), so two sign-ins follow without a wait.
+    code = pyotp.TOTP(enrolment.secret).at(now - 30)
+    codes = second_factor.confirm_enrolment(session, cipher, user, enrolment.secret, code, now)
+    return Phone(enrolment.secret, int(user.totp_last_step or 0)), codes
+
+
 class Factories:
     PASSWORD = "correct horse battery staple"
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, app: Any) -> None:
         self.session = session
+        self.app = app
+        #: Each enrolled user's phone and recovery codes, as they would keep them.
+        self.phones: dict[int, Phone] = {}
+        self.recovery_codes: dict[int, list[str]] = {}
 
     def organisation(self, slug: str = "perth-kinross-council", **kwargs: Any) -> Organisation:
         known = {s: (n, k) for s, n, k, _c in ORGANISATIONS}
@@ -42,7 +82,10 @@ class Factories:
         name: str | None = None,
         password: str | None = None,
         active: bool = True,
+        second_factor: bool | None = None,
     ) -> User:
+        """A user; with an authenticator app set up where their role needs one (or if
+        ``second_factor``), as they would have after their first sign-in."""
         n = next(_counter)
         user = create_user(
             self.session,
@@ -53,8 +96,21 @@ class Factories:
             role=Role(role),
         )
         user.active = active
+        if second_factor is None:
+            second_factor = user.role.value in self.app.config["SECOND_FACTOR_ROLES"]
+        if second_factor:
+            self.enrol(user)
         self.session.flush()
         return user
+
+    def enrol(self, user: User) -> None:
+        phone, codes = enrol(self.session, self.app.extensions["totp_cipher"], user)
+        self.phones[user.id] = phone
+        self.recovery_codes[user.id] = codes
+
+    def code(self, user: User) -> str:
+        """A code from the user's app that was not used yet."""
+        return self.phones[user.id].code()
 
     def settle(self) -> None:
         """What was made, with its audit events, in the database for the requests that follow

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from assessment_engine import create_app
 from assessment_engine.config import ConfigurationError
@@ -41,6 +42,16 @@ def test_production_refuses_to_start_without_a_secret_key_or_database(
         create_app({"ENV": "production", "DATABASE_URL": "sqlite://"})
 
 
+def test_production_refuses_to_start_without_a_key_for_second_factor_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ASSESSMENT_TOTP_ENCRYPTION_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="ASSESSMENT_TOTP_ENCRYPTION_KEY"):
+        create_app({"ENV": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": "k" * 32})
+    with pytest.raises(ConfigurationError, match="SECOND_FACTOR_ROLES"):
+        create_app({"ENV": "testing", "DATABASE_URL": "sqlite://", "SECOND_FACTOR_ROLES": ["boss"]})
+
+
 def test_cookies_are_secure_outside_local_development() -> None:
     prod = create_app(
         {
@@ -48,6 +59,7 @@ def test_cookies_are_secure_outside_local_development() -> None:
             "DATABASE_URL": "sqlite://",
             "SECRET_KEY": "k" * 32,
             "AUDIT_CHECKPOINT_KEY": "c" * 32,
+            "TOTP_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         }
     )
     local = create_app({"ENV": "development", "DATABASE_URL": "sqlite://"})

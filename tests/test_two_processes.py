@@ -18,12 +18,14 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -64,6 +66,47 @@ def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
     pytest.fail("an application process did not start within 30 s")
 
 
+@contextmanager
+def gunicorn_processes(
+    env: dict[str, str], threads: int = 1, count: int = 2
+) -> Iterator[list[str]]:
+    """``count`` gunicorn processes of ``wsgi:app`` with ``env``, each on its own port; their
+    URLs. Stopped (SIGTERM, then killed after 15 s) on leaving."""
+    processes, urls = [], []
+    try:
+        for _ in range(count):
+            port = _free_port()
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--workers=1",
+                    f"--threads={threads}",
+                    f"--bind=127.0.0.1:{port}",
+                    "--log-level=warning",
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            processes.append(process)
+            _wait_for(port, process)
+            urls.append(f"http://127.0.0.1:{port}")
+        yield urls
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 @pytest.fixture()
 def two_servers(scratch_database_url: str, scratch_app: Any) -> Iterator[dict[str, Any]]:
     """Two gunicorn processes (two threads each) on a seeded scratch PostgreSQL database."""
@@ -79,7 +122,7 @@ def two_servers(scratch_database_url: str, scratch_app: Any) -> Iterator[dict[st
             db.session,
             email="two@pkc.example",
             name="Two Processes",
-            password="two processes password",
+            password="tandem lighthouse password",
             organisation=org,
             role=Role.ASSESSOR,
         )
@@ -103,42 +146,12 @@ def two_servers(scratch_database_url: str, scratch_app: Any) -> Iterator[dict[st
         "ASSESSMENT_SECRET_KEY": "k" * 32,
         "ASSESSMENT_AUDIT_CHECKPOINT_KEY": app.config["AUDIT_CHECKPOINT_KEY"],
         "ASSESSMENT_AUDIT_CHECKPOINT_FILE": app.config["AUDIT_CHECKPOINT_FILE"],
+        "ASSESSMENT_TOTP_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "ASSESSMENT_API_RATE_LIMIT": "100000 per minute",
         "ASSESSMENT_LOG_LEVEL": "WARNING",
     }
-    processes, urls = [], []
-    try:
-        for _ in range(2):
-            port = _free_port()
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--workers=1",
-                    "--threads=4",
-                    f"--bind=127.0.0.1:{port}",
-                    "--log-level=warning",
-                    "wsgi:app",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            processes.append(process)
-            _wait_for(port, process)
-            urls.append(f"http://127.0.0.1:{port}")
+    with gunicorn_processes(env, threads=4) as urls:
         yield {"app": app, "urls": urls, "token": token, "client_id": client_id}
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _submit(url: str, token: str, key: str, body: str, deadline: float) -> tuple[int, str]:

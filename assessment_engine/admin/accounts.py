@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..api import tokens
 from ..api.models import ApiClient
+from ..auth import second_factor
 from ..auth import services as auth_services
 from ..auth.models import Role, User
 from ..kernel.actor import Actor
@@ -195,6 +196,36 @@ def change_role(session: Session, actor: Actor, user: User, role: Role) -> User:
         detail={"from": before.value, "to": role.value},
     )
     return user
+
+
+def _same_organisation(actor: Actor, user: User) -> None:
+    if user.organisation_id != actor.organisation_id:
+        raise AccountError("user", "Only an administrator of their own organisation can reset this")
+
+
+def reset_second_factor(session: Session, actor: Actor, user: User) -> User:
+    """Forget a user's authenticator app and recovery codes (a lost or replaced phone): they
+    are signed out everywhere and set up the app again at their next sign-in."""
+    _same_organisation(actor, user)
+    if user.id == actor.user_id:
+        raise AccountError("user", "You cannot reset your own second factor")
+    if not user.has_second_factor:
+        raise AccountError("user", f"{user.name} has no authenticator app set up")
+    second_factor.remove(session, user)
+    auth_services.end_all_sessions(session, user)
+    record_event(session, actor, "user.second_factor_reset", record_type="user", record_id=user.id)
+    return user
+
+
+def issue_temporary_password(session: Session, actor: Actor, user: User) -> str:
+    """A temporary password for the administrator to pass on (shown once); the user is signed
+    out everywhere and must choose their own password when they next sign in."""
+    _same_organisation(actor, user)
+    if user.id == actor.user_id:
+        raise AccountError("user", "Change your own password from Your account")
+    temporary = auth_services.issue_temporary_password(session, user)
+    record_event(session, actor, "user.temporary_password", record_type="user", record_id=user.id)
+    return temporary
 
 
 # --------------------------------------------------------------------------------- services

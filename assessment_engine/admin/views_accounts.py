@@ -180,21 +180,55 @@ def reactivate_user(user_id: int) -> ResponseReturnValue:
 
 
 def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
-    found: User = _get(User, user_id)
-    changed = attempt(
-        lambda: accounts.set_active(db.session, actor(), found, active),
-        refuse=(accounts.AccountError,),
+    return _change_user(
+        user_id,
+        lambda found: accounts.set_active(db.session, actor(), found, active),
+        lambda found: (
+            f"{found.name} can sign in again."
+            if active
+            else f"{found.name} is deactivated and signed out everywhere."
+        ),
     )
+
+
+def _change_user(
+    user_id: int, change: Callable[[User], Any], done: Callable[[User], str]
+) -> ResponseReturnValue:
+    """A change to one user from a button on their page: commit and say ``done``, or roll back
+    and say why not; back to their page either way."""
+    found: User = _get(User, user_id)
+    changed = attempt(lambda: change(found), refuse=(accounts.AccountError,))
     if isinstance(changed.refusal, accounts.AccountError):
         flash(changed.refusal.message, "info")
         return redirect(url_for("admin.user", user_id=user_id))
-    flash(
-        f"{found.name} can sign in again."
-        if active
-        else f"{found.name} is deactivated and signed out everywhere.",
-        "success",
-    )
+    flash(done(found), "success")
     return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/reset-second-factor")
+def reset_second_factor(user_id: int) -> ResponseReturnValue:
+    return _change_user(
+        user_id,
+        lambda found: accounts.reset_second_factor(db.session, actor(), found),
+        lambda found: (
+            f"{found.name}'s authenticator app was reset and they were signed out everywhere. "
+            "They set up the app again when they next sign in."
+        ),
+    )
+
+
+@bp.post("/users/<int:user_id>/temporary-password")
+def temporary_password(user_id: int) -> ResponseReturnValue:
+    """Issue a temporary password: in this one response and nowhere else."""
+    found: User = _get(User, user_id)
+    try:
+        temporary = accounts.issue_temporary_password(db.session, actor(), found)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        flash(error.message, "info")
+        return redirect(url_for("admin.user", user_id=user_id))
+    db.session.commit()
+    return render_template("admin/temporary_password.html", user=found, password=temporary)
 
 
 # --------------------------------------------------------------------------------- services

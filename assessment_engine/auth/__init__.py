@@ -6,22 +6,29 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, request
+from flask import Flask, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from ..extensions import db, login_manager
 from .models import Role
 
 #: Endpoints reachable without signing in. The JSON API authenticates by token instead.
-PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static", "health"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.sign_in", "auth.second_factor", "auth.set_up_second_factor", "static", "health"}
+)
+#: What a signed-in user who must first change their password or set up a second factor reaches.
+_ALWAYS_OPEN = frozenset({"auth.sign_out", "auth.change_password", "auth.set_up_second_factor"})
 
 F = TypeVar("F")
 
 
 def init_app(app: Flask) -> None:
-    from . import services
+    from . import second_factor, services
     from .views import bp
 
+    app.extensions["totp_cipher"] = second_factor.SecretCipher(
+        str(app.config["TOTP_ENCRYPTION_KEY"]).split(",")
+    )
     app.register_blueprint(bp)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to continue."
@@ -45,6 +52,20 @@ def init_app(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        if endpoint in _ALWAYS_OPEN:
+            return None
+        # Checked on every request, so a temporary password, a role that now needs a second
+        # factor, or a reset second factor holds from the next request on.
+        if current_user.must_change_password:
+            flash("Choose a new password to continue.", "info")
+            return redirect(url_for("auth.change_password"))
+        if not current_user.has_second_factor and second_factor.required_for(
+            current_user.role, app.config["SECOND_FACTOR_ROLES"]
+        ):
+            flash(
+                "Your role needs a second factor: set up an authenticator app to continue.", "info"
+            )
+            return redirect(url_for("auth.set_up_second_factor"))
         return None
 
 

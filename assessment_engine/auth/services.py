@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..db import utcnow
 from ..kernel.errors import DomainError
 from ..partners.models import Organisation
+from . import passwords
 from .models import Role, User, UserSession
 
 # Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
@@ -114,8 +115,7 @@ def create_user(
         )
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise UserError("email", "A user with this email address already exists")
-    if len(password) < 12:
-        raise UserError("password", "Password must be 12 characters or more")
+    _check_new_password(password, email, name, organisation.name)
     user = User(
         email=email,
         name=name.strip(),
@@ -125,9 +125,49 @@ def create_user(
         active=True,
     )
     user.set_password(password)
+    user.password_changed_at = utcnow()
     session.add(user)
     session.flush()
     return user
+
+
+def _check_new_password(password: str, *about: str, field: str = "password") -> None:
+    try:
+        passwords.check(password, about=about)
+    except passwords.WeakPassword as weak:
+        raise UserError(field, weak.message) from None
+
+
+def change_own_password(
+    session: Session, user: User, *, current: str, new: str, keep_token: str | None
+) -> None:
+    """The user's own change: the current password is required, the new one must be strong and
+    different, and every other signed-in session of theirs is ended (this one is kept)."""
+    if not user.check_password(current):
+        raise UserError("current_password", "Your current password is not right")
+    if new == current:
+        raise UserError("new_password", "Choose a password different from your current one")
+    _check_new_password(new, user.email, user.name, user.organisation.name, field="new_password")
+    user.set_password(new)
+    user.password_changed_at = utcnow()
+    user.must_change_password = False
+    query = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_token:
+        query = query.where(UserSession.token_hash != hash_token(keep_token))
+    session.execute(query)
+    session.flush()
+
+
+def issue_temporary_password(session: Session, user: User) -> str:
+    """A random password for an administrator to pass on: it works for one sign-in, at which
+    the user must choose their own. The user is signed out everywhere."""
+    temporary = passwords.temporary()
+    user.set_password(temporary)
+    user.password_changed_at = utcnow()
+    user.must_change_password = True
+    end_all_sessions(session, user)
+    session.flush()
+    return temporary
 
 
 def is_safe_next(target: str | None) -> bool:

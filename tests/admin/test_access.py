@@ -6,6 +6,8 @@ import pytest
 
 from assessment_engine.auth.models import Role
 
+from ..conftest import sign_in_with_code
+
 NON_ADMIN_ROLES = [role.value for role in Role if role is not Role.ADMINISTRATOR]
 #: Every /admin route with sample arguments (a test below checks none is missing).
 ROUTES = [
@@ -37,6 +39,8 @@ ROUTES = [
     ("POST", "/admin/users/1"),
     ("POST", "/admin/users/1/deactivate"),
     ("POST", "/admin/users/1/reactivate"),
+    ("POST", "/admin/users/1/reset-second-factor"),
+    ("POST", "/admin/users/1/temporary-password"),
     ("GET", "/admin/services"),
     ("GET", "/admin/services/new"),
     ("POST", "/admin/services/new"),
@@ -92,3 +96,29 @@ def test_only_administrators_see_the_administration_link(client, login_as) -> No
     response = client.get("/")
     assert response.status_code == 200
     assert 'href="/admin/"' in response.get_data(as_text=True)
+
+
+def test_a_role_change_holds_from_the_next_request(app, client, login_as, factories) -> None:
+    """Roles are read on every request, not kept in the signed-in session: demoted, an
+    administrator loses /admin at once; promoted, a user must first set up the second factor
+    their new role needs, then reaches /admin."""
+    demoted = login_as("administrator")
+    assert client.get("/admin/users").status_code == 200
+    other_admin = app.test_client()
+    chief = factories.user("administrator")
+    sign_in_with_code(other_admin, factories, chief)
+    changed = other_admin.post_form(f"/admin/users/{demoted.id}", {"role": "team_manager"})
+    assert changed.status_code == 302
+    assert client.get("/admin/users").status_code == 403
+    assert client.get("/referrals").status_code == 200
+
+    promoted = factories.user("assessor")
+    promoted_client = app.test_client()
+    sign_in_with_code(promoted_client, factories, promoted)
+    assert promoted_client.get("/admin/users").status_code == 403
+    other_admin.post_form(f"/admin/users/{promoted.id}", {"role": "administrator"})
+    response = promoted_client.get("/admin/users")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account/second-factor"
+    factories.enrol(promoted)
+    assert promoted_client.get("/admin/users").status_code == 200

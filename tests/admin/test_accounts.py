@@ -13,6 +13,8 @@ from assessment_engine.auth.models import Role, User, UserSession
 from assessment_engine.partners.models import Organisation, Service
 from assessment_engine.records.models import AuditEvent
 
+from ..conftest import sign_in_with_code
+
 
 def _audited(db_session: Any, action: str, record_type: str) -> bool:
     return bool(
@@ -103,9 +105,7 @@ def test_deactivation_signs_the_user_out_at_once(app, db_session, factories) -> 
     admin = factories.user("administrator")
     user = factories.user("assessor")
     for who, browser in ((admin, admin_client), (user, user_client)):
-        response = browser.post_form(
-            "/sign-in", {"email": who.email, "password": factories.PASSWORD}
-        )
+        response = sign_in_with_code(browser, factories, who)
         assert response.status_code == 302
     assert user_client.get("/").status_code == 200
     admin_client.post_form(f"/admin/users/{user.id}/deactivate")

@@ -40,7 +40,7 @@ PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:543
 PG_DATABASE = "bench_http"
 WORKERS = 2
 CONNECTIONS = 4
-PASSWORD = "benchmark password"
+PASSWORD = "timing harness passphrase"
 
 
 @dataclass
@@ -125,6 +125,8 @@ def app_env(database_url: str) -> dict[str, str]:
         "ASSESSMENT_SECRET_KEY": "bench-secret-key-bench-secret-key",
         "ASSESSMENT_AUDIT_CHECKPOINT_KEY": "bench-checkpoint-key-bench-checkpoint-key",
         "ASSESSMENT_AUDIT_CHECKPOINT_FILE": "/tmp/assessment-bench-checkpoints.jsonl",
+        # A fixed Fernet key (32 zero bytes): benchmark data only, never a deployment's.
+        "ASSESSMENT_TOTP_ENCRYPTION_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
         "ASSESSMENT_SESSION_COOKIE_SECURE": "false",
         "ASSESSMENT_API_RATE_LIMIT": "10000000 per minute",
         "ASSESSMENT_SIGN_IN_RATE_LIMIT": "1000 per minute",

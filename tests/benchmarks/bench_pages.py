@@ -54,7 +54,7 @@ def main() -> None:
             "/sign-in",
             data={
                 "email": "bench@pkc.example",
-                "password": "benchmark password",
+                "password": "timing harness passphrase",
                 "csrf_token": token,
             },
         )
@@ -122,7 +122,7 @@ def _assessment(app):
     _user, actor, person = assessor_and_person(
         db.session,
         email="bench@pkc.example",
-        password="benchmark password",
+        password="timing harness passphrase",
         name="Bench",
         person=("Bench", "Mark", date(1940, 1, 1)),
     )

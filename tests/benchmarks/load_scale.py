@@ -79,7 +79,7 @@ def seed(url: str) -> tuple[list[Template], dict[str, Any]]:
         user, actor, person = assessor_and_person(
             db.session,
             email="scale@pkc.example",
-            password="scale loader password",
+            password="volume filler passphrase",
             name="Scale Loader",
             person=("Template", "Person", date(1930, 1, 1)),
         )

@@ -22,6 +22,7 @@ from assessment_engine import create_app
 from assessment_engine.extensions import db
 
 from ..conftest import seed_reference_data
+from ..factories import Phone, enrol
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCREENSHOTS = ROOT / "test-results" / "screenshots"
@@ -55,6 +56,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             "SECRET_KEY": "browser-test-secret-key",
             "SIGN_IN_RATE_LIMIT": "1000 per minute",
             "AUDIT_CHECKPOINT_FILE": str(path.parent / "checkpoints.jsonl"),
+            "SIGN_IN_ACCOUNT_RATE_LIMIT": "1000 per minute",
+            "SECOND_FACTOR_RATE_LIMIT": "1000 per minute",
         }
     )
     with app.app_context():
@@ -126,8 +129,13 @@ def screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def make_user(app: Any, **kwargs: Any) -> Any:
-    """Create and commit a user in the live server's database."""
+#: Each browser-test user's authenticator app, by email.
+PHONES: dict[str, Phone] = {}
+
+
+def make_user(app: Any, second_factor: bool | None = None, **kwargs: Any) -> Any:
+    """Create and commit a user in the live server's database; with an authenticator app set
+    up (in PHONES) where their role needs one, or if ``second_factor``."""
     from assessment_engine.auth.models import Role
     from assessment_engine.auth.services import create_user
     from assessment_engine.partners.services import get_organisation
@@ -137,8 +145,25 @@ def make_user(app: Any, **kwargs: Any) -> Any:
         user = create_user(
             db.session, organisation=org, role=Role(kwargs.pop("role", "assessor")), **kwargs
         )
+        if second_factor is None:
+            second_factor = user.role.value in app.config["SECOND_FACTOR_ROLES"]
+        if second_factor:
+            PHONES[user.email], _codes = enrol(db.session, app.extensions["totp_cipher"], user)
         db.session.commit()
         return user.email
+
+
+def sign_in(page: Any, email: str, password: str) -> None:
+    """Sign in through the pages: the password, then a code from the user's app if asked."""
+    page.goto("/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("h1", has_text=re.compile("^(Dashboard|Enter your code)$")).wait_for()
+    if "/sign-in/code" in page.url:
+        page.get_by_label("Code").fill(PHONES[email].code())
+        page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
 
 
 def make_client(app: Any, given: str, family: str, dob: Any) -> str:
