@@ -109,9 +109,9 @@ def reset_second_factor_command(email: str) -> None:
     from sqlalchemy import select
 
     from .admin.accounts import AccountError, reset_second_factor
-    from .kernel.actor import Actor
     from .auth.models import User
     from .auth.services import normalise_email
+    from .kernel.actor import Actor
 
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:

@@ -9,7 +9,6 @@ from typing import Any
 
 import pyotp
 
-from assessment_engine.kernel.actor import Actor
 from assessment_engine.auth.models import Role, User
 from assessment_engine.auth.services import create_user
 from assessment_engine.demo import ORGANISATIONS, demo_chi

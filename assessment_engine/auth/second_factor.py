@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db import utcnow
-from .models import RecoveryCode, Role, User
+from ..kernel.actor import Role
+from .models import RecoveryCode, User
 
 #: Codes from one step before or after now are accepted (clocks drift; people type slowly).
 VALID_WINDOW = 1
