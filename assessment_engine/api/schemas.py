@@ -124,6 +124,8 @@ class ServiceReferralSchema(Schema):
     service = fields.Str(required=True)
     organisation = fields.Str(required=True, allow_none=True)
     urgency = fields.Str(required=True, validate=validate.OneOf(_values(Urgency)))
+    #: The referral's own priority (absent from decisions made before referrals carried one).
+    priority = fields.Str(validate=validate.OneOf(_values(Priority)))
 
 
 class TraceEntrySchema(Schema):

@@ -1,5 +1,5 @@
 """What a receiving partner does with a referral: accept (optionally assigning a worker),
-decline (with a reason) or complete it.
+decline (with a reason) or complete it; and raising a referral's own priority, with a reason.
 
 Only the organisation the referral is addressed to may act on it or see it in its queue; to
 anyone else it does not exist. Every change is checked against the version the caller last
@@ -20,6 +20,7 @@ from ..auth.models import User
 from ..db import utcnow
 from ..records.audit import record_event
 from ..records.services import RecordNotFound
+from ..scoring.outcomes import Priority, Urgency
 from .models import Referral, ReferralStatus
 
 
@@ -196,6 +197,7 @@ def decline(
     if not reason:
         raise ReferralError("Say why the referral is declined")
     referral.declined_at = utcnow()
+    referral.declined_by_id = actor.user_id
     referral.decline_reason = reason
     # The reason may describe the person's circumstances: kept on the referral, not audited.
     return _record(session, actor, referral, ReferralStatus.DECLINED, {})
@@ -211,7 +213,71 @@ def complete(
     """Mark an accepted referral completed."""
     _check(actor, referral, ReferralStatus.COMPLETED, expected_version)
     referral.completed_at = utcnow()
+    referral.completed_by_id = actor.user_id
     return _record(session, actor, referral, ReferralStatus.COMPLETED, {})
+
+
+MAX_PRIORITY_REASON = 2000
+
+
+def raise_priority(
+    session: Session,
+    actor: Actor,
+    referral: Referral,
+    *,
+    priority: Priority,
+    urgency: Urgency | None = None,
+    reason: str,
+    expected_version: int | None = None,
+) -> Referral:
+    """Raise an open referral's own priority (and optionally its urgency), with a reason.
+
+    A referral's priority and urgency come from its service entry in the decision and are never
+    lowered: asking for a less urgent one is refused. The organisation the referral is addressed
+    to and the one that made the assessment may raise it. The reason is kept on the referral
+    (it may describe the person's circumstances, so it is not copied into the audit trail); the
+    change itself is audited as ``referral.priority``.
+    """
+    if actor.organisation_id not in (referral.organisation_id, referral.assessment.organisation_id):
+        raise RecordNotFound(str(referral.id))
+    if expected_version is not None and expected_version != referral.version:
+        raise StaleReferral(referral)
+    if referral.status not in (ReferralStatus.PENDING, ReferralStatus.ACCEPTED):
+        raise ReferralError(
+            f"This referral is {referral.status.label.lower()}, so its priority cannot change"
+        )
+    urgency = urgency or referral.urgency
+    if priority.rank > referral.priority.rank or urgency.rank > referral.urgency.rank:
+        raise ReferralError(
+            "A referral's priority and urgency can only be raised, never lowered: the decision "
+            "gave it what its service needs"
+        )
+    if priority is referral.priority and urgency is referral.urgency:
+        raise ReferralError("Choose a higher priority or urgency")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReferralError("Say why the referral's priority is raised")
+    if len(reason) > MAX_PRIORITY_REASON:
+        raise ReferralError(f"The reason must be {MAX_PRIORITY_REASON} characters or fewer")
+    previous = (referral.priority, referral.urgency)
+    referral.priority, referral.urgency = priority, urgency
+    referral.priority_reason = reason
+    referral.priority_raised_at = utcnow()
+    referral.priority_raised_by_id = actor.user_id
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "referral.priority",
+        record_type="referral",
+        record_id=referral.id,
+        client_id=referral.client_id,
+        detail={
+            "from": [previous[0].value, previous[1].value],
+            "to": [priority.value, urgency.value],
+        },
+    )
+    return referral
 
 
 def referrals_of_assessment(session: Session, assessment_id: uuid.UUID) -> list[Referral]:

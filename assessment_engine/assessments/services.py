@@ -33,6 +33,7 @@ from .models import (
     Referral,
     ReferralStatus,
 )
+from .referrals import raise_priority
 
 
 class AssessmentError(ValueError):
@@ -340,7 +341,9 @@ def create_referrals(session: Session, actor: Actor, decision: Decision) -> list
             service=service,
             organisation_id=service.organisation_id,
             status=ReferralStatus.PENDING,
-            priority=decision.priority,
+            # The service entry's own priority (decisions made before entries carried one:
+            # the decision's).
+            priority=Priority(entry.get("priority", decision.priority.value)),
             urgency=Urgency(entry.get("urgency", "routine")),
             created_at=decision.created_at,
         )
@@ -515,8 +518,10 @@ def override_decision(
 ) -> Decision:
     """An assessor's professional judgement over the rules: route and/or priority, with a reason.
 
-    The computed route and priority are kept beside the final ones; pending referrals take the
-    new priority. Refused once the assessment is signed off, or without a reason.
+    The computed route and priority are kept beside the final ones. Each referral keeps its own
+    priority and urgency: an override never lowers them (a same-day crisis referral stays
+    same-day and critical); raising the overall priority raises open referrals below it, with
+    the override's reason. Refused once the assessment is signed off, or without a reason.
     """
     reason = reason.strip()
     if not reason:
@@ -534,13 +539,15 @@ def override_decision(
     decision.override_reason = reason
     decision.overridden_by_id = actor.user_id
     decision.overridden_at = utcnow()
+    session.flush()
     for referral in session.scalars(
         select(Referral).where(
-            Referral.decision_id == decision.id, Referral.status == ReferralStatus.PENDING
+            Referral.decision_id == decision.id,
+            Referral.status.in_((ReferralStatus.PENDING, ReferralStatus.ACCEPTED)),
         )
     ):
-        referral.priority = priority
-    session.flush()
+        if priority.rank < referral.priority.rank:
+            raise_priority(session, actor, referral, priority=priority, reason=reason)
     record_event(
         session,
         actor,
