@@ -305,6 +305,46 @@ class AssessmentSchema(Schema):
     referrals = fields.List(fields.Nested(ReferralSchema), required=True)
 
 
+class AnswerLineSchema(Schema):
+    pointer = fields.Str(
+        required=True, metadata={"description": "JSON Pointer of the answer in `answers`."}
+    )
+    question = fields.Str(required=True, metadata={"description": "The question's own words."})
+    answer = fields.Str(
+        required=True,
+        metadata={
+            "description": "The answer in words, as the person gave it (option labels, dates "
+            "in words); one line per item of a list. `Not answered` where there is none."
+        },
+    )
+    value = fields.Raw(
+        required=True, allow_none=True, metadata={"description": "The stored answer, or null."}
+    )
+
+
+class AnswerSectionSchema(Schema):
+    name = fields.Str(required=True)
+    title = fields.Str(required=True)
+    answers = fields.List(fields.Nested(AnswerLineSchema), required=True)
+
+
+class AnswerSheetSchema(Schema):
+    assessment_id = fields.Str(required=True)
+    client_id = fields.Str(required=True)
+    questionnaire = fields.Str(required=True)
+    version = fields.Int(required=True)
+    title = fields.Str(required=True)
+    status = fields.Str(required=True, validate=validate.OneOf(_values(AssessmentStatus)))
+    organisation = fields.Str(required=True, metadata={"description": "Who assessed."})
+    submitted_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+    signed_off_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+    amends_id = fields.Str(required=True, allow_none=True)
+    amended_by_id = fields.Str(
+        required=True, allow_none=True, metadata={"description": "The newer version, if any."}
+    )
+    sections = fields.List(fields.Nested(AnswerSectionSchema), required=True)
+
+
 # ----------------------------------------------------------------------------------- referrals
 
 

@@ -427,6 +427,8 @@ class ServiceLine:
     organisation: str
     urgency: str
     status: str
+    #: The referral's own priority (its service entry's, or raised since).
+    priority: str = ""
 
 
 @dataclass(frozen=True)
@@ -464,8 +466,11 @@ def outcome_view(session: Session, decision: Decision) -> OutcomeView:
             ServiceLine(
                 name=referral.service.name if referral else entry["service"],
                 organisation=referral.service.organisation.name if referral else "",
-                urgency=Urgency(entry.get("urgency", "routine")).label,
+                urgency=(
+                    referral.urgency if referral else Urgency(entry.get("urgency", "routine"))
+                ).label,
                 status=referral.status.label if referral else "",
+                priority=referral.priority.label if referral else "",
             )
         )
     trace = decision_document(decision).get("trace", [])

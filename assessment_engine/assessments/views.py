@@ -25,6 +25,7 @@ from ..records import access
 from ..records.services import RecordNotFound
 from ..scoring.outcomes import Priority, Route
 from . import services
+from .answer_sheet import answer_sheet
 from .forms import OverrideForm
 from .models import Assessment, AssessmentStatus
 
@@ -322,6 +323,20 @@ def submit(assessment_id: str) -> ResponseReturnValue:
         return redirect(url_for("assessments.check", assessment_id=assessment_id))
     db.session.commit()
     return redirect(url_for("assessments.outcome", assessment_id=assessment_id))
+
+
+@bp.get("/assessments/<assessment_id>/answers")
+def answers(assessment_id: str) -> ResponseReturnValue:
+    """Every section's questions and answers in words, for anyone the person's sharing views
+    allow (the receiving partners' staff among them); 404 for anyone else."""
+    try:
+        sheet = answer_sheet(
+            db.session, _actor(), current_app.extensions["assessment_versions"], assessment_id
+        )
+    except RecordNotFound:
+        abort(404)
+    db.session.commit()
+    return render_template("assessments/answers.html", sheet=sheet)
 
 
 @bp.get("/assessments/<assessment_id>/outcome")
