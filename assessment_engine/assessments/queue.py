@@ -190,6 +190,12 @@ def may_decide(actor: Actor) -> bool:
     return actor.role is Role.TEAM_MANAGER
 
 
+def may_raise(actor: Actor, referral: Referral) -> bool:
+    """Team managers may raise an open referral that is not already critical and same-day."""
+    at_most = referral.priority is Priority.CRITICAL and referral.urgency is Urgency.SAME_DAY
+    return may_decide(actor) and referral.status in OPEN and not at_most
+
+
 def may_complete(actor: Actor, referral: Referral) -> bool:
     """A team manager, or the worker the referral was assigned to."""
     if actor.role is Role.TEAM_MANAGER:
@@ -220,10 +226,45 @@ def decline(
 ) -> Referral:
     """Decline with a reason (kept on the referral, at most :data:`MAX_REASON` characters)."""
     if len(reason or "") > MAX_REASON:
-        raise referrals.ReferralError(f"The reason must be {MAX_REASON} characters or fewer")
+        raise referrals.ReferralError(
+            f"The reason must be {MAX_REASON} characters or fewer", "reason"
+        )
     try:
         return referrals.decline(
             session, actor, referral, reason=reason, expected_version=expected_version
+        )
+    except StaleDataError:
+        raise referrals.StaleReferral(referral) from None
+
+
+def raise_priority(
+    session: Session,
+    actor: Actor,
+    referral: Referral,
+    *,
+    expected_version: int,
+    priority: str,
+    urgency: str,
+    reason: str,
+) -> Referral:
+    """Raise a referral's own priority and urgency from the page's choices, with a reason."""
+    try:
+        wanted = Priority(priority)
+    except ValueError:
+        raise referrals.ReferralError("Choose a priority", "priority") from None
+    try:
+        how_soon = Urgency(urgency) if urgency else referral.urgency
+    except ValueError:
+        raise referrals.ReferralError("Choose an urgency", "urgency") from None
+    try:
+        return referrals.raise_priority(
+            session,
+            actor,
+            referral,
+            priority=wanted,
+            urgency=how_soon,
+            reason=reason,
+            expected_version=expected_version,
         )
     except StaleDataError:
         raise referrals.StaleReferral(referral) from None

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..records import access
 from ..records.services import RecordNotFound
 from ..records.views import web_actor
-from ..scoring.outcomes import Priority
+from ..scoring.outcomes import Priority, Urgency
 from . import queue, referrals
 from .models import Referral, ReferralStatus
 
@@ -64,9 +64,14 @@ def _render(referral: Referral, status: int = 200, **extra: Any) -> ResponseRetu
         "may_decide": queue.may_decide(actor),
         "may_complete": queue.may_complete(actor, referral),
         "may_see_assessment": access.may_see_answers(db.session, actor, referral.client),
+        "may_raise": queue.may_raise(actor, referral),
+        "why": referrals.reasons_for(referral),
         "describe": queue.describe,
-        "reason": "",
+        "priorities": list(Priority),
+        "urgencies": list(Urgency),
+        "form": {},
         "error": None,
+        "error_field": None,
     }
     context.update(extra)
     db.session.commit()
@@ -96,7 +101,17 @@ def _act(referral_id: str, action: str) -> ResponseReturnValue:
         abort(403)
     reason = request.form.get("reason", "")
     try:
-        if action == "accept":
+        if action == "priority":
+            queue.raise_priority(
+                db.session,
+                actor,
+                referral,
+                expected_version=_expected(),
+                priority=request.form.get("priority", ""),
+                urgency=request.form.get("urgency", ""),
+                reason=request.form.get("priority_reason", ""),
+            )
+        elif action == "accept":
             queue.accept(
                 db.session,
                 actor,
@@ -114,12 +129,17 @@ def _act(referral_id: str, action: str) -> ResponseReturnValue:
             "Someone else changed this referral since you opened it, so nothing was saved. "
             "It is shown as it is now; check it and try again."
         )
-        return _render(_open(referral_id), 409, error=message, reason=reason)
+        return _render(_open(referral_id), 409, error=message, form=request.form)
     except referrals.ReferralError as exc:
         db.session.rollback()
-        return _render(_open(referral_id), 422, error=str(exc), reason=reason)
+        return _render(
+            _open(referral_id), 422, error=str(exc), error_field=exc.field, form=request.form
+        )
     db.session.commit()
-    flash(f"Referral {referral.status.label.lower()}.", "success")
+    if action == "priority":
+        flash("The referral's priority has been raised.", "success")
+    else:
+        flash(f"Referral {referral.status.label.lower()}.", "success")
     return redirect(url_for("queue.show", referral_id=referral.id))
 
 
@@ -133,6 +153,12 @@ def accept(referral_id: str) -> ResponseReturnValue:
 @roles_required(*_WORKERS)
 def decline(referral_id: str) -> ResponseReturnValue:
     return _act(referral_id, "decline")
+
+
+@bp.post("/referrals/<referral_id>/priority")
+@roles_required(*_WORKERS)
+def raise_priority(referral_id: str) -> ResponseReturnValue:
+    return _act(referral_id, "priority")
 
 
 @bp.post("/referrals/<referral_id>/complete")

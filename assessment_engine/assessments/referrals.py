@@ -25,7 +25,14 @@ from .models import Referral, ReferralStatus
 
 
 class ReferralError(ValueError):
-    """The change cannot be made (for example, declining a completed referral)."""
+    """The change cannot be made (for example, declining a completed referral).
+
+    ``field`` names the form field (and request body member) the message belongs to, if any.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class StaleReferral(ReferralError):
@@ -114,12 +121,12 @@ def worker_for(session: Session, actor: Actor, user_id: int | str) -> User:
     try:
         key = int(user_id)
     except (TypeError, ValueError):
-        raise ReferralError("There is no such worker in your organisation") from None
+        raise ReferralError("There is no such worker in your organisation", "worker") from None
     if not 0 < key < 2**31:
-        raise ReferralError("There is no such worker in your organisation")
+        raise ReferralError("There is no such worker in your organisation", "worker")
     user = session.get(User, key)
     if user is None or user.organisation_id != actor.organisation_id or not user.active:
-        raise ReferralError("There is no such worker in your organisation")
+        raise ReferralError("There is no such worker in your organisation", "worker")
     return user
 
 
@@ -175,7 +182,7 @@ def accept(
     """Accept a pending referral, optionally assigning a worker of the organisation."""
     _check(actor, referral, ReferralStatus.ACCEPTED, expected_version)
     if assign_to is not None and assign_to.organisation_id != actor.organisation_id:
-        raise ReferralError("There is no such worker in your organisation")
+        raise ReferralError("There is no such worker in your organisation", "worker")
     referral.accepted_at = utcnow()
     referral.accepted_by_id = actor.user_id
     referral.assigned_to_id = assign_to.id if assign_to is not None else None
@@ -195,7 +202,7 @@ def decline(
     _check(actor, referral, ReferralStatus.DECLINED, expected_version)
     reason = (reason or "").strip()
     if not reason:
-        raise ReferralError("Say why the referral is declined")
+        raise ReferralError("Say why the referral is declined", "reason")
     referral.declined_at = utcnow()
     referral.declined_by_id = actor.user_id
     referral.decline_reason = reason
@@ -250,15 +257,18 @@ def raise_priority(
     if priority.rank > referral.priority.rank or urgency.rank > referral.urgency.rank:
         raise ReferralError(
             "A referral's priority and urgency can only be raised, never lowered: the decision "
-            "gave it what its service needs"
+            "gave it what its service needs",
+            "priority",
         )
     if priority is referral.priority and urgency is referral.urgency:
-        raise ReferralError("Choose a higher priority or urgency")
+        raise ReferralError("Choose a higher priority or urgency", "priority")
     reason = (reason or "").strip()
     if not reason:
-        raise ReferralError("Say why the referral's priority is raised")
+        raise ReferralError("Say why the referral's priority is raised", "priority_reason")
     if len(reason) > MAX_PRIORITY_REASON:
-        raise ReferralError(f"The reason must be {MAX_PRIORITY_REASON} characters or fewer")
+        raise ReferralError(
+            f"The reason must be {MAX_PRIORITY_REASON} characters or fewer", "priority_reason"
+        )
     previous = (referral.priority, referral.urgency)
     referral.priority, referral.urgency = priority, urgency
     referral.priority_reason = reason
@@ -278,6 +288,34 @@ def raise_priority(
         },
     )
     return referral
+
+
+def reasons_for(referral: Referral) -> list[str]:
+    """Why the person was referred to this service, in words: the explanation of each rule line
+    of the decision that referred to it (from the decision's trace), then any override of the
+    overall decision and any raise of this referral's priority, with their reasons."""
+    slug = referral.service.slug
+    prefix = f"Refer to {slug} ("
+    reasons = []
+    for step in referral.decision.outcome.get("trace", []):
+        because = str(step.get("because", ""))
+        if step.get("fired") and because.startswith(prefix):
+            _said, _sep, reason = because.partition(") because ")
+            reasons.append(reason[:1].upper() + reason[1:] if reason else because)
+    decision = referral.decision
+    if decision.override_reason:
+        by = decision.overridden_by.name if decision.overridden_by else "An assessor"
+        reasons.append(
+            f"{by} changed the overall decision to {decision.route.label}, "
+            f"{decision.priority.label}: {decision.override_reason}"
+        )
+    if referral.priority_reason:
+        by = referral.priority_raised_by.name if referral.priority_raised_by else "Someone"
+        reasons.append(
+            f"{by} raised this referral to {referral.priority.label}, "
+            f"{referral.urgency.label.lower()}: {referral.priority_reason}"
+        )
+    return reasons
 
 
 def referrals_of_assessment(session: Session, assessment_id: uuid.UUID) -> list[Referral]:
