@@ -125,6 +125,15 @@ def screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def sign_in(page: Any, email: str, password: str) -> None:
+    """Sign in through the sign-in page and wait for the dashboard."""
+    page.goto("/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+
+
 def make_user(app: Any, **kwargs: Any) -> Any:
     """Create and commit a user in the live server's database."""
     from assessment_engine.auth.models import Role
@@ -157,3 +166,24 @@ def make_client(app: Any, given: str, family: str, dob: Any) -> str:
         )
         db.session.commit()
         return chi
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def check_accessibility(page: Any, name: str) -> None:
+    """Run axe-core (from the npm package, no CDN) on the page as shown; fail on any violation
+    of WCAG 2.2 A/AA, naming the rule, its help text and the elements it found."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make install` installs axe-core from package.json")
+    # Evaluated through the browser's protocol, so the pages' CSP (no inline scripts) stays on.
+    page.evaluate(f"() => {{ {AXE.read_text()}\n window.axe = axe; }}")
+    result = page.evaluate(
+        """() => axe.run(document, {runOnly: {type: "tag",
+            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})"""
+    )
+    problems = [
+        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in result["violations"]
+    ]
+    assert problems == [], f"accessibility problems on {name}: {problems}"

@@ -8,7 +8,7 @@ import re
 from datetime import date
 from typing import Any
 
-from .conftest import ROOT, make_client, make_user, screenshot
+from .conftest import ROOT, make_client, make_user, screenshot, sign_in
 
 PASSWORD = "an admin journey password"
 OLD_TITLE = "Little interest or pleasure in doing things"
@@ -18,11 +18,7 @@ COMPARISON = ROOT / "test-results" / "admin-publish-comparison.txt"
 
 
 def _sign_in(page: Any, email: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
+    sign_in(page, email, PASSWORD)
 
 
 def _sign_out(page: Any) -> None:

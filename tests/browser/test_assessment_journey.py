@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from assessment_engine.forms import field_id
 
 from ..factories import example_answers
-from .conftest import make_client, make_user, screenshot
+from .conftest import make_client, make_user, screenshot, sign_in
 
 PASSWORD = "a browser journey password"
 
@@ -59,11 +59,7 @@ def _answer_section(page: Any, section: str, answers: dict[str, Any]) -> None:
 
 
 def _sign_in(page: Any, email: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
+    sign_in(page, email, PASSWORD)
 
 
 def _open_person(page: Any, chi: str, name: str) -> None:
