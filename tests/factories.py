@@ -177,6 +177,24 @@ class Factories:
         self.settle()
         return made
 
+    def submitted(
+        self, app: Any, answers: dict[str, Any], user: User, client: Client | None = None
+    ) -> Any:
+        """An assessment by ``user`` with ``answers``, submitted: decided, with its referrals."""
+        from assessment_engine.assessments import services
+
+        assessment = self.assessment(client=client, answers=answers, user=user)
+        prepared = services.prepare_version(
+            self.session,
+            app.extensions["assessment_versions"],
+            assessment.questionnaire_version,
+        )
+        services.submit(
+            self.session, Actor.for_user(user), assessment, prepared, expected_version=None
+        )
+        self.settle()
+        return assessment
+
 
 def example_answers(name: str, key: str = "joint-assessment") -> dict[str, Any]:
     """A bundled example answer set, e.g. example_answers("carer-under-strain")."""

@@ -1,7 +1,8 @@
 """The partner queue's page order is served by its partial index on PostgreSQL.
 
-The index repeats the queue's priority ordering (assessments.queue._PRIORITY_RANK) as SQL; if
-the two ever drift apart PostgreSQL quietly goes back to sorting every open referral.
+The index repeats the queue's urgency and priority ordering (assessments.queue._URGENCY_RANK
+and _PRIORITY_RANK) as SQL; if the two ever drift apart PostgreSQL quietly goes back to sorting
+every open referral.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql
 
 from assessment_engine.assessments.models import Referral, ReferralStatus
-from assessment_engine.assessments.queue import _PRIORITY_RANK
+from assessment_engine.assessments.queue import _PRIORITY_RANK, _URGENCY_RANK
 
 
 def test_the_queue_order_uses_its_index(db_session) -> None:
@@ -24,7 +25,7 @@ def test_the_queue_order_uses_its_index(db_session) -> None:
             Referral.organisation_id == 1,
             Referral.status.in_([ReferralStatus.PENDING, ReferralStatus.ACCEPTED]),
         )
-        .order_by(_PRIORITY_RANK, Referral.created_at, Referral.id)
+        .order_by(_URGENCY_RANK, _PRIORITY_RANK, Referral.created_at, Referral.id)
         .limit(20)
     )
     sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))

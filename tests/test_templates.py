@@ -41,3 +41,37 @@ def test_administrators_see_administration_not_referrals(client, login_as) -> No
     login_as("administrator")
     html = client.get("/").get_data(as_text=True)
     assert "Administration" in html and 'href="/referrals"' not in html
+
+
+def test_the_referral_queue_links_each_person_to_the_referral(
+    client, login_as, factories, db_session
+) -> None:
+    from tests.records import builders
+
+    person = factories.client("<i>Morag</i>", "Reid")
+    assessor = factories.user("assessor", "nhs-tayside")
+    made = builders.decision(db_session, builders.assessment(db_session, person, assessor))
+    service = builders.service_of(db_session, factories.organisation("perth-kinross-council"))
+    referral = builders.referral(db_session, made, service)
+    login_as("team_manager", org="perth-kinross-council")
+    html = client.get("/referrals").get_data(as_text=True)
+    assert (
+        f'<a class="govuk-link" href="/referrals/{referral.id}">&lt;i&gt;Morag&lt;/i&gt; Reid</a>'
+        in html
+    )
+    assert "&lt;a class=" not in html
+
+
+def test_no_template_builds_html_by_joining_strings() -> None:
+    """Markup comes from macros or from Python (escaped there), never from `'<a ' ~ ...`."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "assessment_engine" / "templates"
+    joined = re.compile(r"""['"]<[a-z/][^'"]*['"]\s*~|~\s*['"][^'"]*</?[a-z]""")
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.html")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if joined.search(line)
+    ]
+    assert offenders == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..assessments.answer_sheet import AnswerSheet
 from ..assessments.models import Assessment, Referral
 from ..assessments.services import current_decision, decision_document
 from ..questionnaires.models import QuestionnaireVersion
@@ -138,6 +139,40 @@ def assessment(
         "amends_id": str(record.amends_id) if record.amends_id else None,
         "decision": decision_document(decision) if decision is not None else None,
         "referrals": [referral(entry) for entry in referrals],
+    }
+
+
+def answer_sheet(sheet: AnswerSheet) -> dict[str, Any]:
+    """The answers in words, exactly as the answers page shows them."""
+    record = sheet.assessment
+    return {
+        "assessment_id": str(record.id),
+        "client_id": str(record.client_id),
+        "questionnaire": record.questionnaire_version.questionnaire.key,
+        "version": record.questionnaire_version.version,
+        "title": sheet.title,
+        "status": record.status.value,
+        "organisation": record.organisation.slug,
+        "submitted_at": iso(record.submitted_at),
+        "signed_off_at": iso(record.signed_off_at),
+        "amends_id": str(record.amends_id) if record.amends_id else None,
+        "amended_by_id": str(sheet.amended_by.id) if sheet.amended_by else None,
+        "sections": [
+            {
+                "name": section.name,
+                "title": section.title,
+                "answers": [
+                    {
+                        "pointer": line.pointer,
+                        "question": line.question,
+                        "answer": line.answer,
+                        "value": line.value,
+                    }
+                    for line in section.lines
+                ],
+            }
+            for section in sheet.sections
+        ],
     }
 
 

@@ -124,6 +124,8 @@ class ServiceReferralSchema(Schema):
     service = fields.Str(required=True)
     organisation = fields.Str(required=True, allow_none=True)
     urgency = fields.Str(required=True, validate=validate.OneOf(_values(Urgency)))
+    #: The referral's own priority (absent from decisions made before referrals carried one).
+    priority = fields.Str(validate=validate.OneOf(_values(Priority)))
 
 
 class TraceEntrySchema(Schema):
@@ -301,6 +303,46 @@ class AssessmentSchema(Schema):
     amends_id = fields.Str(required=True, allow_none=True)
     decision = fields.Nested(DecisionSchema, required=True, allow_none=True)
     referrals = fields.List(fields.Nested(ReferralSchema), required=True)
+
+
+class AnswerLineSchema(Schema):
+    pointer = fields.Str(
+        required=True, metadata={"description": "JSON Pointer of the answer in `answers`."}
+    )
+    question = fields.Str(required=True, metadata={"description": "The question's own words."})
+    answer = fields.Str(
+        required=True,
+        metadata={
+            "description": "The answer in words, as the person gave it (option labels, dates "
+            "in words); one line per item of a list. `Not answered` where there is none."
+        },
+    )
+    value = fields.Raw(
+        required=True, allow_none=True, metadata={"description": "The stored answer, or null."}
+    )
+
+
+class AnswerSectionSchema(Schema):
+    name = fields.Str(required=True)
+    title = fields.Str(required=True)
+    answers = fields.List(fields.Nested(AnswerLineSchema), required=True)
+
+
+class AnswerSheetSchema(Schema):
+    assessment_id = fields.Str(required=True)
+    client_id = fields.Str(required=True)
+    questionnaire = fields.Str(required=True)
+    version = fields.Int(required=True)
+    title = fields.Str(required=True)
+    status = fields.Str(required=True, validate=validate.OneOf(_values(AssessmentStatus)))
+    organisation = fields.Str(required=True, metadata={"description": "Who assessed."})
+    submitted_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+    signed_off_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+    amends_id = fields.Str(required=True, allow_none=True)
+    amended_by_id = fields.Str(
+        required=True, allow_none=True, metadata={"description": "The newer version, if any."}
+    )
+    sections = fields.List(fields.Nested(AnswerSectionSchema), required=True)
 
 
 # ----------------------------------------------------------------------------------- referrals

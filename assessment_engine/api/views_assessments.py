@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, url_for
+from flask import Response, current_app, url_for
 
 from ..assessments import access as assessment_access
 from ..assessments import services as assessments
+from ..assessments.answer_sheet import answer_sheet
 from ..assessments.models import Assessment, AssessmentStatus
 from ..assessments.referrals import referrals_of_assessment
 from ..questionnaires import fhir
@@ -20,6 +21,7 @@ from .problems import ApiError
 from .routes import Routes
 from .schemas import (
     AmendmentCreateSchema,
+    AnswerSheetSchema,
     AssessmentCreateSchema,
     AssessmentPatchSchema,
     AssessmentSchema,
@@ -101,6 +103,27 @@ def create_assessment(call: Call) -> Response:
 def get_assessment(call: Call, assessment_id: str) -> Response:
     """The assessment (answers only where the person's sharing views allow)."""
     return _response(call, _assessment(call, assessment_id))
+
+
+@route(
+    "/assessments/<assessment_id>/answers",
+    "GET",
+    summary="An assessment's answers with each question's words",
+    tag=TAG,
+    scope="assessments:read",
+    responses={200: ("Every section's questions and answers in words", AnswerSheetSchema)},
+    problems=(404,),
+)
+def get_assessment_answers(call: Call, assessment_id: str) -> Response:
+    """Every section's questions, in their own words, with the answers in words, as your
+    organisation may see them (the same view partner staff get in the pages; audited)."""
+    try:
+        sheet = answer_sheet(
+            call.session, call.actor, current_app.extensions["assessment_versions"], assessment_id
+        )
+    except access.RecordNotFound:
+        raise ApiError(404, "There is no assessment with this id that you may see.") from None
+    return json_response(show.answer_sheet(sheet))
 
 
 @route(

@@ -162,12 +162,21 @@ class Referral(KeyedAtCreation, Base):
     __tablename__ = "referrals"
     __table_args__ = (
         Index("ix_referrals_queue", "organisation_id", "status", "priority", "created_at"),
-        # A partner's open queue in its page order (assessments.queue: most urgent, then
-        # oldest), so that a page is an index range read; see the README's Performance section.
+        # A partner's open queue in its page order (assessments.queue: most urgent urgency, then
+        # priority, then oldest), so that a page is an index range read; see the README's
+        # Performance section.
         Index(
             "ix_referrals_open_queue",
             "organisation_id",
-            # Written as PostgreSQL prints it back, so that the migrations test compares equal.
+            # Written as PostgreSQL prints them back, so that the migrations test compares equal.
+            text(
+                "(\nCASE\n"
+                "    WHEN urgency::text = 'same_day'::text THEN 0\n"
+                "    WHEN urgency::text = 'urgent'::text THEN 1\n"
+                "    WHEN urgency::text = 'routine'::text THEN 2\n"
+                "    ELSE 3\n"
+                "END)"
+            ),
             text(
                 "(\nCASE\n"
                 "    WHEN priority::text = 'critical'::text THEN 0\n"
@@ -194,15 +203,23 @@ class Referral(KeyedAtCreation, Base):
     status: Mapped[ReferralStatus] = mapped_column(
         enum_type(ReferralStatus, "referral_status"), default=ReferralStatus.PENDING
     )
+    #: The referral's own priority and urgency, from its service entry in the decision. An
+    #: override of the assessment's overall route or priority never lowers them; they may be
+    #: raised, with a reason (``assessments.referrals.raise_priority``).
     priority: Mapped[Priority] = mapped_column(enum_type(Priority, "referral_priority"))
     urgency: Mapped[Urgency] = mapped_column(enum_type(Urgency, "referral_urgency"))
+    priority_raised_at: Mapped[datetime | None]
+    priority_raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    priority_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None]
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     declined_at: Mapped[datetime | None]
+    declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decline_reason: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     assessment: Mapped[Assessment] = relationship()
@@ -212,5 +229,8 @@ class Referral(KeyedAtCreation, Base):
     organisation: Mapped[Organisation] = relationship()
     accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
     assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+    declined_by: Mapped[User | None] = relationship(foreign_keys=[declined_by_id])
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    priority_raised_by: Mapped[User | None] = relationship(foreign_keys=[priority_raised_by_id])
 
     __mapper_args__ = {"version_id_col": version}

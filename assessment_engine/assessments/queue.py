@@ -2,16 +2,19 @@
 
 Accepting, declining and completing are ``assessments.referrals`` (shared with the JSON API);
 this module adds what the queue page needs on top: filters by status, priority and age, the
-order (most urgent priority first, oldest first within it), the time from referral to
-acceptance, and the time left of the 6-week target for critical and substantial referrals. It
-also turns a lost race inside the database (``StaleDataError``) into ``StaleReferral``.
+order (each referral's own urgency first, then its own priority, oldest first within them), the
+time from referral to acceptance, and a clock that fits the referral: same-day referrals are due
+by the end of the day they were made (UK time), urgent ones within 24 hours, and routine
+critical and substantial ones within the 6-week standard. It also turns a lost race inside the
+database (``StaleDataError``) into ``StaleReferral``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session, joinedload
@@ -21,16 +24,23 @@ from ..auth.models import Role, User
 from ..db import utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
-from ..scoring.outcomes import Priority
+from ..scoring.outcomes import Priority, Urgency
 from . import referrals
 from .models import Referral, ReferralStatus
 
 #: Scotland's eligibility framework: personal care within 6 weeks of assessment for critical
 #: and substantial needs.
 TARGET = timedelta(weeks=6)
+#: An urgent referral is due within a day of being made.
+URGENT_WITHIN = timedelta(hours=24)
 OPEN = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
 MAX_REASON = 2000
+UK = ZoneInfo("Europe/London")
 
+#: The queue's order; ``ix_referrals_open_queue`` holds the same two CASEs (see models).
+_URGENCY_RANK = case(
+    *[(Referral.urgency == urgency, urgency.rank) for urgency in Urgency], else_=len(Urgency)
+)
 _PRIORITY_RANK = case(
     *[(Referral.priority == priority, priority.rank) for priority in Priority], else_=len(Priority)
 )
@@ -62,13 +72,29 @@ class QueueRow:
         return self.referral.accepted_at - self.referral.created_at
 
     @property
+    def clock(self) -> str:
+        """Which clock the referral runs on: "same_day", "urgent", "six_weeks" or ""."""
+        if self.referral.urgency is Urgency.SAME_DAY:
+            return "same_day"
+        if self.referral.urgency is Urgency.URGENT:
+            return "urgent"
+        return "six_weeks" if self.referral.priority.is_high else ""
+
+    @property
     def target_due(self) -> datetime | None:
-        """When the 6-week target falls, for critical and substantial referrals."""
-        return self.referral.created_at + TARGET if self.referral.priority.is_high else None
+        """When the referral is due: the end of its day (UK time) for same-day referrals, 24
+        hours for urgent ones, 6 weeks for routine critical and substantial ones; else None."""
+        made = self.referral.created_at
+        if self.clock == "same_day":
+            day = made.astimezone(UK).date() + timedelta(days=1)
+            return datetime.combine(day, time(), tzinfo=UK)
+        if self.clock == "urgent":
+            return made + URGENT_WITHIN
+        return made + TARGET if self.clock == "six_weeks" else None
 
     @property
     def time_left(self) -> timedelta | None:
-        """Time left of the 6-week target while the referral is open (negative: overdue)."""
+        """Time left until it is due while the referral is open (negative: overdue)."""
         due = self.target_due
         if due is None or self.referral.status not in OPEN:
             return None
@@ -100,7 +126,8 @@ def work_queue(
     now: datetime | None = None,
     limit: int = 200,
 ) -> list[QueueRow]:
-    """Referrals addressed to the actor's organisation, most urgent and oldest first, audited."""
+    """Referrals addressed to the actor's organisation, most urgent (urgency, then priority)
+    and oldest first, audited."""
     now = now or utcnow()
     found = list(session.scalars(queue_statement(actor.organisation_id, filters, now, limit)))
     record_event(
@@ -131,7 +158,7 @@ def queue_statement(
             joinedload(Referral.service),
             joinedload(Referral.assigned_to),
         )
-        .order_by(_PRIORITY_RANK, Referral.created_at, Referral.id)
+        .order_by(_URGENCY_RANK, _PRIORITY_RANK, Referral.created_at, Referral.id)
         .limit(limit)
     )
     if filters.statuses:
@@ -161,6 +188,12 @@ def workers(session: Session, actor: Actor) -> list[User]:
 def may_decide(actor: Actor) -> bool:
     """Team managers accept and decline referrals for their organisation."""
     return actor.role is Role.TEAM_MANAGER
+
+
+def may_raise(actor: Actor, referral: Referral) -> bool:
+    """Team managers may raise an open referral that is not already critical and same-day."""
+    at_most = referral.priority is Priority.CRITICAL and referral.urgency is Urgency.SAME_DAY
+    return may_decide(actor) and referral.status in OPEN and not at_most
 
 
 def may_complete(actor: Actor, referral: Referral) -> bool:
@@ -193,10 +226,45 @@ def decline(
 ) -> Referral:
     """Decline with a reason (kept on the referral, at most :data:`MAX_REASON` characters)."""
     if len(reason or "") > MAX_REASON:
-        raise referrals.ReferralError(f"The reason must be {MAX_REASON} characters or fewer")
+        raise referrals.ReferralError(
+            f"The reason must be {MAX_REASON} characters or fewer", "reason"
+        )
     try:
         return referrals.decline(
             session, actor, referral, reason=reason, expected_version=expected_version
+        )
+    except StaleDataError:
+        raise referrals.StaleReferral(referral) from None
+
+
+def raise_priority(
+    session: Session,
+    actor: Actor,
+    referral: Referral,
+    *,
+    expected_version: int,
+    priority: str,
+    urgency: str,
+    reason: str,
+) -> Referral:
+    """Raise a referral's own priority and urgency from the page's choices, with a reason."""
+    try:
+        wanted = Priority(priority)
+    except ValueError:
+        raise referrals.ReferralError("Choose a priority", "priority") from None
+    try:
+        how_soon = Urgency(urgency) if urgency else referral.urgency
+    except ValueError:
+        raise referrals.ReferralError("Choose an urgency", "urgency") from None
+    try:
+        return referrals.raise_priority(
+            session,
+            actor,
+            referral,
+            priority=wanted,
+            urgency=how_soon,
+            reason=reason,
+            expected_version=expected_version,
         )
     except StaleDataError:
         raise referrals.StaleReferral(referral) from None

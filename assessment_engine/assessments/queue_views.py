@@ -19,7 +19,7 @@ from ..pages import actor as web_actor
 from ..pages import attempt, page
 from ..records import access
 from ..records.services import RecordNotFound
-from ..scoring.outcomes import Priority
+from ..scoring.outcomes import Priority, Urgency
 from . import queue, referrals
 from .models import Referral, ReferralStatus
 
@@ -65,9 +65,14 @@ def _render(referral: Referral, status: int = 200, **extra: Any) -> ResponseRetu
         "may_decide": queue.may_decide(actor),
         "may_complete": queue.may_complete(actor, referral),
         "may_see_assessment": access.may_see_answers(db.session, actor, referral.client),
+        "may_raise": queue.may_raise(actor, referral),
+        "why": referrals.reasons_for(referral),
         "describe": queue.describe,
-        "reason": "",
+        "priorities": list(Priority),
+        "urgencies": list(Urgency),
+        "form": {},
         "error": None,
+        "error_field": None,
     }
     context.update(extra)
     return render_template("referrals/referral.html", **context), status
@@ -99,6 +104,16 @@ def _act(referral_id: str, action: str) -> ResponseReturnValue:
     expected = _expected()
 
     def change() -> Referral:
+        if action == "priority":
+            return queue.raise_priority(
+                db.session,
+                actor,
+                referral,
+                expected_version=expected,
+                priority=request.form.get("priority", ""),
+                urgency=request.form.get("urgency", ""),
+                reason=request.form.get("priority_reason", ""),
+            )
         if action == "accept":
             return queue.accept(
                 db.session,
@@ -119,10 +134,15 @@ def _act(referral_id: str, action: str) -> ResponseReturnValue:
             "Someone else changed this referral since you opened it, so nothing was saved. "
             "It is shown as it is now; check it and try again."
         )
-        return _render(_open(referral_id), 409, error=message, reason=reason)
-    if refusal is not None:
-        return _render(_open(referral_id), 422, error=str(refusal), reason=reason)
-    flash(f"Referral {referral.status.label.lower()}.", "success")
+        return _render(_open(referral_id), 409, error=message, form=request.form)
+    if isinstance(refusal, referrals.ReferralError):
+        return _render(
+            _open(referral_id), 422, error=str(refusal), error_field=refusal.field, form=request.form
+        )
+    if action == "priority":
+        flash("The referral's priority has been raised.", "success")
+    else:
+        flash(f"Referral {referral.status.label.lower()}.", "success")
     return redirect(url_for("queue.show", referral_id=referral.id))
 
 
@@ -138,6 +158,13 @@ def accept(referral_id: str) -> ResponseReturnValue:
 @page
 def decline(referral_id: str) -> ResponseReturnValue:
     return _act(referral_id, "decline")
+
+
+@bp.post("/referrals/<referral_id>/priority")
+@roles_required(*_WORKERS)
+@page
+def raise_priority(referral_id: str) -> ResponseReturnValue:
+    return _act(referral_id, "priority")
 
 
 @bp.post("/referrals/<referral_id>/complete")

@@ -1,5 +1,5 @@
 """What a receiving partner does with a referral: accept (optionally assigning a worker),
-decline (with a reason) or complete it.
+decline (with a reason) or complete it; and raising a referral's own priority, with a reason.
 
 Only the organisation the referral is addressed to may act on it or see it in its queue; to
 anyone else it does not exist. Every change is checked against the version the caller last
@@ -21,11 +21,19 @@ from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..kernel.errors import DomainError, StaleEdit
 from ..records.services import RecordNotFound, record_key
+from ..scoring.outcomes import Priority, Urgency
 from .models import Referral, ReferralStatus
 
 
 class ReferralError(DomainError):
-    """The change cannot be made (for example, declining a completed referral)."""
+    """The change cannot be made (for example, declining a completed referral).
+
+    ``field`` names the form field (and request body member) the message belongs to, if any.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, {field: message} if field else None)
+        self.field = field
 
 
 class StaleReferral(ReferralError, StaleEdit):
@@ -107,12 +115,12 @@ def worker_for(session: Session, actor: Actor, user_id: int | str) -> User:
     try:
         key = int(user_id)
     except (TypeError, ValueError):
-        raise ReferralError("There is no such worker in your organisation") from None
+        raise ReferralError("There is no such worker in your organisation", "worker") from None
     if not 0 < key < 2**31:
-        raise ReferralError("There is no such worker in your organisation")
+        raise ReferralError("There is no such worker in your organisation", "worker")
     user = session.get(User, key)
     if user is None or user.organisation_id != actor.organisation_id or not user.active:
-        raise ReferralError("There is no such worker in your organisation")
+        raise ReferralError("There is no such worker in your organisation", "worker")
     return user
 
 
@@ -168,7 +176,7 @@ def accept(
     """Accept a pending referral, optionally assigning a worker of the organisation."""
     _check(actor, referral, ReferralStatus.ACCEPTED, expected_version)
     if assign_to is not None and assign_to.organisation_id != actor.organisation_id:
-        raise ReferralError("There is no such worker in your organisation")
+        raise ReferralError("There is no such worker in your organisation", "worker")
     referral.accepted_at = utcnow()
     referral.accepted_by_id = actor.user_id
     referral.assigned_to_id = assign_to.id if assign_to is not None else None
@@ -188,8 +196,9 @@ def decline(
     _check(actor, referral, ReferralStatus.DECLINED, expected_version)
     reason = (reason or "").strip()
     if not reason:
-        raise ReferralError("Say why the referral is declined")
+        raise ReferralError("Say why the referral is declined", "reason")
     referral.declined_at = utcnow()
+    referral.declined_by_id = actor.user_id
     referral.decline_reason = reason
     # The reason may describe the person's circumstances: kept on the referral, not audited.
     return _record(session, actor, referral, ReferralStatus.DECLINED, {})
@@ -205,7 +214,102 @@ def complete(
     """Mark an accepted referral completed."""
     _check(actor, referral, ReferralStatus.COMPLETED, expected_version)
     referral.completed_at = utcnow()
+    referral.completed_by_id = actor.user_id
     return _record(session, actor, referral, ReferralStatus.COMPLETED, {})
+
+
+MAX_PRIORITY_REASON = 2000
+
+
+def raise_priority(
+    session: Session,
+    actor: Actor,
+    referral: Referral,
+    *,
+    priority: Priority,
+    urgency: Urgency | None = None,
+    reason: str,
+    expected_version: int | None = None,
+) -> Referral:
+    """Raise an open referral's own priority (and optionally its urgency), with a reason.
+
+    A referral's priority and urgency come from its service entry in the decision and are never
+    lowered: asking for a less urgent one is refused. The organisation the referral is addressed
+    to and the one that made the assessment may raise it. The reason is kept on the referral
+    (it may describe the person's circumstances, so it is not copied into the audit trail); the
+    change itself is audited as ``referral.priority``.
+    """
+    if actor.organisation_id not in (referral.organisation_id, referral.assessment.organisation_id):
+        raise RecordNotFound(str(referral.id))
+    if expected_version is not None and expected_version != referral.version:
+        raise StaleReferral(referral)
+    if referral.status not in (ReferralStatus.PENDING, ReferralStatus.ACCEPTED):
+        raise ReferralError(
+            f"This referral is {referral.status.label.lower()}, so its priority cannot change"
+        )
+    urgency = urgency or referral.urgency
+    if priority.rank > referral.priority.rank or urgency.rank > referral.urgency.rank:
+        raise ReferralError(
+            "A referral's priority and urgency can only be raised, never lowered: the decision "
+            "gave it what its service needs",
+            "priority",
+        )
+    if priority is referral.priority and urgency is referral.urgency:
+        raise ReferralError("Choose a higher priority or urgency", "priority")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReferralError("Say why the referral's priority is raised", "priority_reason")
+    if len(reason) > MAX_PRIORITY_REASON:
+        raise ReferralError(
+            f"The reason must be {MAX_PRIORITY_REASON} characters or fewer", "priority_reason"
+        )
+    previous = (referral.priority, referral.urgency)
+    referral.priority, referral.urgency = priority, urgency
+    referral.priority_reason = reason
+    referral.priority_raised_at = utcnow()
+    referral.priority_raised_by_id = actor.user_id
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "referral.priority",
+        record_type="referral",
+        record_id=referral.id,
+        client_id=referral.client_id,
+        detail={
+            "from": [previous[0].value, previous[1].value],
+            "to": [priority.value, urgency.value],
+        },
+    )
+    return referral
+
+
+def reasons_for(referral: Referral) -> list[str]:
+    """Why the person was referred to this service, in words: the explanation of each rule line
+    of the decision that referred to it (from the decision's trace), then any override of the
+    overall decision and any raise of this referral's priority, with their reasons."""
+    slug = referral.service.slug
+    prefix = f"Refer to {slug} ("
+    reasons = []
+    for step in referral.decision.outcome.get("trace", []):
+        because = str(step.get("because", ""))
+        if step.get("fired") and because.startswith(prefix):
+            _said, _sep, reason = because.partition(") because ")
+            reasons.append(reason[:1].upper() + reason[1:] if reason else because)
+    decision = referral.decision
+    if decision.override_reason:
+        by = decision.overridden_by.name if decision.overridden_by else "An assessor"
+        reasons.append(
+            f"{by} changed the overall decision to {decision.route.label}, "
+            f"{decision.priority.label}: {decision.override_reason}"
+        )
+    if referral.priority_reason:
+        by = referral.priority_raised_by.name if referral.priority_raised_by else "Someone"
+        reasons.append(
+            f"{by} raised this referral to {referral.priority.label}, "
+            f"{referral.urgency.label.lower()}: {referral.priority_reason}"
+        )
+    return reasons
 
 
 def referrals_of_assessment(session: Session, assessment_id: uuid.UUID) -> list[Referral]:

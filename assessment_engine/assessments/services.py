@@ -37,6 +37,7 @@ from .models import (
     Referral,
     ReferralStatus,
 )
+from .referrals import raise_priority
 
 
 class AssessmentError(DomainError):
@@ -344,7 +345,9 @@ def create_referrals(session: Session, actor: Actor, decision: Decision) -> list
             service=service,
             organisation_id=service.organisation_id,
             status=ReferralStatus.PENDING,
-            priority=decision.priority,
+            # The service entry's own priority (decisions made before entries carried one:
+            # the decision's).
+            priority=Priority(entry.get("priority", decision.priority.value)),
             urgency=Urgency(entry.get("urgency", "routine")),
             created_at=decision.created_at,
         )
@@ -428,6 +431,8 @@ class ServiceLine:
     organisation: str
     urgency: str
     status: str
+    #: The referral's own priority (its service entry's, or raised since).
+    priority: str = ""
 
 
 @dataclass(frozen=True)
@@ -465,8 +470,11 @@ def outcome_view(session: Session, decision: Decision) -> OutcomeView:
             ServiceLine(
                 name=referral.service.name if referral else entry["service"],
                 organisation=referral.service.organisation.name if referral else "",
-                urgency=Urgency(entry.get("urgency", "routine")).label,
+                urgency=(
+                    referral.urgency if referral else Urgency(entry.get("urgency", "routine"))
+                ).label,
                 status=referral.status.label if referral else "",
+                priority=referral.priority.label if referral else "",
             )
         )
     trace = decision_document(decision).get("trace", [])
@@ -519,8 +527,10 @@ def override_decision(
 ) -> Decision:
     """An assessor's professional judgement over the rules: route and/or priority, with a reason.
 
-    The computed route and priority are kept beside the final ones; pending referrals take the
-    new priority. Refused once the assessment is signed off, or without a reason.
+    The computed route and priority are kept beside the final ones. Each referral keeps its own
+    priority and urgency: an override never lowers them (a same-day crisis referral stays
+    same-day and critical); raising the overall priority raises open referrals below it, with
+    the override's reason. Refused once the assessment is signed off, or without a reason.
     """
     reason = reason.strip()
     if not reason:
@@ -538,13 +548,15 @@ def override_decision(
     decision.override_reason = reason
     decision.overridden_by_id = actor.user_id
     decision.overridden_at = utcnow()
+    session.flush()
     for referral in session.scalars(
         select(Referral).where(
-            Referral.decision_id == decision.id, Referral.status == ReferralStatus.PENDING
+            Referral.decision_id == decision.id,
+            Referral.status.in_((ReferralStatus.PENDING, ReferralStatus.ACCEPTED)),
         )
     ):
-        referral.priority = priority
-    session.flush()
+        if priority.rank < referral.priority.rank:
+            raise_priority(session, actor, referral, priority=priority, reason=reason)
     record_event(
         session,
         actor,

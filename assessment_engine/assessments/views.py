@@ -26,6 +26,7 @@ from ..records.services import RecordNotFound
 from ..scoring.outcomes import Priority, Route
 from . import access as assessment_access
 from . import services
+from .answer_sheet import answer_sheet
 from .forms import OverrideForm
 from .models import Assessment, AssessmentStatus
 
@@ -318,6 +319,20 @@ def submit(assessment_id: str) -> ResponseReturnValue:
         flash(str(refusal), "info")
         return redirect(url_for("assessments.check", assessment_id=assessment_id))
     return redirect(url_for("assessments.outcome", assessment_id=assessment_id))
+
+
+@bp.get("/assessments/<assessment_id>/answers")
+@page
+def answers(assessment_id: str) -> ResponseReturnValue:
+    """Every section's questions and answers in words, for anyone the person's sharing views
+    allow (the receiving partners' staff among them); 404 for anyone else."""
+    try:
+        sheet = answer_sheet(
+            db.session, _actor(), current_app.extensions["assessment_versions"], assessment_id
+        )
+    except RecordNotFound:
+        abort(404)
+    return render_template("assessments/answers.html", sheet=sheet)
 
 
 @bp.get("/assessments/<assessment_id>/outcome")

@@ -155,7 +155,13 @@ class Referral:
         self.priority = priority
 
     def to_dict(self) -> dict[str, Any]:
-        return {"service": self.service, "organisation": self.organisation, "urgency": self.urgency}
+        return {
+            "service": self.service,
+            "organisation": self.organisation,
+            "urgency": self.urgency,
+            # The referral's own priority: what its lines gave this service, not the overall one.
+            "priority": self.priority.value,
+        }
 
 
 class EvalState:

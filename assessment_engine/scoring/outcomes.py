@@ -64,3 +64,11 @@ class Urgency(enum.StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+    @property
+    def rank(self) -> int:
+        """0 for same day up to 2 for routine; lower is more urgent."""
+        return _URGENCY_RANKS[self]
+
+
+_URGENCY_RANKS: dict[Urgency, int] = {urgency: rank for rank, urgency in enumerate(Urgency)}

@@ -21,7 +21,8 @@ only when the engine is not given the services.
 The decision:
 
 * services: one referral per service (two lines naming the same service make one referral, with
-  the more urgent urgency), most urgent first, then in the order of the lines;
+  the more urgent urgency and priority), most urgent first, then in the order of the lines; each
+  carries its own priority (that of its lines, else ``no_referral_priority``);
 * route: ``both`` when health and social care services are referred, else ``health`` or
   ``social_care``; ``community`` when only community services (or none) are referred;
 * priority: the most urgent priority of the lines that referred, else ``no_referral_priority``.
@@ -229,8 +230,11 @@ class RouteStep(RuleKind):
                         priority or self.no_referral_priority,
                     )
                     order[line.service] = position
-                elif URGENCY_RANK[line.urgency] < URGENCY_RANK[existing.urgency]:
-                    existing.urgency = line.urgency
+                else:
+                    if URGENCY_RANK[line.urgency] < URGENCY_RANK[existing.urgency]:
+                        existing.urgency = line.urgency
+                    if priority is not None and priority.rank < existing.priority.rank:
+                        existing.priority = priority
             state.trace.append((line.trace_id, fired, self, (line, fired, priority)))
         services = sorted(
             referred.values(),

@@ -4,7 +4,7 @@ Signed checkpoints of the audit chain's head (records/checkpoints.py). Like the 
 sign, rows are only ever added: the database refuses to change or delete them.
 
 Revision ID: b4f1c0de5a17
-Revises: 3b8e5f0c2a71
+Revises: 8d41c7e2f5a9
 Create Date: 2026-12-01 10:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b4f1c0de5a17"
-down_revision = "3b8e5f0c2a71"
+down_revision = "8d41c7e2f5a9"
 branch_labels = None
 depends_on = None
 

@@ -59,8 +59,26 @@ _REFERRAL_LINK = (
     "organisation_id",
     "created_at",
 )
-#: What a signed-off assessment's referral keeps besides its link.
+#: What a signed-off assessment's referral keeps besides its link, unless it is raised: a raise
+#: records when, by whom and why (``assessments.referrals.raise_priority``) and never lowers.
 _REFERRAL_SIGNED = ("priority", "urgency")
+_PRIORITIES = ("critical", "substantial", "moderate", "low", "no_risk")
+_URGENCIES = ("same_day", "urgent", "routine")
+
+
+def _rank(column, values):
+    whens = " ".join(f"WHEN '{value}' THEN {n}" for n, value in enumerate(values))
+    return f"(CASE CAST({column} AS TEXT) {whens} ELSE {len(values)} END)"
+
+
+def _raised(distinct):
+    """The update records a raise, with its reason, and lowers neither priority nor urgency."""
+    return (
+        f"(NEW.priority_raised_at {distinct} OLD.priority_raised_at"
+        " AND NEW.priority_reason IS NOT NULL"
+        f" AND {_rank('NEW.priority', _PRIORITIES)} <= {_rank('OLD.priority', _PRIORITIES)}"
+        f" AND {_rank('NEW.urgency', _URGENCIES)} <= {_rank('OLD.urgency', _URGENCIES)})"
+    )
 
 # The guards of the initial schema that these replace (restored by the downgrade).
 _OLD_SIGNED = (
@@ -128,7 +146,7 @@ def _upgrade_postgresql():
           IF {_changed(_REFERRAL_LINK, d)} THEN
             RAISE EXCEPTION 'a referral''s assessment, decision, person and service cannot change';
           END IF;
-          IF state = 'signed_off' AND ({_changed(_REFERRAL_SIGNED, d)}) THEN
+          IF state = 'signed_off' AND ({_changed(_REFERRAL_SIGNED, d)}) AND NOT {_raised(d)} THEN
             RAISE EXCEPTION 'a signed-off assessment''s referral keeps its priority and urgency';
           END IF;""",
     )
@@ -212,7 +230,8 @@ _SQLITE = (
     (
         "referrals_signed_off_frozen",
         "BEFORE UPDATE ON referrals",
-        f"{_state('OLD')} = 'signed_off' AND ({_changed(_REFERRAL_SIGNED, 'IS NOT')})",
+        f"{_state('OLD')} = 'signed_off' AND ({_changed(_REFERRAL_SIGNED, 'IS NOT')})"
+        f" AND NOT {_raised('IS NOT')}",
         "a signed-off assessment''s referral keeps its priority and urgency",
     ),
 )

@@ -16,15 +16,9 @@ from ..factories import example_answers
 @pytest.fixture()
 def submitted(app, db_session, factories):
     user = factories.user("assessor", org="perth-kinross-council", name="Sam Reid")
-    assessment = factories.assessment(answers=example_answers("carer-under-strain"), user=user)
-    prepared = services.prepare_version(
-        db_session, app.extensions["assessment_versions"], assessment.questionnaire_version
-    )
-    decision = services.submit(
-        db_session, Actor.for_user(user), assessment, prepared, expected_version=None
-    )
+    assessment = factories.submitted(app, example_answers("carer-under-strain"), user)
     db_session.commit()
-    return user, assessment, decision
+    return user, assessment, services.current_decision(assessment)
 
 
 def test_override_keeps_the_computed_decision_and_shows_in_the_trace(db_session, submitted):

@@ -183,3 +183,24 @@ def make_client(app: Any, given: str, family: str, dob: Any) -> str:
         )
         db.session.commit()
         return chi
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def check_accessibility(page: Any, name: str) -> None:
+    """Run axe-core (from the npm package, no CDN) on the page as shown; fail on any violation
+    of WCAG 2.2 A/AA, naming the rule, its help text and the elements it found."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make install` installs axe-core from package.json")
+    # Evaluated through the browser's protocol, so the pages' CSP (no inline scripts) stays on.
+    page.evaluate(f"() => {{ {AXE.read_text()}\n window.axe = axe; }}")
+    result = page.evaluate(
+        """() => axe.run(document, {runOnly: {type: "tag",
+            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})"""
+    )
+    problems = [
+        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in result["violations"]
+    ]
+    assert problems == [], f"accessibility problems on {name}: {problems}"

@@ -124,3 +124,48 @@ def test_declining_needs_a_reason_and_keeps_it(client, login_as, factories, db_s
     db_session.expire_all()
     declined = db_session.scalar(select(Referral).where(Referral.id == made["low-old"].id))
     assert declined.status is ReferralStatus.DECLINED
+
+
+def test_the_referral_page_says_why_who_referred_and_who_acted(
+    app, client, login_as, factories, db_session
+) -> None:
+    from ..factories import example_answers
+
+    assessor = factories.user("assessor", COUNCIL, name="Sam Reid")
+    person = factories.client("Morag", "McDonald")
+    assessment = factories.submitted(
+        app, example_answers("depression-with-self-harm-thoughts"), assessor, client=person
+    )
+    crisis = db_session.scalar(
+        select(Referral).where(
+            Referral.assessment_id == assessment.id, Referral.urgency == "same_day"
+        )
+    )
+    manager = login_as("team_manager", NHS, name="Nina Manager")
+    url = f"/referrals/{crisis.id}"
+    html = client.get(url).get_data(as_text=True)
+    assert "Thoughts of self-harm need same-day follow-up by the crisis team" in html
+    assert "by Sam Reid, Perth and Kinross Council" in html
+    assert f'href="/assessments/{assessment.id}/answers"' in html
+    assert "Due today" in html
+
+    # A blank reason: the error is on the field, and the summary links to it.
+    response = client.post_form(f"{url}/decline", {"version": "1", "reason": " "})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'href="#reason"' in html and 'id="reason-error"' in html
+    assert 'aria-describedby="reason-error"' in html
+
+    # Lowering its priority is refused, on the priority field.
+    response = client.post_form(
+        f"{url}/priority",
+        {"version": "1", "priority": "low", "urgency": "same_day", "priority_reason": "x"},
+    )
+    assert response.status_code == 422
+    assert 'href="#priority"' in response.get_data(as_text=True)
+
+    response = client.post_form(f"{url}/decline", {"version": "1", "reason": "Seen today"})
+    assert response.status_code == 302
+    html = client.get(url).get_data(as_text=True)
+    assert re.search(r"Declined\s*</dt>\s*<dd[^>]*>\s*[^<]*by Nina Manager", html), html
+    assert manager.name == "Nina Manager"

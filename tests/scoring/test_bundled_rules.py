@@ -165,6 +165,7 @@ def test_example_decision_for_a_realistic_client(bundled: Bundled) -> None:
         "service": "crisis-mental-health",
         "organisation": "nhs-tayside",
         "urgency": "same_day",
+        "priority": "critical",
     }
     assert decision["ruleset"] == "joint-assessment@1"
 

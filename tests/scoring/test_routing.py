@@ -71,8 +71,18 @@ def test_one_referral_per_service_with_the_most_urgent_urgency(compile_rules: Co
         {"home": {"alone": True, "help": "x"}}
     )
     assert [s.to_dict() for s in decision.services] == [
-        {"service": "home-care", "organisation": "perth-kinross-council", "urgency": "same_day"},
-        {"service": "lunch-club", "organisation": "community-link", "urgency": "urgent"},
+        {
+            "service": "home-care",
+            "organisation": "perth-kinross-council",
+            "urgency": "same_day",
+            "priority": "critical",
+        },
+        {
+            "service": "lunch-club",
+            "organisation": "community-link",
+            "urgency": "urgent",
+            "priority": "moderate",
+        },
     ]
     assert decision.priority.value == "critical"
     assert [t.rule for t in decision.trace if t.fired][-4:] == [
@@ -132,6 +142,7 @@ def test_without_services_each_line_names_its_route(compile_rules: Compile) -> N
         "service": "anything",
         "organisation": None,
         "urgency": "routine",
+        "priority": "moderate",
     }
 
 
