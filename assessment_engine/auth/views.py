@@ -25,9 +25,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, limiter
+from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from . import second_factor, services
-from .actor import Actor
 from .forms import ChangePasswordForm, CodeForm, EnrolForm, SignInForm
 from .models import User
 
