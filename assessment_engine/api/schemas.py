@@ -183,20 +183,38 @@ class ClientQuerySchema(PageQuerySchema):
     )
 
 
+_DETAIL = {"description": "Absent where the record is restricted for your organisation."}
+
+
 class ClientSchema(Schema):
     id = fields.Str(required=True)
     chi = fields.Str(required=True)
-    nhs_number = fields.Str(required=True, allow_none=True)
     given_name = fields.Str(required=True)
     family_name = fields.Str(required=True)
     date_of_birth = fields.Str(required=True, metadata={"format": "date"})
-    postcode = fields.Str(required=True, allow_none=True)
-    address = fields.Str(required=True)
-    gp_practice = fields.Str(required=True)
-    communication_needs = fields.Str(required=True)
     organisation = fields.Str(required=True, metadata={"description": "Who recorded the person."})
-    created_at = fields.Str(required=True, metadata={"format": "date-time"})
-    updated_at = fields.Str(required=True, metadata={"format": "date-time"})
+    restricted = fields.Bool(
+        required=True,
+        metadata={
+            "description": "True where the person's sharing views keep the record's details and "
+            "content from your organisation: only the identity is given, and whom to contact."
+        },
+    )
+    contact = fields.Str(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Where restricted: the organisation (slug) that recorded the view in "
+            "force, to contact about the person."
+        },
+    )
+    nhs_number = fields.Str(allow_none=True, metadata=_DETAIL)
+    postcode = fields.Str(allow_none=True, metadata=_DETAIL)
+    address = fields.Str(metadata=_DETAIL)
+    gp_practice = fields.Str(metadata=_DETAIL)
+    communication_needs = fields.Str(metadata=_DETAIL)
+    created_at = fields.Str(metadata={**_DETAIL, "format": "date-time"})
+    updated_at = fields.Str(metadata={**_DETAIL, "format": "date-time"})
 
 
 class TimelineEntrySchema(Schema):
@@ -225,7 +243,10 @@ class TimelineEntrySchema(Schema):
 
 
 class ClientDetailSchema(ClientSchema):
-    timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
+    timeline = fields.List(
+        fields.Nested(TimelineEntrySchema),
+        metadata={"description": "Absent where the record is restricted for your organisation."},
+    )
 
 
 class ClientListSchema(Schema):

@@ -1,6 +1,6 @@
 """Sign-off, co-signature and amendment pages of a submitted assessment, and "what changed".
 
-Thin: ``records.access.assessment_for`` finds the assessment (404 where the person's record is
+Thin: ``assessments.access.assessment_for`` finds the assessment (404 where the person's record is
 not shared with the user's organisation; audited), ``assessments.lifecycle`` does the work.
 """
 
@@ -12,10 +12,9 @@ from flask.typing import ResponseReturnValue
 from ..auth import roles_required
 from ..auth.models import Role
 from ..extensions import db
-from ..records import access
 from ..records.services import RecordNotFound
 from ..records.views import web_actor
-from . import lifecycle, services
+from . import access, lifecycle, services
 from .models import Assessment
 
 bp = Blueprint("signoff", __name__)

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..records import access
 from ..records.services import RecordNotFound
 from ..scoring.outcomes import Priority, Route
+from . import access as assessment_access
 from . import services
 from .forms import OverrideForm
 from .models import Assessment, AssessmentStatus
@@ -41,7 +42,16 @@ def _open(assessment_id: str) -> Assessment:
     """The assessment if the signed-in user may see its person's answers (audited); 404 if not,
     exactly as if it did not exist; 403 for roles that never see answers."""
     try:
-        return access.assessment_for(db.session, _actor(), assessment_id)
+        return assessment_access.assessment_for(db.session, _actor(), assessment_id)
+    except RecordNotFound:
+        abort(404)
+
+
+def _open_for_change(assessment_id: str) -> Assessment:
+    """As :func:`_open`, and 403 for a draft the user may read but not change: one that
+    belongs to another organisation, or a role that does not start assessments."""
+    try:
+        return assessment_access.draft_for_change(db.session, _actor(), assessment_id).assessment
     except RecordNotFound:
         abort(404)
 
@@ -58,7 +68,7 @@ def start(client_id: str) -> ResponseReturnValue:
     """Only assessors start assessments, and only on records shared with them."""
     actor = _actor()
     try:
-        record = access.open_record_content(db.session, actor, client_id, action="client.view")
+        record = access.open_for_assessment(db.session, actor, client_id, action="client.view")
         client = record.client
     except RecordNotFound:
         abort(404)
@@ -107,7 +117,7 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
     from ..forms import error_summary, newly_visible, read_section, section_form
     from ..forms.pages import SCRIPTED_FIELD
 
-    assessment = _open(assessment_id)
+    assessment = _open_for_change(assessment_id)
     if assessment.status != AssessmentStatus.DRAFT:
         db.session.commit()
         return redirect(url_for("assessments.outcome", assessment_id=assessment.id))
@@ -294,7 +304,7 @@ def _section_title(prepared: Any, pointer: str) -> str:
 
 @bp.post("/assessments/<assessment_id>/submit")
 def submit(assessment_id: str) -> ResponseReturnValue:
-    assessment = _open(assessment_id)
+    assessment = _open_for_change(assessment_id)
     prepared = _prepared(assessment)
     try:
         expected = int(request.form.get("version", ""))

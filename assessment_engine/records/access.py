@@ -1,18 +1,12 @@
-"""Who may see which record: the single place the web pages and the API ask.
+"""Who may see which record: the facts the access policy needs, gathered for one client record.
 
-Every partner organisation may learn that a person's record exists. What it may see inside is
-governed by the person's recorded views on sharing (``records.sharing``):
+The rules themselves are in :mod:`assessment_engine.kernel.policy` (plain facts in, a decision
+out); this module reads the facts (the actor, the record's owner, the person's sharing view in
+force for the actor's organisation, the actor's emergency access), asks the policy, audits what
+was shown and hands back a :class:`RecordAccess`. Pages and the API call the same functions.
 
-- shared (no view restricts the organisation): names, details, assessments, decisions,
-  referrals and the timeline;
-- not shared (the view in force for the organisation is *declined* or *withdrawn*): only that
-  the record exists (name, CHI number, date of birth) and which organisation to contact, unless
-  the acting user or API client broke the glass (a reason, audited, time-limited);
-- administrators never see answers (need-to-know); they may read the "who has seen this record"
-  list, as the route for the person's own request.
-
-Anything the actor may not reach raises :class:`RecordNotFound` (the page answers 404, exactly as
-for a record that does not exist); a role that may never do something raises
+Anything the actor may not reach raises :class:`RecordNotFound` (the page answers 404, the API
+404, exactly as for a record that does not exist); a role that may never do something raises
 :class:`AccessDenied` (403), whatever the record.
 """
 
@@ -21,22 +15,42 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ..assessments.models import Assessment
 from ..auth.actor import Actor
 from ..auth.models import Role
+from ..kernel import policy
 from ..partners.models import Organisation
 from .audit import record_event
 from .models import BreakGlassGrant, Client, SharingView
 from .services import RecordNotFound
-from .sharing import active_grant, restriction_for
+from .sharing import active_grant, view_in_force
+
+if TYPE_CHECKING:  # pragma: no cover - for the adapter's signature only
+    from ..assessments.models import Assessment
 
 
 class AccessDenied(PermissionError):
     """The actor's role may not do this, whatever the record (the page answers 403)."""
+
+
+def actor_facts(actor: Actor, *, break_glass: bool = False) -> policy.ActorFacts:
+    """The policy's view of an actor."""
+    if actor.is_partner_system:
+        kind = policy.ActorKind.PARTNER_SYSTEM
+    elif actor.user_id is None:
+        kind = policy.ActorKind.COMMAND_LINE
+    else:
+        kind = policy.ActorKind.USER
+    role = actor.role.value if actor.role is not None else None
+    return policy.ActorFacts(kind, actor.organisation_id, role, break_glass)
+
+
+def _sharing(view: SharingView | None) -> policy.Sharing:
+    return policy.Sharing.NO_VIEW if view is None else policy.Sharing(view.status.value)
 
 
 @dataclass(frozen=True)
@@ -49,15 +63,27 @@ class RecordAccess:
     restriction: SharingView | None
     #: The actor's unexpired emergency access, if any.
     grant: BreakGlassGrant | None
+    actor: policy.ActorFacts
+    facts: policy.RecordFacts
+    decision: policy.Decision
 
     @property
     def shared(self) -> bool:
         return self.restriction is None
 
     @property
+    def details(self) -> bool:
+        """Whether address, postcode, GP practice, NHS number and needs may be shown."""
+        return self.decision.allows(policy.Level.DETAILS)
+
+    @property
     def answers(self) -> bool:
-        """Whether assessments, decisions, referrals and details may be shown."""
-        return self.role is not Role.ADMINISTRATOR and (self.shared or self.grant is not None)
+        """Whether assessments, decisions, referrals and the timeline may be shown."""
+        return self.decision.allows(policy.Level.CONTENT)
+
+    @property
+    def restricted(self) -> bool:
+        return self.decision.restricted
 
     @property
     def contact(self) -> Organisation | None:
@@ -67,16 +93,21 @@ class RecordAccess:
     @property
     def may_read_access_log(self) -> bool:
         """Team managers who may see the record, and administrators (the person's request route)."""
-        if self.role is Role.ADMINISTRATOR:
-            return True
-        return self.role is Role.TEAM_MANAGER and self.answers
+        return policy.may_read_access_log(self.actor, self.facts)
+
+    @property
+    def may_write(self) -> bool:
+        return self.decision.may_write_record
+
+    @property
+    def may_start_assessment(self) -> bool:
+        return self.decision.may_start_assessment
 
     def audit_detail(self) -> dict[str, object]:
-        if self.grant is not None and not self.shared:
-            return {"break_glass": self.grant.id}
-        if not self.answers:
-            return {"restricted": True}
-        return {}
+        detail = self.decision.audit_detail()
+        if self.decision.break_glass and self.grant is not None:
+            detail["break_glass"] = self.grant.id
+        return detail
 
 
 def _client_key(client_id: uuid.UUID | str) -> uuid.UUID:
@@ -99,9 +130,14 @@ def _load_client(session: Session, client_id: uuid.UUID | str) -> Client:
 
 def access_to(session: Session, actor: Actor, client: Client) -> RecordAccess:
     """What ``actor`` may see of ``client`` (not audited: nothing is shown yet)."""
-    restriction = restriction_for(session, client.id, actor.organisation_id)
+    view = view_in_force(session, client.id, actor.organisation_id)
+    restriction = view if view is not None and not view.status.shares else None
     grant = active_grant(session, actor, client.id) if restriction is not None else None
-    return RecordAccess(client, actor.role, restriction, grant)
+    who = actor_facts(actor, break_glass=grant is not None)
+    facts = policy.RecordFacts(client.organisation_id, _sharing(view))
+    return RecordAccess(
+        client, actor.role, restriction, grant, who, facts, policy.decide(who, facts)
+    )
 
 
 def _open(
@@ -113,7 +149,7 @@ def _open(
 ) -> RecordAccess:
     client = _load_client(session, client_id)
     access = access_to(session, actor, client)
-    if not allowed(access):
+    if not access.decision.allows(policy.Level.IDENTITY) or not allowed(access):
         raise RecordNotFound(str(client_id))
     record_event(
         session,
@@ -130,18 +166,39 @@ def _open(
 def open_record(
     session: Session, actor: Actor, client_id: uuid.UUID | str, *, action: str = "client.view"
 ) -> RecordAccess:
-    """The record and the actor's access to it, audited as ``action``; RecordNotFound if absent."""
+    """The record and the actor's access to it, audited as ``action``; RecordNotFound if absent.
+
+    Everything but the identity is only to be shown as ``details`` and ``answers`` say."""
     return _open(session, actor, client_id, action, lambda _access: True)
 
 
 def open_record_content(
     session: Session, actor: Actor, client_id: uuid.UUID | str, *, action: str
 ) -> RecordAccess:
-    """For pages showing the record's content: AccessDenied for administrators, 404 unless shared
-    (or the glass was broken)."""
+    """For pages and operations showing the record's content: AccessDenied for administrators,
+    404 unless the policy allows the content (shared, or the glass was broken)."""
     if actor.role is Role.ADMINISTRATOR:
         raise AccessDenied(action)
     return _open(session, actor, client_id, action, lambda access: access.answers)
+
+
+def open_record_for_writing(
+    session: Session, actor: Actor, client_id: uuid.UUID | str, *, action: str
+) -> RecordAccess:
+    """For changes to the record (its details, its sharing views): 404 unless allowed."""
+    if actor.role is Role.ADMINISTRATOR:
+        raise AccessDenied(action)
+    return _open(session, actor, client_id, action, lambda access: access.may_write)
+
+
+def open_for_assessment(
+    session: Session, actor: Actor, client_id: uuid.UUID | str, *, action: str = "client.view"
+) -> RecordAccess:
+    """For starting an assessment on the record: assessors and partner systems, where the
+    content may be known (AccessDenied for other roles, 404 otherwise)."""
+    if actor.role is not None and actor.role is not Role.ASSESSOR:
+        raise AccessDenied(action)
+    return _open(session, actor, client_id, action, lambda access: access.may_start_assessment)
 
 
 def open_access_log(session: Session, actor: Actor, client_id: uuid.UUID | str) -> RecordAccess:
@@ -158,7 +215,7 @@ def client_for(session: Session, actor: Actor, client_id: uuid.UUID | str) -> Cl
     """The client record as ``actor`` may see it, audited as a view; RecordNotFound otherwise.
 
     The record itself is returned even where it is not shared: ask :func:`may_see_answers`
-    before showing anything but its existence, names, CHI number and date of birth.
+    (or use :func:`open_record` and its levels) before showing anything but the identity.
     """
     return open_record(session, actor, client_id).client
 
@@ -175,35 +232,13 @@ def assessment_for(
     *,
     action: str = "assessment.view",
 ) -> Assessment:
-    """The assessment if ``actor`` may see its client's answers, audited; RecordNotFound if not."""
-    if actor.role is Role.ADMINISTRATOR:
-        raise AccessDenied(action)
-    try:
-        key = (
-            assessment_id if isinstance(assessment_id, uuid.UUID) else uuid.UUID(str(assessment_id))
-        )
-    except ValueError:
-        raise RecordNotFound(str(assessment_id)) from None
-    assessment = session.scalar(
-        select(Assessment)
-        .where(Assessment.id == key)
-        .options(joinedload(Assessment.client), joinedload(Assessment.organisation))
-    )
-    if assessment is None:
-        raise RecordNotFound(str(assessment_id))
-    access = access_to(session, actor, assessment.client)
-    if not access.answers:
-        raise RecordNotFound(str(assessment_id))
-    record_event(
-        session,
-        actor,
-        action,
-        record_type="assessment",
-        record_id=assessment.id,
-        client_id=assessment.client_id,
-        detail=access.audit_detail(),
-    )
-    return assessment
+    """Kept for callers of the old name: see :func:`assessments.access.assessment_for`.
+
+    Records do not depend on assessments, so the import is made only when called.
+    """
+    from ..assessments.access import assessment_for as find
+
+    return find(session, actor, assessment_id, action=action)
 
 
 __all__ = [
@@ -211,10 +246,13 @@ __all__ = [
     "RecordAccess",
     "RecordNotFound",
     "access_to",
+    "actor_facts",
     "assessment_for",
     "client_for",
     "may_see_answers",
     "open_access_log",
+    "open_for_assessment",
     "open_record",
     "open_record_content",
+    "open_record_for_writing",
 ]

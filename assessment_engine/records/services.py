@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -118,6 +119,15 @@ def clean_details(details: ClientDetails) -> ClientDetails:
 
 def find_by_chi(session: Session, chi: str) -> Client | None:
     return session.scalar(select(Client).where(Client.chi == chi))
+
+
+def exists(session: Session, client_id: uuid.UUID | str) -> bool:
+    """Whether a record with this id exists (for telling "no such record" from "not yours")."""
+    try:
+        key = client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
+    except ValueError:
+        return False
+    return session.scalar(select(Client.id).where(Client.id == key)) is not None
 
 
 def likely_duplicates(

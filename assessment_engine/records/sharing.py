@@ -82,11 +82,11 @@ def summarise(views: Iterable[SharingView]) -> SharingSummary:
     return SharingSummary(restricted, ordered[0] if ordered else None)
 
 
-def restriction_for(
+def view_in_force(
     session: Session, client_id: uuid.UUID, organisation_id: int
 ) -> SharingView | None:
-    """The view in force that stops ``organisation_id`` seeing the record's content, if any."""
-    newest = session.scalar(
+    """The newest view that covers ``organisation_id``, whatever it says; None if none does."""
+    return session.scalar(
         select(SharingView)
         .join(SharingViewPartner)
         .where(
@@ -97,6 +97,13 @@ def restriction_for(
         .order_by(SharingView.id.desc())
         .limit(1)
     )
+
+
+def restriction_for(
+    session: Session, client_id: uuid.UUID, organisation_id: int
+) -> SharingView | None:
+    """The view in force that stops ``organisation_id`` seeing the record's content, if any."""
+    newest = view_in_force(session, client_id, organisation_id)
     if newest is None or newest.status.shares:
         return None
     return newest

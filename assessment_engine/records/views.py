@@ -135,7 +135,7 @@ def _details(form: ClientForm) -> services.ClientDetails:
 
 def _open_for_edit(client_id: str) -> access_rules.RecordAccess:
     try:
-        return access_rules.open_record_content(
+        return access_rules.open_record_for_writing(
             db.session, _actor(), client_id, action="client.view"
         )
     except services.RecordNotFound:
