@@ -37,6 +37,19 @@ def _organisation_choices() -> list[SelectChoice]:
     return [SelectChoice(o.id, o.name) for o in accounts.organisations(db.session)]
 
 
+def _own_organisation_choice() -> list[SelectChoice]:
+    """Users and API clients are added to the administrator's own organisation only."""
+    own = _get(Organisation, actor().organisation_id)
+    return [SelectChoice(own.id, own.name)]
+
+
+def _get_own(model: type[User | ApiClient], ident: int) -> Any:
+    found = accounts.get_own(db.session, actor(), model, ident)
+    if found is None:
+        abort(404)
+    return found
+
+
 def _field_error(form: Any, error: accounts.AccountError) -> None:
     field = getattr(form, error.field, None) or form.submit
     field.errors = [*list(field.errors or []), error.message]
@@ -114,13 +127,13 @@ def edit_organisation(org_id: int) -> ResponseReturnValue:
 
 @bp.get("/users")
 def users() -> ResponseReturnValue:
-    return render_template("admin/users.html", users=accounts.users(db.session))
+    return render_template("admin/users.html", users=accounts.users(db.session, actor()))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user() -> ResponseReturnValue:
     form = UserForm()
-    form.organisation.choices = _organisation_choices()
+    form.organisation.choices = _own_organisation_choice()
     if form.validate_on_submit():
         org: Organisation = _get(Organisation, form.organisation.data)
         done = _apply(
@@ -147,7 +160,7 @@ def new_user() -> ResponseReturnValue:
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user(user_id: int) -> ResponseReturnValue:
     """A user's details: change their role, deactivate or reactivate them."""
-    found: User = _get(User, user_id)
+    found: User = _get_own(User, user_id)
     form = RoleForm(data={"role": found.role.value})
     if form.validate_on_submit():
         done = _apply(
@@ -174,7 +187,7 @@ def reactivate_user(user_id: int) -> ResponseReturnValue:
 
 
 def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
-    found: User = _get(User, user_id)
+    found: User = _get_own(User, user_id)
     try:
         accounts.set_active(db.session, actor(), found, active)
     except accounts.AccountError as error:
@@ -250,14 +263,16 @@ def _set_service(service_id: int, active: bool) -> ResponseReturnValue:
 
 @bp.get("/api-clients")
 def api_clients() -> ResponseReturnValue:
-    return render_template("admin/api_clients.html", clients=accounts.api_clients(db.session))
+    return render_template(
+        "admin/api_clients.html", clients=accounts.api_clients(db.session, actor())
+    )
 
 
 @bp.route("/api-clients/new", methods=["GET", "POST"])
 def new_api_client() -> ResponseReturnValue:
     """Create a client; its token is in this one response and nowhere else."""
     form = ApiClientForm()
-    form.organisation.choices = _organisation_choices()
+    form.organisation.choices = _own_organisation_choice()
     if form.validate_on_submit():
         org: Organisation = _get(Organisation, form.organisation.data)
         try:
@@ -279,7 +294,7 @@ def new_api_client() -> ResponseReturnValue:
 
 @bp.post("/api-clients/<int:client_id>/revoke")
 def revoke_api_client(client_id: int) -> ResponseReturnValue:
-    found: ApiClient = _get(ApiClient, client_id)
+    found: ApiClient = _get_own(ApiClient, client_id)
     accounts.revoke_api_client(db.session, actor(), found)
     db.session.commit()
     flash(f"{found.name}'s token no longer works.", "success")
