@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         views_meta,
         views_questionnaires,
         views_referrals,
+        views_sharing,
     )
     from .cli import register_commands
     from .routes import bp

@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..assessments.models import AssessmentStatus, ReferralStatus
+from ..records.models import SharingStatus
 from ..scoring.outcomes import Priority, Route, Urgency
 
 MAX_PAGE = 200
@@ -251,6 +252,40 @@ class ClientDetailSchema(ClientSchema):
 
 class ClientListSchema(Schema):
     items = fields.List(fields.Nested(ClientSchema), required=True)
+    next_cursor = fields.Str(required=True, allow_none=True)
+
+
+class SharingViewCreateSchema(Schema):
+    status = fields.Str(required=True, validate=validate.OneOf([s.value for s in SharingStatus]))
+    partners = fields.List(
+        fields.Str(validate=validate.Length(min=1, max=64)),
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "The partner organisations' slugs the view covers."},
+    )
+    stated_on = fields.Date(
+        required=True, metadata={"description": "The day the person gave this view."}
+    )
+    notes = fields.Str(load_default="", validate=validate.Length(max=2000))
+
+
+class SharingViewSchema(Schema):
+    id = fields.Str(required=True)
+    status = fields.Str(required=True)
+    partners = fields.List(fields.Str(), required=True)
+    stated_on = fields.Str(required=True, metadata={"format": "date"})
+    notes = fields.Str(required=True)
+    recorded_at = fields.Str(required=True, metadata={"format": "date-time"})
+    recorded_by = fields.Str(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The person, or null for a system."},
+    )
+    recorded_by_organisation = fields.Str(required=True)
+
+
+class SharingViewListSchema(Schema):
+    items = fields.List(fields.Nested(SharingViewSchema), required=True)
     next_cursor = fields.Str(required=True, allow_none=True)
 
 

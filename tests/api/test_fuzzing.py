@@ -25,6 +25,7 @@ from assessment_engine.api import (  # noqa: F401  (declare the operations)
     views_meta,
     views_questionnaires,
     views_referrals,
+    views_sharing,
 )
 from assessment_engine.api.routes import operations
 from assessment_engine.api.tokens import SCOPES
@@ -49,7 +50,8 @@ def test_the_document_lists_every_operation(client: Any) -> None:
         if method != "parameters"
     }
     assert listed == set(OPERATIONS)
-    assert len(OPERATIONS) == 19  # the 18 of api.md but openapi.json, plus GET referral
+    # The 18 of api.md but openapi.json, plus GET referral, plus GET/POST sharing-views.
+    assert len(OPERATIONS) == 21
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
