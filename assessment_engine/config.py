@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "SIGN_IN_RATE_LIMIT": "10 per minute",
+    #: Searches for people, per signed-in user: enough for a busy shift, not for a trawl.
+    "SEARCH_RATE_LIMIT": "30 per minute",
     #: Requests per API client (or per address without a valid token).
     "API_RATE_LIMIT": "300 per minute",
     "FORM_SCHEMAS_DIR": None,  # default: form_schemas/ beside the package

@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -25,8 +26,8 @@ from ..auth.models import Role
 from ..kernel import policy
 from ..partners.models import Organisation
 from .audit import record_event
-from .models import BreakGlassGrant, Client, SharingView
-from .services import RecordNotFound
+from .models import AuditEventClient, BreakGlassGrant, Client, SharingView
+from .services import RecordNotFound, is_chi_search, search_clients
 from .sharing import active_grant, view_in_force
 
 if TYPE_CHECKING:  # pragma: no cover - for the adapter's signature only
@@ -211,6 +212,38 @@ def open_access_log(session: Session, actor: Actor, client_id: uuid.UUID | str) 
     )
 
 
+def search_records(
+    session: Session,
+    actor: Actor,
+    query: str,
+    *,
+    date_of_birth: date | None = None,
+    limit: int = 50,
+) -> list[RecordAccess]:
+    """People found by CHI or name (see ``services.search_clients``), each with what the
+    policy lets ``actor`` see of them; audited as one ``client.search`` event linked to every
+    record shown, so that the search appears on each one's "who has seen this record"."""
+    found = search_clients(session, actor, query, limit, date_of_birth=date_of_birth)
+    shown = [access_to(session, actor, client) for client in found]
+    shown = [entry for entry in shown if entry.decision.allows(policy.Level.IDENTITY)]
+    ids = [entry.client.id for entry in shown]
+    event = record_event(
+        session,
+        actor,
+        "client.search",
+        record_type="search",
+        record_id="-",
+        detail={
+            "results": len(shown),
+            "by": "chi" if is_chi_search(query) else "name",
+            "date_of_birth": date_of_birth is not None,
+            "clients": [str(client_id) for client_id in ids],
+        },
+    )
+    event.linked_clients = [AuditEventClient(client_id=client_id) for client_id in ids]
+    return shown
+
+
 def client_for(session: Session, actor: Actor, client_id: uuid.UUID | str) -> Client:
     """The client record as ``actor`` may see it, audited as a view; RecordNotFound otherwise.
 
@@ -255,4 +288,5 @@ __all__ = [
     "open_record",
     "open_record_content",
     "open_record_for_writing",
+    "search_records",
 ]

@@ -5,7 +5,7 @@ Thin: each asks ``records.access`` (which audits the view) and a service, then r
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms.fields.choices import SelectChoice
 
@@ -21,6 +21,8 @@ from .timeline import client_timeline
 from .views import bp, web_actor
 
 _WORKERS = (Role.ASSESSOR, Role.TEAM_MANAGER)
+#: Entries per page of "who has seen this record".
+SEEN_BY_PAGE = 100
 
 
 @bp.route("/people/<client_id>/sharing", methods=["GET", "POST"])
@@ -123,11 +125,15 @@ def seen_by(client_id: str) -> ResponseReturnValue:
         access = access_rules.open_access_log(db.session, web_actor(), client_id)
     except RecordNotFound:
         abort(404)
-    events = client_events(db.session, access.client.id)
+    before = request.args.get("before", type=int)
+    events = client_events(db.session, access.client.id, SEEN_BY_PAGE + 1, before=before)
+    older = events[SEEN_BY_PAGE - 1].id if len(events) > SEEN_BY_PAGE else None
     db.session.commit()
     return render_template(
         "records/seen_by.html",
         client=access.client,
-        events=events,
+        events=events[:SEEN_BY_PAGE],
+        older=older,
+        paged=before is not None,
         labels=ACTION_LABELS,
     )

@@ -287,24 +287,17 @@ def search_clients(
     *,
     date_of_birth: date | None = None,
 ) -> list[Client]:
-    """By CHI (exact, spaces allowed) or by name and/or date of birth.
+    """By CHI (exact, spaces allowed) or by name, optionally narrowed by date of birth.
 
     Each word of a name must start a first or last name, forgiving of case, accents, hyphens
-    and Mac/Mc. Everyone found is shown only as far as records.access allows when opened.
+    and Mac/Mc. A date of birth alone finds nobody: it would list everyone born that day.
+    Not audited here: ``records.access.search_records`` shows the results as the access
+    policy allows and audits the search with the records it showed.
     """
     query = query.strip()
-    if not query and date_of_birth is None:
-        return []
     if not query:
-        results = list(
-            session.scalars(
-                select(Client)
-                .where(Client.date_of_birth == date_of_birth)
-                .order_by(Client.family_name_key, Client.given_name_key)
-                .limit(limit)
-            )
-        )
-    elif _CHI_LIKE.match(query):
+        return []
+    if _CHI_LIKE.match(query):
         chi = re.sub(r"\s", "", query)
         found = find_by_chi(session, chi)
         results = [found] if found else []
@@ -329,19 +322,11 @@ def search_clients(
                 stmt.order_by(Client.family_name_key, Client.given_name_key).limit(limit)
             )
         )
-    record_event(
-        session,
-        actor,
-        "client.search",
-        record_type="search",
-        record_id="-",
-        detail={
-            "results": len(results),
-            "by": "chi" if _CHI_LIKE.match(query) else "name",
-            "date_of_birth": date_of_birth is not None,
-        },
-    )
     return results
+
+
+def is_chi_search(query: str) -> bool:
+    return bool(_CHI_LIKE.match(query.strip()))
 
 
 def recent_clients(session: Session, organisation_id: int, limit: int = 10) -> list[Client]:
