@@ -83,7 +83,12 @@ def start(client_id: str) -> ResponseReturnValue:
 
 @bp.get("/assessments/<assessment_id>")
 def task_list(assessment_id: str) -> ResponseReturnValue:
-    assessment = _open(assessment_id)
+    """The draft's sections; read-only for those who may read but not change it."""
+    try:
+        opened = assessment_access.open_assessment(db.session, _actor(), assessment_id)
+    except RecordNotFound:
+        abort(404)
+    assessment = opened.assessment
     db.session.commit()
     if assessment.status != AssessmentStatus.DRAFT:
         return redirect(url_for("assessments.outcome", assessment_id=assessment.id))
@@ -92,6 +97,7 @@ def task_list(assessment_id: str) -> ResponseReturnValue:
     return render_template(
         "assessments/task_list.html",
         assessment=assessment,
+        editable=opened.may_change,
         sections=sections,
         completed=sum(1 for s in sections if s.status == "completed"),
     )

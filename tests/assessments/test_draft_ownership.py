@@ -42,7 +42,10 @@ def test_others_may_read_a_draft_but_not_change_it(
     client: Any, login_as: Any, draft: Any, db_session: Any, role: str, org: str
 ) -> None:
     login_as(role, org)
-    assert client.get(f"/assessments/{draft.id}").status_code == 200
+    page = client.get(f"/assessments/{draft.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="read-only"' in html and f"/assessments/{draft.id}/sections/" not in html
     assert client.get(f"/assessments/{draft.id}/sections/about").status_code == 403
     assert _save(client, draft).status_code == 403
     submitted = client.post_form(f"/assessments/{draft.id}/submit", {"version": "1"})
@@ -56,6 +59,8 @@ def test_the_authors_organisation_may_change_it(
     client: Any, login_as: Any, draft: Any, db_session: Any
 ) -> None:
     login_as("assessor", COUNCIL)
+    html = client.get(f"/assessments/{draft.id}").get_data(as_text=True)
+    assert 'id="read-only"' not in html and f"/assessments/{draft.id}/sections/about" in html
     assert client.get(f"/assessments/{draft.id}/sections/about").status_code == 200
     assert _save(client, draft).status_code == 302
     db_session.refresh(draft)
