@@ -29,8 +29,9 @@ from ..extensions import db
 from ..questionnaires.runtime import PreparedVersion, VersionCache
 from ..questionnaires.services import prepared
 from ..questionnaires.structure import Question, QuestionType, Structure
-from ..records import access
 from ..records.audit import record_event
+from ..records.services import RecordNotFound
+from . import access
 from .models import Assessment, AssessmentStatus
 from .services import AssessmentError, latest_published, start_assessment
 
@@ -212,7 +213,7 @@ def _assessment(assessment_id: str) -> Assessment:
         abort(403)
     try:
         return access.assessment_for(db.session, _actor(), assessment_id)
-    except access.RecordNotFound:
+    except RecordNotFound:
         abort(404)
 
 

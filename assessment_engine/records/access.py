@@ -267,7 +267,8 @@ def assessment_for(
 ) -> Assessment:
     """Kept for callers of the old name: see :func:`assessments.access.assessment_for`.
 
-    Records do not depend on assessments, so the import is made only when called.
+    Nothing in the package calls it any more (records do not depend on assessments); it goes
+    once no caller of the old name is left.
     """
     from ..assessments.access import assessment_for as find
 
