@@ -60,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host; 0 trusts
     #: none (the address is the TCP peer's). Set it to the number of proxies you run, no more.
     "TRUSTED_PROXY_COUNT": 0,
+    #: Searches for people, per signed-in user: enough for a busy shift, not for a trawl.
+    "SEARCH_RATE_LIMIT": "30 per minute",
     #: Requests per API client (or per address without a valid token).
     "API_RATE_LIMIT": "300 per minute",
     "FORM_SCHEMAS_DIR": None,  # default: form_schemas/ beside the package

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -52,8 +52,15 @@ def organisations(session: Session) -> list[Organisation]:
     )
 
 
-def users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.active.desc(), User.name)))
+def users(session: Session, actor: Actor) -> list[User]:
+    """The administrator's own organisation's users: administration stays in its lane."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.organisation_id == actor.organisation_id)
+            .order_by(User.active.desc(), User.name)
+        )
+    )
 
 
 def services(session: Session) -> list[Service]:
@@ -64,12 +71,33 @@ def services(session: Session) -> list[Service]:
     )
 
 
-def api_clients(session: Session) -> list[ApiClient]:
-    return list(session.scalars(select(ApiClient).order_by(ApiClient.created_at.desc())))
+def api_clients(session: Session, actor: Actor) -> list[ApiClient]:
+    """The API clients acting for the administrator's own organisation."""
+    return list(
+        session.scalars(
+            select(ApiClient)
+            .where(ApiClient.organisation_id == actor.organisation_id)
+            .order_by(ApiClient.created_at.desc())
+        )
+    )
 
 
 def get(session: Session, model: type, ident: int) -> object | None:
     return session.get(model, ident)
+
+
+def get_own(session: Session, actor: Actor, model: type[User | ApiClient], ident: int) -> Any:
+    """A user or API client of the administrator's own organisation; None for another's, as
+    for one that does not exist."""
+    found = session.get(model, ident)
+    if found is None or found.organisation_id != actor.organisation_id:
+        return None
+    return found
+
+
+def _own_organisation(actor: Actor, organisation: Organisation, what: str) -> None:
+    if organisation.id != actor.organisation_id:
+        raise AccountError("organisation", f"You can add {what} for your own organisation only")
 
 
 # ---------------------------------------------------------------------------- organisations
@@ -136,6 +164,7 @@ def create_user(
     role: Role,
     job_title: str = "",
 ) -> User:
+    _own_organisation(actor, organisation, "users")
     try:
         user = auth_services.create_user(
             session,
@@ -161,6 +190,8 @@ def create_user(
 
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> User:
     """Deactivate (ending every session at once) or reactivate a user."""
+    if user.organisation_id != actor.organisation_id:
+        raise AccountError("user", "You can change your own organisation's users only")
     if user.id == actor.user_id and not active:
         raise AccountError("user", "You cannot deactivate your own account")
     if user.active == active:
@@ -180,6 +211,8 @@ def set_active(session: Session, actor: Actor, user: User, active: bool) -> User
 
 
 def change_role(session: Session, actor: Actor, user: User, role: Role) -> User:
+    if user.organisation_id != actor.organisation_id:
+        raise AccountError("role", "You can change your own organisation's users only")
     if user.id == actor.user_id:
         raise AccountError("role", "You cannot change your own role")
     if user.role == role:
@@ -291,7 +324,9 @@ def set_service_active(
 def create_api_client(
     session: Session, actor: Actor, organisation: Organisation, name: str, scopes: list[str]
 ) -> tokens.IssuedToken:
-    """A new API client; the returned token is shown once and never stored."""
+    """A new API client of the administrator's own organisation (so ``questionnaires:write``
+    goes only to administrators' organisations); the token is shown once and never stored."""
+    _own_organisation(actor, organisation, "API clients")
     try:
         issued = tokens.create_api_client(
             session, organisation, name, scopes or None, created_by_id=actor.user_id
@@ -310,6 +345,8 @@ def create_api_client(
 
 
 def revoke_api_client(session: Session, actor: Actor, client: ApiClient) -> ApiClient:
+    if client.organisation_id != actor.organisation_id:
+        raise AccountError("client", "You can revoke your own organisation's API clients only")
     if client.revoked_at is not None:
         return client
     tokens.revoke_api_client(session, client)

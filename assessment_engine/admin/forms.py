@@ -135,7 +135,8 @@ class ApiClientForm(FlaskForm):
     scopes = SelectMultipleField(
         "Scopes",
         choices=[SelectChoice(scope, scope) for scope in SCOPES],
-        default=list(DEFAULT_SCOPES),
+        # Read scopes only: a write scope is always asked for (api.md, "Additions").
+        default=[scope for scope in DEFAULT_SCOPES if scope.endswith(":read")],
         widget=GovCheckboxesInput(),
         validators=[InputRequired(message="Select at least one scope")],
     )

@@ -38,6 +38,19 @@ def _organisation_choices() -> list[SelectChoice]:
     return [SelectChoice(o.id, o.name) for o in accounts.organisations(db.session)]
 
 
+def _own_organisation_choice() -> list[SelectChoice]:
+    """Users and API clients are added to the administrator's own organisation only."""
+    own = _get(Organisation, actor().organisation_id)
+    return [SelectChoice(own.id, own.name)]
+
+
+def _get_own(model: type[User | ApiClient], ident: int) -> Any:
+    found = accounts.get_own(db.session, actor(), model, ident)
+    if found is None:
+        abort(404)
+    return found
+
+
 def _field_error(form: Any, error: accounts.AccountError) -> None:
     field = getattr(form, error.field, None) or form.submit
     field.errors = [*list(field.errors or []), error.message]
@@ -116,14 +129,14 @@ def edit_organisation(org_id: int) -> ResponseReturnValue:
 @bp.get("/users")
 @page
 def users() -> ResponseReturnValue:
-    return render_template("admin/users.html", users=accounts.users(db.session))
+    return render_template("admin/users.html", users=accounts.users(db.session, actor()))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @page
 def new_user() -> ResponseReturnValue:
     form = UserForm()
-    form.organisation.choices = _organisation_choices()
+    form.organisation.choices = _own_organisation_choice()
     if form.validate_on_submit():
         org: Organisation = _get(Organisation, form.organisation.data)
         done = _apply(
@@ -151,7 +164,7 @@ def new_user() -> ResponseReturnValue:
 @page
 def user(user_id: int) -> ResponseReturnValue:
     """A user's details: change their role, deactivate or reactivate them."""
-    found: User = _get(User, user_id)
+    found: User = _get_own(User, user_id)
     form = RoleForm(data={"role": found.role.value})
     if form.validate_on_submit():
         done = _apply(
@@ -196,7 +209,7 @@ def _change_user(
 ) -> ResponseReturnValue:
     """A change to one user from a button on their page: commit and say ``done``, or roll back
     and say why not; back to their page either way."""
-    found: User = _get(User, user_id)
+    found: User = _get_own(User, user_id)
     changed = attempt(lambda: change(found), refuse=(accounts.AccountError,))
     if isinstance(changed.refusal, accounts.AccountError):
         flash(changed.refusal.message, "info")
@@ -220,7 +233,7 @@ def reset_second_factor(user_id: int) -> ResponseReturnValue:
 @bp.post("/users/<int:user_id>/temporary-password")
 def temporary_password(user_id: int) -> ResponseReturnValue:
     """Issue a temporary password: in this one response and nowhere else."""
-    found: User = _get(User, user_id)
+    found: User = _get_own(User, user_id)
     try:
         temporary = accounts.issue_temporary_password(db.session, actor(), found)
     except accounts.AccountError as error:
@@ -294,7 +307,9 @@ def _set_service(service_id: int, active: bool) -> ResponseReturnValue:
 @bp.get("/api-clients")
 @page
 def api_clients() -> ResponseReturnValue:
-    return render_template("admin/api_clients.html", clients=accounts.api_clients(db.session))
+    return render_template(
+        "admin/api_clients.html", clients=accounts.api_clients(db.session, actor())
+    )
 
 
 @bp.route("/api-clients/new", methods=["GET", "POST"])
@@ -302,7 +317,7 @@ def api_clients() -> ResponseReturnValue:
 def new_api_client() -> ResponseReturnValue:
     """Create a client; its token is in this one response and nowhere else."""
     form = ApiClientForm()
-    form.organisation.choices = _organisation_choices()
+    form.organisation.choices = _own_organisation_choice()
     if form.validate_on_submit():
         org: Organisation = _get(Organisation, form.organisation.data)
         created = attempt(
@@ -326,7 +341,7 @@ def new_api_client() -> ResponseReturnValue:
 @bp.post("/api-clients/<int:client_id>/revoke")
 @page
 def revoke_api_client(client_id: int) -> ResponseReturnValue:
-    found: ApiClient = _get(ApiClient, client_id)
+    found: ApiClient = _get_own(ApiClient, client_id)
     accounts.revoke_api_client(db.session, actor(), found)
     flash(f"{found.name}'s token no longer works.", "success")
     return redirect(url_for("admin.api_clients"))

@@ -20,6 +20,7 @@ def build_blueprint() -> tuple[Blueprint, list[Operation]]:
         views_meta,
         views_questionnaires,
         views_referrals,
+        views_sharing,
     )
     from .routes import build_blueprint as build
 
@@ -29,6 +30,7 @@ def build_blueprint() -> tuple[Blueprint, list[Operation]]:
             views_clients.route,
             views_questionnaires.route,
             views_referrals.route,
+            views_sharing.route,
         ],
         pages=[views_meta.register],
     )

@@ -11,6 +11,7 @@ from ..assessments.answer_sheet import AnswerSheet
 from ..assessments.models import Assessment, Referral
 from ..assessments.services import current_decision, decision_document
 from ..questionnaires.models import QuestionnaireVersion
+from ..records.access import RecordAccess
 from ..records.models import Client
 from .http import etag, iso
 
@@ -29,29 +30,46 @@ def questionnaire_version(version: QuestionnaireVersion) -> dict[str, Any]:
     }
 
 
-def client_summary(client: Client) -> dict[str, Any]:
+def client_identity(access: RecordAccess) -> dict[str, Any]:
+    """What every partner may know: that the record exists, who it is about, whom to contact."""
+    client = access.client
+    contact = access.contact.slug if access.restricted and access.contact is not None else None
     return {
         "id": str(client.id),
         "chi": client.chi,
-        "nhs_number": client.nhs_number,
         "given_name": client.given_name,
         "family_name": client.family_name,
         "date_of_birth": client.date_of_birth.isoformat(),
-        "postcode": client.postcode,
-        "address": client.address,
-        "gp_practice": client.gp_practice,
-        "communication_needs": client.communication_needs,
         "organisation": client.organisation.slug,
-        "created_at": iso(client.created_at),
-        "updated_at": iso(client.updated_at),
+        "restricted": access.restricted,
+        "contact": contact,
     }
 
 
+def client_summary(access: RecordAccess) -> dict[str, Any]:
+    """The record as the policy lets the caller see it: the identity, and the details if allowed."""
+    document = client_identity(access)
+    if access.details:
+        client = access.client
+        document.update(
+            nhs_number=client.nhs_number,
+            postcode=client.postcode,
+            address=client.address,
+            gp_practice=client.gp_practice,
+            communication_needs=client.communication_needs,
+            created_at=iso(client.created_at),
+            updated_at=iso(client.updated_at),
+        )
+    return document
+
+
 def client_detail(
-    client: Client, assessments: list[Assessment], referrals: list[Referral]
+    access: RecordAccess, assessments: list[Assessment], referrals: list[Referral]
 ) -> dict[str, Any]:
     """The record with its timeline: assessments started and submitted, referrals and what
-    became of them, newest first."""
+    became of them, newest first. Where the policy keeps the content back, the summary only."""
+    if not access.answers:
+        return client_summary(access)
     events: list[dict[str, Any]] = []
     for assessment in assessments:
         base = {
@@ -97,7 +115,7 @@ def client_detail(
     events.sort(key=lambda entry: entry["at"], reverse=True)
     for entry in events:
         entry["at"] = iso(entry["at"])
-    return {**client_summary(client), "timeline": events}
+    return {**client_summary(access), "timeline": events}
 
 
 def referral(record: Referral) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..assessments.models import AssessmentStatus, ReferralStatus
+from ..records.models import SharingStatus
 from ..scoring.outcomes import Priority, Route, Urgency
 
 MAX_PAGE = 200
@@ -185,20 +186,38 @@ class ClientQuerySchema(PageQuerySchema):
     )
 
 
+_DETAIL = {"description": "Absent where the record is restricted for your organisation."}
+
+
 class ClientSchema(Schema):
     id = fields.Str(required=True)
     chi = fields.Str(required=True)
-    nhs_number = fields.Str(required=True, allow_none=True)
     given_name = fields.Str(required=True)
     family_name = fields.Str(required=True)
     date_of_birth = fields.Str(required=True, metadata={"format": "date"})
-    postcode = fields.Str(required=True, allow_none=True)
-    address = fields.Str(required=True)
-    gp_practice = fields.Str(required=True)
-    communication_needs = fields.Str(required=True)
     organisation = fields.Str(required=True, metadata={"description": "Who recorded the person."})
-    created_at = fields.Str(required=True, metadata={"format": "date-time"})
-    updated_at = fields.Str(required=True, metadata={"format": "date-time"})
+    restricted = fields.Bool(
+        required=True,
+        metadata={
+            "description": "True where the person's sharing views keep the record's details and "
+            "content from your organisation: only the identity is given, and whom to contact."
+        },
+    )
+    contact = fields.Str(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Where restricted: the organisation (slug) that recorded the view in "
+            "force, to contact about the person."
+        },
+    )
+    nhs_number = fields.Str(allow_none=True, metadata=_DETAIL)
+    postcode = fields.Str(allow_none=True, metadata=_DETAIL)
+    address = fields.Str(metadata=_DETAIL)
+    gp_practice = fields.Str(metadata=_DETAIL)
+    communication_needs = fields.Str(metadata=_DETAIL)
+    created_at = fields.Str(metadata={**_DETAIL, "format": "date-time"})
+    updated_at = fields.Str(metadata={**_DETAIL, "format": "date-time"})
 
 
 class TimelineEntrySchema(Schema):
@@ -227,11 +246,48 @@ class TimelineEntrySchema(Schema):
 
 
 class ClientDetailSchema(ClientSchema):
-    timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
+    timeline = fields.List(
+        fields.Nested(TimelineEntrySchema),
+        metadata={"description": "Absent where the record is restricted for your organisation."},
+    )
 
 
 class ClientListSchema(Schema):
     items = fields.List(fields.Nested(ClientSchema), required=True)
+    next_cursor = fields.Str(required=True, allow_none=True)
+
+
+class SharingViewCreateSchema(Schema):
+    status = fields.Str(required=True, validate=validate.OneOf([s.value for s in SharingStatus]))
+    partners = fields.List(
+        fields.Str(validate=validate.Length(min=1, max=64)),
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "The partner organisations' slugs the view covers."},
+    )
+    stated_on = fields.Date(
+        required=True, metadata={"description": "The day the person gave this view."}
+    )
+    notes = fields.Str(load_default="", validate=validate.Length(max=2000))
+
+
+class SharingViewSchema(Schema):
+    id = fields.Str(required=True)
+    status = fields.Str(required=True)
+    partners = fields.List(fields.Str(), required=True)
+    stated_on = fields.Str(required=True, metadata={"format": "date"})
+    notes = fields.Str(required=True)
+    recorded_at = fields.Str(required=True, metadata={"format": "date-time"})
+    recorded_by = fields.Str(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The person, or null for a system."},
+    )
+    recorded_by_organisation = fields.Str(required=True)
+
+
+class SharingViewListSchema(Schema):
+    items = fields.List(fields.Nested(SharingViewSchema), required=True)
     next_cursor = fields.Str(required=True, allow_none=True)
 
 

@@ -12,6 +12,7 @@ from ..assessments.referrals import referrals_of_assessment
 from ..questionnaires import fhir
 from ..questionnaires.fhir.responses import read_header
 from ..records import access
+from ..records import services as records
 from ..records.models import Client
 from ..records.services import find_by_chi
 from . import representations as show
@@ -35,9 +36,14 @@ TAG = "Assessments"
 
 
 def _client(call: Call, client_id: str, where: str = "/client_id") -> Client:
+    """The record to assess: 422 if there is none, 404 if the policy refuses the write."""
     try:
-        return access.client_for(call.session, call.actor, client_id)
+        return access.open_for_assessment(call.session, call.actor, client_id).client
     except access.RecordNotFound:
+        if records.exists(call.session, client_id):
+            raise ApiError(
+                404, "There is no client record with this id that your organisation may assess."
+            ) from None
         raise ApiError(
             422,
             "There is no client record with this id that your organisation may see.",
@@ -47,8 +53,12 @@ def _client(call: Call, client_id: str, where: str = "/client_id") -> Client:
 
 def _assessment(call: Call, assessment_id: str) -> Assessment:
     """The assessment if the caller may see its person's record (audited), else 404."""
+    return _opened(call, assessment_id).assessment
+
+
+def _opened(call: Call, assessment_id: str) -> assessment_access.AssessmentAccess:
     try:
-        return assessment_access.assessment_for(call.session, call.actor, assessment_id)
+        return assessment_access.open_assessment(call.session, call.actor, assessment_id)
     except access.RecordNotFound:
         raise ApiError(404, "There is no assessment with this id that you may see.") from None
 
@@ -134,14 +144,19 @@ def get_assessment_answers(call: Call, assessment_id: str) -> Response:
     scope="assessments:write",
     body=AssessmentPatchSchema,
     responses={200: ("The changed assessment", AssessmentSchema)},
-    problems=(404, 409, 412, 422, 428),
+    problems=(403, 404, 409, 412, 422, 428),
     if_match=True,
     etag=True,
 )
 def patch_assessment(call: Call, assessment_id: str) -> Response:
     """``answers`` replaces all of a draft's answers; ``status: submitted`` submits it.
     Needs ``If-Match`` with the ETag last read."""
-    record = _assessment(call, assessment_id)
+    opened = _opened(call, assessment_id)
+    record = opened.assessment
+    if record.status is AssessmentStatus.DRAFT and not opened.may_change:
+        raise ApiError(
+            403, "This draft belongs to another organisation; only its assessors may change it."
+        )
     check_if_match(show.assessment_etag(record))
     submissions.update(
         call.session, call.actor, record, call.body.get("answers"), call.body.get("status")
@@ -166,9 +181,12 @@ def patch_assessment(call: Call, assessment_id: str) -> Response:
 def amend_assessment(call: Call, assessment_id: str) -> Response:
     """A new assessment on the same questionnaire version, linked by ``amends_id``; its
     answers are the original's unless given. The original is kept unchanged."""
-    original = _assessment(call, assessment_id)
+    opened = _opened(call, assessment_id)
+    original = opened.assessment
     if original.status is AssessmentStatus.DRAFT:
         raise ApiError(409, "A draft is changed with PATCH, not amended.")
+    if not opened.record.may_start_assessment:
+        raise ApiError(404, "There is no assessment with this id that you may amend.")
     record = submissions.amend(
         call.session, call.actor, original, call.body.get("answers"), call.body["status"]
     )

@@ -67,7 +67,7 @@ def create_client(call: Call) -> Response:
             headers={"Location": url_for("api.get_client", client_id=str(error.existing.id))},
         ) from None
     return json_response(
-        show.client_detail(client, [], []),
+        show.client_detail(access.access_to(call.session, call.actor, client), [], []),
         status=201,
         headers={
             "Location": url_for("api.get_client", client_id=str(client.id)),
@@ -87,7 +87,9 @@ def create_client(call: Call) -> Response:
     problems=(422,),
 )
 def find_clients(call: Call) -> Response:
-    """Exact match on the CHI number (spaces allowed); the view of a found record is audited."""
+    """Exact match on the CHI number (spaces allowed); the view of a found record is audited.
+    A record whose person declined sharing with your organisation is given at the identity
+    level only (``restricted: true``, and whom to contact)."""
     try:
         chi = validate_chi(call.query["chi"])
     except IdentifierError as error:
@@ -100,7 +102,7 @@ def find_clients(call: Call) -> Response:
     items = []
     if found is not None:
         with suppress(access.RecordNotFound):  # a record it may not see is simply not found
-            visible = access.client_for(call.session, call.actor, found.id)
+            visible = access.open_record(call.session, call.actor, found.id)
             items.append(show.client_summary(visible))
     return json_response({"items": items, "next_cursor": None})
 
@@ -116,14 +118,18 @@ def find_clients(call: Call) -> Response:
     etag=True,
 )
 def get_client(call: Call, client_id: str) -> Response:
-    """The record and its timeline (assessments, decisions, referrals), audited as a view."""
+    """The record and its timeline (assessments, decisions, referrals), audited as a view.
+    Where the person declined sharing with your organisation: the identity only, with
+    ``restricted: true`` and whom to contact (no details, no timeline)."""
     try:
-        client = access.client_for(call.session, call.actor, client_id)
+        visible = access.open_record(call.session, call.actor, client_id)
     except access.RecordNotFound:
         raise ApiError(404, "There is no record with this id that you may see.") from None
+    client = visible.client
+    shown = visible.answers
     document = show.client_detail(
-        client,
-        client_assessments(call.session, client.id),
-        referrals_of_client(call.session, client.id),
+        visible,
+        client_assessments(call.session, client.id) if shown else [],
+        referrals_of_client(call.session, client.id) if shown else [],
     )
     return json_response(document, headers={"ETag": f'"{show.client_etag(client)}"'})

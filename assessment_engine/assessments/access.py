@@ -1,19 +1,68 @@
-"""Which assessment an actor may open: the record's access rules (``records.access``) applied to
-the assessment's client. Here rather than in ``records`` because records sit below assessments.
+"""Who may see and change which assessment: the access policy's facts for an assessment.
+
+An assessment is part of its person's record's content: whoever may know that content may read
+it (``records.access`` decides). A draft belongs to the organisation whose assessor (or system)
+started it: only that organisation's assessors and systems may change it
+(:func:`kernel.policy.may_change_assessment`).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from ..kernel.actor import Actor, Role
+from ..kernel import policy
+from ..records.access import AccessDenied, RecordAccess, access_to
 from ..kernel.audit import record_event
-from ..records.access import AccessDenied, access_to
-from ..records.services import RecordNotFound, record_key
-from .models import Assessment
+from ..records.services import RecordNotFound
+from .models import Assessment, AssessmentStatus
+from .services import get_assessment
+
+
+@dataclass(frozen=True)
+class AssessmentAccess:
+    assessment: Assessment
+    record: RecordAccess
+
+    @property
+    def may_change(self) -> bool:
+        """Whether the actor may change the draft's answers or submit it."""
+        facts = policy.AssessmentFacts(
+            self.assessment.organisation_id, self.assessment.status is AssessmentStatus.DRAFT
+        )
+        return policy.may_change_assessment(self.record.actor, self.record.facts, facts)
+
+
+def open_assessment(
+    session: Session,
+    actor: Actor,
+    assessment_id: uuid.UUID | str,
+    *,
+    action: str = "assessment.view",
+) -> AssessmentAccess:
+    """The assessment and what the actor may do with it, audited as ``action``.
+
+    AccessDenied for administrators (they never see answers); RecordNotFound where the policy
+    keeps the person's record content from the actor, exactly as if it did not exist."""
+    if actor.role is Role.ADMINISTRATOR:
+        raise AccessDenied(action)
+    assessment = get_assessment(session, assessment_id)
+    record = access_to(session, actor, assessment.client)
+    if not record.answers:
+        raise RecordNotFound(str(assessment_id))
+    record_event(
+        session,
+        actor,
+        action,
+        record_type="assessment",
+        record_id=assessment.id,
+        client_id=assessment.client_id,
+        detail=record.audit_detail(),
+    )
+    return AssessmentAccess(assessment, record)
 
 
 def assessment_for(
@@ -24,26 +73,22 @@ def assessment_for(
     action: str = "assessment.view",
 ) -> Assessment:
     """The assessment if ``actor`` may see its client's answers, audited; RecordNotFound if not."""
-    if actor.role is Role.ADMINISTRATOR:
+    return open_assessment(session, actor, assessment_id, action=action).assessment
+
+
+def draft_for_change(
+    session: Session,
+    actor: Actor,
+    assessment_id: uuid.UUID | str,
+    *,
+    action: str = "assessment.view",
+) -> AssessmentAccess:
+    """As :func:`open_assessment`, and refuses (AccessDenied) a change to a draft that belongs
+    to another organisation, or by a role that does not start assessments."""
+    opened = open_assessment(session, actor, assessment_id, action=action)
+    if opened.assessment.status is AssessmentStatus.DRAFT and not opened.may_change:
         raise AccessDenied(action)
-    key = record_key(assessment_id)
-    assessment = session.scalar(
-        select(Assessment)
-        .where(Assessment.id == key)
-        .options(joinedload(Assessment.client), joinedload(Assessment.organisation))
-    )
-    if assessment is None:
-        raise RecordNotFound(str(assessment_id))
-    access = access_to(session, actor, assessment.client)
-    if not access.answers:
-        raise RecordNotFound(str(assessment_id))
-    record_event(
-        session,
-        actor,
-        action,
-        record_type="assessment",
-        record_id=assessment.id,
-        client_id=assessment.client_id,
-        detail=access.audit_detail(),
-    )
-    return assessment
+    return opened
+
+
+__all__ = ["AssessmentAccess", "assessment_for", "draft_for_change", "open_assessment"]

@@ -47,6 +47,15 @@ def _open(assessment_id: str) -> Assessment:
         abort(404)
 
 
+def _open_for_change(assessment_id: str) -> Assessment:
+    """As :func:`_open`, and 403 for a draft the user may read but not change: one that
+    belongs to another organisation, or a role that does not start assessments."""
+    try:
+        return assessment_access.draft_for_change(db.session, _actor(), assessment_id).assessment
+    except RecordNotFound:
+        abort(404)
+
+
 def _prepared(assessment: Assessment) -> Any:
     return services.prepare_version(
         db.session, current_app.extensions["assessment_versions"], assessment.questionnaire_version
@@ -60,7 +69,7 @@ def start(client_id: str) -> ResponseReturnValue:
     """Only assessors start assessments, and only on records shared with them."""
     actor = _actor()
     try:
-        record = access.open_record_content(db.session, actor, client_id, action="client.view")
+        record = access.open_for_assessment(db.session, actor, client_id, action="client.view")
         client = record.client
     except RecordNotFound:
         abort(404)
@@ -75,7 +84,12 @@ def start(client_id: str) -> ResponseReturnValue:
 @bp.get("/assessments/<assessment_id>")
 @page
 def task_list(assessment_id: str) -> ResponseReturnValue:
-    assessment = _open(assessment_id)
+    """The draft's sections; read-only for those who may read but not change it."""
+    try:
+        opened = assessment_access.open_assessment(db.session, _actor(), assessment_id)
+    except RecordNotFound:
+        abort(404)
+    assessment = opened.assessment
     if assessment.status != AssessmentStatus.DRAFT:
         return redirect(url_for("assessments.outcome", assessment_id=assessment.id))
     prepared = _prepared(assessment)
@@ -83,6 +97,7 @@ def task_list(assessment_id: str) -> ResponseReturnValue:
     return render_template(
         "assessments/task_list.html",
         assessment=assessment,
+        editable=opened.may_change,
         sections=sections,
         completed=sum(1 for s in sections if s.status == "completed"),
     )
@@ -109,7 +124,7 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
     from ..forms import error_summary, newly_visible, read_section, section_form
     from ..forms.pages import SCRIPTED_FIELD
 
-    assessment = _open(assessment_id)
+    assessment = _open_for_change(assessment_id)
     if assessment.status != AssessmentStatus.DRAFT:
         return redirect(url_for("assessments.outcome", assessment_id=assessment.id))
     prepared = _prepared(assessment)
@@ -292,7 +307,7 @@ def _section_title(prepared: Any, pointer: str) -> str:
 @bp.post("/assessments/<assessment_id>/submit")
 @page
 def submit(assessment_id: str) -> ResponseReturnValue:
-    assessment = _open(assessment_id)
+    assessment = _open_for_change(assessment_id)
     prepared = _prepared(assessment)
     try:
         expected = int(request.form.get("version", ""))

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, or_, select, text
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from ..db import utcnow
 from .actor import Actor
-from .models import AuditEvent
+from .models import AuditEvent, AuditEventClient
 
 GENESIS = "0" * 64
 #: Any constant: the PostgreSQL advisory lock that serialises appends to the chain.
@@ -246,13 +246,20 @@ ACTION_LABELS = {
 }
 
 
-def client_events(session: Session, client_id: uuid.UUID, limit: int = 2000) -> list[AuditEvent]:
-    """Every access to and change of one person's record, newest first, with who and where."""
+def client_events(
+    session: Session, client_id: uuid.UUID, limit: int = 2000, *, before: int | None = None
+) -> list[AuditEvent]:
+    """Every access to and change of one person's record, newest first, with who and where:
+    the events about it and the searches that showed it. ``before`` (an event id) pages."""
+    linked = select(AuditEventClient.audit_event_id).where(AuditEventClient.client_id == client_id)
+    query = select(AuditEvent).where(
+        or_(AuditEvent.client_id == client_id, AuditEvent.id.in_(linked))
+    )
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
     return list(
         session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.client_id == client_id)
-            .options(joinedload(AuditEvent.user), joinedload(AuditEvent.organisation))
+            query.options(joinedload(AuditEvent.user), joinedload(AuditEvent.organisation))
             .order_by(AuditEvent.id.desc())
             .limit(limit)
         )

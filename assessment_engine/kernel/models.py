@@ -50,3 +50,22 @@ class AuditEvent(Base):
 
     user: Mapped[User | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
+    #: Further records the event concerns (a search's results), for "who has seen this record".
+    linked_clients: Mapped[list[AuditEventClient]] = relationship()
+
+
+class AuditEventClient(Base):
+    """A record an audit event concerns beyond its own ``client_id``: each person a search
+    showed. Written with the event; never changed."""
+
+    __tablename__ = "audit_event_clients"
+    __table_args__ = (
+        Index("ix_audit_event_clients_client_id_audit_event_id", "client_id", "audit_event_id"),
+    )
+
+    audit_event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("audit_events.id"),
+        primary_key=True,
+    )
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), primary_key=True)

@@ -1,18 +1,12 @@
-"""Who may see which record: the single place the web pages and the API ask.
+"""Who may see which record: the facts the access policy needs, gathered for one client record.
 
-Every partner organisation may learn that a person's record exists. What it may see inside is
-governed by the person's recorded views on sharing (``records.sharing``):
+The rules themselves are in :mod:`assessment_engine.kernel.policy` (plain facts in, a decision
+out); this module reads the facts (the actor, the record's owner, the person's sharing view in
+force for the actor's organisation, the actor's emergency access), asks the policy, audits what
+was shown and hands back a :class:`RecordAccess`. Pages and the API call the same functions.
 
-- shared (no view restricts the organisation): names, details, assessments, decisions,
-  referrals and the timeline;
-- not shared (the view in force for the organisation is *declined* or *withdrawn*): only that
-  the record exists (name, CHI number, date of birth) and which organisation to contact, unless
-  the acting user or API client broke the glass (a reason, audited, time-limited);
-- administrators never see answers (need-to-know); they may read the "who has seen this record"
-  list, as the route for the person's own request.
-
-Anything the actor may not reach raises :class:`RecordNotFound` (the page answers 404, exactly as
-for a record that does not exist); a role that may never do something raises
+Anything the actor may not reach raises :class:`RecordNotFound` (the page answers 404, the API
+404, exactly as for a record that does not exist); a role that may never do something raises
 :class:`AccessDenied` (403), whatever the record.
 """
 
@@ -21,21 +15,39 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ..auth.models import Role
-from ..kernel.actor import Actor
+from ..kernel import policy
+from ..kernel.actor import Actor, Role
 from ..kernel.audit import record_event
 from ..partners.models import Organisation
+from ..kernel.models import AuditEventClient
 from .models import BreakGlassGrant, Client, SharingView
-from .services import RecordNotFound, record_key
-from .sharing import active_grant, restriction_for
+from .services import RecordNotFound, is_chi_search, record_key, search_clients
+from .sharing import active_grant, view_in_force
 
 
 class AccessDenied(PermissionError):
     """The actor's role may not do this, whatever the record (the page answers 403)."""
+
+
+def actor_facts(actor: Actor, *, break_glass: bool = False) -> policy.ActorFacts:
+    """The policy's view of an actor."""
+    if actor.is_partner_system:
+        kind = policy.ActorKind.PARTNER_SYSTEM
+    elif actor.user_id is None:
+        kind = policy.ActorKind.COMMAND_LINE
+    else:
+        kind = policy.ActorKind.USER
+    role = actor.role.value if actor.role is not None else None
+    return policy.ActorFacts(kind, actor.organisation_id, role, break_glass)
+
+
+def _sharing(view: SharingView | None) -> policy.Sharing:
+    return policy.Sharing.NO_VIEW if view is None else policy.Sharing(view.status.value)
 
 
 @dataclass(frozen=True)
@@ -48,15 +60,27 @@ class RecordAccess:
     restriction: SharingView | None
     #: The actor's unexpired emergency access, if any.
     grant: BreakGlassGrant | None
+    actor: policy.ActorFacts
+    facts: policy.RecordFacts
+    decision: policy.Decision
 
     @property
     def shared(self) -> bool:
         return self.restriction is None
 
     @property
+    def details(self) -> bool:
+        """Whether address, postcode, GP practice, NHS number and needs may be shown."""
+        return self.decision.allows(policy.Level.DETAILS)
+
+    @property
     def answers(self) -> bool:
-        """Whether assessments, decisions, referrals and details may be shown."""
-        return self.role is not Role.ADMINISTRATOR and (self.shared or self.grant is not None)
+        """Whether assessments, decisions, referrals and the timeline may be shown."""
+        return self.decision.allows(policy.Level.CONTENT)
+
+    @property
+    def restricted(self) -> bool:
+        return self.decision.restricted
 
     @property
     def contact(self) -> Organisation | None:
@@ -66,16 +90,21 @@ class RecordAccess:
     @property
     def may_read_access_log(self) -> bool:
         """Team managers who may see the record, and administrators (the person's request route)."""
-        if self.role is Role.ADMINISTRATOR:
-            return True
-        return self.role is Role.TEAM_MANAGER and self.answers
+        return policy.may_read_access_log(self.actor, self.facts)
+
+    @property
+    def may_write(self) -> bool:
+        return self.decision.may_write_record
+
+    @property
+    def may_start_assessment(self) -> bool:
+        return self.decision.may_start_assessment
 
     def audit_detail(self) -> dict[str, object]:
-        if self.grant is not None and not self.shared:
-            return {"break_glass": self.grant.id}
-        if not self.answers:
-            return {"restricted": True}
-        return {}
+        detail = self.decision.audit_detail()
+        if self.decision.break_glass and self.grant is not None:
+            detail["break_glass"] = self.grant.id
+        return detail
 
 
 def _load_client(session: Session, client_id: uuid.UUID | str) -> Client:
@@ -91,9 +120,14 @@ def _load_client(session: Session, client_id: uuid.UUID | str) -> Client:
 
 def access_to(session: Session, actor: Actor, client: Client) -> RecordAccess:
     """What ``actor`` may see of ``client`` (not audited: nothing is shown yet)."""
-    restriction = restriction_for(session, client.id, actor.organisation_id)
+    view = view_in_force(session, client.id, actor.organisation_id)
+    restriction = view if view is not None and not view.status.shares else None
     grant = active_grant(session, actor, client.id) if restriction is not None else None
-    return RecordAccess(client, actor.role, restriction, grant)
+    who = actor_facts(actor, break_glass=grant is not None)
+    facts = policy.RecordFacts(client.organisation_id, _sharing(view))
+    return RecordAccess(
+        client, actor.role, restriction, grant, who, facts, policy.decide(who, facts)
+    )
 
 
 def _open(
@@ -105,7 +139,7 @@ def _open(
 ) -> RecordAccess:
     client = _load_client(session, client_id)
     access = access_to(session, actor, client)
-    if not allowed(access):
+    if not access.decision.allows(policy.Level.IDENTITY) or not allowed(access):
         raise RecordNotFound(str(client_id))
     record_event(
         session,
@@ -122,18 +156,39 @@ def _open(
 def open_record(
     session: Session, actor: Actor, client_id: uuid.UUID | str, *, action: str = "client.view"
 ) -> RecordAccess:
-    """The record and the actor's access to it, audited as ``action``; RecordNotFound if absent."""
+    """The record and the actor's access to it, audited as ``action``; RecordNotFound if absent.
+
+    Everything but the identity is only to be shown as ``details`` and ``answers`` say."""
     return _open(session, actor, client_id, action, lambda _access: True)
 
 
 def open_record_content(
     session: Session, actor: Actor, client_id: uuid.UUID | str, *, action: str
 ) -> RecordAccess:
-    """For pages showing the record's content: AccessDenied for administrators, 404 unless shared
-    (or the glass was broken)."""
+    """For pages and operations showing the record's content: AccessDenied for administrators,
+    404 unless the policy allows the content (shared, or the glass was broken)."""
     if actor.role is Role.ADMINISTRATOR:
         raise AccessDenied(action)
     return _open(session, actor, client_id, action, lambda access: access.answers)
+
+
+def open_record_for_writing(
+    session: Session, actor: Actor, client_id: uuid.UUID | str, *, action: str
+) -> RecordAccess:
+    """For changes to the record (its details, its sharing views): 404 unless allowed."""
+    if actor.role is Role.ADMINISTRATOR:
+        raise AccessDenied(action)
+    return _open(session, actor, client_id, action, lambda access: access.may_write)
+
+
+def open_for_assessment(
+    session: Session, actor: Actor, client_id: uuid.UUID | str, *, action: str = "client.view"
+) -> RecordAccess:
+    """For starting an assessment on the record: assessors and partner systems, where the
+    content may be known (AccessDenied for other roles, 404 otherwise)."""
+    if actor.role is not None and actor.role is not Role.ASSESSOR:
+        raise AccessDenied(action)
+    return _open(session, actor, client_id, action, lambda access: access.may_start_assessment)
 
 
 def open_access_log(session: Session, actor: Actor, client_id: uuid.UUID | str) -> RecordAccess:
@@ -146,11 +201,43 @@ def open_access_log(session: Session, actor: Actor, client_id: uuid.UUID | str) 
     )
 
 
+def search_records(
+    session: Session,
+    actor: Actor,
+    query: str,
+    *,
+    date_of_birth: date | None = None,
+    limit: int = 50,
+) -> list[RecordAccess]:
+    """People found by CHI or name (see ``services.search_clients``), each with what the
+    policy lets ``actor`` see of them; audited as one ``client.search`` event linked to every
+    record shown, so that the search appears on each one's "who has seen this record"."""
+    found = search_clients(session, actor, query, limit, date_of_birth=date_of_birth)
+    shown = [access_to(session, actor, client) for client in found]
+    shown = [entry for entry in shown if entry.decision.allows(policy.Level.IDENTITY)]
+    ids = [entry.client.id for entry in shown]
+    event = record_event(
+        session,
+        actor,
+        "client.search",
+        record_type="search",
+        record_id="-",
+        detail={
+            "results": len(shown),
+            "by": "chi" if is_chi_search(query) else "name",
+            "date_of_birth": date_of_birth is not None,
+            "clients": [str(client_id) for client_id in ids],
+        },
+    )
+    event.linked_clients = [AuditEventClient(client_id=client_id) for client_id in ids]
+    return shown
+
+
 def client_for(session: Session, actor: Actor, client_id: uuid.UUID | str) -> Client:
     """The client record as ``actor`` may see it, audited as a view; RecordNotFound otherwise.
 
     The record itself is returned even where it is not shared: ask :func:`may_see_answers`
-    before showing anything but its existence, names, CHI number and date of birth.
+    (or use :func:`open_record` and its levels) before showing anything but the identity.
     """
     return open_record(session, actor, client_id).client
 
@@ -165,9 +252,13 @@ __all__ = [
     "RecordAccess",
     "RecordNotFound",
     "access_to",
+    "actor_facts",
     "client_for",
     "may_see_answers",
     "open_access_log",
+    "open_for_assessment",
     "open_record",
     "open_record_content",
+    "open_record_for_writing",
+    "search_records",
 ]

@@ -61,6 +61,8 @@ class FindForm(FlaskForm):
     def validate_date_of_birth(self, field: OptionalDateField) -> None:
         if field.data is not None and field.data > date.today():
             raise ValidationError("Date of birth must be today or in the past")
+        if not (self.q.data or "").strip():  # alone, it would list everyone born that day
+            raise ValidationError("Enter a name or CHI number as well as the date of birth")
 
 
 class ClientForm(FlaskForm):

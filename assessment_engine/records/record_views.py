@@ -5,7 +5,7 @@ Thin: each asks ``records.access`` (which audits the view) and a service, then r
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms.fields.choices import SelectChoice
 
@@ -22,6 +22,8 @@ from .services import RecordNotFound
 from .views import bp, web_actor
 
 _WORKERS = (Role.ASSESSOR, Role.TEAM_MANAGER)
+#: Entries per page of "who has seen this record".
+SEEN_BY_PAGE = 100
 
 
 @bp.route("/people/<client_id>/sharing", methods=["GET", "POST"])
@@ -67,6 +69,7 @@ def sharing_views(client_id: str) -> ResponseReturnValue:
         form=form,
         history=history,
         summary=sharing.summarise(history),
+        lifted=sharing.lifted_restrictions(db.session, access.client.id, actor.organisation_id),
     )
 
 
@@ -131,10 +134,14 @@ def seen_by(client_id: str) -> ResponseReturnValue:
         access = access_rules.open_access_log(db.session, web_actor(), client_id)
     except RecordNotFound:
         abort(404)
-    events = client_events(db.session, access.client.id)
+    before = request.args.get("before", type=int)
+    events = client_events(db.session, access.client.id, SEEN_BY_PAGE + 1, before=before)
+    older = events[SEEN_BY_PAGE - 1].id if len(events) > SEEN_BY_PAGE else None
     return render_template(
         "records/seen_by.html",
         client=access.client,
-        events=events,
+        events=events[:SEEN_BY_PAGE],
+        older=older,
+        paged=before is not None,
         labels=ACTION_LABELS,
     )

@@ -132,6 +132,15 @@ def find_by_chi(session: Session, chi: str) -> Client | None:
     return session.scalar(select(Client).where(Client.chi == chi))
 
 
+def exists(session: Session, client_id: uuid.UUID | str) -> bool:
+    """Whether a record with this id exists (for telling "no such record" from "not yours")."""
+    try:
+        key = client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
+    except ValueError:
+        return False
+    return session.scalar(select(Client.id).where(Client.id == key)) is not None
+
+
 def likely_duplicates(
     session: Session, given_name: str, family_name: str, date_of_birth: date
 ) -> list[Client]:
@@ -289,24 +298,17 @@ def search_clients(
     *,
     date_of_birth: date | None = None,
 ) -> list[Client]:
-    """By CHI (exact, spaces allowed) or by name and/or date of birth.
+    """By CHI (exact, spaces allowed) or by name, optionally narrowed by date of birth.
 
     Each word of a name must start a first or last name, forgiving of case, accents, hyphens
-    and Mac/Mc. Everyone found is shown only as far as records.access allows when opened.
+    and Mac/Mc. A date of birth alone finds nobody: it would list everyone born that day.
+    Not audited here: ``records.access.search_records`` shows the results as the access
+    policy allows and audits the search with the records it showed.
     """
     query = query.strip()
-    if not query and date_of_birth is None:
-        return []
     if not query:
-        results = list(
-            session.scalars(
-                select(Client)
-                .where(Client.date_of_birth == date_of_birth)
-                .order_by(Client.family_name_key, Client.given_name_key)
-                .limit(limit)
-            )
-        )
-    elif _CHI_LIKE.match(query):
+        return []
+    if _CHI_LIKE.match(query):
         chi = re.sub(r"\s", "", query)
         found = find_by_chi(session, chi)
         results = [found] if found else []
@@ -331,19 +333,11 @@ def search_clients(
                 stmt.order_by(Client.family_name_key, Client.given_name_key).limit(limit)
             )
         )
-    record_event(
-        session,
-        actor,
-        "client.search",
-        record_type="search",
-        record_id="-",
-        detail={
-            "results": len(results),
-            "by": "chi" if _CHI_LIKE.match(query) else "name",
-            "date_of_birth": date_of_birth is not None,
-        },
-    )
     return results
+
+
+def is_chi_search(query: str) -> bool:
+    return bool(_CHI_LIKE.match(query.strip()))
 
 
 def recent_clients(session: Session, organisation_id: int, limit: int = 10) -> list[Client]:

@@ -83,11 +83,11 @@ def summarise(views: Iterable[SharingView]) -> SharingSummary:
     return SharingSummary(restricted, ordered[0] if ordered else None)
 
 
-def restriction_for(
+def view_in_force(
     session: Session, client_id: uuid.UUID, organisation_id: int
 ) -> SharingView | None:
-    """The view in force that stops ``organisation_id`` seeing the record's content, if any."""
-    newest = session.scalar(
+    """The newest view that covers ``organisation_id``, whatever it says; None if none does."""
+    return session.scalar(
         select(SharingView)
         .join(SharingViewPartner)
         .where(
@@ -98,6 +98,13 @@ def restriction_for(
         .order_by(SharingView.id.desc())
         .limit(1)
     )
+
+
+def restriction_for(
+    session: Session, client_id: uuid.UUID, organisation_id: int
+) -> SharingView | None:
+    """The view in force that stops ``organisation_id`` seeing the record's content, if any."""
+    newest = view_in_force(session, client_id, organisation_id)
     if newest is None or newest.status.shares:
         return None
     return newest
@@ -150,6 +157,12 @@ def record_sharing_view(
         errors["partners"] = "Select partners from the list"
     if len(notes) > MAX_NOTES:
         errors["notes"] = f"Notes must be {MAX_NOTES} characters or fewer"
+    lifted: list[SharingView] = []
+    if not errors and chosen_status.shares:
+        assert stated_on is not None
+        lifted, refusal = _lifts(session, actor, client, stated_on, sorted(wanted))
+        if refusal:
+            errors["stated_on"] = refusal
     if errors:
         raise SharingError(errors)
     assert stated_on is not None
@@ -174,7 +187,75 @@ def record_sharing_view(
         client_id=client.id,
         detail={"status": chosen_status.value, "partners": sorted(wanted)},
     )
+    for earlier in lifted:
+        record_event(
+            session,
+            actor,
+            "sharing.lift",
+            record_type="sharing_view",
+            record_id=view.id,
+            client_id=client.id,
+            detail={
+                "replaces": earlier.id,
+                "recorded_by_organisation_id": earlier.recorded_by_organisation_id,
+            },
+        )
     return view
+
+
+def _lifts(
+    session: Session, actor: Actor, client: Client, stated_on: date, partner_ids: list[int]
+) -> tuple[list[SharingView], str]:
+    """The restrictions recorded by other organisations that a view agreeing to share with
+    ``partner_ids`` would lift, and why it may not ("" if it may): the person must have
+    stated the new view later than the one it replaces."""
+    lifted: dict[int, SharingView] = {}
+    for partner_id in partner_ids:
+        in_force = view_in_force(session, client.id, partner_id)
+        if in_force is None or in_force.status.shares:
+            continue
+        if in_force.recorded_by_organisation_id == actor.organisation_id:
+            continue  # one's own record of the person's view: corrected by a newer one
+        if stated_on <= in_force.stated_on:
+            stated = f"{in_force.stated_on.day} {in_force.stated_on:%B %Y}"
+            return [], (
+                f"{in_force.recorded_by_organisation.name} recorded that the person "
+                f"{in_force.status.value} sharing on {stated}; only a view the person stated "
+                "after that can lift it"
+            )
+        lifted[in_force.id] = in_force
+    return list(lifted.values()), ""
+
+
+@dataclass(frozen=True)
+class LiftedView:
+    """A restriction one organisation recorded that another's later view lifted."""
+
+    replaced: SharingView
+    by: SharingView
+    partner: Organisation
+
+
+def lifted_restrictions(
+    session: Session, client_id: uuid.UUID, organisation_id: int
+) -> list[LiftedView]:
+    """The restrictions ``organisation_id`` recorded that another organisation's later view
+    lifted, newest first: shown to the organisation that recorded the earlier view."""
+    in_force: dict[int, SharingView] = {}
+    found: list[LiftedView] = []
+    for view in reversed(sharing_history(session, client_id)):  # oldest first
+        for partner in view.partners:
+            earlier = in_force.get(partner.organisation_id)
+            in_force[partner.organisation_id] = view
+            if (
+                earlier is not None
+                and not earlier.status.shares
+                and view.status.shares
+                and earlier.recorded_by_organisation_id == organisation_id
+                and view.recorded_by_organisation_id != organisation_id
+            ):
+                found.append(LiftedView(earlier, view, partner.organisation))
+    return found[::-1]
 
 
 def active_grant(session: Session, actor: Actor, client_id: uuid.UUID) -> BreakGlassGrant | None:

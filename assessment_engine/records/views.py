@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..auth import roles_required
 from ..auth.models import Role
-from ..extensions import db
+from ..extensions import db, limiter
 from ..pages import actor, attempt, page, show_refusal
 from ..questionnaires import services as questionnaires
 from . import access as access_rules
@@ -38,14 +47,28 @@ def dashboard() -> ResponseReturnValue:
     return render_template("records/dashboard.html", form=form, recent=recent, published=published)
 
 
+def _search_limit() -> str:
+    return str(current_app.config["SEARCH_RATE_LIMIT"])
+
+
+def _not_searching() -> bool:
+    return not request.args.get("q") and not any(request.args.getlist("date_of_birth"))
+
+
+def _per_user() -> str:
+    return f"user:{current_user.get_id() or request.remote_addr}"
+
+
 @bp.route("/people")
 @page
+@limiter.limit(_search_limit, key_func=_per_user, exempt_when=_not_searching)
 def find() -> ResponseReturnValue:
+    """Search by CHI or name; each person shown as far as the access policy allows."""
     form = FindForm(request.args)
     results = None
     searched = bool(form.q.data) or form.date_of_birth.raw_data is not None
     if searched and form.validate():
-        results = services.search_clients(
+        results = access_rules.search_records(
             db.session, _actor(), form.q.data or "", date_of_birth=form.date_of_birth.data
         )
     return render_template("records/find.html", form=form, results=results)
@@ -120,7 +143,7 @@ def _details(form: ClientForm) -> services.ClientDetails:
 
 def _open_for_edit(client_id: str) -> access_rules.RecordAccess:
     try:
-        return access_rules.open_record_content(
+        return access_rules.open_record_for_writing(
             db.session, _actor(), client_id, action="client.view"
         )
     except services.RecordNotFound:

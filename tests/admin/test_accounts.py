@@ -53,7 +53,7 @@ def test_organisations_are_added_and_changed(client, admin, db_session) -> None:
 def test_users_are_created_given_roles_and_deactivated_which_ends_their_sessions(
     app, client, admin, db_session, factories
 ) -> None:
-    org = factories.organisation("nhs-tayside")
+    org = factories.organisation("perth-kinross-council")  # the administrator's own
     response = client.post_form(
         "/admin/users/new",
         {
@@ -144,7 +144,7 @@ def test_services_are_created_and_deactivated_and_clear_compiled_versions(
 def test_api_tokens_are_shown_once_stored_hashed_and_revocable(
     client, admin, db_session, factories
 ) -> None:
-    org = factories.organisation("nhs-tayside")
+    org = factories.organisation("perth-kinross-council")  # the administrator's own
     response = client.post_form(
         "/admin/api-clients/new",
         {"name": "Tayside GP system", "organisation": str(org.id), "scopes": ["clients:read"]},
@@ -168,3 +168,48 @@ def test_api_tokens_are_shown_once_stored_hashed_and_revocable(
     assert _audited(db_session, "api_client.revoke", "api_client")
     events = db_session.scalars(select(AuditEvent).where(AuditEvent.record_type == "api_client"))
     assert all(token not in str(event.detail) for event in events)
+
+
+def test_administrators_stay_in_their_own_organisation_s_lane(
+    client, admin, db_session, factories
+) -> None:
+    nhs = factories.organisation("nhs-tayside")
+    nurse = factories.user("assessor", "nhs-tayside")
+    system = tokens.create_api_client(db_session, nhs, "Tayside GP system", ["clients:read"])
+    db_session.flush()
+    assert nurse.email not in client.get("/admin/users").get_data(as_text=True)
+    assert "Tayside GP system" not in client.get("/admin/api-clients").get_data(as_text=True)
+    assert client.get(f"/admin/users/{nurse.id}").status_code == 404
+    assert client.post_form(f"/admin/users/{nurse.id}/deactivate").status_code == 404
+    assert client.post_form(f"/admin/api-clients/{system.client.id}/revoke").status_code == 404
+    db_session.refresh(nurse)
+    assert nurse.active and tokens.authenticate(db_session, system.token) is not None
+
+    made = client.post_form(
+        "/admin/users/new",
+        {
+            "name": "Morag Bell",
+            "email": "morag.bell@nhs.example",
+            "organisation": str(nhs.id),
+            "role": "assessor",
+            "password": "a long enough password",
+        },
+    )
+    assert made.status_code == 422
+    minted = client.post_form(
+        "/admin/api-clients/new",
+        {"name": "Another system", "organisation": str(nhs.id), "scopes": ["assessments:read"]},
+    )
+    assert minted.status_code == 422
+    assert db_session.scalar(select(User).where(User.email == "morag.bell@nhs.example")) is None
+    assert db_session.scalar(select(ApiClient).where(ApiClient.name == "Another system")) is None
+
+
+def test_the_new_api_client_form_ticks_no_write_scope_and_acts_for_one_s_own(client, admin) -> None:
+    html = client.get("/admin/api-clients/new").get_data(as_text=True)
+    ticked = set(re.findall(r'name="scopes" type="checkbox" value="([^"]+)" checked', html))
+    offered = set(re.findall(r'name="scopes" type="checkbox" value="([^"]+)"', html))
+    assert "assessments:write" in offered and "clients:write" in offered
+    assert ticked == {scope for scope in offered if scope.endswith(":read")}
+    options = re.findall(r"<option[^>]*>([^<]+)</option>", html)
+    assert [option.strip() for option in options] == [admin.organisation.name]

@@ -41,8 +41,9 @@ def test_the_document_lists_every_operation(client: Any) -> None:
         if method != "parameters"
     }
     assert listed == set(OPERATIONS)
-    # the 18 of api.md but openapi.json, plus GET referral, plus the answers of an assessment
-    assert len(OPERATIONS) == 20
+    # the 18 of api.md but openapi.json, plus GET referral, the answers of an assessment and
+    # GET/POST sharing-views
+    assert len(OPERATIONS) == 22
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])

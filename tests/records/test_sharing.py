@@ -197,7 +197,7 @@ def test_break_glass_needs_a_reason_is_audited_shown_and_expires(
         .where(AuditEvent.action == "client.view", AuditEvent.user_id == nurse.id)
         .order_by(AuditEvent.id.desc())
     )
-    assert view.detail == {"break_glass": event.detail["grant"]}
+    assert view.detail == {"shown": "content", "break_glass": event.detail["grant"]}
     assert client.get(f"/people/{person.id}/timeline").status_code == 200
 
     # Personal: a colleague in the same organisation still sees only that the record exists.
