@@ -6,10 +6,13 @@ raised its priority and why, and who declined and completed it.
 
 Existing rows: before this, every referral took the decision's final priority, and an override
 rewrote the pending ones. Each referral's own priority is recovered from its decision's trace
-(the route line that referred to its service says "Refer to SERVICE (URGENCY, priority P)");
-where no line says, the more urgent of the stored priority and the decision's computed one is
-kept (a priority is never lowered by this migration). Who declined or completed a referral is
-taken from the audit trail's referral.decline / referral.complete events.
+(the route line that referred to its service says "Refer to SERVICE (URGENCY, priority P)"),
+so a home care referral that had taken a crisis's "critical" goes back to its own level; where
+no line says, the more urgent of the stored priority and the decision's computed one is kept.
+Referrals of signed-off assessments keep what they had (signed records never change). Who
+declined or completed a referral is taken from the audit trail's referral.decline /
+referral.complete events. On SQLite the columns are added with ALTER TABLE, not a batch copy of
+the table, so triggers guarding referrals survive.
 
 The open queue index now orders by urgency, then priority, then age, as assessments.queue does.
 
@@ -77,7 +80,11 @@ def _fill_existing_rows() -> None:
         sa.text(
             "SELECT r.id, r.priority, s.slug, d.outcome, d.computed_priority "
             "FROM referrals r JOIN services s ON s.id = r.service_id "
-            "JOIN decisions d ON d.id = r.decision_id"
+            "JOIN decisions d ON d.id = r.decision_id "
+            "JOIN assessments a ON a.id = r.assessment_id "
+            # A signed-off assessment's referrals keep what they had: signed records never
+            # change, here as in the database's immutability guards.
+            "WHERE a.status <> 'signed_off'"
         ).columns(
             sa.column("id", sa.Uuid()),
             sa.column("priority", sa.String()),
@@ -116,18 +123,25 @@ def _fill_existing_rows() -> None:
             )
 
 
+_USERS = ("priority_raised_by_id", "declined_by_id", "completed_by_id")
+
+
 def upgrade() -> None:
     op.drop_index("ix_referrals_open_queue", table_name="referrals")
-    with op.batch_alter_table("referrals", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("priority_raised_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("priority_raised_by_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("priority_reason", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("declined_by_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("completed_by_id", sa.Integer(), nullable=True))
-        for name in ("priority_raised_by_id", "declined_by_id", "completed_by_id"):
-            batch_op.create_foreign_key(
-                batch_op.f(f"fk_referrals_{name}_users"), "users", [name], ["id"]
+    op.add_column("referrals", sa.Column("priority_raised_at", sa.DateTime(timezone=True)))
+    op.add_column("referrals", sa.Column("priority_reason", sa.Text()))
+    if op.get_bind().dialect.name == "sqlite":
+        # ALTER TABLE ADD COLUMN with its named foreign key, not a batch copy of the table: a
+        # copy would drop the triggers that guard the referrals of submitted assessments.
+        for name in _USERS:
+            op.execute(
+                f"ALTER TABLE referrals ADD COLUMN {name} INTEGER "
+                f"CONSTRAINT fk_referrals_{name}_users REFERENCES users (id)"
             )
+    else:
+        for name in _USERS:
+            op.add_column("referrals", sa.Column(name, sa.Integer()))
+            op.create_foreign_key(f"fk_referrals_{name}_users", "referrals", "users", [name], ["id"])
     _fill_existing_rows()
     op.create_index(
         "ix_referrals_open_queue",
@@ -146,9 +160,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_referrals_open_queue", table_name="referrals")
+    sqlite = op.get_bind().dialect.name == "sqlite"
     with op.batch_alter_table("referrals", schema=None) as batch_op:
-        for name in ("completed_by_id", "declined_by_id", "priority_raised_by_id"):
-            batch_op.drop_constraint(batch_op.f(f"fk_referrals_{name}_users"), type_="foreignkey")
+        for name in () if sqlite else _USERS:  # SQLite's copy of the table drops them itself
+            batch_op.drop_constraint(f"fk_referrals_{name}_users", type_="foreignkey")
         batch_op.drop_column("completed_by_id")
         batch_op.drop_column("declined_by_id")
         batch_op.drop_column("priority_reason")
