@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from ..kernel.actor import Actor, Role
 from ..kernel import policy
-from ..records.access import AccessDenied, RecordAccess, access_to
+from ..kernel.actor import Actor, Role
 from ..kernel.audit import record_event
+from ..records.access import AccessDenied, RecordAccess, access_to
 from ..records.services import RecordNotFound
 from .models import Assessment, AssessmentStatus
 from .services import get_assessment

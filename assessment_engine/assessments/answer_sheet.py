@@ -23,8 +23,8 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ..kernel.actor import Actor
 from ..forms.summary import summary_rows
+from ..kernel.actor import Actor
 from ..questionnaires.runtime import VersionCache
 from ..records import access
 from ..scoring.pointers import parse_pointer, resolve

@@ -137,7 +137,11 @@ def _act(referral_id: str, action: str) -> ResponseReturnValue:
         return _render(_open(referral_id), 409, error=message, form=request.form)
     if isinstance(refusal, referrals.ReferralError):
         return _render(
-            _open(referral_id), 422, error=str(refusal), error_field=refusal.field, form=request.form
+            _open(referral_id),
+            422,
+            error=str(refusal),
+            error_field=refusal.field,
+            form=request.form,
         )
     if action == "priority":
         flash("The referral's priority has been raised.", "success")

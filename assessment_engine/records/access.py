@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, joinedload
 from ..kernel import policy
 from ..kernel.actor import Actor, Role
 from ..kernel.audit import record_event
-from ..partners.models import Organisation
 from ..kernel.models import AuditEventClient
+from ..partners.models import Organisation
 from .models import BreakGlassGrant, Client, SharingView
 from .services import RecordNotFound, is_chi_search, record_key, search_clients
 from .sharing import active_grant, view_in_force

@@ -25,8 +25,8 @@ from sqlalchemy import func, select
 
 from assessment_engine.api.tokens import authenticate
 from assessment_engine.assessments.models import Assessment, AssessmentStatus
-from assessment_engine.kernel.actor import Actor
 from assessment_engine.db import utcnow
+from assessment_engine.kernel.actor import Actor
 from assessment_engine.records.models import BreakGlassGrant, SharingView
 from assessment_engine.records.sharing import record_sharing_view
 

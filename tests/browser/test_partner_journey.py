@@ -34,8 +34,8 @@ def _draft(app: Any, chi: str, assessor_email: str) -> str:
     from sqlalchemy import select
 
     from assessment_engine.assessments.services import latest_published, start_assessment
-    from assessment_engine.kernel.actor import Actor
     from assessment_engine.auth.models import User
+    from assessment_engine.kernel.actor import Actor
     from assessment_engine.partners.services import get_organisation
     from assessment_engine.records.services import find_by_chi
     from assessment_engine.records.sharing import record_sharing_view

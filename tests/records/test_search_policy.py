@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 
 from assessment_engine.kernel.actor import Actor
-from assessment_engine.records import access
 from assessment_engine.kernel.audit import client_events, write_pending
 from assessment_engine.kernel.models import AuditEvent, AuditEventClient
+from assessment_engine.records import access
 
 from . import builders
 
