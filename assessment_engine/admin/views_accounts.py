@@ -219,6 +219,7 @@ def _change_user(
 
 
 @bp.post("/users/<int:user_id>/reset-second-factor")
+@page
 def reset_second_factor(user_id: int) -> ResponseReturnValue:
     return _change_user(
         user_id,
@@ -231,17 +232,18 @@ def reset_second_factor(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/users/<int:user_id>/temporary-password")
+@page
 def temporary_password(user_id: int) -> ResponseReturnValue:
     """Issue a temporary password: in this one response and nowhere else."""
     found: User = _get_own(User, user_id)
-    try:
-        temporary = accounts.issue_temporary_password(db.session, actor(), found)
-    except accounts.AccountError as error:
-        db.session.rollback()
-        flash(error.message, "info")
+    issued = attempt(
+        lambda: accounts.issue_temporary_password(db.session, actor(), found),
+        refuse=(accounts.AccountError,),
+    )
+    if isinstance(issued.refusal, accounts.AccountError):
+        flash(issued.refusal.message, "info")
         return redirect(url_for("admin.user", user_id=user_id))
-    db.session.commit()
-    return render_template("admin/temporary_password.html", user=found, password=temporary)
+    return render_template("admin/temporary_password.html", user=found, password=issued.result)
 
 
 # --------------------------------------------------------------------------------- services
