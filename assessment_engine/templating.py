@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
 
 from .config import LOCAL_ENVIRONMENTS
 from .forms.markup import section_markup
@@ -52,7 +52,8 @@ def init_app(app: Flask) -> None:
             # ... and nor is the API's JSON kept, unless a view says it may be (the OpenAPI
             # document is public).
             response.headers.setdefault("Cache-Control", "no-store")
-        if hsts:
+        if hsts and request.is_secure:
+            # RFC 6797: sent over HTTPS only (behind the proxy, as the forwarded scheme says).
             response.headers.setdefault("Strict-Transport-Security", hsts)
         return response
 

@@ -83,6 +83,8 @@ def gunicorn_processes(
                     "gunicorn",
                     "--workers=1",
                     f"--threads={threads}",
+                    # A busy CI machine may take longer than gunicorn's 30 s to answer once.
+                    "--timeout=120",
                     f"--bind=127.0.0.1:{port}",
                     "--log-level=warning",
                     "wsgi:app",

@@ -139,8 +139,10 @@ def test_hsts_in_production_only(tmp_path: Any) -> None:
     ).test_client()
     local = create_app({**settings, "ENV": "testing"}).test_client()
     hsts = "Strict-Transport-Security"
-    assert prod.get("/api/v1/openapi.json").headers[hsts].startswith("max-age=31536000")
-    assert hsts not in local.get("/api/v1/openapi.json").headers
+    secure = prod.get("/api/v1/openapi.json", base_url="https://assessment.example")
+    assert secure.headers[hsts].startswith("max-age=31536000")
+    assert hsts not in prod.get("/api/v1/openapi.json").headers  # not over plain HTTP
+    assert hsts not in local.get("/api/v1/openapi.json", base_url="https://localhost").headers
     # The public OpenAPI document may be cached; nothing else of the API is.
     assert local.get("/api/v1/openapi.json").headers["Cache-Control"] == "public, max-age=300"
     assert local.get("/api/v1/assessments").headers["Cache-Control"] == "no-store"

@@ -170,14 +170,14 @@ def two_servers_sharing_redis(scratch_database_url: str, scratch_app: Any) -> It
 
 def _attempt(url: str, email: str) -> int:
     browser = requests.Session()
-    page = browser.get(f"{url}/sign-in", timeout=20).text
+    page = browser.get(f"{url}/sign-in", timeout=90).text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert token, "no CSRF token on the sign-in page"
     response = browser.post(
         f"{url}/sign-in",
         data={"email": email, "password": "not the password at all", "csrf_token": token.group(1)},
         allow_redirects=False,
-        timeout=20,
+        timeout=90,
     )
     return response.status_code
 
