@@ -144,7 +144,9 @@ def test_a_questionnaire_export_imports_as_a_new_draft_and_publishes(
     imported = admin.post("/api/v1/fhir/Questionnaire", resource)
     assert imported.status_code == 201, imported.get_json()
     body = imported.get_json()
-    assert body["key"] == "phq-9" and body["version"] == 2 and body["status"] == "draft"
+    assert (
+        body["key"] == "phq-9" and body["version"] == 3
+    )  # after the bundled 1 and 2 and body["status"] == "draft"
     draft = admin.get(imported.headers["Location"]).get_json()
     item9 = draft["document"]["properties"]["phq9"]["properties"]["item9"]
     assert [o["x-score"] for o in item9["oneOf"]] == [0, 1, 2, 3]
@@ -153,12 +155,12 @@ def test_a_questionnaire_export_imports_as_a_new_draft_and_publishes(
     assert again.status_code == 409 and "already has a draft" in again.get_json()["detail"]
 
     partner = api_as("nhs-tayside")
-    assert partner.get("/api/v1/questionnaires/phq-9/versions/2").status_code == 404  # a draft
-    published = admin.post("/api/v1/questionnaires/phq-9/versions/2/publish")
+    assert partner.get("/api/v1/questionnaires/phq-9/versions/3").status_code == 404  # a draft
+    published = admin.post("/api/v1/questionnaires/phq-9/versions/3/publish")
     assert published.status_code == 200, published.get_json()
     assert published.get_json()["status"] == "published"
-    assert partner.get("/api/v1/questionnaires/phq-9").get_json()["version"] == 2
-    assert admin.post("/api/v1/questionnaires/phq-9/versions/2/publish").status_code == 409
+    assert partner.get("/api/v1/questionnaires/phq-9").get_json()["version"] == 3
+    assert admin.post("/api/v1/questionnaires/phq-9/versions/3/publish").status_code == 409
 
 
 # ---------------------------------------------------------------------- the conformance files
