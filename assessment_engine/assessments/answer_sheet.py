@@ -6,7 +6,7 @@ its own words, and the answer as the person gave it (option labels, dates in wor
 text). The answers page and ``GET /api/v1/assessments/{id}/answers`` are both built from
 :func:`answer_sheet`, so partner systems get exactly what partner staff see.
 
-Who may read it is ``records.access.assessment_for`` (the person's sharing views; audited as
+Who may read it is ``assessments.access.assessment_for`` (the person's sharing views; audited as
 ``assessment.answers``); anyone else gets RecordNotFound, as for an assessment that does not
 exist.
 """
@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session, joinedload
 from ..forms.summary import summary_rows
 from ..kernel.actor import Actor
 from ..questionnaires.runtime import VersionCache
-from ..records import access
 from ..scoring.pointers import parse_pointer, resolve
+from . import access
 from .models import Assessment, AssessmentStatus
 from .services import prepare_version
 

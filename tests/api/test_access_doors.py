@@ -45,11 +45,17 @@ WRITE = "writes to a record or its assessments (404 where sharing is refused)"
 ACCESS_LOG = "who has seen the record (team managers, administrators)"
 EMERGENCY = "break the glass (only where sharing is refused)"
 REFERRAL = "referrals addressed to the caller's organisation"
+ACCOUNT = "the signed-in user's own account and sign-in steps (no person's record)"
 
 CLASSIFIED: dict[str, str] = {
     "static": PUBLIC,
     "auth.sign_in": PUBLIC,
     "auth.sign_out": STAFF,
+    "auth.second_factor": ACCOUNT,
+    "auth.set_up_second_factor": ACCOUNT,
+    "auth.account": ACCOUNT,
+    "auth.change_password": ACCOUNT,
+    "auth.new_recovery_codes": ACCOUNT,
     "api.openapi_document": PUBLIC,
     "api.docs": PUBLIC,
     "records.dashboard": STAFF,
@@ -67,6 +73,7 @@ CLASSIFIED: dict[str, str] = {
     "assessments.check": CONTENT,
     "assessments.submit": WRITE,
     "assessments.outcome": CONTENT,
+    "assessments.answers": CONTENT,
     "assessments.override": WRITE,
     "signoff.overview": CONTENT,
     "signoff.sign_off": WRITE,
@@ -81,6 +88,7 @@ CLASSIFIED: dict[str, str] = {
     "queue.accept": REFERRAL,
     "queue.decline": REFERRAL,
     "queue.complete": REFERRAL,
+    "queue.raise_priority": REFERRAL,
     "api.list_questionnaires": QUESTIONNAIRES,
     "api.get_questionnaire": QUESTIONNAIRES,
     "api.get_questionnaire_version": QUESTIONNAIRES,
@@ -98,6 +106,7 @@ CLASSIFIED: dict[str, str] = {
     "api.patch_assessment": WRITE,
     "api.amend_assessment": WRITE,
     "api.get_assessment_fhir": CONTENT,
+    "api.get_assessment_answers": CONTENT,
     "api.import_fhir_response": WRITE,
     "api.list_referrals": REFERRAL,
     "api.get_referral": REFERRAL,
@@ -247,6 +256,12 @@ DOORS = [
         "GET /assessments/{id}/fhir",
         CONTENT,
         lambda s, _e: s.token.get(f"/api/v1/assessments/{s.assessment.id}/fhir"),
+        frozenset({200}),
+    ),
+    Door(
+        "GET /assessments/{id}/answers",
+        CONTENT,
+        lambda s, _e: s.token.get(f"/api/v1/assessments/{s.assessment.id}/answers"),
         frozenset({200}),
     ),
     Door(
