@@ -25,6 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db import utcnow
 from ..kernel.actor import Role
+from ..kernel.errors import DomainError
 from .models import RecoveryCode, User
 
 #: Codes from one step before or after now are accepted (clocks drift; people type slowly).
@@ -33,11 +34,12 @@ RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 
 
-class SecondFactorError(ValueError):
-    """A code that was not accepted; ``message`` is for the person who typed it."""
+class SecondFactorError(DomainError):
+    """A code that was not accepted; ``message`` is for the person who typed it (on the form's
+    ``code`` field)."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, {"code": message})
         self.message = message
 
 

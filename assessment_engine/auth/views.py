@@ -27,6 +27,7 @@ from flask_login import current_user, login_user, logout_user
 from ..extensions import db, limiter
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
+from ..pages import attempt, page
 from . import second_factor, services
 from .forms import ChangePasswordForm, CodeForm, EnrolForm, SignInForm
 from .models import User
@@ -113,6 +114,7 @@ def _password_fingerprint(user: User) -> str:
     _sign_in_limit, key_func=_account_and_address_key, methods=["POST"], deduct_when=_refused
 )
 @limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_refused)
+@page
 def sign_in() -> ResponseReturnValue:
     form = SignInForm()
     if request.method == "GET":
@@ -160,7 +162,6 @@ def _start_session(user: User, method: str) -> None:
     session.clear()
     services.start_session(db.session, user, request.remote_addr or "")
     _audit(user, "user.sign_in", method=method)
-    db.session.commit()
     login_user(user)
     session.permanent = True
 
@@ -179,6 +180,7 @@ def _again() -> ResponseReturnValue:
 
 @bp.route("/sign-in/code", endpoint="second_factor", methods=["GET", "POST"])
 @limiter.limit(_second_factor_limit, key_func=_second_factor_key, methods=["POST"])
+@page
 def second_factor_step() -> ResponseReturnValue:
     user = _pending_user()
     if user is None:
@@ -187,14 +189,16 @@ def second_factor_step() -> ResponseReturnValue:
         return redirect(url_for("auth.set_up_second_factor"))
     form = CodeForm()
     if form.validate_on_submit():
-        try:
-            method = second_factor.verify(db.session, _cipher(), user, form.code.data or "")
-        except second_factor.SecondFactorError as error:
-            db.session.rollback()
+        verified = attempt(
+            lambda: second_factor.verify(db.session, _cipher(), user, form.code.data or ""),
+            form,
+            refuse=(second_factor.SecondFactorError,),
+        )
+        if not verified.done:
+            # The refusal is audited after the attempt's rollback, and committed by the edge.
             _audit(user, "user.second_factor_refused")
-            db.session.commit()
-            form.code.errors.append(error.message)
             return render_template("auth/second_factor.html", form=form), 200
+        method = verified.result
         target = session[_PENDING].get("next")
         _start_session(user, method)
         if method == "recovery_code":
@@ -210,6 +214,7 @@ def second_factor_step() -> ResponseReturnValue:
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
 @limiter.limit(_second_factor_limit, key_func=_second_factor_key, methods=["POST"])
+@page
 def set_up_second_factor() -> ResponseReturnValue:
     """Set up an authenticator app: half-way through signing in (the first time, or after an
     administrator reset it), or signed in, from Your account."""
@@ -222,15 +227,18 @@ def set_up_second_factor() -> ResponseReturnValue:
     enrolment = _enrolment_for(user)
     form = EnrolForm()
     if form.validate_on_submit():
-        try:
-            codes = second_factor.confirm_enrolment(
+        confirmed = attempt(
+            lambda: second_factor.confirm_enrolment(
                 db.session, _cipher(), user, enrolment.secret, form.code.data or "", None
-            )
-        except second_factor.SecondFactorError as error:
-            form.code.errors.append(error.message)
+            ),
+            form,
+            refuse=(second_factor.SecondFactorError,),
+        )
+        if not confirmed.done:
             return render_template(
                 "auth/set_up_second_factor.html", form=form, enrolment=enrolment
             ), 200
+        codes = confirmed.result
         _audit(user, "user.second_factor_set_up")
         if pending is not None:
             target = session[_PENDING].get("next")
@@ -238,7 +246,6 @@ def set_up_second_factor() -> ResponseReturnValue:
             after = _after_sign_in(user, target)
         else:
             session.pop(_ENROLMENT, None)
-            db.session.commit()
             after = url_for("auth.account")
         return render_template("auth/recovery_codes.html", codes=codes, after=after)
     return render_template("auth/set_up_second_factor.html", form=form, enrolment=enrolment)
@@ -260,10 +267,10 @@ def _enrolment_for(user: User) -> second_factor.Enrolment:
 
 
 @bp.route("/sign-out", methods=["POST"])
+@page
 def sign_out() -> ResponseReturnValue:
     token = current_user.get_id() if current_user.is_authenticated else None
     services.end_session(db.session, token)
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
@@ -274,6 +281,7 @@ def sign_out() -> ResponseReturnValue:
 
 
 @bp.get("/account")
+@page
 def account() -> ResponseReturnValue:
     user: User = current_user
     return render_template(
@@ -287,6 +295,7 @@ def account() -> ResponseReturnValue:
 
 
 @bp.post("/account/recovery-codes")
+@page
 def new_recovery_codes() -> ResponseReturnValue:
     """New recovery codes replace the old ones (all of which stop working)."""
     user: User = current_user
@@ -294,7 +303,6 @@ def new_recovery_codes() -> ResponseReturnValue:
         return redirect(url_for("auth.set_up_second_factor"))
     codes = second_factor.new_recovery_codes(db.session, user)
     _audit(user, "user.recovery_codes_replaced")
-    db.session.commit()
     return render_template("auth/recovery_codes.html", codes=codes, after=url_for("auth.account"))
 
 
@@ -304,25 +312,25 @@ def _password_change_key() -> str:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @limiter.limit(_second_factor_limit, key_func=_password_change_key, methods=["POST"])
+@page
 def change_password() -> ResponseReturnValue:
     """Change your own password; your other signed-in sessions end."""
     user: User = current_user
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            services.change_own_password(
+        changed = attempt(
+            lambda: services.change_own_password(
                 db.session,
                 user,
                 current=form.current_password.data or "",
                 new=form.new_password.data or "",
                 keep_token=user.get_id(),
-            )
-        except services.UserError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(error.message)
-        else:
+            ),
+            form,
+            refuse=(services.UserError,),
+        )
+        if changed.done:
             _audit(user, "user.password_change")
-            db.session.commit()
             flash("Your password was changed. You were signed out everywhere else.", "success")
             return redirect(url_for("auth.account"))
     status = 422 if form.errors else 200
