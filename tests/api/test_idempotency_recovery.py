@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Response
 from sqlalchemy import func, select, update
 
@@ -135,7 +136,12 @@ def test_stored_responses_are_purged_after_the_retention(
 def test_hsts_in_production_only(tmp_path: Any) -> None:
     settings = {"DATABASE_URL": f"sqlite:///{tmp_path}/h.db", "SECRET_KEY": "k" * 32}
     prod = create_app(
-        {**settings, "ENV": "production", "AUDIT_CHECKPOINT_KEY": "c" * 32}
+        {
+            **settings,
+            "ENV": "production",
+            "AUDIT_CHECKPOINT_KEY": "c" * 32,
+            "TOTP_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        }
     ).test_client()
     local = create_app({**settings, "ENV": "testing"}).test_client()
     hsts = "Strict-Transport-Security"
