@@ -148,12 +148,14 @@ def _redis_or_skip() -> None:
 @pytest.fixture()
 def two_servers_sharing_redis(scratch_database_url: str, scratch_app: Any) -> Iterator[list[str]]:
     _redis_or_skip()
-    scratch_app(seed=True)
+    app = scratch_app(seed=True)
     env = {
         **os.environ,
         "ASSESSMENT_ENV": "production",
         "ASSESSMENT_DATABASE_URL": scratch_database_url,
         "ASSESSMENT_SECRET_KEY": "k" * 32,
+        "ASSESSMENT_AUDIT_CHECKPOINT_KEY": app.config["AUDIT_CHECKPOINT_KEY"],
+        "ASSESSMENT_AUDIT_CHECKPOINT_FILE": app.config["AUDIT_CHECKPOINT_FILE"],
         "ASSESSMENT_TOTP_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "ASSESSMENT_SESSION_COOKIE_SECURE": "false",
         "ASSESSMENT_RATELIMIT_STORAGE_URI": REDIS_URL,
