@@ -128,7 +128,6 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
             )
         app.config["TOTP_ENCRYPTION_KEY"] = _local_totp_key(Path(app.instance_path))
     app.config["TOTP_ISSUER"] = app.config.get("TOTP_ISSUER") or app.config["SERVICE_NAME"]
-    _check_second_factor_roles(app.config["SECOND_FACTOR_ROLES"])
     try:
         app.config["TRUSTED_PROXY_COUNT"] = int(app.config["TRUSTED_PROXY_COUNT"])
     except (TypeError, ValueError):
@@ -207,17 +206,6 @@ def _checkpoint_key(app: Flask, local: bool) -> None:
     if not app.config.get("AUDIT_CHECKPOINT_FILE"):
         app.config["AUDIT_CHECKPOINT_FILE"] = str(
             Path(app.instance_path) / "audit_checkpoints.jsonl"
-        )
-
-
-def _check_second_factor_roles(roles: Any) -> None:
-    from .auth.models import Role
-
-    known = {role.value for role in Role}
-    if not isinstance(roles, list) or not all(isinstance(r, str) and r in known for r in roles):
-        raise ConfigurationError(
-            "ASSESSMENT_SECOND_FACTOR_ROLES must be a JSON list of roles from "
-            f'{sorted(known)}, like ["administrator", "team_manager"].'
         )
 
 

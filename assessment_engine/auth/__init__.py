@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 from flask import Flask, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
+from ..config import ConfigurationError
 from ..extensions import db, login_manager
 from .models import Role
 
@@ -22,9 +23,21 @@ _ALWAYS_OPEN = frozenset({"auth.sign_out", "auth.change_password", "auth.set_up_
 F = TypeVar("F")
 
 
+def _check_second_factor_roles(roles: Any) -> None:
+    """Start-up refuses a ``SECOND_FACTOR_ROLES`` that names no known role."""
+    known = {role.value for role in Role}
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r in known for r in roles):
+        raise ConfigurationError(
+            "ASSESSMENT_SECOND_FACTOR_ROLES must be a JSON list of roles from "
+            f'{sorted(known)}, like ["administrator", "team_manager"].'
+        )
+
+
 def init_app(app: Flask) -> None:
     from . import second_factor, services
     from .views import bp
+
+    _check_second_factor_roles(app.config["SECOND_FACTOR_ROLES"])
 
     app.extensions["totp_cipher"] = second_factor.SecretCipher(
         str(app.config["TOTP_ENCRYPTION_KEY"]).split(",")
