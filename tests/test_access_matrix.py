@@ -10,7 +10,8 @@ administrator) x sharing state (no view, agreed, declined, withdrawn, break-glas
   that does not exist);
 - a refused response (403/404) says nothing of the person: no name, postcode, address or answer;
 - a refused write changes nothing (records, assessments, decisions, referrals, sharing views and
-  emergency access are the same after it).
+  emergency access are the same after it);
+- a 404 of the access policy on a person's record is audited as one refused attempt.
 
 The records belong to Perth and Kinross Council: their assessments were started and submitted by
 the council's assessor, their referrals are addressed to a council service. The person's sharing
@@ -45,6 +46,8 @@ from assessment_engine.assessments.models import (
 )
 from assessment_engine.db import utcnow
 from assessment_engine.kernel.actor import Actor
+from assessment_engine.kernel.audit import REFUSED
+from assessment_engine.kernel.models import AuditEvent
 from assessment_engine.records.models import BreakGlassGrant, Client, SharingView
 from assessment_engine.records.sharing import record_sharing_view
 
@@ -257,6 +260,12 @@ class Probe:
     check: Callable[[str, Cell, Person, World, dict[str, int]], str | None] | None = None
     #: The status of an allowed request on a draft, where it differs.
     draft: int | None = None
+
+    @property
+    def audited(self) -> bool:
+        """Whether its 404 is the access policy's, audited as a refused attempt (a referral's
+        is the rule that referrals are seen by the organisation they are addressed to)."""
+        return not self.endpoint.startswith("queue.") and self.endpoint != "records.find"
 
     def status(self, cell: Cell) -> int:
         want = self.expected(cell)
@@ -695,6 +704,9 @@ def _fingerprint(connection: Connection) -> dict[str, Any]:
         ).all(),
         "views": connection.execute(select(func.count()).select_from(SharingView)).scalar(),
         "grants": connection.execute(select(func.count()).select_from(BreakGlassGrant)).scalar(),
+        "refused": connection.execute(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == REFUSED)
+        ).scalar(),
     }
 
 
@@ -712,12 +724,12 @@ def _run(world: World, probe: Probe, cell: Cell, person: Person) -> str | None:
     url = probe.url(person)
     savepoint = world.connection.begin_nested()
     try:
-        before = _fingerprint(world.connection) if probe.method == "POST" else None
+        before = _fingerprint(world.connection)
         if probe.method == "GET":
             response = browser.get(url)
         else:
             response = browser.post_form(url, probe.form(person, cell, world) if probe.form else {})
-        after = _fingerprint(world.connection) if before is not None else None
+        after = _fingerprint(world.connection)
     finally:
         savepoint.rollback()
     text = response.get_data(as_text=True)
@@ -728,10 +740,14 @@ def _run(world: World, probe: Probe, cell: Cell, person: Person) -> str | None:
         leaked = _leaks(text, person)
         if leaked:
             return f"{cell}: the refusal shows {leaked}"
+        refused = after.pop("refused") - before.pop("refused")
         if before != after:
             return f"{cell}: a refused write changed something"
+        # The policy's refusals of a person's record are audited, in their own transaction.
+        if probe.audited and response.status_code == 404 and not cell.content and refused != 1:
+            return f"{cell}: {refused} refused attempts audited, not 1"
     elif probe.check is not None:
-        change = {"grants": after["grants"] - before["grants"]} if before and after else {}
+        change = {"grants": after["grants"] - before["grants"]}
         problem = probe.check(text, cell, person, world, change)
         if problem:
             return f"{cell}: {problem}"

@@ -15,7 +15,6 @@ role x sharing state x record kind) is tests/test_access_matrix.py.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,7 +32,7 @@ from assessment_engine.records.sharing import record_sharing_view
 
 from ..access_routes import ADMIN_PREFIX, CLASSIFIED, CONTENT, IDENTITY, WRITE
 from ..records import builders
-from .conftest import Api
+from .conftest import Api, joint_assessment
 
 
 def test_every_route_and_operation_is_classified(app: Any, client: Any) -> None:
@@ -82,18 +81,7 @@ def _scene(
 ) -> Scene:
     person = factories.client(org=COUNCIL, postcode="PH1 5PH", address="1 High Street")
     council = api_as(COUNCIL)
-    answers = example("carer-under-strain")
-    made = council.post(
-        "/api/v1/assessments",
-        {
-            "client_id": str(person.id),
-            "questionnaire": "joint-assessment",
-            "answers": answers if kind == "submitted" else {"about": answers["about"]},
-            "status": kind,
-        },
-    )
-    assert made.status_code == 201, made.get_json()
-    record = db_session.get(Assessment, uuid.UUID(made.get_json()["id"]))
+    record = joint_assessment(council, db_session, person, example("carer-under-strain"), kind)
     fhir = council.get(f"/api/v1/assessments/{record.id}/fhir").get_json()
     token = api_as(NHS)
     recorder = builders.user(db_session, "assessor", factories.organisation(COUNCIL))
