@@ -5,7 +5,8 @@ and what a refusal does.
   request's address).
 - :func:`page` wraps a view: when it returns, the request's work (and the audit of what it
   showed) is committed once; when anything escapes it (``abort`` included), all of it is rolled
-  back.
+  back, and then the refused attempts on a person's record that it noted are audited in a short
+  transaction of their own (:func:`audit_refusals`).
 - :func:`attempt` runs one service call. A :class:`~kernel.errors.DomainError` rolls the
   request's work back and puts the message on the form's field (or the page's error summary);
   the view then loads what it shows again (audited again, since the first audit was rolled back)
@@ -25,6 +26,7 @@ from flask_login import current_user
 
 from .extensions import db
 from .kernel.actor import Actor
+from .kernel.audit import has_refusals
 from .kernel.errors import DomainError
 
 P = ParamSpec("P")
@@ -36,6 +38,13 @@ def actor() -> Actor:
     return Actor.for_user(current_user, request.remote_addr or "")
 
 
+def audit_refusals() -> None:
+    """After a rollback: the refused attempts the request noted (``kernel.audit.note_refusal``),
+    written in a short transaction of their own, since the request's rolled back."""
+    if has_refusals(db.session):
+        db.session.commit()
+
+
 def page(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     """Commit the request's work once when ``view`` returns; roll it back if anything escapes."""
 
@@ -45,6 +54,7 @@ def page(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnVa
             response = view(*args, **kwargs)
         except BaseException:
             db.session.rollback()
+            audit_refusals()
             raise
         db.session.commit()
         return response

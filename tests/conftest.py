@@ -11,6 +11,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from assessment_engine import create_app
@@ -124,13 +125,13 @@ def seed_reference_data(app: Flask) -> None:
     db.session.commit()
 
 
-@pytest.fixture()
-def db_session(app: Flask) -> Iterator[Session]:
+@contextmanager
+def rolled_back_connection(app: Flask) -> Iterator[tuple[Connection, Session]]:
     """A session for the test's own code, and ``db.session`` for the app's requests, both on one
-    connection inside an outer transaction that is rolled back after the test.
+    connection inside an outer transaction that is rolled back at the end.
 
     Both use SAVEPOINTs, so a view's rollback undoes only that request's work. No app context is
-    held during the test, so each request gets a fresh session, as in production.
+    held meanwhile, so each request gets a fresh session, as in production.
     """
     from flask_sqlalchemy.session import _app_ctx_id
 
@@ -145,7 +146,7 @@ def db_session(app: Flask) -> Iterator[Session]:
     )
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
     try:
-        yield session
+        yield connection, session
     finally:
         session.close()
         with app.app_context():
@@ -153,6 +154,13 @@ def db_session(app: Flask) -> Iterator[Session]:
         db.session = original
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture()
+def db_session(app: Flask) -> Iterator[Session]:
+    """One test's session, rolled back after it (see :func:`rolled_back_connection`)."""
+    with rolled_back_connection(app) as (_connection, session):
+        yield session
 
 
 @pytest.fixture()

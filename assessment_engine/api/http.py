@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..kernel.actor import Actor
+from ..pages import audit_refusals
 from . import idempotency
 from .models import ApiClient
 from .problems import ApiError, parameter_errors, validation_errors
@@ -139,6 +140,9 @@ def _in_transaction(
 ) -> Response:
     """Run the view; commit once if it succeeded, roll everything back if not.
 
+    A refusal that the access policy noted (``kernel.audit.note_refusal``) is audited after the
+    rollback, in a short transaction of its own (the pages' edge does the same).
+
     ``finish`` stages anything that must be committed with the view's work (the stored
     response of an idempotent request).
     """
@@ -150,6 +154,7 @@ def _in_transaction(
             db.session.commit()
         else:
             db.session.rollback()
+            audit_refusals()
         return response
     except StaleDataError:
         db.session.rollback()
@@ -158,6 +163,7 @@ def _in_transaction(
         ) from None
     except BaseException:
         db.session.rollback()
+        audit_refusals()
         raise
 
 

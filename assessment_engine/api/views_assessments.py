@@ -151,12 +151,16 @@ def get_assessment_answers(call: Call, assessment_id: str) -> Response:
 def patch_assessment(call: Call, assessment_id: str) -> Response:
     """``answers`` replaces all of a draft's answers; ``status: submitted`` submits it.
     Needs ``If-Match`` with the ETag last read."""
-    opened = _opened(call, assessment_id)
-    record = opened.assessment
-    if record.status is AssessmentStatus.DRAFT and not opened.may_change:
+    try:
+        record = assessment_access.draft_for_change(
+            call.session, call.actor, assessment_id
+        ).assessment
+    except access.RecordNotFound:
+        raise ApiError(404, "There is no assessment with this id that you may see.") from None
+    except access.AccessDenied:
         raise ApiError(
             403, "This draft belongs to another organisation; only its assessors may change it."
-        )
+        ) from None
     check_if_match(show.assessment_etag(record))
     submissions.update(
         call.session, call.actor, record, call.body.get("answers"), call.body.get("status")

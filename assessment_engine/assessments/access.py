@@ -3,7 +3,8 @@
 An assessment is part of its person's record's content: whoever may know that content may read
 it (``records.access`` decides). A draft belongs to the organisation whose assessor (or system)
 started it: only that organisation's assessors and systems may change it
-(:func:`kernel.policy.may_change_assessment`).
+(:func:`kernel.policy.may_change_assessment`). Refusals are noted as refused attempts
+(``records.access.refuse``), audited by the edges after the request rolls back.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from sqlalchemy.orm import Session
 from ..kernel import policy
 from ..kernel.actor import Actor, Role
 from ..kernel.audit import record_event
-from ..records.access import AccessDenied, RecordAccess, access_to
-from ..records.services import RecordNotFound
+from ..records.access import RecordAccess, access_to, refuse
 from .models import Assessment, AssessmentStatus
 from .services import get_assessment
 
@@ -47,12 +47,27 @@ def open_assessment(
 
     AccessDenied for administrators (they never see answers); RecordNotFound where the policy
     keeps the person's record content from the actor, exactly as if it did not exist."""
-    if actor.role is Role.ADMINISTRATOR:
-        raise AccessDenied(action)
     assessment = get_assessment(session, assessment_id)
+    if actor.role is Role.ADMINISTRATOR:
+        raise refuse(
+            session,
+            actor,
+            action,
+            assessment.client,
+            "administrator",
+            forbidden=True,
+            record=("assessment", assessment.id),
+        )
     record = access_to(session, actor, assessment.client)
     if not record.answers:
-        raise RecordNotFound(str(assessment_id))
+        raise refuse(
+            session,
+            actor,
+            action,
+            assessment.client,
+            record.decision.reason,
+            record=("assessment", assessment.id),
+        )
     record_event(
         session,
         actor,
@@ -86,8 +101,18 @@ def draft_for_change(
     """As :func:`open_assessment`, and refuses (AccessDenied) a change to a draft that belongs
     to another organisation, or by a role that does not start assessments."""
     opened = open_assessment(session, actor, assessment_id, action=action)
-    if opened.assessment.status is AssessmentStatus.DRAFT and not opened.may_change:
-        raise AccessDenied(action)
+    draft = opened.assessment
+    if draft.status is AssessmentStatus.DRAFT and not opened.may_change:
+        mine = actor.organisation_id == draft.organisation_id
+        raise refuse(
+            session,
+            actor,
+            action,
+            draft.client,
+            "role does not change drafts" if mine else "another organisation's draft",
+            forbidden=True,
+            record=("assessment", draft.id),
+        )
     return opened
 
 

@@ -31,6 +31,10 @@ GENESIS = "0" * 64
 _CHAIN_LOCK = 727_274_001
 #: ``session.info`` key of the events recorded in the transaction, waiting for its commit.
 _PENDING = "audit_events_pending"
+#: ``session.info`` key of the refused attempts noted in the request, kept through its rollback.
+_REFUSED = "audit_refusals_pending"
+#: The action of a refused attempt's event.
+REFUSED = "access.refused"
 #: ``session.info`` key of the last event the transaction appended, for what signs the chain at
 #: the same commit, still under the chain's lock (records/checkpoints.py).
 APPENDED_UP_TO = "audit_appended_up_to"
@@ -129,8 +133,52 @@ def write_pending(session: Session | scoped_session[Session]) -> None:
     session.info[APPENDED_UP_TO] = new.id
 
 
+def note_refusal(
+    session: Session | scoped_session[Session],
+    actor: Actor,
+    asked: str,
+    *,
+    record_type: str,
+    record_id: object,
+    client_id: uuid.UUID,
+    reason: str,
+    answered: int,
+) -> None:
+    """Note that the access policy refused ``actor`` what it ``asked`` of a person's record.
+
+    The request that asked rolls back (its 404 or 403 leaves nothing behind), so the refusal is
+    not recorded in it: it waits beside the session, through the rollback, and is recorded as an
+    ``access.refused`` event at the session's next commit, which the edges (pages and API) make
+    in a short transaction of its own after a rollback (:func:`has_refusals`). Never pass
+    answers: ``asked`` is the action refused (``client.timeline``), ``reason`` the policy's
+    (``declined``, ``administrator``, ``another organisation's draft``).
+    """
+    _own(session).info.setdefault(_REFUSED, []).append(
+        (
+            actor,
+            {
+                "record_type": record_type,
+                "record_id": record_id,
+                "client_id": client_id,
+                "detail": {"asked": asked, "reason": reason, "answered": answered},
+            },
+        )
+    )
+
+
+def has_refusals(session: Session | scoped_session[Session]) -> bool:
+    """Whether refused attempts wait for a commit (see :func:`note_refusal`)."""
+    return bool(_own(session).info.get(_REFUSED))
+
+
+def _record_refusals(session: Session) -> None:
+    for actor, where in session.info.pop(_REFUSED, None) or []:
+        record_event(session, actor, REFUSED, **where)
+
+
 @event.listens_for(Session, "before_commit")
 def _append_at_commit(session: Session) -> None:
+    _record_refusals(session)
     write_pending(session)
 
 
@@ -219,6 +267,7 @@ def _refuse_delete(_mapper: Any, _conn: Any, _target: AuditEvent) -> None:
 
 #: How each action reads on the "who has seen this record" page.
 ACTION_LABELS = {
+    REFUSED: "Refused",
     "client.view": "Opened the record",
     "client.create": "Recorded the person",
     "client.update": "Changed the person's details",

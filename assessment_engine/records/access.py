@@ -7,7 +7,8 @@ was shown and hands back a :class:`RecordAccess`. Pages and the API call the sam
 
 Anything the actor may not reach raises :class:`RecordNotFound` (the page answers 404, the API
 404, exactly as for a record that does not exist); a role that may never do something raises
-:class:`AccessDenied` (403), whatever the record.
+:class:`AccessDenied` (403), whatever the record. Each refusal on an existing record is noted
+as a refused attempt (:func:`refuse`), which the edges audit after the request rolls back.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..kernel import policy
 from ..kernel.actor import Actor, Role
-from ..kernel.audit import record_event
+from ..kernel.audit import note_refusal, record_event
 from ..kernel.models import AuditEventClient
 from ..partners.models import Organisation
 from .models import BreakGlassGrant, Client, SharingView
@@ -130,6 +131,46 @@ def access_to(session: Session, actor: Actor, client: Client) -> RecordAccess:
     )
 
 
+def refuse(
+    session: Session,
+    actor: Actor,
+    action: str,
+    client: Client,
+    reason: str,
+    *,
+    forbidden: bool = False,
+    record: tuple[str, object] | None = None,
+) -> Exception:
+    """The refusal of ``action`` on ``client`` (or on ``record``, one of its rows: a type and
+    an id), noted for the audit trail as a refused attempt; raise what it returns:
+    AccessDenied (403) when ``forbidden``, otherwise RecordNotFound (404)."""
+    record_type, record_id = record or ("client", client.id)
+    note_refusal(
+        session,
+        actor,
+        action,
+        record_type=record_type,
+        record_id=record_id,
+        client_id=client.id,
+        reason=reason or "not allowed",
+        answered=403 if forbidden else 404,
+    )
+    return AccessDenied(action) if forbidden else RecordNotFound(str(record_id))
+
+
+def _deny_role(session: Session, actor: Actor, client_id: uuid.UUID | str, action: str) -> None:
+    """AccessDenied for a role that may never do ``action``; noted on the record if it exists."""
+    try:
+        client = _load_client(session, client_id)
+    except RecordNotFound:
+        raise AccessDenied(action) from None
+    raise refuse(session, actor, action, client, _role_reason(actor), forbidden=True)
+
+
+def _role_reason(actor: Actor) -> str:
+    return f"role: {actor.role.value}" if actor.role is not None else "role"
+
+
 def _open(
     session: Session,
     actor: Actor,
@@ -140,7 +181,7 @@ def _open(
     client = _load_client(session, client_id)
     access = access_to(session, actor, client)
     if not access.decision.allows(policy.Level.IDENTITY) or not allowed(access):
-        raise RecordNotFound(str(client_id))
+        raise refuse(session, actor, action, client, access.decision.reason)
     record_event(
         session,
         actor,
@@ -168,7 +209,7 @@ def open_record_content(
     """For pages and operations showing the record's content: AccessDenied for administrators,
     404 unless the policy allows the content (shared, or the glass was broken)."""
     if actor.role is Role.ADMINISTRATOR:
-        raise AccessDenied(action)
+        _deny_role(session, actor, client_id, action)
     return _open(session, actor, client_id, action, lambda access: access.answers)
 
 
@@ -177,7 +218,7 @@ def open_record_for_writing(
 ) -> RecordAccess:
     """For changes to the record (its details, its sharing views): 404 unless allowed."""
     if actor.role is Role.ADMINISTRATOR:
-        raise AccessDenied(action)
+        _deny_role(session, actor, client_id, action)
     return _open(session, actor, client_id, action, lambda access: access.may_write)
 
 
@@ -187,7 +228,7 @@ def open_for_assessment(
     """For starting an assessment on the record: assessors and partner systems, where the
     content may be known (AccessDenied for other roles, 404 otherwise)."""
     if actor.role is not None and actor.role is not Role.ASSESSOR:
-        raise AccessDenied(action)
+        _deny_role(session, actor, client_id, action)
     return _open(session, actor, client_id, action, lambda access: access.may_start_assessment)
 
 
@@ -195,7 +236,7 @@ def open_access_log(session: Session, actor: Actor, client_id: uuid.UUID | str) 
     """For the "who has seen this record" page: team managers who may see the record's content
     and administrators (the route for the person's own request); AccessDenied for assessors."""
     if actor.role not in (Role.TEAM_MANAGER, Role.ADMINISTRATOR):
-        raise AccessDenied("client.access_log")
+        _deny_role(session, actor, client_id, "client.access_log")
     return _open(
         session, actor, client_id, "client.access_log", lambda access: access.may_read_access_log
     )
@@ -260,5 +301,6 @@ __all__ = [
     "open_record",
     "open_record_content",
     "open_record_for_writing",
+    "refuse",
     "search_records",
 ]

@@ -7,6 +7,7 @@ API clients with tokens, and a test client that sends the token.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -148,3 +149,23 @@ def conformance_dir() -> Iterator[Path]:
             "to the shared conformance folder to run these tests"
         )
     yield folder
+
+
+def joint_assessment(
+    api: Api, db_session: Session, person: Any, answers: dict[str, Any], kind: str
+) -> Any:
+    """A joint assessment of ``person`` made through the API by ``api``'s organisation: submitted
+    with ``answers``, or a draft of their first section; the row, read back."""
+    from assessment_engine.assessments.models import Assessment
+
+    made = api.post(
+        "/api/v1/assessments",
+        {
+            "client_id": str(person.id),
+            "questionnaire": "joint-assessment",
+            "answers": answers if kind == "submitted" else {"about": answers["about"]},
+            "status": kind,
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    return db_session.get(Assessment, uuid.UUID(made.get_json()["id"]))

@@ -9,12 +9,12 @@
    refused), the content doors and writes are 404 where refused and write nothing, and refused
    responses name nothing of the person. The data are built once per cell.
 
-The pages' own matrix (role x own/other organisation x shared) is tests/test_access_matrix.py.
+The routes are classified once, in tests/access_routes.py; the pages' own matrix (organisation x
+role x sharing state x record kind) is tests/test_access_matrix.py.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,89 +30,9 @@ from assessment_engine.kernel.actor import Actor
 from assessment_engine.records.models import BreakGlassGrant, SharingView
 from assessment_engine.records.sharing import record_sharing_view
 
+from ..access_routes import ADMIN_PREFIX, CLASSIFIED, CONTENT, IDENTITY, WRITE
 from ..records import builders
-from .conftest import Api
-
-#: What each route opens; the rule that guards it is in kernel/policy.py and its adapters.
-PUBLIC = "public: no sign-in or token"
-STAFF = "signed-in staff, no one person's record (dashboards, queues, forms)"
-ADMINISTRATION = "administrators only, their own organisation's lane"
-QUESTIONNAIRES = "questionnaires: not about a person"
-CREATE = "creates a record (409 names the existing one)"
-IDENTITY = "identity of a record (restricted where sharing is refused)"
-CONTENT = "content of a record (404 where sharing is refused)"
-WRITE = "writes to a record or its assessments (404 where sharing is refused)"
-ACCESS_LOG = "who has seen the record (team managers, administrators)"
-EMERGENCY = "break the glass (only where sharing is refused)"
-REFERRAL = "referrals addressed to the caller's organisation"
-ACCOUNT = "the signed-in user's own account and sign-in steps (no person's record)"
-
-CLASSIFIED: dict[str, str] = {
-    "static": PUBLIC,
-    "auth.sign_in": PUBLIC,
-    "auth.sign_out": STAFF,
-    "auth.second_factor": ACCOUNT,
-    "auth.set_up_second_factor": ACCOUNT,
-    "auth.account": ACCOUNT,
-    "auth.change_password": ACCOUNT,
-    "auth.new_recovery_codes": ACCOUNT,
-    "api.openapi_document": PUBLIC,
-    "api.docs": PUBLIC,
-    "records.dashboard": STAFF,
-    "records.find": IDENTITY,
-    "records.new_client": CREATE,
-    "records.client": IDENTITY,
-    "records.edit_client": WRITE,
-    "records.timeline": CONTENT,
-    "records.sharing_views": WRITE,
-    "records.seen_by": ACCESS_LOG,
-    "records.break_glass": EMERGENCY,
-    "assessments.start": WRITE,
-    "assessments.task_list": CONTENT,
-    "assessments.section": WRITE,
-    "assessments.check": CONTENT,
-    "assessments.submit": WRITE,
-    "assessments.outcome": CONTENT,
-    "assessments.answers": CONTENT,
-    "assessments.override": WRITE,
-    "signoff.overview": CONTENT,
-    "signoff.sign_off": WRITE,
-    "signoff.co_sign": WRITE,
-    "signoff.amend": WRITE,
-    "signoff.changes": CONTENT,
-    "reviews.confirm": CONTENT,
-    "reviews.start": WRITE,
-    "reviews.notes": CONTENT,
-    "queue.index": STAFF,
-    "queue.show": REFERRAL,
-    "queue.accept": REFERRAL,
-    "queue.decline": REFERRAL,
-    "queue.complete": REFERRAL,
-    "queue.raise_priority": REFERRAL,
-    "api.list_questionnaires": QUESTIONNAIRES,
-    "api.get_questionnaire": QUESTIONNAIRES,
-    "api.get_questionnaire_version": QUESTIONNAIRES,
-    "api.get_questionnaire_fhir": QUESTIONNAIRES,
-    "api.import_fhir_questionnaire": QUESTIONNAIRES,
-    "api.publish_questionnaire": QUESTIONNAIRES,
-    "api.score": QUESTIONNAIRES,
-    "api.create_client": CREATE,
-    "api.find_clients": IDENTITY,
-    "api.get_client": IDENTITY,
-    "api.list_sharing_views": CONTENT,
-    "api.record_sharing_view": WRITE,
-    "api.create_assessment": WRITE,
-    "api.get_assessment": CONTENT,
-    "api.patch_assessment": WRITE,
-    "api.amend_assessment": WRITE,
-    "api.get_assessment_fhir": CONTENT,
-    "api.get_assessment_answers": CONTENT,
-    "api.import_fhir_response": WRITE,
-    "api.list_referrals": REFERRAL,
-    "api.get_referral": REFERRAL,
-    "api.patch_referral": REFERRAL,
-}
-ADMIN_PREFIX = "admin."
+from .conftest import Api, joint_assessment
 
 
 def test_every_route_and_operation_is_classified(app: Any, client: Any) -> None:
@@ -161,18 +81,7 @@ def _scene(
 ) -> Scene:
     person = factories.client(org=COUNCIL, postcode="PH1 5PH", address="1 High Street")
     council = api_as(COUNCIL)
-    answers = example("carer-under-strain")
-    made = council.post(
-        "/api/v1/assessments",
-        {
-            "client_id": str(person.id),
-            "questionnaire": "joint-assessment",
-            "answers": answers if kind == "submitted" else {"about": answers["about"]},
-            "status": kind,
-        },
-    )
-    assert made.status_code == 201, made.get_json()
-    record = db_session.get(Assessment, uuid.UUID(made.get_json()["id"]))
+    record = joint_assessment(council, db_session, person, example("carer-under-strain"), kind)
     fhir = council.get(f"/api/v1/assessments/{record.id}/fhir").get_json()
     token = api_as(NHS)
     recorder = builders.user(db_session, "assessor", factories.organisation(COUNCIL))
