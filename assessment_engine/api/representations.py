@@ -10,6 +10,7 @@ from typing import Any
 from ..assessments.answer_sheet import AnswerSheet
 from ..assessments.models import Assessment, Referral
 from ..assessments.services import current_decision, decision_document
+from ..auth.models import User
 from ..questionnaires.models import QuestionnaireVersion
 from ..records.access import RecordAccess
 from ..records.models import Client
@@ -135,7 +136,18 @@ def referral(record: Referral) -> dict[str, Any]:
         "declined_at": iso(record.declined_at),
         "decline_reason": record.decline_reason,
         "completed_at": iso(record.completed_at),
+        "accepted_by": _name(record.accepted_by),
+        "declined_by": _name(record.declined_by),
+        "completed_by": _name(record.completed_by),
+        "priority_raised_at": iso(record.priority_raised_at),
+        "priority_raised_by": _name(record.priority_raised_by),
+        "priority_reason": record.priority_reason,
     }
+
+
+def _name(user: User | None) -> str | None:
+    """Who did it, as the pages name them; None for nobody or a partner system."""
+    return user.name if user is not None else None
 
 
 def assessment(

@@ -322,6 +322,12 @@ class AmendmentCreateSchema(Schema):
     status = fields.Str(load_default="draft", validate=validate.OneOf(_WRITABLE_STATUSES))
 
 
+_BY = (
+    "The name of the member of staff who did it; null if it was not done, or was done by a "
+    "partner system through this API (the audit trail names the system)."
+)
+
+
 class ReferralSchema(Schema):
     id = fields.Str(required=True)
     assessment_id = fields.Str(required=True)
@@ -338,6 +344,18 @@ class ReferralSchema(Schema):
     declined_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
     decline_reason = fields.Str(required=True, allow_none=True)
     completed_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+    accepted_by = fields.Str(required=True, allow_none=True, metadata={"description": _BY})
+    declined_by = fields.Str(required=True, allow_none=True, metadata={"description": _BY})
+    completed_by = fields.Str(required=True, allow_none=True, metadata={"description": _BY})
+    priority_raised_at = fields.Str(
+        required=True, allow_none=True, metadata={"format": "date-time"}
+    )
+    priority_raised_by = fields.Str(required=True, allow_none=True, metadata={"description": _BY})
+    priority_reason = fields.Str(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Why the priority or urgency was raised, if it was."},
+    )
 
 
 class AssessmentSchema(Schema):
@@ -415,7 +433,6 @@ class ReferralListSchema(Schema):
 
 class ReferralPatchSchema(Schema):
     status = fields.Str(
-        required=True,
         validate=validate.OneOf(
             [
                 ReferralStatus.ACCEPTED.value,
@@ -430,6 +447,39 @@ class ReferralPatchSchema(Schema):
         validate=validate.Length(min=1, max=20),
         metadata={"description": "On accepting: the id of a worker of your organisation."},
     )
+    priority = fields.Str(
+        validate=validate.OneOf(_values(Priority)),
+        metadata={
+            "description": "Raise the referral's own priority to this (never lower it); with "
+            "`priority_reason`."
+        },
+    )
+    urgency = fields.Str(
+        validate=validate.OneOf(_values(Urgency)),
+        metadata={
+            "description": "Raise the referral's urgency to this (never lower it); with "
+            "`priority_reason`."
+        },
+    )
+    priority_reason = fields.Str(
+        metadata={
+            "description": "Why the priority or urgency is raised (required with either; at "
+            "most 2000 characters). Kept on the referral, not in the audit trail."
+        }
+    )
+
+    @validates_schema
+    def _something_to_do(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        raising = "priority" in data or "urgency" in data
+        if "priority_reason" in data and not raising:
+            raise ValidationError(
+                "Give the priority or urgency the reason raises the referral to.",
+                "priority_reason",
+            )
+        if "status" not in data and not raising:
+            raise ValidationError(
+                "Give a status, or a priority or urgency to raise the referral to.", "status"
+            )
 
     @validates_schema
     def _reason_for_decline(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -1,4 +1,5 @@
-"""Referrals to the caller's organisation: the queue, and accepting, declining, completing."""
+"""Referrals to the caller's organisation: the queue; accepting, declining, completing; raising
+a referral's own priority (the same services as the pages)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import uuid
 from flask import Response
 
 from ..assessments import referrals
-from ..assessments.models import ReferralStatus
+from ..assessments.models import Referral, ReferralStatus
 from ..records.services import RecordNotFound
+from ..scoring.outcomes import Priority, Urgency
 from . import representations as show
 from .http import Call, check_if_match, decode_cursor, json_response, page
 from .problems import ApiError
@@ -76,10 +78,14 @@ def get_referral(call: Call, referral_id: str) -> Response:
     )
 
 
+#: The request body member each service field name stands for, where they differ.
+_BODY_MEMBER = {"worker": "assigned_to"}
+
+
 @route(
     "/referrals/<referral_id>",
     "PATCH",
-    summary="Accept, decline (with a reason) or complete a referral",
+    summary="Accept, decline (with a reason) or complete a referral, or raise its priority",
     tag=TAG,
     scope="referrals:write",
     body=ReferralPatchSchema,
@@ -90,7 +96,13 @@ def get_referral(call: Call, referral_id: str) -> Response:
 )
 def patch_referral(call: Call, referral_id: str) -> Response:
     """Only the organisation the referral is addressed to may act on it (others get 404).
-    Needs ``If-Match`` with the ETag of the referral as last read."""
+    Needs ``If-Match`` with the ETag of the referral as last read.
+
+    ``status`` accepts, declines (with ``reason``) or completes it. ``priority`` and/or
+    ``urgency``, with ``priority_reason``, raise the referral's own priority and urgency by the
+    same rule as the pages: never lower than the decision gave it (422 pointing at the member
+    that would lower it), only while it is pending or accepted. Both in one request raise the
+    priority first, then change the status; if either is refused, nothing is changed."""
     try:
         referral = referrals.referral_for(call.session, call.actor, referral_id)
     except RecordNotFound:
@@ -98,41 +110,49 @@ def patch_referral(call: Call, referral_id: str) -> Response:
     check_if_match(show.referral_etag(referral))
     body = call.body
     try:
-        status = ReferralStatus(body["status"])
-        if status is ReferralStatus.ACCEPTED:
-            worker = None
-            if "assigned_to" in body:
-                try:
-                    worker = referrals.worker_for(call.session, call.actor, body["assigned_to"])
-                except referrals.ReferralError as error:
-                    raise ApiError(
-                        422,
-                        str(error),
-                        errors=[{"pointer": "/assigned_to", "message": str(error)}],
-                    ) from None
-            referrals.accept(
+        if "priority" in body or "urgency" in body:
+            referrals.raise_priority(
                 call.session,
                 call.actor,
                 referral,
-                expected_version=referral.version,
-                assign_to=worker,
-            )
-        elif status is ReferralStatus.DECLINED:
-            referrals.decline(
-                call.session,
-                call.actor,
-                referral,
-                reason=body["reason"],
+                priority=Priority(body.get("priority", referral.priority.value)),
+                urgency=Urgency(body["urgency"]) if "urgency" in body else None,
+                reason=body.get("priority_reason", ""),
                 expected_version=referral.version,
             )
-        else:
-            referrals.complete(
-                call.session, call.actor, referral, expected_version=referral.version
-            )
+        if "status" in body:
+            _change_status(call, referral, ReferralStatus(body["status"]))
     except referrals.StaleReferral:
         raise ApiError(412, "This referral has changed since you read it.") from None
     except referrals.ReferralError as error:
-        raise ApiError(409, str(error)) from None
+        if error.field is None:
+            raise ApiError(409, str(error)) from None
+        pointer = "/" + _BODY_MEMBER.get(error.field, error.field)
+        raise ApiError(
+            422, str(error), errors=[{"pointer": pointer, "message": str(error)}]
+        ) from None
     return json_response(
         show.referral(referral), headers={"ETag": f'"{show.referral_etag(referral)}"'}
     )
+
+
+def _change_status(call: Call, referral: Referral, status: ReferralStatus) -> None:
+    """Accept (assigning ``assigned_to``, if given), decline or complete."""
+    body = call.body
+    if status is ReferralStatus.ACCEPTED:
+        worker = None
+        if "assigned_to" in body:
+            worker = referrals.worker_for(call.session, call.actor, body["assigned_to"])
+        referrals.accept(
+            call.session, call.actor, referral, expected_version=referral.version, assign_to=worker
+        )
+    elif status is ReferralStatus.DECLINED:
+        referrals.decline(
+            call.session,
+            call.actor,
+            referral,
+            reason=body["reason"],
+            expected_version=referral.version,
+        )
+    else:
+        referrals.complete(call.session, call.actor, referral, expected_version=referral.version)

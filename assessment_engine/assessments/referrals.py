@@ -4,7 +4,8 @@ decline (with a reason) or complete it; and raising a referral's own priority, w
 Only the organisation the referral is addressed to may act on it or see it in its queue; to
 anyone else it does not exist. Every change is checked against the version the caller last
 saw (optimistic lock on ``Referral.version``) and audited in the caller's transaction. The JSON
-API and the web work queue both use these functions.
+API (``PATCH /api/v1/referrals/{id}``) and the web work queue both use these functions, so one
+rule holds at every door.
 """
 
 from __future__ import annotations
@@ -248,12 +249,16 @@ def raise_priority(
             f"This referral is {referral.status.label.lower()}, so its priority cannot change"
         )
     urgency = urgency or referral.urgency
-    if priority.rank > referral.priority.rank or urgency.rank > referral.urgency.rank:
-        raise ReferralError(
-            "A referral's priority and urgency can only be raised, never lowered: the decision "
-            "gave it what its service needs",
-            "priority",
-        )
+    for lowered, field in (
+        (priority.rank > referral.priority.rank, "priority"),
+        (urgency.rank > referral.urgency.rank, "urgency"),
+    ):
+        if lowered:
+            raise ReferralError(
+                "A referral's priority and urgency can only be raised, never lowered: the "
+                "decision gave it what its service needs",
+                field,
+            )
     if priority is referral.priority and urgency is referral.urgency:
         raise ReferralError("Choose a higher priority or urgency", "priority")
     reason = (reason or "").strip()
@@ -304,7 +309,8 @@ def reasons_for(referral: Referral) -> list[str]:
             f"{decision.priority.label}: {decision.override_reason}"
         )
     if referral.priority_reason:
-        by = referral.priority_raised_by.name if referral.priority_raised_by else "Someone"
+        # No member of staff: a partner system raised it through the API.
+        by = referral.priority_raised_by.name if referral.priority_raised_by else "A partner system"
         reasons.append(
             f"{by} raised this referral to {referral.priority.label}, "
             f"{referral.urgency.label.lower()}: {referral.priority_reason}"

@@ -16,7 +16,7 @@ from referencing import Registry
 
 from ..bad_bytes import MESSAGE as BAD_BYTES_MESSAGE
 from ..bad_bytes import json_pointers
-from ..scoring.cases import CaseResult, run_cases
+from ..scoring.cases import CaseResult, GivenValidator, run_cases
 from ..scoring.compiler import CompiledRuleset, compile_ruleset
 from ..scoring.errors import RulesetError
 from ..scoring.registry import RuleRegistry
@@ -124,7 +124,8 @@ def check_draft(texts: DraftTexts, *, key: str, version: int, context: CheckCont
     Checks: JSON syntax and size; the JSON Schema meta-schema; our extension meta-schema;
     ``$id``/``$schema``; references; what the renderer supports (question types, regular
     expressions that could backtrack, option and depth limits); the rules against the questions
-    (unknown questions, scores, flags, services, cycles, thresholds); every test case.
+    (unknown questions, scores, flags, services, cycles, thresholds); every test case, whose
+    ``given`` must be answers the draft's own document accepts (as ``load-schemas`` checks).
     """
     files = file_names(key, version)
     document, problems = check_text(
@@ -158,7 +159,15 @@ def check_draft(texts: DraftTexts, *, key: str, version: int, context: CheckCont
     compiled = _compiled(document, problems, context, files["document"], key, version)
     items = _items(document, context, files["document"])
     ruleset, case_results, more = _rules_and_cases(
-        rules, cases, items, context, files, name=f"{key}@{version}"
+        rules,
+        cases,
+        items,
+        context,
+        files,
+        name=f"{key}@{version}",
+        # As load-schemas does: a case whose ``given`` the draft itself refuses fails. A draft
+        # is a new version, so no case of it is exempt.
+        validate=compiled.refused_case_answers if compiled is not None else None,
     )
     problems += add_lines(
         more, {files["rules"]: texts.rules, files["test_cases"]: texts.test_cases}
@@ -207,6 +216,7 @@ def _rules_and_cases(
     files: dict[str, str],
     *,
     name: str,
+    validate: GivenValidator | None = None,
 ) -> tuple[CompiledRuleset | None, list[CaseResult], list[Problem]]:
     problems: list[Problem] = []
     listed = cases.get("cases", []) if isinstance(cases, dict) else (cases or [])
@@ -241,7 +251,7 @@ def _rules_and_cases(
     if isinstance(cases, dict) and not isinstance(cases.get("cases", []), list):
         problems.append(Problem(files["test_cases"], "/cases", "cases must be a list", "cases"))
         return ruleset, [], problems
-    results = run_cases(ruleset, cases)
+    results = run_cases(ruleset, cases, validate=validate)
     problems += [
         Problem(files["test_cases"], r.pointer, f"{r.name}: " + "; ".join(r.failures), "cases")
         for r in results

@@ -135,14 +135,26 @@ def test_the_compare_page_shows_the_changes(client, drafts) -> None:
 
 
 def test_export_and_import_round_trip_as_a_new_draft(client, admin, db_session) -> None:
-    exported = client.get("/admin/questionnaires/gad-7/versions/1/export")
+    from io import BytesIO
+
+    # Version 1 ships a case whose answers it refuses (exempt only for that published version,
+    # in v1.cases-exempt.json), so as a new draft its files are refused, naming the case.
+    old = client.get("/admin/questionnaires/gad-7/versions/1/export")
+    response = client.post_form(
+        "/admin/questionnaires/import",
+        {"bundle": (BytesIO(old.get_data()), "gad-7.bundle.json")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "is refused by the questionnaire" in response.get_data(as_text=True)
+
+    exported = client.get("/admin/questionnaires/gad-7/versions/2/export")
     assert exported.status_code == 200
     assert "attachment" in exported.headers["Content-Disposition"]
     bundle = json.loads(exported.get_data(as_text=True))
     assert set(bundle) == {"key", "version", "document", "rules", "test_cases"}
-    part = client.get("/admin/questionnaires/gad-7/versions/1/export?part=rules")
+    part = client.get("/admin/questionnaires/gad-7/versions/2/export?part=rules")
     assert json.loads(part.get_data(as_text=True)) == bundle["rules"]
-    from io import BytesIO
 
     response = client.post_form(
         "/admin/questionnaires/import",
@@ -159,7 +171,7 @@ def test_imports_with_problems_are_refused_with_every_problem(client, admin, db_
     from io import BytesIO
 
     exported = json.loads(
-        client.get("/admin/questionnaires/phq-9/versions/1/export").get_data(as_text=True)
+        client.get("/admin/questionnaires/phq-9/versions/2/export").get_data(as_text=True)
     )
     exported["document"]["$id"] = exported["document"]["$id"].replace("phq-9", "phq-nine")
     exported["document"]["title"] = 7

@@ -1,7 +1,7 @@
 """An administrator publishes a new PHQ-9 version through the admin pages in a real browser: a
 reworded question and a raised rule threshold (whose test case must be updated before it can be
 published). An assessment started before keeps version 2 (the latest bundled); a new one uses
-version 3."""
+version 3. axe-core checks every page on the way."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 from datetime import date
 from typing import Any
 
-from .conftest import ROOT, make_client, make_user, screenshot, sign_in
+from .conftest import ROOT, check_accessibility, make_client, make_user, screenshot, sign_in
 
 PASSWORD = "an admin journey password"
 OLD_TITLE = "Little interest or pleasure in doing things"
@@ -81,17 +81,23 @@ def test_an_administrator_publishes_a_new_version_and_assessments_keep_theirs(
     before = _start_phq9(page, person_url)
     page.goto(f"/assessments/{before}/sections/phq9")
     page.get_by_text(OLD_TITLE, exact=True).wait_for()
+    check_accessibility(page, "PHQ-9 section, version 2")
     _sign_out(page)
 
     # The administrator starts a draft of version 3 from the library.
     _sign_in(page, admin)
     page.get_by_role("link", name="Administration").click()
+    page.get_by_role("heading", name="Administration").wait_for()
+    check_accessibility(page, "administration")
     page.get_by_role("link", name="Questionnaires").first.click()
+    page.get_by_role("button", name="Start a new draft of PHQ-9").wait_for()
+    check_accessibility(page, "questionnaire library")
     page.get_by_role("button", name="Start a new draft of PHQ-9").click()
     page.get_by_role("heading", name=re.compile("Version 3")).wait_for()
     page.locator('.app-code-editor[data-editor-for="document"] .cm-content').wait_for()
     assert page.locator("textarea#document").is_hidden()  # enhanced into CodeMirror
     screenshot(page, "admin-editor")
+    check_accessibility(page, "questionnaire editor")
 
     # Reword item 1 and raise the "needs support" threshold from 10 to 12.
     _edit(
@@ -110,6 +116,7 @@ def test_an_administrator_publishes_a_new_version_and_assessments_keep_theirs(
     assert "phq-9/v3.cases.json, line" in problems and "PHQ-9 total 10 is moderate" in problems
     assert page.get_by_role("button", name="Publish version 3").is_disabled()
     screenshot(page, "admin-editor-failing-case")
+    check_accessibility(page, "questionnaire editor with a failing case")
 
     # The test case follows the new policy; then every check passes and it can be published.
     _edit(
@@ -121,15 +128,18 @@ def test_an_administrator_publishes_a_new_version_and_assessments_keep_theirs(
     )
     page.get_by_role("button", name="Save draft").click()
     page.get_by_text("Draft saved. It has no problems").wait_for()
+    check_accessibility(page, "questionnaire editor without problems")
     page.get_by_role("link", name="Preview as an assessor sees it").click()
     page.get_by_text(NEW_TITLE, exact=True).wait_for()
     screenshot(page, "admin-preview")
+    check_accessibility(page, "preview")
     page.go_back()
     page.get_by_role("button", name="Publish version 3").click()
     page.get_by_text("Version 3 is published").wait_for()
     row = page.locator('#questionnaire-phq-9 tr[data-version="3"]')
     assert row.get_attribute("data-status") == "published"
     screenshot(page, "admin-library")
+    check_accessibility(page, "library after publishing")
 
     # What changed, in words.
     page.goto("/admin/questionnaires/phq-9/compare?from=2&to=3")
@@ -138,12 +148,14 @@ def test_an_administrator_publishes_a_new_version_and_assessments_keep_theirs(
     COMPARISON.parent.mkdir(parents=True, exist_ok=True)
     COMPARISON.write_text(text + "\n", encoding="utf-8")
     screenshot(page, "admin-compare")
+    check_accessibility(page, "comparison")
     _sign_out(page)
 
     # The assessment started before stays on version 2; a new one uses version 3.
     _sign_in(page, assessor)
     page.goto(f"/assessments/{before}")
     page.get_by_text(re.compile(r"^Version 2\.")).wait_for()
+    check_accessibility(page, "task list of version 2")
     page.goto(f"/assessments/{before}/sections/phq9")
     page.get_by_text(OLD_TITLE, exact=True).wait_for()
     after = _start_phq9(page, person_url)
@@ -152,6 +164,7 @@ def test_an_administrator_publishes_a_new_version_and_assessments_keep_theirs(
     page.goto(f"/assessments/{after}/sections/phq9")
     page.get_by_text(NEW_TITLE, exact=True).wait_for()
     screenshot(page, "assessor-new-version")
+    check_accessibility(page, "PHQ-9 section, version 3")
     _check_pins(live_app, before, after)
 
 

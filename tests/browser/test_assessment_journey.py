@@ -1,6 +1,7 @@
 """The whole journey in a real browser: sign in, find the person, start the joint assessment,
 answer every section (conditional questions and repeating groups included), save, sign out, sign
-in, resume, fix a validation error, check answers and submit."""
+in, resume, fix a validation error, check answers and submit. axe-core checks every page on the
+way."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from playwright.sync_api import expect
 from assessment_engine.forms import field_id
 
 from ..factories import example_answers
-from .conftest import make_client, make_user, screenshot, sign_in
+from .conftest import check_accessibility, make_client, make_user, screenshot, sign_in
 
 PASSWORD = "a browser journey password"
 
@@ -56,6 +57,8 @@ def _answer_section(page: Any, section: str, answers: dict[str, Any]) -> None:
         raise
     for key, value in answers.get(section, {}).items():
         _answer(page, f"/{section}/{key}", value)
+    # Answered, so that the questions the answers reveal are checked too.
+    check_accessibility(page, f"section {section}")
 
 
 def _sign_in(page: Any, email: str) -> None:
@@ -67,6 +70,7 @@ def _open_person(page: Any, chi: str, name: str) -> None:
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name=name).click()
     page.get_by_role("heading", name=name).wait_for()
+    check_accessibility(page, "the person's record")
 
 
 def test_an_assessor_completes_the_joint_assessment(page: Any, live_app: Any) -> None:
@@ -86,6 +90,7 @@ def test_an_assessor_completes_the_joint_assessment(page: Any, live_app: Any) ->
     page.get_by_role("button", name="Start a joint assessment").click()
     page.get_by_role("heading", name="Joint Single Shared Assessment").wait_for()
     screenshot(page, "task-list-new")
+    check_accessibility(page, "new task list")
     page.get_by_role("link", name=re.compile("^About the person")).click()
 
     # The first four sections, with a validation error to fix on the way.
@@ -98,6 +103,7 @@ def test_an_assessor_completes_the_joint_assessment(page: Any, live_app: Any) ->
             summary = page.locator(".govuk-error-summary")
             summary.wait_for()
             screenshot(page, "falls-error")
+            check_accessibility(page, "falls with an error")
             summary.get_by_role("link").first.click()
             page.locator("#falls-falls_count").fill(str(answers["falls"]["falls_count"]))
         page.get_by_role("button", name="Save and continue").click()
@@ -109,6 +115,7 @@ def test_an_assessor_completes_the_joint_assessment(page: Any, live_app: Any) ->
     _open_person(page, chi, "Elspeth Mackay")
     page.get_by_role("link", name="Joint Single Shared Assessment").click()
     page.get_by_text("You have completed 4 of 12 sections").wait_for()
+    check_accessibility(page, "task list part done")
     page.get_by_role("link", name=re.compile("^Personal care")).click()
 
     for section in sections[4:]:
@@ -117,6 +124,7 @@ def test_an_assessor_completes_the_joint_assessment(page: Any, live_app: Any) ->
 
     page.get_by_role("heading", name="Check your answers before submitting").wait_for()
     screenshot(page, "check-answers")
+    check_accessibility(page, "check answers")
     assert "Peripheral neuropathy" in page.content()  # an answer inside a repeating group
     phq9_total = sum(answers["mood"]["phq9"].values())
     total_row = page.locator(".govuk-summary-list__row", has_text="PHQ-9 total score")
@@ -124,6 +132,7 @@ def test_an_assessor_completes_the_joint_assessment(page: Any, live_app: Any) ->
     page.get_by_role("button", name="Submit assessment").click()
     page.get_by_role("heading", name="Why").wait_for()
     screenshot(page, "outcome")
+    check_accessibility(page, "outcome")
     content = page.content()
     assert "Health and social care" in content
     assert "District nursing" in content and "Falls" in content

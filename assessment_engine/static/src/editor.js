@@ -26,7 +26,13 @@ function enhance(textarea) {
       lintGutter(),
       EditorView.cspNonce.of(nonce),
       theme,
-      EditorView.contentAttributes.of({ "aria-label": textarea.dataset.label || "JSON" }),
+      // tabindex says outright what browsers do for contenteditable anyway: the text, and so
+      // the scrolling region around it, is reached with the Tab key (axe-core's
+      // scrollable-region-focusable counts only elements in the tab order by tabindex).
+      EditorView.contentAttributes.of({
+        "aria-label": textarea.dataset.label || "JSON",
+        tabindex: "0",
+      }),
       EditorView.updateListener.of((update) => {
         if (update.docChanged) textarea.value = update.state.doc.toString();
       }),
