@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
@@ -38,6 +39,14 @@ VERSION_FILE = re.compile(r"^v([1-9][0-9]{0,5})\.json$")
 
 _META_VALIDATOR = Draft202012Validator(
     Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
+)
+#: The same meta-schema compiled by jsonschema-rs: it answers "is this valid?" in well under a
+#: millisecond where the pure-Python validator takes most of a second on the joint assessment.
+#: The Python validator still writes the messages, and still decides whenever the compiled one
+#: finds a fault (the two could differ on a format such as ``regex``; the stricter answer is
+#: looked at by both).
+_FAST_META_VALIDATOR = jsonschema_rs.Draft202012Validator(
+    Draft202012Validator.META_SCHEMA, validate_formats=True
 )
 
 
@@ -136,9 +145,11 @@ def check_document(
     problem carry its line; ``files`` names the file of each other document's URI.
     """
     problems: list[Problem] = []
-    problems += _schema_errors(_META_VALIDATOR.iter_errors(document), file, "meta-schema")
-    extension_validator = Draft202012Validator(extensions)
-    problems += _schema_errors(extension_validator.iter_errors(document), file, "extensions")
+    if not _FAST_META_VALIDATOR.is_valid(document):
+        problems += _schema_errors(_META_VALIDATOR.iter_errors(document), file, "meta-schema")
+    if not jsonschema_rs.Draft202012Validator(dict(extensions)).is_valid(document):
+        extension_validator = Draft202012Validator(extensions)
+        problems += _schema_errors(extension_validator.iter_errors(document), file, "extensions")
     if document.get("$schema") != META_SCHEMA_URI:
         problems.append(
             Problem(file, "/$schema", f'"$schema" must be "{META_SCHEMA_URI}"', "renderer")
