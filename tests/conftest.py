@@ -34,6 +34,28 @@ CONFORMANCE = Path(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _password_hashing_done_once_per_password() -> Iterator[None]:
+    """werkzeug's default hash (scrypt) costs about 0.13 s a call, and hundreds of tests create a
+    user and sign in. Within one run, each password is hashed once (by werkzeug's default, so the
+    stored hashes are real ones) and each (hash, password) pair is checked once: both functions are
+    memoised, never replaced, so every sign-in still checks the password it is given."""
+    import functools
+
+    from werkzeug import security
+
+    from assessment_engine.auth import models, services
+
+    generate = functools.lru_cache(maxsize=None)(security.generate_password_hash)
+    check = functools.lru_cache(maxsize=None)(security.check_password_hash)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(models, "generate_password_hash", generate)
+        patch.setattr(models, "check_password_hash", check)
+        patch.setattr(services, "generate_password_hash", generate)
+        patch.setattr(services, "check_password_hash", check)
+        yield
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     url = os.environ.get("ASSESSMENT_TEST_DATABASE_URL")
     return f"database: {make_url(url).render_as_string(hide_password=True) if url else 'SQLite'}"
