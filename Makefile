@@ -48,11 +48,25 @@ lint: $(INSTALLED)
 	$(BIN)/mypy
 
 # pytest exits 5 when it collects no test; make treats that as a failure, as it should.
+# With ASSESSMENT_TEST_DATABASE_URL set, the PostgreSQL pass runs beside the SQLite one (each pass
+# is one process; machines here have two cores) and its output is printed when both are done.
+# The browser tests run in the SQLite pass only: their live server is SQLite whichever database
+# the suite is on. JUNIT_DIR=dir writes dir/sqlite.xml and dir/postgresql.xml.
 test: install lint
-	env -u ASSESSMENT_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
-	@if [ -n "$$ASSESSMENT_TEST_DATABASE_URL" ]; then \
-		echo "== again on $$ASSESSMENT_TEST_DATABASE_URL (browser tests ran above: their server is SQLite)"; \
-		$(BIN)/pytest --ignore=tests/browser $(PYTEST_ARGS); \
+	@if [ -z "$$ASSESSMENT_TEST_DATABASE_URL" ]; then \
+		$(BIN)/pytest $(PYTEST_ARGS) $(if $(JUNIT_DIR),--junitxml=$(JUNIT_DIR)/sqlite.xml); \
+	else \
+		mkdir -p test-results; log=test-results/postgresql.log; \
+		echo "== the PostgreSQL pass runs beside this one; its output is in $$log"; \
+		$(BIN)/pytest --ignore=tests/browser $(PYTEST_ARGS) \
+			$(if $(JUNIT_DIR),--junitxml=$(JUNIT_DIR)/postgresql.xml) >$$log 2>&1 & pg=$$!; \
+		trap 'kill $$pg 2>/dev/null' INT TERM; \
+		env -u ASSESSMENT_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS) \
+			$(if $(JUNIT_DIR),--junitxml=$(JUNIT_DIR)/sqlite.xml); sqlite=$$?; \
+		wait $$pg; postgres=$$?; \
+		echo "== the PostgreSQL pass:"; cat $$log; \
+		echo "== SQLite pass exited $$sqlite, PostgreSQL pass exited $$postgres"; \
+		[ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ]; \
 	fi
 
 format: $(INSTALLED)
