@@ -36,7 +36,8 @@ _ACTOR = Actor.system("deliver-outbox")
 
 def queue_referral(session: Session, referral: Referral) -> OutboxMessage:
     """Add the notification of a same-day or urgent referral to the caller's transaction."""
-    service_id = referral.service.id if referral.service is not None else referral.service_id
+    # A new referral may have only its service object yet (its id is set at this flush).
+    service_id = referral.service_id if referral.service_id is not None else referral.service.id
     message = OutboxMessage(
         kind=OutboxKind.REFERRAL,
         service_id=service_id,

@@ -207,3 +207,12 @@ def test_two_runners_at_once_deliver_each_message_once(
     with app.app_context():
         rows = db.session.scalars(select(OutboxMessage)).all()
         assert {(row.status, row.attempts) for row in rows} == {(OutboxStatus.SENT, 1)}
+
+        # The sends were audited after the last checkpoint: the audit-checkpoint job signs the
+        # new head, and then has nothing to do until more events come.
+        (signed,) = run_due(app, ["audit-checkpoint"], force=True)
+        assert signed.ok and signed.outcome.startswith("wrote checkpoint #"), signed.outcome
+        head = db.session.scalar(select(func.max(AuditEvent.id)))
+        assert f"up to event {head})" in signed.outcome
+        (again,) = run_due(app, ["audit-checkpoint"], force=True)
+        assert again.outcome == "the chain's head is already signed"
