@@ -1,5 +1,6 @@
 # The two commands of the README, and their helpers. Everything else is set up by these.
 #   make run   - install, build assets, upgrade the SQLite database, load demo data, serve :5000
+#                and run the scheduled jobs beside the server (mail written to instance/mail/)
 #   make test  - install, lint, run the whole suite (and again on ASSESSMENT_TEST_DATABASE_URL)
 
 PYTHON ?= python3
@@ -10,6 +11,8 @@ ASSETS := assessment_engine/static/dist/.built
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Where the file mail backend writes in development (the app's default: instance/mail).
+MAIL_DIR := instance/mail
 
 .PHONY: run test lint format bench install assets clean check-python
 
@@ -39,7 +42,11 @@ run: install
 	ASSESSMENT_ENV=development $(FLASK) db upgrade
 	ASSESSMENT_ENV=development $(FLASK) demo
 	@echo ""
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop), with the scheduled jobs beside it."
+	@echo "Development mail (same-day and urgent referrals, daily digests) is written to $(MAIL_DIR)/"
+	@ASSESSMENT_ENV=development ASSESSMENT_NOTIFICATIONS_BASE_URL=http://$(HOST):$(PORT) \
+		$(FLASK) run-scheduled & scheduled=$$!; \
+	trap 'kill $$scheduled 2>/dev/null' EXIT INT TERM; \
 	ASSESSMENT_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: $(INSTALLED)

@@ -84,7 +84,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         Path(app.config["FORM_SCHEMAS_DIR"]), rules
     )
 
-    from . import admin, api, assessments, auth, bad_bytes, errors, records, templating
+    from . import (
+        admin,
+        api,
+        assessments,
+        auth,
+        bad_bytes,
+        errors,
+        notifications,
+        records,
+        templating,
+    )
     from .cli import register_commands
 
     bad_bytes.init_app(app)  # first of the request hooks: before anything reads the database
@@ -93,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     assessments.init_app(app)
     admin.init_app(app)
+    notifications.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     register_commands(app)

@@ -30,6 +30,9 @@ def register_commands(app: Flask) -> None:
     from .api.commands import purge_idempotency_keys_command
 
     app.cli.add_command(purge_idempotency_keys_command)
+    from .notifications.commands import run_scheduled_command
+
+    app.cli.add_command(run_scheduled_command)
 
 
 @click.command("demo")

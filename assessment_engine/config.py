@@ -77,6 +77,28 @@ DEFAULTS: dict[str, Any] = {
     "AUDIT_CHECKPOINT_FILE": None,  # default: instance/audit_checkpoints.jsonl
     "AUDIT_CHECKPOINT_EVERY": 100,  # events; 0 turns the count off
     "AUDIT_CHECKPOINT_MINUTES": 5,  # since the last checkpoint; 0 turns the time off
+    # Notifications (notifications/): "file" writes each message to MAIL_DIR (the default
+    # locally), "smtp" sends it through SMTP_HOST (the default elsewhere).
+    "MAIL_BACKEND": None,
+    "MAIL_DIR": None,  # default: instance/mail
+    "MAIL_FROM": "no-reply@shared-assessment.invalid",
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": False,
+    "SMTP_TIMEOUT_SECONDS": 10,
+    #: The address messages link to for signing in (the service's public address).
+    "NOTIFICATIONS_BASE_URL": "http://127.0.0.1:5000",
+    #: A message is tried this many times, waiting OUTBOX_RETRY_SECONDS after the first failure
+    #: and twice as long after each next one (at most an hour), then marked failed.
+    "OUTBOX_MAX_ATTEMPTS": 10,
+    "OUTBOX_RETRY_SECONDS": 60,
+    #: Each team's daily digest is queued from this hour (UK time).
+    "DIGEST_HOUR": 7,
+    #: ``flask run-scheduled``: seconds between its rounds, and any job's own interval.
+    "SCHEDULED_LOOP_SECONDS": 15,
+    "SCHEDULED_JOB_SECONDS": {},
 }
 
 

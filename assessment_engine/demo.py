@@ -159,6 +159,7 @@ def load_demo(
                 name=entry["name"],
                 organisation=org,
                 kind=OrganisationKind(entry["kind"]),
+                team_email=entry.get("team_email", ""),
             )
             if created:
                 report.lines.append(f"Created service {entry['slug']}")

@@ -4,6 +4,7 @@ from .api.models import ApiClient, IdempotencyKey
 from .assessments.models import Assessment, Decision, Referral
 from .auth.models import RecoveryCode, User, UserSession
 from .kernel.models import AuditEvent
+from .notifications.models import OutboxMessage, ScheduledRun
 from .partners.models import Organisation, Service
 from .questionnaires.draft_sources import DraftSource
 from .questionnaires.models import Questionnaire, QuestionnaireVersion
@@ -21,10 +22,12 @@ __all__ = [
     "DraftSource",
     "IdempotencyKey",
     "Organisation",
+    "OutboxMessage",
     "Questionnaire",
     "QuestionnaireVersion",
     "RecoveryCode",
     "Referral",
+    "ScheduledRun",
     "Service",
     "SharingView",
     "SharingViewPartner",

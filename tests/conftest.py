@@ -142,6 +142,7 @@ def seed_reference_data(app: Flask) -> None:
             name=entry["name"],
             organisation=orgs[entry["organisation"]],
             kind=OrganisationKind(entry["kind"]),
+            team_email=entry.get("team_email", ""),
         )
     load_directory(db.session, schemas, app.extensions["assessment_rules"])
     db.session.commit()

@@ -279,11 +279,15 @@ def create_service(
     name: str,
     organisation: Organisation,
     kind: OrganisationKind,
+    team_email: str = "",
 ) -> Service:
     slug = _slug(slug)
     if session.scalar(select(func.count()).where(Service.slug == slug)):
         raise AccountError("slug", "A service with this short name already exists")
-    service = Service(slug=slug, name=name.strip(), organisation=organisation, kind=kind)
+    team_email = _team_address(team_email)
+    service = Service(
+        slug=slug, name=name.strip(), organisation=organisation, kind=kind, team_email=team_email
+    )
     service.active = True
     session.add(service)
     session.flush()
@@ -296,6 +300,40 @@ def create_service(
         detail={"slug": slug, "organisation_id": organisation.id, "kind": kind.value},
     )
     _clear(caches)
+    return service
+
+
+#: One address, no spaces or display name: what a team mailbox looks like.
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+")
+
+
+def _team_address(value: str) -> str:
+    value = (value or "").strip()
+    if len(value) > 254:
+        raise AccountError("team_email", "The team email address must be 254 characters or fewer")
+    if value and not _ADDRESS.fullmatch(value):
+        raise AccountError(
+            "team_email", "Enter the team email address like team-7301@tayside.example"
+        )
+    return value
+
+
+def set_team_email(session: Session, actor: Actor, service: Service, team_email: str) -> Service:
+    """Where the service's team is told of same-day and urgent referrals and sent its daily
+    digest ("" for nowhere); audited."""
+    team_email = _team_address(team_email)
+    if team_email == service.team_email:
+        return service
+    service.team_email = team_email
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "service.team_email",
+        record_type="service",
+        record_id=service.id,
+        detail={"slug": service.slug, "team_email": team_email},
+    )
     return service
 
 

@@ -102,6 +102,12 @@ class RoleForm(FlaskForm):
     submit = SubmitField("Change role", widget=GovSubmitInput())
 
 
+TEAM_EMAIL_HINT = (
+    "Where the team is told at once of a same-day or urgent referral, and sent a daily count of "
+    "what waits. Messages name no one: use an address that does not say what the team treats."
+)
+
+
 class ServiceForm(FlaskForm):
     name = StringField(
         "Name",
@@ -121,7 +127,23 @@ class ServiceForm(FlaskForm):
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select the route the service belongs to")],
     )
+    team_email = StringField(
+        "Team email address (optional)",
+        widget=GovTextInput(),
+        description=TEAM_EMAIL_HINT,
+        validators=[Length(max=254)],
+    )
     submit = SubmitField("Create service", widget=GovSubmitInput())
+
+
+class ServiceTeamForm(FlaskForm):
+    team_email = StringField(
+        "Team email address",
+        widget=GovTextInput(),
+        description=TEAM_EMAIL_HINT + " Leave it empty to send nothing.",
+        validators=[Length(max=254)],
+    )
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
 
 
 class ApiClientForm(FlaskForm):

@@ -22,6 +22,7 @@ from .forms import (
     OrganisationForm,
     RoleForm,
     ServiceForm,
+    ServiceTeamForm,
     UserForm,
 )
 from .views import actor, bp, draft_cache, version_cache
@@ -272,6 +273,7 @@ def new_service() -> ResponseReturnValue:
                 name=form.name.data or "",
                 organisation=org,
                 kind=OrganisationKind(form.kind.data),
+                team_email=form.team_email.data or "",
             ),
             lambda service: f"{service.name} was added; rules can now refer to it.",
             "admin.services",
@@ -280,6 +282,26 @@ def new_service() -> ResponseReturnValue:
             return done
     status = 422 if form.errors else 200
     return render_template("admin/form.html", form=form, title="Add a service"), status
+
+
+@bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+@page
+def edit_service(service_id: int) -> ResponseReturnValue:
+    found: Service = _get(Service, service_id)
+    form = ServiceTeamForm(obj=found)
+    if form.validate_on_submit():
+        done = _apply(
+            form,
+            lambda: accounts.set_team_email(db.session, actor(), found, form.team_email.data or ""),
+            lambda service: f"{service.name}'s team email address was saved.",
+            "admin.services",
+        )
+        if done is not None:
+            return done
+    status = 422 if form.errors else 200
+    return render_template(
+        "admin/form.html", form=form, title=f"Change {found.name}", caption=found.slug
+    ), status
 
 
 @bp.post("/services/<int:service_id>/deactivate")

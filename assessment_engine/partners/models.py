@@ -52,6 +52,9 @@ class Service(Base):
     #: Which route the service belongs to: health, social care or community.
     kind: Mapped[OrganisationKind] = mapped_column(enum_type(OrganisationKind, "service_kind"))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Where the team's notifications go (same-day and urgent referrals, the daily digest); ""
+    #: while none is set. Set by administrators on the service's page.
+    team_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
 
     organisation: Mapped[Organisation] = relationship(back_populates="services")
 

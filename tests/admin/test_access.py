@@ -44,6 +44,8 @@ ROUTES = [
     ("GET", "/admin/services"),
     ("GET", "/admin/services/new"),
     ("POST", "/admin/services/new"),
+    ("GET", "/admin/services/1"),
+    ("POST", "/admin/services/1"),
     ("POST", "/admin/services/1/deactivate"),
     ("POST", "/admin/services/1/reactivate"),
     ("GET", "/admin/api-clients"),

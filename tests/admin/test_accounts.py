@@ -129,11 +129,33 @@ def test_services_are_created_and_deactivated_and_clear_compiled_versions(
             "slug": "lunch-club-north",
             "organisation": str(org.id),
             "kind": "community",
+            "team_email": "team-9@communitylink.example",
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     assert not cache._entries
     service = db_session.scalar(select(Service).where(Service.slug == "lunch-club-north"))
+    assert service.team_email == "team-9@communitylink.example"
+
+    # The team's address is changed on the service's own page; a broken one is refused there.
+    page = client.get(f"/admin/services/{service.id}").get_data(as_text=True)
+    assert 'value="team-9@communitylink.example"' in page
+    refused = client.post_form(f"/admin/services/{service.id}", {"team_email": "team 9@nowhere"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert 'href="#team_email"' in html and 'id="team_email-error"' in html
+    db_session.refresh(service)
+    assert service.team_email == "team-9@communitylink.example"
+    saved = client.post_form(
+        f"/admin/services/{service.id}", {"team_email": " team-10@cl.example "}
+    )
+    assert saved.status_code == 302
+    db_session.refresh(service)
+    assert service.team_email == "team-10@cl.example"
+    assert _audited(db_session, "service.team_email", "service")
+    listing = client.get("/admin/services").get_data(as_text=True)
+    assert "team-10@cl.example" in listing
+
     client.post_form(f"/admin/services/{service.id}/deactivate")
     db_session.refresh(service)
     assert not service.active

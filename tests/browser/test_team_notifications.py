@@ -1,0 +1,52 @@
+"""An administrator sets a service's team email address, where same-day and urgent referrals
+and the daily digest are sent: a broken address is refused on its field, a good one is saved
+and listed. axe-core checks every page on the way."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .conftest import check_accessibility, make_user, screenshot, sign_in
+
+PASSWORD = "a team address journey password"
+
+
+def test_an_administrator_sets_where_a_team_is_told_of_urgent_referrals(
+    page: Any, live_app: Any
+) -> None:
+    admin = make_user(
+        live_app,
+        email="admin.teams@pkc.example",
+        name="Tam Admin",
+        password=PASSWORD,
+        role="administrator",
+    )
+    sign_in(page, admin, PASSWORD)
+    page.goto("/admin/services")
+    check_accessibility(page, "admin services")
+    row = page.get_by_role("row", name=re.compile("^Carer support"))
+    assert "None" in row.inner_text()
+
+    page.get_by_role("link", name="Carer support").click()
+    page.get_by_role("heading", name="Change Carer support").wait_for()
+    check_accessibility(page, "admin service team address")
+    field = page.get_by_label("Team email address")
+    field.fill("carers at pkc")
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert (
+        page.locator("#team_email-error")
+        .inner_text()
+        .endswith("Enter the team email address like team-7301@tayside.example")
+    )
+    check_accessibility(page, "admin service team address refused")
+    screenshot(page, "admin-service-team-address-refused")
+
+    page.get_by_label("Team email address").fill("team-4410@pkc.example")
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_text("Carer support's team email address was saved.").wait_for()
+    row = page.get_by_role("row", name=re.compile("^Carer support"))
+    assert "team-4410@pkc.example" in row.inner_text()
+    check_accessibility(page, "admin services after saving")
+    screenshot(page, "admin-services-team-address")
