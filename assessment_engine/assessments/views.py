@@ -496,3 +496,61 @@ def override(assessment_id: str) -> ResponseReturnValue:
     assessment = _open(assessment_id)
     view = services.outcome_view(db.session, services.current_decision(assessment))
     return _render_outcome(assessment, view, form, status=422)
+
+
+def _printable(assessment_id: str) -> Any:
+    """The copy asked for (``?copy=person``, the default, or ``file``) of a submitted
+    assessment, as the user may see it (audited as a view); 404 otherwise; None for a draft."""
+    from . import printing
+
+    try:
+        copy = printing.Copy(request.args.get("copy", printing.Copy.PERSON.value))
+    except ValueError:
+        abort(404)
+    try:
+        return printing.printable(
+            db.session, _actor(), current_app.extensions["assessment_versions"], assessment_id, copy
+        )
+    except RecordNotFound:
+        abort(404)
+
+
+def _print_html(assessment_id: str, *, pdf: bool) -> tuple[Any, str]:
+    """The copy and its print view (``pdf``: for WeasyPrint, without the page's script);
+    ``(None, "")`` for a draft, which has no decision to print yet."""
+    printed = _printable(assessment_id)
+    if printed is None:
+        return None, ""
+    return printed, render_template("assessments/print.html", printed=printed, pdf=pdf)
+
+
+def _back_to_draft(assessment_id: str) -> ResponseReturnValue:
+    return redirect(url_for("assessments.task_list", assessment_id=assessment_id))
+
+
+@bp.get("/assessments/<assessment_id>/print")
+@page
+def print_view(assessment_id: str) -> ResponseReturnValue:
+    """The copy to print from the browser: its print stylesheet drops the navigation."""
+    printed, html = _print_html(assessment_id, pdf=False)
+    return html if printed is not None else _back_to_draft(assessment_id)
+
+
+@bp.get("/assessments/<assessment_id>/print.pdf")
+@page
+def print_pdf(assessment_id: str) -> ResponseReturnValue:
+    """The same copy as a PDF: never cached, and named without the CHI number."""
+    from . import printing
+
+    printed, html = _print_html(assessment_id, pdf=True)
+    if printed is None:
+        return _back_to_draft(assessment_id)
+    fetcher = printing.static_fetcher(
+        str(current_app.static_folder), str(current_app.static_url_path)
+    )
+    pdf = printing.pdf_of(html, request.url_root, fetcher)
+    return pdf, {
+        "Content-Type": "application/pdf",
+        "Content-Disposition": f'attachment; filename="{printed.file_name}"',
+        "Cache-Control": "no-store",
+    }
