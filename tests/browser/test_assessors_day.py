@@ -1,4 +1,5 @@
-"""The faults an assessor met in a day's browser walk, walked again: adding a repeat row keeps
+"""The faults an assessor met in a day's browser walk, walked again: the likely-duplicate panel
+lets them go on (a labelled choice) and links each candidate; adding a repeat row keeps
 what was typed (and focuses the new row), "Save and continue" names the blank required
 question at its field, "Save and come back later" keeps the gaps and the task list says the
 section needs attention, check answers marks the missing required answers, and a submit's
@@ -11,6 +12,8 @@ from datetime import date
 from typing import Any
 
 from playwright.sync_api import expect
+
+from assessment_engine.demo import demo_chi
 
 from .conftest import check_accessibility, make_client, make_user, screenshot, sign_in
 
@@ -32,6 +35,30 @@ def test_an_assessors_day_loses_nothing_and_says_what_is_missing(page: Any, live
     )
     chi = make_client(live_app, "Agnes", "Duthie", date(1941, 6, 3))
     sign_in(page, email, PASSWORD)
+
+    # Recording Agnes's sister: same last name and date of birth, so a likely duplicate.
+    page.goto("/people/new")
+    page.get_by_label("CHI number").fill(demo_chi(date(1941, 6, 3), 61, female=True))
+    page.get_by_label("First name").fill("Isobel")
+    page.get_by_label("Last name").fill("Duthie")
+    page.get_by_label("Day").fill("3")
+    page.get_by_label("Month").fill("6")
+    page.get_by_label("Year").fill("1941")
+    page.get_by_role("button", name="Save record").click()
+    panel = page.locator("#likely-duplicates")
+    expect(panel.get_by_role("link", name="Agnes Duthie")).to_be_visible()
+    screenshot(page, "day-likely-duplicate")
+    check_accessibility(page, "new person with a likely duplicate")
+    page.get_by_label("None of these is this person").check()
+    page.get_by_role("button", name="Save record").click()
+    page.get_by_role("heading", name="Isobel Duthie").wait_for()
+    page.goto("/")
+    # The focused header link is the Design System's yellow, not black on the black bar.
+    page.locator(".app-header__name").focus()
+    focused = page.evaluate(
+        "() => getComputedStyle(document.querySelector('.app-header__name')).backgroundColor"
+    )
+    assert focused == "rgb(255, 221, 0)"
     page.get_by_label("CHI number or name").fill(chi)
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="Agnes Duthie").click()
