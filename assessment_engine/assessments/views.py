@@ -162,6 +162,8 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
                 assessment, question, post.form, error_summary(post.form), assessment.version, 422
             )
     following = _next_section(prepared, section)
+    if request.form.get("action") == "save_and_return":
+        flash(f"Your answers to \u2018{question.title}\u2019 have been saved.", "success")
     if request.form.get("action") == "save_and_return" or following is None:
         target = (
             url_for("assessments.check", assessment_id=assessment.id)

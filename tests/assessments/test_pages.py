@@ -206,6 +206,7 @@ def test_save_and_continue_needs_the_required_answers_but_save_for_later_does_no
     assert response.status_code == 302
     html = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
     assert "Needs attention" in html
+    assert "Your answers to \u2018Falls and mobility\u2019 have been saved." in html
     check = client.get(f"/assessments/{assessment.id}/check").get_data(as_text=True)
     assert "Not answered (required)" in check
 

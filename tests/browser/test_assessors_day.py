@@ -108,6 +108,9 @@ def test_an_assessors_day_loses_nothing_and_says_what_is_missing(page: Any, live
 
     # "Save and come back later" keeps the gaps; the task list says the section needs attention.
     page.get_by_role("button", name="Save and come back later").click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        f"Your answers to \u2018{HEALTH}\u2019 have been saved."
+    )
     row = page.locator(".govuk-task-list__item", has_text=HEALTH)
     expect(row).to_contain_text("Needs attention")
     check_accessibility(page, "task list with a section needing attention")
