@@ -131,3 +131,23 @@ def test_the_pdf_names_the_person_on_every_page(
     builders.decline_sharing(db_session, person, recorder, user.organisation)
     db_session.commit()
     assert client.get(f"/assessments/{submitted.id}/print.pdf").status_code == 404
+
+
+def test_the_pdf_reads_the_apps_static_files_and_nothing_else(app: Any) -> None:
+    import pytest
+
+    from assessment_engine.assessments.printing import static_fetcher
+
+    fetch = static_fetcher(str(app.static_folder), str(app.static_url_path))
+    found = fetch("http://localhost/static/dist/app.css")
+    assert found["mime_type"] == "text/css" and b"govuk" in found["string"]
+    for url in (
+        "file:///etc/passwd",
+        "http://localhost/static/../../../../etc/passwd",
+        "http://localhost/static/%2e%2e/config.py",
+        "http://localhost/api/v1/clients",
+        "data:text/css,body{}",
+        "http://localhost/static/dist/no-such-file.css",
+    ):
+        with pytest.raises(ValueError, match="not one of the app's static files"):
+            fetch(url)
