@@ -49,6 +49,8 @@ CLASSIFIED: dict[str, str] = {
     "assessments.submit": WRITE,
     "assessments.outcome": CONTENT,
     "assessments.answers": CONTENT,
+    "assessments.print_view": CONTENT,
+    "assessments.print_pdf": CONTENT,
     "assessments.override": WRITE,
     "signoff.overview": CONTENT,
     "signoff.sign_off": WRITE,

@@ -510,6 +510,12 @@ PERSON_PROBES = [
         "assessments.answers", "GET", lambda p: f"/assessments/{p.main}/answers", _by_kind(200, 200)
     ),
     Probe(
+        "assessments.print_view",
+        "GET",
+        lambda p: f"/assessments/{p.main}/print",
+        _by_kind(302, 200),
+    ),
+    Probe(
         "assessments.override",
         "POST",
         lambda p: f"/assessments/{p.main}/override",
@@ -642,6 +648,10 @@ NOT_REQUESTED = {
     ("auth.change_password", "POST"): "the user's own account (tests/auth)",
     ("auth.new_recovery_codes", "POST"): "the user's own account (tests/auth)",
     ("records.new_client", "POST"): "creates a record (tests/records/test_clients.py)",
+    (
+        "assessments.print_pdf",
+        "GET",
+    ): "print_view's access, one function (tests/assessments/test_printing.py)",
 }
 
 
@@ -765,8 +775,8 @@ CELLS = [
 
 def test_the_matrix_has_the_size_reported(app: Flask) -> None:
     assert len(CELLS) == 3 * 3 * 5 * 2 == 90
-    assert len(PERSON_PROBES) == 32
-    assert len(PERSON_PROBES) * len(CELLS) == 2880
+    assert len(PERSON_PROBES) == 33
+    assert len(PERSON_PROBES) * len(CELLS) == 2970
 
 
 @pytest.mark.parametrize("probe", PERSON_PROBES, ids=lambda p: p.name)

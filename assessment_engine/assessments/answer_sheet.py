@@ -86,12 +86,17 @@ class AnswerSheet:
 
 
 def answer_sheet(
-    session: Session, actor: Actor, versions: VersionCache, assessment_id: uuid.UUID | str
+    session: Session,
+    actor: Actor,
+    versions: VersionCache,
+    assessment_id: uuid.UUID | str,
+    *,
+    action: str = "assessment.answers",
 ) -> AnswerSheet:
-    """The assessment's answers in words as ``actor`` may see them, audited as a read of its
-    answers; RecordNotFound where the person's sharing views do not allow it (AccessDenied for
-    administrators, who never see answers)."""
-    assessment = access.assessment_for(session, actor, assessment_id, action="assessment.answers")
+    """The assessment's answers in words as ``actor`` may see them, audited as ``action`` (a
+    read of its answers, or a printed copy); RecordNotFound where the person's sharing views do
+    not allow it (AccessDenied for administrators, who never see answers)."""
+    assessment = access.assessment_for(session, actor, assessment_id, action=action)
     prepared = prepare_version(session, versions, assessment.questionnaire_version)
     answers = assessment.answers or {}
     sections = [

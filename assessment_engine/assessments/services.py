@@ -81,13 +81,14 @@ class RulesFailed(AssessmentError):
 class SectionState:
     name: str
     title: str
-    status: str  # "not_started", "in_progress", "completed"
+    #: "not_started", "needs_attention" (saved with required answers missing), "completed"
+    status: str
 
     @property
     def label(self) -> str:
         return {
             "not_started": "Not started",
-            "in_progress": "In progress",
+            "needs_attention": "Needs attention",
             "completed": "Completed",
         }[self.status]
 
@@ -223,7 +224,8 @@ def save_answers(
 def section_states(
     prepared_version: PreparedVersion, answers: Mapping[str, Any]
 ) -> list[SectionState]:
-    """Each section with its task-list status: not started, in progress or completed."""
+    """Each section with its task-list status: not started, needs attention (answered, but a
+    required question shown is blank: saved for later with gaps) or completed."""
     errors = prepared_version.questionnaire.validate(answers, complete=True)
     states = []
     for section in prepared_version.questionnaire.structure.sections:
@@ -233,7 +235,7 @@ def section_states(
         status = (
             "completed"
             if answered and not has_errors
-            else ("in_progress" if answered else "not_started")
+            else ("needs_attention" if answered else "not_started")
         )
         states.append(SectionState(name, section.title, status))
     return states

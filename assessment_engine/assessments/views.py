@@ -16,6 +16,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from ..auth import roles_required
 from ..auth.models import Role
@@ -121,7 +122,7 @@ def _next_section(prepared: Any, section: str) -> str | None:
 def section(assessment_id: str, section: str) -> ResponseReturnValue:
     """One section per page. Saving never needs every answer; wrong answers are shown at their
     field and nothing is saved; a save over someone else's newer save shows what changed."""
-    from ..forms import error_summary, newly_visible, read_section, section_form
+    from ..forms import apply_errors, error_summary, newly_visible, read_section, section_form
     from ..forms.pages import SCRIPTED_FIELD
 
     assessment = _open_for_change(assessment_id)
@@ -132,6 +133,8 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
     saved = assessment.answers or {}
     if request.method == "GET":
         form = section_form(prepared, section, saved)
+        if request.args.get("check"):  # from a submit's error summary: show what is missing
+            apply_errors(form, _missing_required(prepared, saved, section))
         return _render_section(assessment, question, form, error_summary(form), assessment.version)
 
     try:
@@ -139,15 +142,55 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
     except ValueError:
         abort(400)
     post = read_section(prepared, section, saved, request.form)
-    if post.action is not None or not post.ok:
-        errors = [] if post.action is not None else post.error_list
+    if post.action is not None:
+        return _change_rows(assessment, prepared, question, post, loaded_version)
+    saved_now = _save(assessment, prepared, question, post, loaded_version)
+    if saved_now is not None:
+        return saved_now
+    revealed_live = request.form.get(SCRIPTED_FIELD) == "1"
+    if not revealed_live and newly_visible(prepared, saved, post.answers, section):
+        flash("There are more questions in this section, based on your answers.", "info")
+        return redirect(
+            url_for("assessments.section", assessment_id=assessment.id, section=section)
+        )
+    if request.form.get("action") != "save_and_return":
+        missing = _missing_required(prepared, post.answers, section)
+        if missing:
+            # Saved (nothing typed is lost), but "continue" needs the section's answers.
+            apply_errors(post.form, missing)
+            return _render_section(
+                assessment, question, post.form, error_summary(post.form), assessment.version, 422
+            )
+    following = _next_section(prepared, section)
+    if request.form.get("action") == "save_and_return":
+        flash(f"Your answers to \u2018{question.title}\u2019 have been saved.", "success")
+    if request.form.get("action") == "save_and_return" or following is None:
+        target = (
+            url_for("assessments.check", assessment_id=assessment.id)
+            if following is None and request.form.get("action") != "save_and_return"
+            else url_for("assessments.task_list", assessment_id=assessment.id)
+        )
+        return redirect(target)
+    return redirect(url_for("assessments.section", assessment_id=assessment.id, section=following))
+
+
+def _save(
+    assessment: Assessment,
+    prepared: Any,
+    question: Any,
+    post: Any,
+    loaded_version: int,
+    typed: Any = None,
+) -> ResponseReturnValue | None:
+    """Save the posted section as the draft; the page to show instead when that is refused
+    (an answer wrong as typed, in ``typed`` or else ``post``: the page with its errors;
+    someone saved since: what changed)."""
+    from ..forms import apply_errors, error_summary
+
+    checked = typed or post
+    if not checked.ok:
         return _render_section(
-            assessment,
-            question,
-            post.form,
-            errors,
-            loaded_version,
-            status=200 if post.action is not None else 422,
+            assessment, question, checked.form, checked.error_list, loaded_version, status=422
         )
     saved_now = attempt(
         lambda: services.save_answers(
@@ -157,35 +200,56 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
             prepared,
             post.answers,
             expected_version=loaded_version,
-            section=section,
+            section=question.name,
         ),
         refuse=(services.StaleEdit, services.AnswersInvalid),
     )
     if isinstance(saved_now.refusal, services.StaleEdit):
-        current = _open(assessment_id)
+        current = _open(str(assessment.id))
         return _render_conflict(current, prepared, question, post.answers), 409
     if isinstance(saved_now.refusal, services.AnswersInvalid):
-        from ..forms import apply_errors
-
         apply_errors(post.form, saved_now.refusal.errors)
         return _render_section(
             assessment, question, post.form, error_summary(post.form), loaded_version, status=422
         )
-    revealed_live = request.form.get(SCRIPTED_FIELD) == "1"
-    if not revealed_live and newly_visible(prepared, saved, post.answers, section):
-        flash("There are more questions in this section, based on your answers.", "info")
-        return redirect(
-            url_for("assessments.section", assessment_id=assessment.id, section=section)
-        )
-    following = _next_section(prepared, section)
-    if request.form.get("action") == "save_and_return" or following is None:
-        target = (
-            url_for("assessments.check", assessment_id=assessment.id)
-            if following is None and request.form.get("action") != "save_and_return"
-            else url_for("assessments.task_list", assessment_id=assessment.id)
-        )
-        return redirect(target)
-    return redirect(url_for("assessments.section", assessment_id=assessment.id, section=following))
+    return None
+
+
+def _change_rows(
+    assessment: Assessment, prepared: Any, question: Any, post: Any, loaded_version: int
+) -> ResponseReturnValue:
+    """Add or remove a repeat item: the page's answers are saved as a draft first (so "Back"
+    loses nothing), then the page is shown with the rows changed and focus on the item.
+    An answer that cannot be saved is shown at its field with the rows as they were."""
+    from ..forms import read_section
+
+    as_typed = read_section(prepared, question.name, assessment.answers or {}, _typed(request.form))
+    refused = _save(assessment, prepared, question, post, loaded_version, as_typed)
+    if refused is not None:
+        return refused
+    return _render_section(assessment, question, post.form, [], assessment.version)
+
+
+def _typed(formdata: Any) -> MultiDict[str, str]:
+    """The posted page without the add or remove button pressed: the answers as typed."""
+    typed: MultiDict[str, str] = MultiDict()
+    for key, values in formdata.lists():
+        if key != "action":
+            typed.setlist(key, list(values))
+    return typed
+
+
+def _missing_required(prepared: Any, answers: dict[str, Any], section: str) -> dict[str, list[str]]:
+    """The section's required questions that are shown and not answered (prorated items and
+    other answers the rules allow to be left are not required), by pointer."""
+    document = dict(answers)
+    document.setdefault(section, {})
+    found = prepared.questionnaire.validate(document, complete=True)
+    return {
+        pointer: messages
+        for pointer, messages in found.items()
+        if pointer.startswith(f"/{section}/")
+    }
 
 
 def _render_section(
@@ -256,37 +320,52 @@ def check(assessment_id: str) -> ResponseReturnValue:
 
 
 def _render_check(assessment: Assessment, errors: dict[str, list[str]]) -> ResponseReturnValue:
-    from ..forms.summary import summary_rows
+    from ..forms import named, section_form
+    from ..forms.summary import mark_missing, summary_rows
 
     prepared = _prepared(assessment)
     answers = assessment.answers or {}
+    # Every section as at least begun, so that an unstarted one's required questions show too.
+    begun = {section.name: {} for section in prepared.questionnaire.structure.sections}
+    missing = prepared.questionnaire.validate({**begun, **answers}, complete=True)
     sections = [
         (
             section,
-            summary_rows(
-                prepared,
-                answers,
-                section.name,
-                change_url=url_for(
-                    "assessments.section", assessment_id=assessment.id, section=section.name
+            mark_missing(
+                summary_rows(
+                    prepared,
+                    answers,
+                    section.name,
+                    change_url=url_for(
+                        "assessments.section", assessment_id=assessment.id, section=section.name
+                    ),
                 ),
+                missing,
             ),
         )
         for section in prepared.questionnaire.structure.sections
     ]
     states = {s.name: s for s in services.section_states(prepared, answers)}
-    error_list = [
-        {
-            "text": f"{_section_title(prepared, pointer)}: {messages[0]}",
-            "href": url_for(
-                "assessments.section",
-                assessment_id=assessment.id,
-                section=pointer.split("/")[1],
-            ),
-        }
-        for pointer, messages in errors.items()
-        if pointer.count("/") >= 1 and pointer.split("/")[1]
-    ]
+    forms: dict[str, Any] = {}
+    error_list = []
+    for pointer, messages in errors.items():
+        name = pointer.split("/")[1] if pointer.count("/") >= 1 else ""
+        if not name or name not in states:
+            continue
+        form = forms.get(name) or forms.setdefault(name, section_form(prepared, name, answers))
+        message = named(prepared, pointer, messages[0])
+        error_list.append(
+            {
+                "text": f"{_section_title(prepared, pointer)}: {message}",
+                "href": url_for(
+                    "assessments.section",
+                    assessment_id=assessment.id,
+                    section=name,
+                    check=1,
+                    _anchor=_anchor_of(form, pointer),
+                ),
+            }
+        )
     return render_template(
         "assessments/check.html",
         assessment=assessment,
@@ -294,6 +373,15 @@ def _render_check(assessment: Assessment, errors: dict[str, list[str]]) -> Respo
         states=states,
         error_list=error_list,
     ), (422 if errors else 200)
+
+
+def _anchor_of(form: Any, pointer: str) -> str:
+    """The id of the field nearest ``pointer`` on its section's page."""
+    from ..forms import field_anchor
+
+    while pointer not in form.entries and pointer.count("/") > 1:
+        pointer = pointer.rsplit("/", 1)[0]
+    return str(field_anchor(form, pointer))
 
 
 def _section_title(prepared: Any, pointer: str) -> str:
@@ -410,3 +498,61 @@ def override(assessment_id: str) -> ResponseReturnValue:
     assessment = _open(assessment_id)
     view = services.outcome_view(db.session, services.current_decision(assessment))
     return _render_outcome(assessment, view, form, status=422)
+
+
+def _printable(assessment_id: str) -> Any:
+    """The copy asked for (``?copy=person``, the default, or ``file``) of a submitted
+    assessment, as the user may see it (audited as a view); 404 otherwise; None for a draft."""
+    from . import printing
+
+    try:
+        copy = printing.Copy(request.args.get("copy", printing.Copy.PERSON.value))
+    except ValueError:
+        abort(404)
+    try:
+        return printing.printable(
+            db.session, _actor(), current_app.extensions["assessment_versions"], assessment_id, copy
+        )
+    except RecordNotFound:
+        abort(404)
+
+
+def _print_html(assessment_id: str, *, pdf: bool) -> tuple[Any, str]:
+    """The copy and its print view (``pdf``: for WeasyPrint, without the page's script);
+    ``(None, "")`` for a draft, which has no decision to print yet."""
+    printed = _printable(assessment_id)
+    if printed is None:
+        return None, ""
+    return printed, render_template("assessments/print.html", printed=printed, pdf=pdf)
+
+
+def _back_to_draft(assessment_id: str) -> ResponseReturnValue:
+    return redirect(url_for("assessments.task_list", assessment_id=assessment_id))
+
+
+@bp.get("/assessments/<assessment_id>/print")
+@page
+def print_view(assessment_id: str) -> ResponseReturnValue:
+    """The copy to print from the browser: its print stylesheet drops the navigation."""
+    printed, html = _print_html(assessment_id, pdf=False)
+    return html if printed is not None else _back_to_draft(assessment_id)
+
+
+@bp.get("/assessments/<assessment_id>/print.pdf")
+@page
+def print_pdf(assessment_id: str) -> ResponseReturnValue:
+    """The same copy as a PDF: never cached, and named without the CHI number."""
+    from . import printing
+
+    printed, html = _print_html(assessment_id, pdf=True)
+    if printed is None:
+        return _back_to_draft(assessment_id)
+    fetcher = printing.static_fetcher(
+        str(current_app.static_folder), str(current_app.static_url_path)
+    )
+    pdf = printing.pdf_of(html, request.url_root, fetcher)
+    return pdf, {
+        "Content-Type": "application/pdf",
+        "Content-Disposition": f'attachment; filename="{printed.file_name}"',
+        "Cache-Control": "no-store",
+    }

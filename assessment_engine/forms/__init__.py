@@ -34,6 +34,8 @@ _EXPORTS = {
     "newly_visible": "pages",
     "SectionPost": "pages",
     "summary_rows": "summary",
+    "mark_missing": "summary",
+    "named": "messages",
 }
 
 __all__ = sorted(_EXPORTS)

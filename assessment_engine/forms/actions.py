@@ -94,7 +94,26 @@ def apply_action(
         for key in [key for key in data if key.startswith(item)]:
             del data[key]
     data[f"{name}-{LIST_MARKER}"] = "1"
-    return section_form(questionnaire, section_name, answers, data, check=False)
+    form = section_form(questionnaire, section_name, answers, data, check=False)
+    form.focus = _focus_after(form, parsed)
+    return form
+
+
+def _focus_after(form: SectionForm, action: Action) -> str:
+    """The item to focus after ``action``: the new item, or the one now in the removed one's
+    place (the one before it when it was the last), or the group when none is left."""
+    group = action.pointer if action.verb == "add" else action.pointer.rpartition("/")[0]
+    prefix = group + "/"
+    count = sum(
+        1
+        for pointer in form.entries
+        if pointer.startswith(prefix) and pointer[len(prefix) :].isdigit()
+    )
+    if count == 0:
+        return group
+    if action.verb == "add":
+        return f"{group}/{count - 1}"
+    return f"{group}/{min(int(action.pointer.rpartition('/')[2]), count - 1)}"
 
 
 def _indices(data: MultiDict[str, str], name: str) -> set[int]:

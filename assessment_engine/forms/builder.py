@@ -96,6 +96,9 @@ class SectionForm(FlaskForm):
     answer_errors: dict[str, list[str]]
     #: Every question of the section by pointer, in page order.
     entries: dict[str, Entry]
+    #: The repeat item (or repeating group) to give focus to when the page loads: the item
+    #: just added, or the one in the place of the item just removed.
+    focus: str | None = None
 
     @property
     def has_repeats(self) -> bool:
@@ -397,7 +400,8 @@ def apply_errors(form: SectionForm, errors: Mapping[str, list[str]]) -> None:
     """Put messages keyed by JSON Pointer (from ``CompiledQuestionnaire.validate``) on fields.
 
     Errors of other sections are ignored; an error at a pointer with no field of its own (an
-    unknown answer, say) goes to the nearest question that has one, or to the section.
+    unknown answer, say) goes to the nearest question that has one, or to the section. The
+    messages stay short; the page names their question when it shows them (:mod:`.messages`).
     """
     section_pointer = form.section.pointer
     for pointer, messages in errors.items():
@@ -418,9 +422,15 @@ def apply_errors(form: SectionForm, errors: Mapping[str, list[str]]) -> None:
 
 
 def error_summary(form: SectionForm) -> list[dict[str, str]]:
-    """The GOV.UK error summary's ``errorList``: one message per field, in page order."""
+    """The GOV.UK error summary's ``errorList``: one message per field, in page order, each
+    naming its question."""
+    from .messages import named
+
     return [
-        {"text": messages[0], "href": "#" + form.entries[pointer].anchor}
+        {
+            "text": named(form.questionnaire, pointer, messages[0]),
+            "href": "#" + form.entries[pointer].anchor,
+        }
         for pointer, messages in form.answer_errors.items()
         if messages
     ]

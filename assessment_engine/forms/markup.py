@@ -299,6 +299,10 @@ def summary_list(params: Params) -> str:
     return f'<dl class="{classes}"{identifier}>\n' + "\n".join(rows) + "\n</dl>"
 
 
+#: Given to the fieldset that takes focus when the page loads (no script needed).
+_FOCUSED = ' tabindex="-1" autofocus'
+
+
 def _group_fieldset(node: Node, body: list[str], group_class: str) -> str:
     """The fieldset of a group or a repeating group, with its own hint and error."""
     identifier = node["id"]
@@ -314,7 +318,7 @@ def _group_fieldset(node: Node, body: list[str], group_class: str) -> str:
         {"text": node["legend"], "classes": "govuk-fieldset__legend--m"},
         "\n".join(parts),
         _described_by(hint_id, error_id),
-        attributes=f' id="{_e(identifier)}"',
+        attributes=f' id="{_e(identifier)}"' + (_FOCUSED if node.get("focus") else ""),
     )
     error_class = " govuk-form-group--error" if node.get("error") else ""
     return f'<div class="govuk-form-group {group_class}{error_class}">\n{fieldset}\n</div>'
@@ -337,7 +341,7 @@ def _repeat(node: Node) -> str:
         fieldset = _fieldset(
             {"text": item["legend"], "classes": "govuk-fieldset__legend--s"},
             "\n".join(inner),
-            attributes=f' id="{_e(item["id"])}"',
+            attributes=f' id="{_e(item["id"])}"' + (_FOCUSED if item.get("focus") else ""),
         )
         error_class = " govuk-form-group--error" if item.get("error") else ""
         body.append(f'<div class="app-repeat__item{error_class}">\n{fieldset}\n</div>')

@@ -27,6 +27,7 @@ from .answer_fields import (
     options_json_type,
 )
 from .builder import SectionForm, child_field
+from .messages import named
 from .naming import ITEM_MARKER, LIST_MARKER, encode_name, field_id, unescape_token
 
 LABEL = "govuk-label--s"
@@ -53,8 +54,7 @@ def _children(
 def _node(form: SectionForm, container: Any, question: Question, pointer: str) -> dict[str, Any]:
     identifier = field_id(pointer)
     field = child_field(container, question)
-    errors = form.answer_errors.get(pointer)
-    error = {"text": errors[0]} if errors else None
+    error = _error(form, pointer)
     node: dict[str, Any] = {
         "kind": question.type.value,
         "pointer": pointer,
@@ -240,6 +240,7 @@ def _repeat(
                 "legend": f"{label[:1].upper()}{label[1:]} {index + 1}",
                 "marker": f"{entry.name}-{ITEM_MARKER}",
                 "error": _error(form, item_pointer),
+                "focus": form.focus == item_pointer,
                 "children": _children(form, entry.form, question, item_pointer),
                 "remove": {
                     "text": f"Remove {label} {index + 1}",
@@ -257,6 +258,7 @@ def _repeat(
         "legend": question.title,
         "hint": hint,
         "error": error,
+        "focus": form.focus == pointer,
         "items": items,
         "list_marker": f"{field.name}-{LIST_MARKER}" if field.answered or field.entries else None,
         "add": None
@@ -272,8 +274,9 @@ def _repeat(
 
 
 def _error(form: SectionForm, pointer: str) -> dict[str, str] | None:
+    """The field's error message, naming its question (the same words as the summary's)."""
     errors = form.answer_errors.get(pointer)
-    return {"text": errors[0]} if errors else None
+    return {"text": named(form.questionnaire, pointer, errors[0])} if errors else None
 
 
 def _conditions(form: SectionForm, question: Question, pointer: str) -> str:

@@ -82,6 +82,23 @@ def _rows(
             rows.append(_row(child.title, _words(child, value, child.name in answers), here, child))
 
 
+#: What a blank required question says on "check your answers".
+MISSING_REQUIRED = "Not answered (required)"
+
+
+def mark_missing(
+    rows: list[dict[str, Any]], missing: Mapping[str, list[str]]
+) -> list[dict[str, Any]]:
+    """``rows`` with each required question that is shown and blank marked as needed (its
+    pointer in ``missing``, the questionnaire's ``validate(..., complete=True)``), so check
+    answers tells it from an optional question left blank."""
+    for row in rows:
+        if row["pointer"] in missing and row["value"].get("text") == NOT_ANSWERED:
+            row["value"] = {"text": MISSING_REQUIRED, "classes": "app-summary-missing"}
+            row["classes"] = "app-summary-row--missing"
+    return rows
+
+
 def _repeat_rows(
     question: Question, value: Any, pointer: str, visible: frozenset[str], rows: list[Any]
 ) -> None:

@@ -285,6 +285,7 @@ ACTION_LABELS = {
     "assessment.co_sign": "Co-signed an assessment",
     "assessment.amend": "Started an amendment",
     "assessment.changes": "Compared an amendment",
+    "assessment.print": "Printed an assessment",
     "decision.create": "Decision made",
     "decision.override": "Overrode a decision",
     "referral.create": "Referral made",

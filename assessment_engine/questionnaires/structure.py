@@ -105,7 +105,7 @@ DEFAULT_WIDGETS: Mapping[QuestionType, str] = MappingProxyType(
 #: Our extension keywords (described by ``form_schemas/_meta/extensions.json``).
 EXTENSION_KEYWORDS = frozenset(
     {"x-widget", "x-hint", "x-guidance", "x-score", "x-calculated", "x-item-label", "x-suffix"}
-    | {"x-not-after"}
+    | {"x-not-after", "x-person-copy"}
 )
 CLAUSE_KEYWORDS = frozenset(
     {"const", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems"}
@@ -204,6 +204,8 @@ class Question:
     not_after: str | None = None
     #: A group or section: at least this many of its questions answered (``minProperties``).
     min_answers: int | None = None
+    #: False (``x-person-copy: false``): left out of the person's own printed copy.
+    person_copy: bool = True
     schema_file: str = ""
     schema_pointer: str = ""
 
@@ -276,7 +278,9 @@ def escape_token(token: str) -> str:
 
 # --------------------------------------------------------------------------------- the reader
 
-_ANNOTATIONS = frozenset({"title", "description", "$comment", "x-hint", "x-guidance", "examples"})
+_ANNOTATIONS = frozenset(
+    {"title", "description", "$comment", "x-hint", "x-guidance", "examples", "x-person-copy"}
+)
 _ROOT_ONLY = frozenset({"$schema", "$id", "$defs"})
 _OBJECT_KEYWORDS = frozenset(
     {"type", "properties", "required", "additionalProperties", "if", "then", "else", "allOf"}
@@ -530,6 +534,7 @@ class _Reader:
             "widget": widget,
             "required": required,
             "conditions": conditions,
+            "person_copy": schema.get("x-person-copy") is not False,
             "schema_file": place.file,
             "schema_pointer": place.pointer,
         }

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextArea,
@@ -124,7 +125,8 @@ class ClientForm(FlaskForm):
             Length(max=4000, message="Communication needs must be 4000 characters or fewer"),
         ],
     )
-    not_a_duplicate = BooleanField("None of these records is this person")
+    #: Shown under the likely duplicates: a labelled choice to go on and record a new person.
+    not_a_duplicate = BooleanField("None of these is this person", widget=GovCheckboxInput())
     checked_duplicates = HiddenField()
     submit = SubmitField("Save record", widget=GovSubmitInput())
 

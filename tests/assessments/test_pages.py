@@ -60,7 +60,7 @@ def test_save_and_continue_stores_the_section_and_goes_on(client, login_as, fact
     saved = _fresh(db_session, assessment.id).answers["falls"]
     assert saved["fallen"] is False and saved["mobility_indoors"] == "aid"
     html = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
-    assert "In progress" in html or "Completed" in html
+    assert "Needs attention" in html or "Completed" in html
 
 
 def test_a_wrong_answer_is_shown_at_its_field_and_nothing_is_saved(
@@ -137,6 +137,80 @@ def test_add_another_item_to_a_repeating_group_without_javascript(
     assert 'id="health-medicines-0-name"' in response.get_data(as_text=True)
 
 
+def test_adding_or_removing_an_item_saves_what_was_typed_and_focuses_the_item(
+    client, login_as, factories, db_session
+) -> None:
+    _user, assessment = _start(client, login_as, factories, db_session)
+    page = f"/assessments/{assessment.id}/sections/health"
+    typed = {"health-gp_practice": "Crieff Medical Centre", "health-medicines-0-name": "Sertraline"}
+    response = client.post_form(
+        page, {"version": assessment.version, "action": "add:/health/medicines", **typed}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="health-medicines-1" tabindex="-1" autofocus' in html  # the new item
+    saved = _fresh(db_session, assessment.id)
+    assert saved.answers["health"]["gp_practice"] == "Crieff Medical Centre"  # "Back" keeps it
+    assert saved.answers["health"]["medicines"][0]["name"] == "Sertraline"
+    assert f'name="version" value="{saved.version}"' in html  # the next save is not stale
+    response = client.post_form(
+        page,
+        {
+            "version": saved.version,
+            "action": "remove:/health/medicines/0",
+            **typed,
+            "health-medicines-1-name": "Ramipril",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert 'id="health-medicines-0" tabindex="-1" autofocus' in html  # in the removed one's place
+    assert [
+        m["name"] for m in _fresh(db_session, assessment.id).answers["health"]["medicines"]
+    ] == ["Ramipril"]
+    # A wrong answer elsewhere on the page: shown at its field, rows unchanged, nothing saved.
+    response = client.post_form(
+        page,
+        {
+            "version": _fresh(db_session, assessment.id).version,
+            "action": "add:/health/medicines",
+            **typed,
+            "health-medicines-0-name": "x" * 500,
+        },
+    )
+    assert response.status_code == 422
+    assert 'id="health-medicines-1"' not in response.get_data(as_text=True)
+
+
+def test_save_and_continue_needs_the_required_answers_but_save_for_later_does_not(
+    client, login_as, factories, db_session
+) -> None:
+    _user, assessment = _start(client, login_as, factories, db_session)
+    page = f"/assessments/{assessment.id}/sections/falls"
+    partial = {"falls-fallen": "false", "falls-mobility_indoors": "aid"}
+    response = client.post_form(page, {"version": assessment.version, "action": "save", **partial})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert (
+        'id="falls-mobility_outdoors-error"' in html and 'href="#falls-mobility_outdoors"' in html
+    )
+    assert "Select an answer for \u2018" in html  # the question is named
+    assert _fresh(db_session, assessment.id).answers["falls"]["mobility_indoors"] == "aid"
+    response = client.post_form(
+        page,
+        {
+            "version": _fresh(db_session, assessment.id).version,
+            "action": "save_and_return",
+            **partial,
+        },
+    )
+    assert response.status_code == 302
+    html = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
+    assert "Needs attention" in html
+    assert "Your answers to \u2018Falls and mobility\u2019 have been saved." in html
+    check = client.get(f"/assessments/{assessment.id}/check").get_data(as_text=True)
+    assert "Not answered (required)" in check
+
+
 def test_a_stale_save_shows_what_changed_and_keeps_what_was_typed(
     client, login_as, factories, db_session
 ) -> None:
@@ -198,6 +272,7 @@ def test_submitting_an_incomplete_assessment_lists_what_is_missing(
 ) -> None:
     answers = example_answers("carer-under-strain")
     del answers["home"]
+    del answers["about"]["lives_with"]
     _user, assessment = _start(client, login_as, factories, db_session, answers=answers)
     response = client.post_form(
         f"/assessments/{assessment.id}/submit", {"version": assessment.version}
@@ -205,8 +280,15 @@ def test_submitting_an_incomplete_assessment_lists_what_is_missing(
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Some sections need more answers" in html
-    assert f'href="/assessments/{assessment.id}/sections/home"' in html
+    # Each error names its question and links to the field itself, which shows the error.
+    about = f"/assessments/{assessment.id}/sections/about?check=1#about-lives_with"
+    assert f'href="{about}"' in html
+    assert "Select an answer for \u2018Who does the person live with?\u2019" in html
+    assert f'href="/assessments/{assessment.id}/sections/home?check=1#home-' in html
+    assert html.count("Not answered (required)") >= 1  # on check answers, beside the row
     assert _fresh(db_session, assessment.id).status == AssessmentStatus.DRAFT
+    shown = client.get(about).get_data(as_text=True)
+    assert 'id="about-lives_with-error"' in shown
 
 
 def test_submitting_a_complete_assessment_shows_the_outcome(

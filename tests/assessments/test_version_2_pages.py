@@ -43,7 +43,7 @@ def test_submitting_with_three_phq9_items_left_names_the_group(
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f'href="/assessments/{assessment.id}/sections/mood"' in html
+    assert f'href="/assessments/{assessment.id}/sections/mood?check=1#mood-phq9-' in html
     db_session.expire_all()
     assert db_session.get(Assessment, assessment.id).status == AssessmentStatus.DRAFT
 

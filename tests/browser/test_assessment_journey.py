@@ -136,3 +136,16 @@ def test_an_assessor_completes_the_joint_assessment(page: Any, live_app: Any) ->
     content = page.content()
     assert "Health and social care" in content
     assert "District nursing" in content and "Falls" in content
+
+    # A printable copy for the person: the answers, the decision, and no navigation in print.
+    page.get_by_role("link", name="Print a copy for the person").click()
+    page.get_by_text("The person's copy").wait_for()
+    check_accessibility(page, "print view")
+    page.emulate_media(media="print")
+    expect(page.locator(".govuk-service-navigation")).to_be_hidden()
+    expect(page.locator(".app-header")).to_be_hidden()
+    expect(page.get_by_text("Peripheral neuropathy")).to_be_visible()
+    screenshot(page, "print-view")
+    pdf = page.request.get(page.url.replace("/print", "/print.pdf"))
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["cache-control"] == "no-store"

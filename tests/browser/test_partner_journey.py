@@ -159,6 +159,14 @@ def test_a_partner_team_receives_reads_and_accepts_a_referral(page: Any, live_ap
     # Community Link, which the person declined, sees who the person is and whom to contact.
     _sign_in(page, outsider)
     page.goto("/referrals")
+    # On a 390 px phone the queue's rows stack, each value under its column's name: no
+    # sideways scrolling.
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the referral queue is {width} px wide on a 390 px screen"
+    screenshot(page, "queue-on-a-phone")
+    check_accessibility(page, "referral queue on a phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.locator("tbody tr").first.get_by_role("link", name="Tomasz Nowak").click()
     page.get_by_role("heading", name="Tomasz Nowak").wait_for()
     content = page.content()

@@ -135,9 +135,13 @@ def test_type_errors_come_from_the_form_and_range_errors_from_the_validator(
     result = read_section(joint, "falls", answers, data)
     assert result.errors == {"/falls/falls_count": ["Must be 100 or less"]}
     page = render(result.form)
-    assert 'id="falls-falls_count-error"' in page and "Must be 100 or less" in page
+    # The page names the question; the errors (the API's too) keep the short message.
+    shown = (
+        "\u2018How many times has the person fallen in the last 6 months?\u2019 must be 100 or less"
+    )
+    assert 'id="falls-falls_count-error"' in page and shown in page
     assert 'value="500"' in page  # what was typed is shown back
-    assert result.error_list == [{"text": "Must be 100 or less", "href": "#falls-falls_count"}]
+    assert result.error_list == [{"text": shown, "href": "#falls-falls_count"}]
 
 
 def test_error_summary_links_to_fields_in_page_order(joint: CompiledQuestionnaire) -> None:
@@ -164,7 +168,7 @@ def test_error_summary_links_to_fields_in_page_order(joint: CompiledQuestionnair
     ]
     assert "#falls-falls_events-1-date-day" in hrefs
     assert {
-        "text": "The date must be a real date",
+        "text": "\u2018When did the fall happen?\u2019 in fall 2: The date must be a real date",
         "href": "#falls-falls_events-1-date-day",
     } in summary
     assert hrefs.index("#falls-falls_events-1-date-day") < hrefs.index("#falls-mobility_indoors")
@@ -186,7 +190,10 @@ def test_validator_errors_land_on_groups_items_and_unknown_pointers(
     summary = error_summary(form)
     assert summary == [
         {"text": "This is not a question in this questionnaire", "href": "#health-gp_practice"},
-        {"text": "Enter an answer", "href": "#health-medicines-0-name"},
+        {
+            "text": "Enter an answer for \u2018Name of the medicine\u2019 in medicine 1",
+            "href": "#health-medicines-0-name",
+        },
         {"text": "Answer these questions", "href": "#health-nursing_tasks-wound_care"},
     ]
     page = render(form)

@@ -52,7 +52,8 @@ def test_hostile_titles_hints_and_options_are_shown_as_text(text: str) -> None:
     rows = summary_rows(hostile, answers, "main", change_url="/page")
     listing = render_template_string(SUMMARY_LIST, rows=rows)
     assert "<script>" not in listing and "<img" not in listing
-    assert error_summary(form)[0]["text"] == text  # plain text, for govukErrorSummary's "text"
+    # Plain text, for govukErrorSummary's "text", naming the (hostile) question.
+    assert error_summary(form)[0]["text"] == f"\u2018{text}\u2019: {text}"
 
 
 def test_form_classes_are_built_once_per_version(joint: CompiledQuestionnaire) -> None:

@@ -26,7 +26,8 @@ def test_a_fall_after_the_assessment_date_is_refused_at_its_field(catalogue: Cat
     message = "Must be on or before the \u2018Date of this assessment\u2019 (21 July 2025)"
     assert result.errors == {"/falls/falls_events/0/date": [message]}
     page = render(result.form)
-    assert message in page and 'id="falls-falls_events-0-date-error"' in page
+    shown = "\u2018When did the fall happen?\u2019 in fall 1 m" + message[1:]
+    assert shown in page and 'id="falls-falls_events-0-date-error"' in page
     data.setlist("falls-falls_events-0-date", ["21", "7", "2025"])  # the same day is fine
     assert read_section(joint, "falls", answers, data, complete=True).errors == {}
 

@@ -118,6 +118,8 @@ def test_a_likely_duplicate_is_shown_before_saving(client, login_as, factories, 
     html = client.post_form("/people/new", data).get_data(as_text=True)
     assert "We found records with the same last name and date of birth" in html
     assert "Jean MacDonald" in html
+    # A labelled choice, not a bare checkbox (axe: every control has a label).
+    assert '<label class="govuk-label govuk-checkboxes__label" for="not_a_duplicate">' in html
     assert _count(db_session) == before
     data["not_a_duplicate"] = "y"
     response = client.post_form("/people/new", data)
