@@ -84,7 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         Path(app.config["FORM_SCHEMAS_DIR"]), rules
     )
 
-    from . import admin, api, assessments, auth, bad_bytes, errors, records, templating
+    from . import admin, api, assessments, auth, bad_bytes, errors, records, support, templating
     from .cli import register_commands
 
     bad_bytes.init_app(app)  # first of the request hooks: before anything reads the database
@@ -92,6 +92,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     records.init_app(app)
     api.init_app(app)
     assessments.init_app(app)
+    support.init_app(app)
     admin.init_app(app)
     errors.init_app(app)
     templating.init_app(app)

@@ -159,6 +159,7 @@ def load_demo(
                 name=entry["name"],
                 organisation=org,
                 kind=OrganisationKind(entry["kind"]),
+                personal_care=bool(entry.get("personal_care", False)),
             )
             if created:
                 report.lines.append(f"Created service {entry['slug']}")

@@ -9,6 +9,7 @@ from .questionnaires.draft_sources import DraftSource
 from .questionnaires.models import Questionnaire, QuestionnaireVersion
 from .records.checkpoints import AuditCheckpoint
 from .records.models import BreakGlassGrant, Client, SharingView, SharingViewPartner
+from .support.models import Review, ReviewPolicy, SupportPlan, SupportPlanVersion
 
 __all__ = [
     "ApiClient",
@@ -25,9 +26,13 @@ __all__ = [
     "QuestionnaireVersion",
     "RecoveryCode",
     "Referral",
+    "Review",
+    "ReviewPolicy",
     "Service",
     "SharingView",
     "SharingViewPartner",
+    "SupportPlan",
+    "SupportPlanVersion",
     "User",
     "UserSession",
 ]

@@ -120,6 +120,7 @@ def seed_reference_data(app: Flask) -> None:
             name=entry["name"],
             organisation=orgs[entry["organisation"]],
             kind=OrganisationKind(entry["kind"]),
+            personal_care=bool(entry.get("personal_care", False)),
         )
     load_directory(db.session, schemas, app.extensions["assessment_rules"])
     db.session.commit()

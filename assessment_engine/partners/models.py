@@ -52,6 +52,9 @@ class Service(Base):
     #: Which route the service belongs to: health, social care or community.
     kind: Mapped[OrganisationKind] = mapped_column(enum_type(OrganisationKind, "service_kind"))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Personal care (set by administrators): referrals to it at critical or substantial
+    #: priority run the 6-week clock (``assessments.clock``).
+    personal_care: Mapped[bool] = mapped_column(default=False)
 
     organisation: Mapped[Organisation] = relationship(back_populates="services")
 

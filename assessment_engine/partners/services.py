@@ -26,12 +26,25 @@ def ensure_organisation(
 
 
 def ensure_service(
-    session: Session, *, slug: str, name: str, organisation: Organisation, kind: OrganisationKind
+    session: Session,
+    *,
+    slug: str,
+    name: str,
+    organisation: Organisation,
+    kind: OrganisationKind,
+    personal_care: bool = False,
 ) -> tuple[Service, bool]:
     service = session.scalar(select(Service).where(Service.slug == slug))
     if service is not None:
         return service, False
-    service = Service(slug=slug, name=name, organisation=organisation, kind=kind, active=True)
+    service = Service(
+        slug=slug,
+        name=name,
+        organisation=organisation,
+        kind=kind,
+        active=True,
+        personal_care=personal_care,
+    )
     session.add(service)
     session.flush()
     return service, True
