@@ -1,7 +1,7 @@
 """Support arranged for an accepted referral, versioned; the 6-week clock; reviews, where
 nothing is reduced (or ended by choice) without the person's agreement, and the carer's where
 one is involved. Service-level: the pages and the API call these same functions (their doors
-are tests/support/test_support_api.py and the browser journey)."""
+are tests/api/test_support_api.py and the browser journey)."""
 
 from __future__ import annotations
 
