@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms.fields.choices import SelectChoice
 
@@ -300,6 +300,21 @@ def _set_service(service_id: int, active: bool) -> ResponseReturnValue:
         db.session, actor(), [version_cache(), draft_cache()], found, active
     )
     flash(f"{found.name} is {'active' if active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.services"))
+
+
+@bp.post("/services/<int:service_id>/personal-care")
+@page
+def set_personal_care(service_id: int) -> ResponseReturnValue:
+    """Mark the service as personal care, or not (``personal_care`` is "1" or "0")."""
+    found: Service = _get(Service, service_id)
+    chosen = request.form.get("personal_care") == "1"
+    accounts.set_personal_care(db.session, actor(), found, chosen)
+    flash(
+        f"{found.name} is {'' if chosen else 'not '}personal care: "
+        f"{'the 6-week standard applies' if chosen else 'no 6-week clock'}.",
+        "success",
+    )
     return redirect(url_for("admin.services"))
 
 

@@ -68,13 +68,14 @@ def _days(n: int) -> str:
 def support_clock(referral: Referral, started_on: date | None, today: date) -> SupportClock | None:
     """The referral's clock, or None where the standard does not apply (not personal care,
     lower priority, declined, or never submitted)."""
-    submitted = referral.assessment.submitted_at
     if (
         not referral.service.personal_care
         or referral.priority not in COVERED
         or referral.status is ReferralStatus.DECLINED
-        or submitted is None
     ):
+        return None
+    submitted = referral.assessment.submitted_at
+    if submitted is None:
         return None
     assessed = submitted.date()
     due = assessed + timedelta(days=ALLOWED_DAYS[referral.urgency])
