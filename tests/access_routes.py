@@ -94,6 +94,7 @@ CLASSIFIED: dict[str, str] = {
     "support.outcome": REFERRAL,
     "api.record_support": REFERRAL,
     "api.get_support_plan": REFERRAL,
+    "api.get_support_plan_fhir": REFERRAL,
     "api.list_reviews": REFERRAL,
     "api.record_review_outcome": REFERRAL,
 }

@@ -10,14 +10,16 @@ from datetime import date
 from flask import Response, request
 
 from ..assessments import referrals
+from ..questionnaires.fhir.common import CHI_SYSTEM
 from ..records.services import RecordNotFound
 from ..support import services as support
 from ..support.models import Review, SupportPlan
 from . import representations as show
-from .http import Call, check_if_match, decode_cursor, etag, iso, json_response, page
+from .http import FHIR_JSON, Call, check_if_match, decode_cursor, etag, iso, json_response, page
 from .problems import ApiError
 from .routes import Routes
 from .schemas import (
+    FhirResourceSchema,
     ReviewListSchema,
     ReviewOutcomeSchema,
     ReviewQuerySchema,
@@ -173,6 +175,73 @@ def get_support_plan(call: Call, plan_id: str) -> Response:
     except RecordNotFound:
         raise ApiError(404, "There is no support plan with this id of your organisation.") from None
     return json_response(plan_body(plan, date.today()), headers={"ETag": f'"{plan_etag(plan)}"'})
+
+
+def care_plan(plan: SupportPlan) -> dict[str, object]:
+    """The plan as a FHIR R4 CarePlan: its status, period and activity, based on the referral
+    (``ServiceRequest/<referral id>``) and supported by the assessment's QuestionnaireResponse
+    (``QuestionnaireResponse/<assessment id>``, as ``/assessments/{id}/fhir`` gives it)."""
+    terms = [plan.summary]
+    hours = support.hours_text(plan.minutes_per_week)
+    if hours:
+        terms.append(f"{hours} hours a week")
+    if plan.sds_option:
+        terms.append(f"Self-directed Support {plan.sds_option.label.lower()}")
+    cost = support.cost_text(plan.weekly_cost_pence)
+    if cost:
+        terms.append(f"weekly cost GBP {cost}")
+    ended = plan.status.value == "ended"
+    period: dict[str, str] = {"start": plan.start_date.isoformat()}
+    if plan.ended_on:
+        period["end"] = plan.ended_on.isoformat()
+    return {
+        "resourceType": "CarePlan",
+        "id": str(plan.id),
+        "status": "completed" if ended else "active",
+        "intent": "plan",
+        "title": plan.service.name,
+        "description": plan.summary,
+        "subject": {
+            "identifier": {"system": CHI_SYSTEM, "value": plan.client.chi},
+            "display": plan.client.display_name,
+        },
+        "period": period,
+        "created": iso(plan.created_at),
+        "author": {"display": plan.organisation.name},
+        "basedOn": [{"reference": f"ServiceRequest/{plan.referral_id}"}],
+        "supportingInfo": [{"reference": f"QuestionnaireResponse/{plan.referral.assessment_id}"}],
+        "activity": [
+            {
+                "detail": {
+                    "status": "completed" if ended else "in-progress",
+                    "description": "; ".join(terms),
+                }
+            }
+        ],
+    }
+
+
+@route(
+    "/support-plans/<plan_id>/fhir",
+    "GET",
+    summary="A support plan as a FHIR R4 CarePlan",
+    tag="FHIR",
+    scope="support:read",
+    responses={200: ("A FHIR R4 CarePlan", FhirResourceSchema)},
+    response_types=(FHIR_JSON,),
+    problems=(404,),
+    etag=True,
+)
+def get_support_plan_fhir(call: Call, plan_id: str) -> Response:
+    """The CarePlan references the assessment's QuestionnaireResponse (``supportingInfo``)
+    and the referral (``basedOn``); the subject carries the CHI number."""
+    try:
+        plan = support.open_plan(call.session, call.actor, plan_id)
+    except RecordNotFound:
+        raise ApiError(404, "There is no support plan with this id of your organisation.") from None
+    return json_response(
+        care_plan(plan), mimetype=FHIR_JSON, headers={"ETag": f'"{plan_etag(plan)}"'}
+    )
 
 
 def _position(cursor: str | None) -> tuple[date, uuid.UUID] | None:

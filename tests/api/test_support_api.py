@@ -8,6 +8,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+from fhir.resources.R4B.careplan import CarePlan
 from sqlalchemy import select, update
 
 from assessment_engine.assessments.models import Referral
@@ -133,3 +134,13 @@ def test_support_and_its_review_through_the_api(
     assert (
         shown.headers["ETag"] != council.get(f"/api/v1/support-plans/{plan['id']}").headers["ETag"]
     )
+
+    # The FHIR export: a valid R4 CarePlan referencing the QuestionnaireResponse.
+    exported = council.get(f"/api/v1/support-plans/{plan['id']}/fhir")
+    assert exported.status_code == 200 and exported.mimetype == "application/fhir+json"
+    resource = exported.get_json()
+    CarePlan.model_validate(resource)
+    assert resource["supportingInfo"] == [{"reference": f"QuestionnaireResponse/{assessment.id}"}]
+    assert resource["subject"]["identifier"]["value"] == assessment.client.chi
+    assert "5 hours a week" in resource["activity"][0]["detail"]["description"]
+    assert other.get(f"/api/v1/support-plans/{plan['id']}/fhir").status_code == 404

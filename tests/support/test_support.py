@@ -238,6 +238,14 @@ def test_a_reduction_needs_the_persons_and_the_carers_agreement(
     assert following is not None and following.due_on == today + timedelta(days=365)
     with pytest.raises(services.SupportError, match="already"):
         services.record_outcome(db_session, actor, review, today, **common)
+    # The record's timeline shows the cycle: support started, the review and its agreement.
+    timeline = app.extensions["record_page_parts"].timeline(db_session, review.client_id)
+    kinds = [entry.kind for entry in timeline]
+    assert {"assessment", "decision", "referral", "support", "review"} <= set(kinds)
+    assert kinds.index("review") < kinds.index("support")  # newest first
+    entry = next(e for e in timeline if e.kind == "review")
+    assert entry.title == "Review of Home care: Reduce"
+    assert entry.detail == "Walks again; their welfare attorney agreed, and the carer"
 
 
 def test_support_ends_without_agreement_only_outside_the_persons_choice(
