@@ -267,7 +267,7 @@ def _position(cursor: str | None) -> tuple[date, uuid.UUID] | None:
     scope="support:read",
     query=ReviewQuerySchema,
     responses={200: ("Most overdue first", ReviewListSchema)},
-    problems=(422,),
+    problems=(400, 422),
 )
 def list_reviews(call: Call) -> Response:
     """Open reviews by default (``status=overdue``: only those past their day;

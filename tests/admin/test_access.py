@@ -46,6 +46,7 @@ ROUTES = [
     ("POST", "/admin/services/new"),
     ("POST", "/admin/services/1/deactivate"),
     ("POST", "/admin/services/1/reactivate"),
+    ("POST", "/admin/services/1/personal-care"),
     ("GET", "/admin/api-clients"),
     ("GET", "/admin/api-clients/new"),
     ("POST", "/admin/api-clients/new"),
