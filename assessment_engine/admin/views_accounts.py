@@ -318,6 +318,28 @@ def set_personal_care(service_id: int) -> ResponseReturnValue:
     return redirect(url_for("admin.services"))
 
 
+@bp.route("/review-policy", methods=["GET", "POST"])
+@page
+def review_policy() -> ResponseReturnValue:
+    """When the organisation's reviews of support fall due (``support.services``)."""
+    from ..support import services as support
+    from ..support.forms import ReviewPolicyForm
+
+    me = actor()
+    form = ReviewPolicyForm()
+    if request.method == "GET":
+        form.process(data=support.review_policy(db.session, me.organisation_id))
+    elif form.validate_on_submit():
+        days = {name: getattr(form, name).data for name in support.POLICY_FIELDS}
+        saved = attempt(
+            lambda: support.set_review_policy(db.session, me, me.organisation_id, days), form
+        )
+        if saved.done:
+            flash("The review policy has been saved. New support plans follow it.", "success")
+            return redirect(url_for("admin.review_policy"))
+    return render_template("admin/review_policy.html", form=form), 422 if form.errors else 200
+
+
 # ------------------------------------------------------------------------------ API clients
 
 

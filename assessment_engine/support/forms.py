@@ -10,9 +10,17 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, NumberRange
 
 from ..forms.fields import GovDateField
 from .models import AgreedBy, EndReason, ReviewOutcome, SdsOption
@@ -82,3 +90,26 @@ class OutcomeForm(FlaskForm):
     )
     carer_agreed = BooleanField("The unpaid carer agrees", widget=GovCheckboxInput())
     submit = SubmitField("Record the outcome", widget=GovSubmitInput())
+
+
+def _days(label: str, hint: str) -> IntegerField:
+    return IntegerField(
+        label,
+        widget=GovTextInput(),
+        description=hint,
+        validators=[
+            InputRequired(message=f"Enter {label.lower()} as a number of days"),
+            NumberRange(1, 3650, message=f"{label} must be a number of days from 1 to 3650"),
+        ],
+    )
+
+
+class ReviewPolicyForm(FlaskForm):
+    """When reviews fall due, for the administrator's organisation."""
+
+    first_review_days = _days("Days to the first review", "After support starts; for example, 42")
+    critical_first_review_days = _days(
+        "Days to the first review at critical priority", "For example, 28"
+    )
+    review_interval_days = _days("Days between reviews", "For example, 365")
+    submit = SubmitField("Save the review policy", widget=GovSubmitInput())

@@ -169,6 +169,47 @@ def review_policy(session: Session, organisation_id: int) -> dict[str, int]:
     }
 
 
+POLICY_FIELDS = {
+    "first_review_days": "The first review",
+    "critical_first_review_days": "The first review where the priority is critical",
+    "review_interval_days": "The time between reviews",
+}
+
+
+def set_review_policy(
+    session: Session, actor: Actor, organisation_id: int, days: Mapping[str, int | None]
+) -> ReviewPolicy:
+    """Set the organisation's own review policy (days for each of ``POLICY_FIELDS``, 1 to
+    3650), audited as ``review_policy.change``; plans recorded from now on follow it."""
+    errors = {}
+    for name, what in POLICY_FIELDS.items():
+        value = days.get(name)
+        if value is None or not 1 <= value <= 3650:
+            errors[name] = f"{what} must be a number of days from 1 to 3650"
+    if errors:
+        raise SupportError("", errors)
+    row = session.scalar(
+        select(ReviewPolicy).where(ReviewPolicy.organisation_id == organisation_id)
+    )
+    if row is None:
+        row = ReviewPolicy(organisation_id=organisation_id)
+        session.add(row)
+    for name in POLICY_FIELDS:
+        setattr(row, name, days[name])
+    row.updated_at = utcnow()
+    row.updated_by_id = actor.user_id
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "review_policy.change",
+        record_type="review_policy",
+        record_id=row.id,
+        detail={name: days[name] for name in POLICY_FIELDS},
+    )
+    return row
+
+
 def _proposed_review(assessment: Assessment) -> date | None:
     """The assessor's proposed review date in the summary section, if given."""
     summary = assessment.answers.get("summary")

@@ -47,6 +47,8 @@ ROUTES = [
     ("POST", "/admin/services/1/deactivate"),
     ("POST", "/admin/services/1/reactivate"),
     ("POST", "/admin/services/1/personal-care"),
+    ("GET", "/admin/review-policy"),
+    ("POST", "/admin/review-policy"),
     ("GET", "/admin/api-clients"),
     ("GET", "/admin/api-clients/new"),
     ("POST", "/admin/api-clients/new"),
