@@ -497,6 +497,17 @@ def carer_involved(*assessments: Assessment | None) -> bool:
     return False
 
 
+def last_assessment(plan: SupportPlan) -> Assessment:
+    """The assessment a review carries forward: the last review's assessment, or the one whose
+    decision made the referral."""
+    done = [r for r in plan.reviews if r.assessment is not None and r.completed_at is not None]
+    if done:
+        latest = max(done, key=lambda r: r.completed_at or r.created_at).assessment
+        assert latest is not None
+        return latest
+    return plan.referral.assessment
+
+
 def start_review_assessment(
     session: Session, actor: Actor, review: Review, assessment: Assessment
 ) -> None:

@@ -170,7 +170,7 @@ def start_assessment(review_id: str) -> ResponseReturnValue:
     if found.assessment_id is not None:
         return redirect(url_for("assessments.task_list", assessment_id=found.assessment_id))
     cache: VersionCache = current_app.extensions["assessment_versions"]
-    last = found.plan.referral.assessment
+    last = services.last_assessment(found.plan)
 
     def begin() -> object:
         made, _flagged = start_review(db.session, web_actor(), cache, last)

@@ -238,6 +238,8 @@ def test_a_reduction_needs_the_persons_and_the_carers_agreement(
     assert following is not None and following.due_on == today + timedelta(days=365)
     with pytest.raises(services.SupportError, match="already"):
         services.record_outcome(db_session, actor, review, today, **common)
+    # The next review carries forward the answers of this review's assessment.
+    assert services.last_assessment(plan).id == review.assessment_id
     # The record's timeline shows the cycle: support started, the review and its agreement.
     timeline = app.extensions["record_page_parts"].timeline(db_session, review.client_id)
     kinds = [entry.kind for entry in timeline]
