@@ -93,6 +93,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         errors,
         notifications,
         records,
+        support,
         templating,
     )
     from .cli import register_commands
@@ -102,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     records.init_app(app)
     api.init_app(app)
     assessments.init_app(app)
+    support.init_app(app)
     admin.init_app(app)
     notifications.init_app(app)
     errors.init_app(app)

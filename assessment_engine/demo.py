@@ -103,11 +103,20 @@ PEOPLE = [
 #: that every partner's referral queue and the outcome pages have something to show.
 ASSESSMENTS = {
     0: ("frail-older-person-living-alone", "sam.reid@pkc.example"),
+    1: ("frail-older-person-living-alone", "sam.reid@pkc.example"),
+    3: ("frail-older-person-living-alone", "sam.reid@pkc.example"),
     2: ("depression-with-self-harm-thoughts", "priya.shah@tayside.example"),
     4: ("carer-under-strain", "sam.reid@pkc.example"),
     6: ("falls-and-nursing-tasks", "priya.shah@tayside.example"),
     8: ("loneliness-and-daily-living-only", "jo.bell@communitylink.example"),
+    9: ("frail-older-person-living-alone", "sam.reid@pkc.example"),
 }
+
+#: Where each demo person's home-care referral is in the cycle from referral to support and
+#: back (person index -> stage), so that the referral queue and the reviews show every stage:
+#: Jean waits; the others' support has started, with a review to come, due this week,
+#: overdue, or already reduced with the person's agreement (and the next review scheduled).
+SUPPORT_STAGES = {1: "started", 3: "review_due", 4: "review_overdue", 9: "reduced"}
 
 
 @dataclass
@@ -160,6 +169,7 @@ def load_demo(
                 organisation=org,
                 kind=OrganisationKind(entry["kind"]),
                 team_email=entry.get("team_email", ""),
+                personal_care=bool(entry.get("personal_care", False)),
             )
             if created:
                 report.lines.append(f"Created service {entry['slug']}")
@@ -212,7 +222,60 @@ def load_demo(
                 f"  submitted a joint assessment: {decision.route.label}, "
                 f"priority {decision.priority.label}"
             )
+            if serial in SUPPORT_STAGES:
+                manager = users["morag.stewart@pkc.example"]
+                stage = SUPPORT_STAGES[serial]
+                report.lines.append(_support_stage(session, manager, decision, stage))
     return report
+
+
+def _support_stage(session: Session, manager: User, decision: Any, stage: str) -> str:
+    """Accept the home-care referral of ``decision``, record its support and move its review
+    to ``stage`` (the review days are moved as a demo's time would have moved them)."""
+    from datetime import timedelta
+
+    from .assessments import referrals
+    from .support import services as support
+
+    actor = Actor.for_user(manager)
+    referral = next(
+        r
+        for r in referrals.referrals_of_assessment(session, decision.assessment_id)
+        if r.service.slug == "home-care"
+    )
+    referrals.accept(session, actor, referral, expected_version=None, assign_to=manager)
+    today = date.today()
+    plan = support.record_support(
+        session,
+        actor,
+        referral,
+        start_date=today,
+        summary="Home care twice a day: getting up, washing and dressing; evening meal",
+        hours_per_week="10.5",
+        sds_option="3",
+        weekly_cost="233.10",
+    )
+    review = support.next_review(plan)
+    assert review is not None
+    if stage == "review_due":
+        review.due_on = today + timedelta(days=3)
+    elif stage in ("review_overdue", "reduced"):
+        review.due_on = today - timedelta(days=5)
+    if stage == "reduced":
+        support.record_outcome(
+            session,
+            actor,
+            review,
+            today,
+            outcome="reduce",
+            reason="Managing the evening meal herself again after reablement",
+            person_agreed=True,
+            agreed_by="person",
+            assessment_id=str(decision.assessment_id),
+            terms={"hours_per_week": "7", "weekly_cost": "155.40"},
+        )
+    session.flush()
+    return f"  home care: support {stage.replace('_', ' ')}"
 
 
 def _demo_second_factor(session: Session, cipher: SecretCipher, user: User) -> str:

@@ -10,6 +10,7 @@ from .questionnaires.draft_sources import DraftSource
 from .questionnaires.models import Questionnaire, QuestionnaireVersion
 from .records.checkpoints import AuditCheckpoint
 from .records.models import BreakGlassGrant, Client, SharingView, SharingViewPartner
+from .support.models import Review, ReviewPolicy, SupportPlan, SupportPlanVersion
 
 __all__ = [
     "ApiClient",
@@ -28,9 +29,13 @@ __all__ = [
     "RecoveryCode",
     "Referral",
     "ScheduledRun",
+    "Review",
+    "ReviewPolicy",
     "Service",
     "SharingView",
     "SharingViewPartner",
+    "SupportPlan",
+    "SupportPlanVersion",
     "User",
     "UserSession",
 ]

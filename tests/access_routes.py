@@ -88,6 +88,17 @@ CLASSIFIED: dict[str, str] = {
     "api.list_referrals": REFERRAL,
     "api.get_referral": REFERRAL,
     "api.patch_referral": REFERRAL,
+    "support.record": REFERRAL,
+    "support.plan": REFERRAL,
+    "support.queue": STAFF,
+    "support.review": REFERRAL,
+    "support.start_assessment": REFERRAL,
+    "support.outcome": REFERRAL,
+    "api.record_support": REFERRAL,
+    "api.get_support_plan": REFERRAL,
+    "api.get_support_plan_fhir": REFERRAL,
+    "api.list_reviews": REFERRAL,
+    "api.record_review_outcome": REFERRAL,
 }
 ADMIN_PREFIX = "admin."
 

@@ -143,6 +143,7 @@ def seed_reference_data(app: Flask) -> None:
             organisation=orgs[entry["organisation"]],
             kind=OrganisationKind(entry["kind"]),
             team_email=entry.get("team_email", ""),
+            personal_care=bool(entry.get("personal_care", False)),
         )
     load_directory(db.session, schemas, app.extensions["assessment_rules"])
     db.session.commit()

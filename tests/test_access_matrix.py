@@ -50,6 +50,7 @@ from assessment_engine.kernel.audit import REFUSED
 from assessment_engine.kernel.models import AuditEvent
 from assessment_engine.records.models import BreakGlassGrant, Client, SharingView
 from assessment_engine.records.sharing import record_sharing_view
+from assessment_engine.support.models import Review, SupportPlan
 
 from . import conftest
 from .access_routes import ADMINISTRATION, classify
@@ -118,6 +119,9 @@ class Person:
     pending_version: int
     accepted: str
     accepted_version: int
+    plan: str
+    review: str
+    review_version: int
 
 
 @dataclass
@@ -144,6 +148,28 @@ def _sharing_views(session: Session, person: Client, users: dict[Any, Any], stat
             stated_on=date.today(),
             partner_ids=[users[org, "assessor"].organisation_id for org in covered],
         )
+
+
+def _support(session: Session, made: Decision, service: Any) -> tuple[SupportPlan, Review]:
+    """A further accepted referral with support recorded and its first review due."""
+    supported = builders.referral(session, made, service, status=ReferralStatus.ACCEPTED)
+    plan = SupportPlan(
+        referral_id=supported.id,
+        client_id=supported.client_id,
+        organisation_id=supported.organisation_id,
+        service_id=supported.service_id,
+        start_date=date.today(),
+        summary="Home care",
+    )
+    review = Review(
+        plan=plan,
+        client_id=plan.client_id,
+        organisation_id=plan.organisation_id,
+        due_on=date.today(),
+    )
+    session.add_all([plan, review])
+    session.flush()
+    return plan, review
 
 
 def _person(
@@ -175,6 +201,7 @@ def _person(
     service = builders.service_of(session, factories.organisation(COUNCIL))
     pending = builders.referral(session, made, service)
     accepted = builders.referral(session, made, service, status=ReferralStatus.ACCEPTED)
+    plan, review = _support(session, made, service)
     _sharing_views(session, record, users, state)
     if state == "break_glass":
         now = utcnow()
@@ -211,6 +238,9 @@ def _person(
         pending_version=pending.version,
         accepted=str(accepted.id),
         accepted_version=accepted.version,
+        plan=str(plan.id),
+        review=str(review.id),
+        review_version=review.version,
     )
 
 
@@ -265,7 +295,9 @@ class Probe:
     def audited(self) -> bool:
         """Whether its 404 is the access policy's, audited as a refused attempt (a referral's
         is the rule that referrals are seen by the organisation they are addressed to)."""
-        return not self.endpoint.startswith("queue.") and self.endpoint != "records.find"
+        return (
+            not self.endpoint.startswith(("queue.", "support.")) and self.endpoint != "records.find"
+        )
 
     def status(self, cell: Cell) -> int:
         want = self.expected(cell)
@@ -343,6 +375,18 @@ def _referral(manager_only: bool) -> Expect:
         if manager_only:
             return 302 if cell.role == "team_manager" else 403
         return 200
+
+    return expected
+
+
+def _referral_worker(ok: int) -> Expect:
+    """Support and reviews: the receiving organisation's workers (assessors, team managers);
+    404 for other organisations; sharing does not matter."""
+
+    def expected(cell: Cell) -> int:
+        if cell.role == "administrator":
+            return 403
+        return ok if cell.own else 404
 
     return expected
 
@@ -619,6 +663,32 @@ PERSON_PROBES = [
         _referral(True),
         _version("accepted_version"),
     ),
+    Probe("support.record", "GET", lambda p: f"/referrals/{p.accepted}/support", _referral(False)),
+    Probe(
+        "support.record",
+        "POST",
+        lambda p: f"/referrals/{p.accepted}/support",
+        _referral_worker(302),
+        lambda p, _c, _w: {
+            "version": str(p.accepted_version),
+            "start_date": _today(),
+            "summary": "Home care twice a day",
+        },
+    ),
+    Probe("support.plan", "GET", lambda p: f"/support-plans/{p.plan}", _referral(False)),
+    Probe("support.review", "GET", lambda p: f"/reviews/{p.review}", _referral(False)),
+    Probe(
+        "support.outcome",
+        "POST",
+        lambda p: f"/reviews/{p.review}/outcome",
+        _referral_worker(302),
+        lambda p, _c, _w: {
+            "version": str(p.review_version),
+            "outcome": "end",
+            "end_reason": "died",
+            "reason": "Died at home",
+        },
+    ),
 ]
 
 #: Pages about no one person's record: each user's status, whatever the record.
@@ -632,6 +702,12 @@ STAFF_PROBES = [
         lambda c: 403 if c.role == "administrator" else 200,
     ),
     Probe("auth.account", "GET", lambda _p: "/account", lambda _c: 200),
+    Probe(
+        "support.queue",
+        "GET",
+        lambda _p: "/reviews",
+        lambda c: 403 if c.role == "administrator" else 200,
+    ),
 ]
 
 #: Routes the matrix does not request, and why (each has tests of its own).
@@ -652,6 +728,8 @@ NOT_REQUESTED = {
         "assessments.print_pdf",
         "GET",
     ): "print_view's access, one function (tests/assessments/test_printing.py)",
+    ("support.start_assessment", "POST"): "starts a review assessment through the reviews.start "
+    "rule (tests/browser/test_support_journey.py)",
 }
 
 
@@ -714,6 +792,8 @@ def _fingerprint(connection: Connection) -> dict[str, Any]:
         ).all(),
         "views": connection.execute(select(func.count()).select_from(SharingView)).scalar(),
         "grants": connection.execute(select(func.count()).select_from(BreakGlassGrant)).scalar(),
+        "support": connection.execute(select(SupportPlan.id, SupportPlan.version)).all(),
+        "reviews": connection.execute(select(Review.id, Review.version)).all(),
         "refused": connection.execute(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.action == REFUSED)
         ).scalar(),
@@ -775,8 +855,8 @@ CELLS = [
 
 def test_the_matrix_has_the_size_reported(app: Flask) -> None:
     assert len(CELLS) == 3 * 3 * 5 * 2 == 90
-    assert len(PERSON_PROBES) == 33
-    assert len(PERSON_PROBES) * len(CELLS) == 2970
+    assert len(PERSON_PROBES) == 38
+    assert len(PERSON_PROBES) * len(CELLS) == 38 * 90
 
 
 @pytest.mark.parametrize("probe", PERSON_PROBES, ids=lambda p: p.name)

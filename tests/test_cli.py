@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from assessment_engine.assessments.models import Decision, Referral
 from assessment_engine.auth.models import User
+from assessment_engine.demo import ASSESSMENTS
 from assessment_engine.kernel.models import AuditEvent
 from assessment_engine.questionnaires.services import find_version
 from assessment_engine.records.models import Client
@@ -39,8 +40,10 @@ def test_demo_creates_partners_users_and_people_once(runner, db_session) -> None
     ):
         assert slug_email in first.output
     assert "submitted a joint assessment: Health and social care, priority Critical" in first.output
+    for stage in ("started", "review due", "review overdue", "reduced"):
+        assert f"home care: support {stage}" in first.output
     counts = [_count(db_session, model) for model in (User, Client, Decision, Referral)]
-    assert counts[2] == 5 and counts[3] > 5  # every partner's queue has work in it
+    assert counts[2] == len(ASSESSMENTS) and counts[3] > 5  # every partner's queue has work in it
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     assert "Created" not in second.output and "submitted" not in second.output

@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("questionnaires",),
     ("forms", "records"),
     ("assessments",),
+    ("support",),
     ("api", "admin", "reports", "notifications"),
     # What puts the application together.
     (PACKAGE, "models", "cli", "demo", "templating", "backup"),

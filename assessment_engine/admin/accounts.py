@@ -356,6 +356,26 @@ def set_service_active(
     return service
 
 
+def set_personal_care(
+    session: Session, actor: Actor, service: Service, personal_care: bool
+) -> Service:
+    """Mark a service as personal care (or not): its critical and substantial referrals then
+    run the 6-week clock (``assessments.clock``)."""
+    if service.personal_care == personal_care:
+        return service
+    service.personal_care = personal_care
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "service.personal_care",
+        record_type="service",
+        record_id=service.id,
+        detail={"slug": service.slug, "personal_care": personal_care},
+    )
+    return service
+
+
 # ------------------------------------------------------------------------------ API clients
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms.fields.choices import SelectChoice
 
@@ -323,6 +323,43 @@ def _set_service(service_id: int, active: bool) -> ResponseReturnValue:
     )
     flash(f"{found.name} is {'active' if active else 'deactivated'}.", "success")
     return redirect(url_for("admin.services"))
+
+
+@bp.post("/services/<int:service_id>/personal-care")
+@page
+def set_personal_care(service_id: int) -> ResponseReturnValue:
+    """Mark the service as personal care, or not (``personal_care`` is "1" or "0")."""
+    found: Service = _get(Service, service_id)
+    chosen = request.form.get("personal_care") == "1"
+    accounts.set_personal_care(db.session, actor(), found, chosen)
+    flash(
+        f"{found.name} is {'' if chosen else 'not '}personal care: "
+        f"{'the 6-week standard applies' if chosen else 'no 6-week clock'}.",
+        "success",
+    )
+    return redirect(url_for("admin.services"))
+
+
+@bp.route("/review-policy", methods=["GET", "POST"])
+@page
+def review_policy() -> ResponseReturnValue:
+    """When the organisation's reviews of support fall due (``support.services``)."""
+    from ..support import services as support
+    from ..support.forms import ReviewPolicyForm
+
+    me = actor()
+    form = ReviewPolicyForm()
+    if request.method == "GET":
+        form.process(data=support.review_policy(db.session, me.organisation_id))
+    elif form.validate_on_submit():
+        days = {name: getattr(form, name).data for name in support.POLICY_FIELDS}
+        saved = attempt(
+            lambda: support.set_review_policy(db.session, me, me.organisation_id, days), form
+        )
+        if saved.done:
+            flash("The review policy has been saved. New support plans follow it.", "success")
+            return redirect(url_for("admin.review_policy"))
+    return render_template("admin/review_policy.html", form=form), 422 if form.errors else 200
 
 
 # ------------------------------------------------------------------------------ API clients

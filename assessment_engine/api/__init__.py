@@ -21,6 +21,7 @@ def build_blueprint() -> tuple[Blueprint, list[Operation]]:
         views_questionnaires,
         views_referrals,
         views_sharing,
+        views_support,
     )
     from .routes import build_blueprint as build
 
@@ -31,6 +32,7 @@ def build_blueprint() -> tuple[Blueprint, list[Operation]]:
             views_questionnaires.route,
             views_referrals.route,
             views_sharing.route,
+            views_support.route,
         ],
         pages=[views_meta.register],
     )

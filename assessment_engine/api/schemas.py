@@ -490,3 +490,141 @@ class ReferralPatchSchema(Schema):
             raise ValidationError("Say why the referral is declined.", "reason")
         if "assigned_to" in data and data.get("status") != ReferralStatus.ACCEPTED.value:
             raise ValidationError("A worker is assigned only when accepting.", "assigned_to")
+
+
+# ------------------------------------------------------------------- support and reviews
+
+
+class _SupportTermsSchema(Schema):
+    """The terms of a plan other than what it is: hours, SDS option, weekly cost."""
+
+    hours_per_week = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=20),
+        metadata={"description": "Hours a week, a decimal string (0 to 168)."},
+    )
+    sds_option = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=10),
+        metadata={"description": 'Self-directed Support option, "1" to "4".'},
+    )
+    weekly_cost = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=20),
+        metadata={"description": "The weekly cost in GBP, a decimal string like 245.50."},
+    )
+
+
+class SupportCreateSchema(_SupportTermsSchema):
+    start_date = fields.Date(required=True, metadata={"description": "The day support started."})
+    summary = fields.Str(
+        required=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "What the support is, in words."},
+    )
+
+
+class SupportVersionSchema(Schema):
+    number = fields.Int(required=True)
+    status = fields.Str(required=True)
+    summary = fields.Str(required=True)
+    hours_per_week = fields.Str(required=True, allow_none=True)
+    sds_option = fields.Str(required=True, allow_none=True)
+    weekly_cost = fields.Str(required=True, allow_none=True)
+    reason = fields.Str(required=True, metadata={"description": "Why the terms changed."})
+    changed_at = fields.Str(required=True, metadata={"format": "date-time"})
+    changed_by = fields.Str(required=True, allow_none=True, metadata={"description": _BY})
+
+
+class ReviewSchema(Schema):
+    id = fields.Str(required=True)
+    support_plan_id = fields.Str(required=True)
+    client_id = fields.Str(required=True)
+    due_on = fields.Str(required=True, metadata={"format": "date"})
+    overdue = fields.Bool(required=True)
+    status = fields.Str(required=True, validate=validate.OneOf(["due", "completed"]))
+    assigned_to = fields.Str(required=True, allow_none=True)
+    assessment_id = fields.Str(required=True, allow_none=True)
+    outcome = fields.Str(required=True, allow_none=True)
+    reason = fields.Str(required=True, allow_none=True)
+    end_reason = fields.Str(required=True, allow_none=True)
+    person_agreed = fields.Bool(required=True, allow_none=True)
+    agreed_by = fields.Str(required=True, allow_none=True)
+    carer_agreed = fields.Bool(required=True, allow_none=True)
+    agreement_recorded_at = fields.Str(
+        required=True, allow_none=True, metadata={"format": "date-time"}
+    )
+    agreement_recorded_by = fields.Str(
+        required=True, allow_none=True, metadata={"description": _BY}
+    )
+    completed_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+    completed_by = fields.Str(required=True, allow_none=True, metadata={"description": _BY})
+
+
+class SupportPlanSchema(Schema):
+    id = fields.Str(required=True)
+    referral_id = fields.Str(required=True)
+    client_id = fields.Str(required=True)
+    service = fields.Str(required=True)
+    organisation = fields.Str(required=True)
+    status = fields.Str(required=True, validate=validate.OneOf(["active", "ended"]))
+    start_date = fields.Str(required=True, metadata={"format": "date"})
+    summary = fields.Str(required=True)
+    hours_per_week = fields.Str(required=True, allow_none=True)
+    sds_option = fields.Str(required=True, allow_none=True)
+    weekly_cost = fields.Str(required=True, allow_none=True)
+    ended_on = fields.Str(required=True, allow_none=True, metadata={"format": "date"})
+    next_review_due = fields.Str(required=True, allow_none=True, metadata={"format": "date"})
+    versions = fields.List(fields.Nested(SupportVersionSchema), required=True)
+    reviews = fields.List(fields.Nested(ReviewSchema), required=True)
+
+
+class ReviewQuerySchema(PageQuerySchema):
+    status = fields.Str(
+        validate=validate.OneOf(["due", "overdue", "completed"]),
+        metadata={"description": "due (every open review, the default), overdue or completed"},
+    )
+    due_before = fields.Date(metadata={"description": "Only reviews due before this day."})
+
+
+class ReviewListSchema(Schema):
+    items = fields.List(fields.Nested(ReviewSchema), required=True)
+    next_cursor = fields.Str(required=True, allow_none=True)
+
+
+class ReviewOutcomeSchema(_SupportTermsSchema):
+    """With ``summary`` and the terms, on increase or reduce: the plan's new terms."""
+
+    outcome = fields.Str(
+        required=True, validate=validate.OneOf(["continue", "increase", "reduce", "end"])
+    )
+    reason = fields.Str(required=True, validate=validate.Length(max=2000))
+    end_reason = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(
+            ["died", "moved_away", "long_term_care", "no_longer_needed", "person_declined"]
+        ),
+    )
+    person_agreed = fields.Bool(load_default=False)
+    agreed_by = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["person", "welfare_attorney", "guardian"]),
+    )
+    carer_agreed = fields.Bool(load_default=None, allow_none=True)
+    assessment_id = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=40),
+        metadata={"description": "The review assessment (submitted)."},
+    )
+    summary = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "On increase or reduce: the support's new description."},
+    )

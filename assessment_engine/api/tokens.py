@@ -33,9 +33,16 @@ SCOPES: tuple[str, ...] = (
     "referrals:read",
     "referrals:write",
     "questionnaires:write",
+    "support:read",
+    "support:write",
 )
-#: What a client gets when no scope is named: everything but administering questionnaires.
-DEFAULT_SCOPES: tuple[str, ...] = tuple(s for s in SCOPES if s != "questionnaires:write")
+#: Scopes of api.md's additions: always asked for by name, never given by default.
+EXPLICIT_SCOPES: tuple[str, ...] = ("support:read", "support:write")
+#: What a client gets when no scope is named: the base contract's scopes but administering
+#: questionnaires.
+DEFAULT_SCOPES: tuple[str, ...] = tuple(
+    s for s in SCOPES if s != "questionnaires:write" and s not in EXPLICIT_SCOPES
+)
 #: Bytes of randomness in a token (256 bits).
 TOKEN_BYTES = 32
 #: Tokens carry this prefix so that leaked ones are easy to find by secret scanners.

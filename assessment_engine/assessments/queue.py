@@ -17,7 +17,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import Role, User
@@ -26,7 +26,7 @@ from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..scoring.outcomes import Priority, Urgency
 from . import referrals
-from .models import Referral, ReferralStatus
+from .models import Assessment, Referral, ReferralStatus
 
 #: Scotland's eligibility framework: personal care within 6 weeks of assessment for critical
 #: and substantial needs.
@@ -157,6 +157,8 @@ def queue_statement(
             joinedload(Referral.client),
             joinedload(Referral.service),
             joinedload(Referral.assigned_to),
+            # The 6-week clock runs from the assessment's submission (assessments.clock).
+            selectinload(Referral.assessment).load_only(Assessment.submitted_at),
         )
         .order_by(_URGENCY_RANK, _PRIORITY_RANK, Referral.created_at, Referral.id)
         .limit(limit)

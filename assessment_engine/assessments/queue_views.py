@@ -7,9 +7,20 @@ organisation answers 404, whatever id is put in the address or the form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from ..auth import roles_required
@@ -21,6 +32,7 @@ from ..records import access
 from ..records.services import RecordNotFound
 from ..scoring.outcomes import Priority, Urgency
 from . import queue, referrals
+from .clock import SupportClock, support_clock
 from .models import Referral, ReferralStatus
 
 bp = Blueprint("queue", __name__)
@@ -40,6 +52,7 @@ def index() -> ResponseReturnValue:
     rows = queue.work_queue(db.session, web_actor(), filters)
     return render_template(
         "referrals/index.html",
+        clocks=_clocks([row.referral for row in rows]),
         rows=rows,
         filters=filters,
         statuses=list(ReferralStatus),
@@ -47,6 +60,21 @@ def index() -> ResponseReturnValue:
         ages=AGE_CHOICES,
         describe=queue.describe,
     )
+
+
+def _clocks(found: list[Referral]) -> dict[Any, SupportClock]:
+    """The 6-week standard's clock of each referral it applies to, with when support started
+    (the support package provides the start dates, registered at start-up)."""
+    started: Callable[..., dict[Any, date]] = current_app.extensions.get(
+        "support_started", lambda _session, _ids: {}
+    )
+    starts = started(db.session, [r.id for r in found])
+    today = date.today()
+    return {
+        r.id: clock
+        for r in found
+        if (clock := support_clock(r, starts.get(r.id), today)) is not None
+    }
 
 
 def _open(referral_id: str) -> Referral:
@@ -61,6 +89,7 @@ def _render(referral: Referral, status: int = 200, **extra: Any) -> ResponseRetu
     context = {
         "referral": referral,
         "row": queue.row_for(referral),
+        "clock": _clocks([referral]).get(referral.id),
         "workers": queue.workers(db.session, actor),
         "may_decide": queue.may_decide(actor),
         "may_complete": queue.may_complete(actor, referral),

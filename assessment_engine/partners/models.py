@@ -55,6 +55,9 @@ class Service(Base):
     #: Where the team's notifications go (same-day and urgent referrals, the daily digest); ""
     #: while none is set. Set by administrators on the service's page.
     team_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    #: Personal care (set by administrators): referrals to it at critical or substantial
+    #: priority run the 6-week clock (``assessments.clock``).
+    personal_care: Mapped[bool] = mapped_column(default=False)
 
     organisation: Mapped[Organisation] = relationship(back_populates="services")
 

@@ -33,6 +33,7 @@ def ensure_service(
     organisation: Organisation,
     kind: OrganisationKind,
     team_email: str = "",
+    personal_care: bool = False,
 ) -> tuple[Service, bool]:
     service = session.scalar(select(Service).where(Service.slug == slug))
     if service is not None:
@@ -44,6 +45,7 @@ def ensure_service(
         kind=kind,
         active=True,
         team_email=team_email,
+        personal_care=personal_care,
     )
     session.add(service)
     session.flush()

@@ -1,0 +1,729 @@
+"""Support arranged for accepted referrals, and its reviews: one set of rules for every door.
+
+The pages (``support.views``) and the API (``api.views_support``) call these functions only.
+A support plan, and its reviews, belong to the organisation the referral was addressed to: to
+anyone else they do not exist (RecordNotFound). Every view and change is audited in the
+caller's transaction; changes are checked against the version the caller last saw.
+
+Queries other parts call (reports, notifications): :func:`reviews_due` (the review queue, due
+and overdue) and :func:`six_week_breaches` (the 6-week standard, from ``assessments.clock``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from ..assessments.access import assessment_for
+from ..assessments.clock import SupportClock, support_clock
+from ..assessments.models import Assessment, AssessmentStatus, Referral, ReferralStatus
+from ..db import utcnow
+from ..kernel.actor import Actor
+from ..kernel.audit import record_event
+from ..kernel.errors import DomainError, StaleEdit
+from ..partners.models import Service
+from ..records.services import RecordNotFound, record_key
+from ..scoring.outcomes import Priority
+from .models import (
+    DEFAULT_POLICY,
+    AgreedBy,
+    EndReason,
+    PlanStatus,
+    Review,
+    ReviewOutcome,
+    ReviewPolicy,
+    ReviewStatus,
+    SdsOption,
+    SupportPlan,
+    SupportPlanVersion,
+)
+
+MAX_SUMMARY = 2000
+MAX_REASON = 2000
+MAX_HOURS = Decimal(168)
+MAX_COST = Decimal(100000)
+
+
+class SupportError(DomainError):
+    """The support or review cannot be saved; ``errors`` maps fields to messages."""
+
+
+class StaleSupport(SupportError, StaleEdit):
+    """The plan, review or referral changed since the caller read it; nothing was saved."""
+
+    def __init__(self) -> None:
+        super().__init__("Someone else changed this since you opened it")
+
+
+# ------------------------------------------------------------------------------- the terms
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A plan's terms, checked: what the support is, hours, SDS option, weekly cost."""
+
+    summary: str
+    minutes_per_week: int | None
+    sds_option: SdsOption | None
+    weekly_cost_pence: int | None
+
+
+def _decimal(text: str | None, field: str, errors: dict[str, str], what: str) -> Decimal | None:
+    raw = (text or "").strip().replace(",", "")
+    if field == "weekly_cost":
+        raw = raw.removeprefix("£")
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        errors[field] = f"Enter {what} as a number, like 12.5"
+        return None
+    if not value.is_finite():
+        errors[field] = f"Enter {what} as a number, like 12.5"
+        return None
+    if value < 0:
+        errors[field] = f"{what.capitalize()} cannot be negative"
+        return None
+    return value
+
+
+def check_terms(
+    summary: str | None,
+    hours_per_week: str | None,
+    sds_option: str | None,
+    weekly_cost: str | None,
+    errors: dict[str, str],
+) -> Terms:
+    """The terms as typed, checked; problems go into ``errors`` by field."""
+    text = (summary or "").strip()
+    if not text:
+        errors["summary"] = "Say what the support is"
+    elif len(text) > MAX_SUMMARY:
+        errors["summary"] = f"Describe the support in {MAX_SUMMARY} characters or fewer"
+    hours = _decimal(hours_per_week, "hours_per_week", errors, "hours a week")
+    if hours is not None and hours > MAX_HOURS:
+        errors["hours_per_week"] = "Hours a week must be 168 or fewer"
+    minutes = None
+    if hours is not None and "hours_per_week" not in errors:
+        minutes = int((hours * 60).to_integral_value())
+    option = None
+    if sds_option:
+        try:
+            option = SdsOption(str(sds_option).strip())
+        except ValueError:
+            errors["sds_option"] = "Choose a Self-directed Support option from 1 to 4"
+    cost = _decimal(weekly_cost, "weekly_cost", errors, "the weekly cost")
+    pence = None
+    if cost is not None and "weekly_cost" not in errors:
+        if cost > MAX_COST or cost != cost.quantize(Decimal("0.01")):
+            errors["weekly_cost"] = "Enter the weekly cost in pounds and pence, like 245.50"
+        else:
+            pence = int(cost * 100)
+    return Terms(text, minutes, option, pence)
+
+
+def hours_text(minutes: int | None) -> str | None:
+    """Minutes a week as decimal hours (``"12.5"``)."""
+    if minutes is None:
+        return None
+    return format((Decimal(minutes) / 60).quantize(Decimal("0.01")).normalize(), "f")
+
+
+def cost_text(pence: int | None) -> str | None:
+    """Pence as pounds with two decimals (``"245.50"``)."""
+    if pence is None:
+        return None
+    return f"{Decimal(pence) / 100:.2f}"
+
+
+# ------------------------------------------------------------------------------ the policy
+
+
+def review_policy(session: Session, organisation_id: int) -> dict[str, int]:
+    """The organisation's review policy, or the default one."""
+    rows = list(
+        session.scalars(
+            select(ReviewPolicy).where(
+                or_(
+                    ReviewPolicy.organisation_id == organisation_id,
+                    ReviewPolicy.organisation_id.is_(None),
+                )
+            )
+        )
+    )
+    rows.sort(key=lambda row: row.organisation_id is None)
+    if not rows:
+        return dict(DEFAULT_POLICY)
+    row = rows[0]
+    return {
+        "first_review_days": row.first_review_days,
+        "critical_first_review_days": row.critical_first_review_days,
+        "review_interval_days": row.review_interval_days,
+    }
+
+
+POLICY_FIELDS = {
+    "first_review_days": "The first review",
+    "critical_first_review_days": "The first review where the priority is critical",
+    "review_interval_days": "The time between reviews",
+}
+
+
+def set_review_policy(
+    session: Session, actor: Actor, organisation_id: int, days: Mapping[str, int | None]
+) -> ReviewPolicy:
+    """Set the organisation's own review policy (days for each of ``POLICY_FIELDS``, 1 to
+    3650), audited as ``review_policy.change``; plans recorded from now on follow it."""
+    errors = {}
+    for name, what in POLICY_FIELDS.items():
+        value = days.get(name)
+        if value is None or not 1 <= value <= 3650:
+            errors[name] = f"{what} must be a number of days from 1 to 3650"
+    if errors:
+        raise SupportError("", errors)
+    row = session.scalar(
+        select(ReviewPolicy).where(ReviewPolicy.organisation_id == organisation_id)
+    )
+    if row is None:
+        row = ReviewPolicy(organisation_id=organisation_id)
+        session.add(row)
+    for name in POLICY_FIELDS:
+        setattr(row, name, days[name])
+    row.updated_at = utcnow()
+    row.updated_by_id = actor.user_id
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "review_policy.change",
+        record_type="review_policy",
+        record_id=row.id,
+        detail={name: days[name] for name in POLICY_FIELDS},
+    )
+    return row
+
+
+def _proposed_review(assessment: Assessment) -> date | None:
+    """The assessor's proposed review date in the summary section, if given."""
+    summary = assessment.answers.get("summary")
+    raw = summary.get("review_date") if isinstance(summary, Mapping) else None
+    if not isinstance(raw, str):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def first_review_due(session: Session, referral: Referral, start: date) -> date:
+    """The policy's first review (sooner for critical), or the assessor's proposed review date
+    where it is earlier (and not before support starts)."""
+    policy = review_policy(session, referral.organisation_id)
+    days = (
+        policy["critical_first_review_days"]
+        if referral.priority is Priority.CRITICAL
+        else policy["first_review_days"]
+    )
+    due = start + timedelta(days=days)
+    proposed = _proposed_review(referral.assessment)
+    if proposed is not None and start <= proposed < due:
+        return proposed
+    return due
+
+
+# ------------------------------------------------------------------------- support arranged
+
+
+def plan_of_referral(session: Session, referral_id: uuid.UUID) -> SupportPlan | None:
+    return session.scalar(select(SupportPlan).where(SupportPlan.referral_id == referral_id))
+
+
+def support_started(session: Session, referral_ids: list[uuid.UUID]) -> dict[uuid.UUID, date]:
+    """When support started for each of these referrals that has a plan (for the queue)."""
+    if not referral_ids:
+        return {}
+    rows = session.execute(
+        select(SupportPlan.referral_id, SupportPlan.start_date).where(
+            SupportPlan.referral_id.in_(referral_ids)
+        )
+    )
+    return {referral_id: start for referral_id, start in rows}
+
+
+def record_support(
+    session: Session,
+    actor: Actor,
+    referral: Referral,
+    *,
+    start_date: date | None,
+    summary: str | None,
+    hours_per_week: str | None = None,
+    sds_option: str | None = None,
+    weekly_cost: str | None = None,
+    expected_version: int | None = None,
+) -> SupportPlan:
+    """Record the support arranged for an accepted referral of the actor's organisation: the
+    plan, its first version and its first review, audited as ``support.start``."""
+    if referral.organisation_id != actor.organisation_id:
+        raise RecordNotFound(str(referral.id))
+    if expected_version is not None and expected_version != referral.version:
+        raise StaleSupport()
+    if referral.status is not ReferralStatus.ACCEPTED:
+        raise SupportError(
+            f"This referral is {referral.status.label.lower()}: support is recorded for an "
+            "accepted referral"
+        )
+    if plan_of_referral(session, referral.id) is not None:
+        raise SupportError("Support has already been recorded for this referral")
+    errors: dict[str, str] = {}
+    assessed = referral.assessment.submitted_at
+    if start_date is None:
+        errors["start_date"] = "Enter the date support started, like 27 3 2027"
+    elif assessed is not None and start_date < assessed.date():
+        errors["start_date"] = (
+            "The start date cannot be before the assessment "
+            f"({assessed.date().strftime('%-d %B %Y')})"
+        )
+    terms = check_terms(summary, hours_per_week, sds_option, weekly_cost, errors)
+    if errors:
+        raise SupportError("", errors)
+    assert start_date is not None
+    plan = SupportPlan(
+        referral_id=referral.id,
+        client_id=referral.client_id,
+        organisation_id=referral.organisation_id,
+        service_id=referral.service_id,
+        start_date=start_date,
+        created_by_id=actor.user_id,
+        status=PlanStatus.ACTIVE,
+        **_columns(terms),
+    )
+    session.add(plan)
+    _new_version(session, actor, plan, "Support started", review=None)
+    review = Review(
+        plan_id=plan.id,
+        client_id=plan.client_id,
+        organisation_id=plan.organisation_id,
+        due_on=first_review_due(session, referral, start_date),
+        assigned_to_id=referral.assigned_to_id,
+    )
+    session.add(review)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "support.start",
+        record_type="support_plan",
+        record_id=plan.id,
+        client_id=plan.client_id,
+        detail={"referral": str(referral.id), "next_review": review.due_on.isoformat()},
+    )
+    return plan
+
+
+def _columns(terms: Terms) -> dict[str, object]:
+    return {
+        "summary": terms.summary,
+        "minutes_per_week": terms.minutes_per_week,
+        "sds_option": terms.sds_option,
+        "weekly_cost_pence": terms.weekly_cost_pence,
+    }
+
+
+def _new_version(
+    session: Session, actor: Actor, plan: SupportPlan, reason: str, review: Review | None
+) -> SupportPlanVersion:
+    version = SupportPlanVersion(
+        plan=plan,
+        number=len(plan.versions) + 1,
+        status=plan.status,
+        start_date=plan.start_date,
+        summary=plan.summary,
+        minutes_per_week=plan.minutes_per_week,
+        sds_option=plan.sds_option,
+        weekly_cost_pence=plan.weekly_cost_pence,
+        reason=reason,
+        review_id=review.id if review is not None else None,
+        changed_at=utcnow(),
+        changed_by_id=actor.user_id,
+    )
+    session.add(version)
+    return version
+
+
+def plan_for(session: Session, actor: Actor, plan_id: uuid.UUID | str) -> SupportPlan:
+    """A support plan of the actor's organisation; RecordNotFound for any other."""
+    plan = session.scalar(
+        select(SupportPlan)
+        .where(SupportPlan.id == record_key(plan_id))
+        .options(joinedload(SupportPlan.referral), joinedload(SupportPlan.service))
+    )
+    if plan is None or plan.organisation_id != actor.organisation_id:
+        raise RecordNotFound(str(plan_id))
+    return plan
+
+
+def open_plan(session: Session, actor: Actor, plan_id: uuid.UUID | str) -> SupportPlan:
+    """:func:`plan_for`, audited as a view."""
+    plan = plan_for(session, actor, plan_id)
+    record_event(
+        session,
+        actor,
+        "support.view",
+        record_type="support_plan",
+        record_id=plan.id,
+        client_id=plan.client_id,
+    )
+    return plan
+
+
+def next_review(plan: SupportPlan) -> Review | None:
+    """The plan's open review, if any."""
+    return next((r for r in plan.reviews if r.status is ReviewStatus.DUE), None)
+
+
+def plans_of_client(session: Session, client_id: uuid.UUID) -> list[SupportPlan]:
+    """Every support plan of a person, oldest first (for the record's timeline)."""
+    return list(
+        session.scalars(
+            select(SupportPlan)
+            .where(SupportPlan.client_id == client_id)
+            .options(joinedload(SupportPlan.service), joinedload(SupportPlan.organisation))
+            .order_by(SupportPlan.id)
+        )
+    )
+
+
+# --------------------------------------------------------------------------------- reviews
+
+
+def review_for(session: Session, actor: Actor, review_id: uuid.UUID | str) -> Review:
+    """A review of the actor's organisation; RecordNotFound for any other."""
+    review = session.scalar(
+        select(Review)
+        .where(Review.id == record_key(review_id))
+        .options(joinedload(Review.plan).joinedload(SupportPlan.referral))
+    )
+    if review is None or review.organisation_id != actor.organisation_id:
+        raise RecordNotFound(str(review_id))
+    return review
+
+
+def open_review(session: Session, actor: Actor, review_id: uuid.UUID | str) -> Review:
+    review = review_for(session, actor, review_id)
+    record_event(
+        session,
+        actor,
+        "review.view",
+        record_type="review",
+        record_id=review.id,
+        client_id=review.client_id,
+    )
+    return review
+
+
+def reviews_due(
+    session: Session,
+    organisation_id: int,
+    today: date,
+    *,
+    status: str | None = None,
+    due_before: date | None = None,
+    worker_id: int | None = None,
+    after: tuple[date, uuid.UUID] | None = None,
+    limit: int | None = None,
+) -> list[Review]:
+    """An organisation's reviews, most overdue first. ``status``: ``due`` (every open review,
+    the default), ``overdue`` (open and due before ``today``) or ``completed``. ``worker_id``
+    gives one worker's queue; ``after`` a page's position (due date, id)."""
+    stmt = (
+        select(Review)
+        .where(Review.organisation_id == organisation_id)
+        .options(
+            joinedload(Review.plan).joinedload(SupportPlan.service),
+            joinedload(Review.client),
+            joinedload(Review.assigned_to),
+        )
+        .order_by(Review.due_on, Review.id)
+    )
+    if status == "completed":
+        stmt = stmt.where(Review.status == ReviewStatus.COMPLETED)
+    else:
+        stmt = stmt.where(Review.status == ReviewStatus.DUE)
+        if status == "overdue":
+            stmt = stmt.where(Review.due_on < today)
+    if due_before is not None:
+        stmt = stmt.where(Review.due_on < due_before)
+    if worker_id is not None:
+        stmt = stmt.where(Review.assigned_to_id == worker_id)
+    if after is not None:
+        stmt = stmt.where(
+            or_(Review.due_on > after[0], and_(Review.due_on == after[0], Review.id > after[1]))
+        )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def review_queue(session: Session, actor: Actor, today: date, **filters: object) -> list[Review]:
+    """:func:`reviews_due` for the actor's organisation, audited."""
+    found = reviews_due(session, actor.organisation_id, today, **filters)  # type: ignore[arg-type]
+    record_event(
+        session,
+        actor,
+        "review.queue",
+        record_type="review",
+        record_id="-",
+        detail={"results": len(found), "status": str(filters.get("status") or "due")},
+    )
+    return found
+
+
+def carer_involved(*assessments: Assessment | None) -> bool:
+    """Whether an unpaid carer is named: the assessments' unpaid-carer section says so."""
+    for assessment in assessments:
+        carer = assessment.answers.get("carer") if assessment is not None else None
+        if isinstance(carer, Mapping) and (
+            carer.get("has_unpaid_carer") is True or str(carer.get("carer_name") or "").strip()
+        ):
+            return True
+    return False
+
+
+def last_assessment(plan: SupportPlan) -> Assessment:
+    """The assessment a review carries forward: the last review's assessment, or the one whose
+    decision made the referral."""
+    done = [r for r in plan.reviews if r.assessment is not None and r.completed_at is not None]
+    if done:
+        latest = max(done, key=lambda r: r.completed_at or r.created_at).assessment
+        assert latest is not None
+        return latest
+    return plan.referral.assessment
+
+
+def start_review_assessment(
+    session: Session, actor: Actor, review: Review, assessment: Assessment
+) -> None:
+    """Link the review to its review assessment (started by ``assessments.review``)."""
+    if review.status is not ReviewStatus.DUE:
+        raise SupportError("This review is completed")
+    review.assessment_id = assessment.id
+    session.flush()
+
+
+def _agreement(
+    review: Review,
+    needs: bool,
+    person_agreed: bool | None,
+    agreed_by: str | None,
+    carer_agreed: bool | None,
+    carer: bool,
+    outcome: ReviewOutcome,
+    errors: dict[str, str],
+) -> tuple[AgreedBy | None, bool | None]:
+    by = None
+    if agreed_by:
+        try:
+            by = AgreedBy(agreed_by)
+        except ValueError:
+            errors["agreed_by"] = (
+                "Choose who agreed: the person, their welfare attorney or guardian"
+            )
+    if not needs:
+        return by, carer_agreed if carer else None
+    what = "reduced" if outcome is ReviewOutcome.REDUCE else "ended"
+    if person_agreed is not True:
+        errors["person_agreed"] = (
+            f"Support can only be {what} with the person's agreement (or their welfare "
+            "attorney's or guardian's): record that they agree, or choose another outcome"
+        )
+    if carer and carer_agreed is not True:
+        errors["carer_agreed"] = (
+            f"An unpaid carer is involved: support can only be {what} with the carer's "
+            "agreement too"
+        )
+    return by or AgreedBy.PERSON, carer_agreed if carer else None
+
+
+def record_outcome(
+    session: Session,
+    actor: Actor,
+    review: Review,
+    today: date,
+    *,
+    outcome: str | None,
+    reason: str | None,
+    end_reason: str | None = None,
+    person_agreed: bool | None = None,
+    agreed_by: str | None = None,
+    carer_agreed: bool | None = None,
+    assessment_id: str | None = None,
+    terms: Mapping[str, str | None] | None = None,
+    expected_version: int | None = None,
+) -> Review:
+    """Complete a review: the outcome with its reason, the agreement the rule needs, the plan's
+    new version and the next review. ``reduce``, or ``end`` by the person's choice, is refused
+    without the person's agreement (and the carer's, where a carer is involved); ``end`` for a
+    reason outside the person's choice needs neither agreement nor review assessment; any other
+    outcome names its review assessment (submitted, about the same person). ``terms`` (summary,
+    hours_per_week, sds_option, weekly_cost) change the plan on ``increase`` or ``reduce``."""
+    if review.organisation_id != actor.organisation_id:
+        raise RecordNotFound(str(review.id))
+    if expected_version is not None and expected_version != review.version:
+        raise StaleSupport()
+    if review.status is not ReviewStatus.DUE:
+        raise SupportError("This review has already been completed")
+    plan = review.plan
+    errors: dict[str, str] = {}
+    try:
+        chosen = ReviewOutcome(outcome or "")
+    except ValueError:
+        raise SupportError("", {"outcome": "Choose the outcome of the review"}) from None
+    why = (reason or "").strip()
+    if not why:
+        errors["reason"] = "Say why: the reason for the outcome"
+    elif len(why) > MAX_REASON:
+        errors["reason"] = f"The reason must be {MAX_REASON} characters or fewer"
+    ending = None
+    if chosen is ReviewOutcome.END:
+        try:
+            ending = EndReason(end_reason or "")
+        except ValueError:
+            errors["end_reason"] = "Choose why the support ends"
+    outside = ending is not None and ending.outside_choice
+    assessment = None
+    if assessment_id:
+        try:
+            assessment = assessment_for(session, actor, assessment_id)
+        except RecordNotFound:
+            errors["assessment_id"] = "There is no such review assessment you may see"
+        else:
+            if assessment.client_id != review.client_id:
+                errors["assessment_id"] = "The review assessment is about someone else"
+            elif assessment.status is AssessmentStatus.DRAFT:
+                errors["assessment_id"] = (
+                    "Submit the review assessment before recording the outcome"
+                )
+    elif not outside and "end_reason" not in errors:
+        errors["assessment_id"] = (
+            "A review needs its review assessment: start it, submit it, then record the "
+            "outcome (only an end for death, a move away or long-term care needs none)"
+        )
+    needs = chosen is ReviewOutcome.REDUCE or (chosen is ReviewOutcome.END and not outside)
+    carer = carer_involved(plan.referral.assessment, assessment)
+    by, carer_said = _agreement(
+        review, needs, person_agreed, agreed_by, carer_agreed, carer, chosen, errors
+    )
+    new_terms = None
+    if terms and chosen in (ReviewOutcome.INCREASE, ReviewOutcome.REDUCE):
+        new_terms = check_terms(
+            terms.get("summary") or plan.summary,
+            terms.get("hours_per_week"),
+            terms.get("sds_option"),
+            terms.get("weekly_cost"),
+            errors,
+        )
+    if errors:
+        raise SupportError("", errors)
+    now = utcnow()
+    review.outcome = chosen
+    review.reason = why
+    review.end_reason = ending
+    review.assessment_id = assessment.id if assessment is not None else review.assessment_id
+    review.person_agreed = person_agreed if person_agreed is not None else None
+    review.agreed_by = by if person_agreed else None
+    review.carer_agreed = carer_said
+    if person_agreed or carer_said:
+        review.agreement_recorded_at = now
+        review.agreement_recorded_by_id = actor.user_id
+    review.status = ReviewStatus.COMPLETED
+    review.completed_at = now
+    review.completed_by_id = actor.user_id
+    if new_terms is not None:
+        for name, value in _columns(new_terms).items():
+            if value is not None:
+                setattr(plan, name, value)
+    next_due = None
+    if chosen is ReviewOutcome.END:
+        plan.status = PlanStatus.ENDED
+        plan.ended_on = today
+    else:
+        interval = review_policy(session, plan.organisation_id)["review_interval_days"]
+        next_due = today + timedelta(days=interval)
+        session.add(
+            Review(
+                plan_id=plan.id,
+                client_id=plan.client_id,
+                organisation_id=plan.organisation_id,
+                due_on=next_due,
+                assigned_to_id=review.assigned_to_id,
+            )
+        )
+    label = chosen.label if ending is None else f"{chosen.label}: {ending.label.lower()}"
+    _new_version(session, actor, plan, f"Review: {label}. {why}", review)
+    plan.updated_at = now  # a new version of the plan: its ETag changes
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "review.outcome",
+        record_type="review",
+        record_id=review.id,
+        client_id=review.client_id,
+        detail={
+            "outcome": chosen.value,
+            "end_reason": ending.value if ending else None,
+            "person_agreed": person_agreed,
+            "carer_agreed": carer_said,
+            "next_review": next_due.isoformat() if next_due else None,
+        },
+    )
+    return review
+
+
+# ---------------------------------------------------------------------- the 6-week standard
+
+
+def clocks(
+    session: Session, referrals: list[Referral], today: date
+) -> dict[uuid.UUID, SupportClock]:
+    """The support clock of each referral it applies to (personal care, critical or
+    substantial), by referral id."""
+    started = support_started(session, [r.id for r in referrals])
+    found = {}
+    for referral in referrals:
+        clock = support_clock(referral, started.get(referral.id), today)
+        if clock is not None:
+            found[referral.id] = clock
+    return found
+
+
+def six_week_breaches(
+    session: Session, organisation_id: int | None, today: date
+) -> list[tuple[Referral, SupportClock]]:
+    """Referrals whose support clock ran out: support started late, or not started and past
+    its due day; of one organisation (or all, for ``None``), by due day."""
+    stmt = (
+        select(Referral)
+        .join(Service, Referral.service_id == Service.id)
+        .where(
+            Service.personal_care.is_(True),
+            Referral.priority.in_([Priority.CRITICAL, Priority.SUBSTANTIAL]),
+            Referral.status != ReferralStatus.DECLINED,
+        )
+        .options(joinedload(Referral.service), joinedload(Referral.assessment))
+    )
+    if organisation_id is not None:
+        stmt = stmt.where(Referral.organisation_id == organisation_id)
+    found = list(session.scalars(stmt))
+    by_id = clocks(session, found, today)
+    breaches = [(r, by_id[r.id]) for r in found if r.id in by_id and by_id[r.id].breached]
+    breaches.sort(key=lambda pair: pair[1].due_on)
+    return breaches
