@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..documents import KEY_PATTERN, META_SCHEMA_URI, document_uri
-from .common import ITEM_CONTROL, ITEM_WEIGHT, ORDINAL_VALUE, ImportNote, canonical_url
+from .common import (
+    ITEM_CONTROL,
+    ITEM_WEIGHT,
+    MAX_VALUE,
+    MIN_VALUE,
+    ORDINAL_VALUE,
+    ImportNote,
+    canonical_url,
+)
 
 _SIMPLE_TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
@@ -39,9 +47,16 @@ _UNSUPPORTED_TYPES = {
 _KNOWN_ELEMENTS = frozenset(
     {"linkId", "text", "type", "item", "required", "repeats", "maxLength", "answerOption"}
     | {"answerValueSet", "enableWhen", "enableBehavior", "extension", "_text", "definition"}
-    | {"prefix", "id"}
+    | {"prefix", "id", "code", "initial", "readOnly", "option"}
 )
-_KNOWN_EXTENSIONS = frozenset({ITEM_CONTROL})
+_KNOWN_EXTENSIONS = frozenset({ITEM_CONTROL, MIN_VALUE, MAX_VALUE})
+#: Top-level elements this importer reads or keeps (in ``x-fhir``); any other is reported.
+_KNOWN_TOP = frozenset(
+    {"resourceType", "id", "url", "version", "name", "title", "description", "item"}
+    | {"contained", "extension", "publisher", "copyright", "meta", "text", "subjectType"}
+)
+#: What of the source Questionnaire is kept (in the document's ``x-fhir``) and exported again.
+_KEPT_TOP = ("url", "version", "publisher", "copyright")
 _SELECT_CONTROLS = frozenset({"drop-down", "autocomplete", "lookup"})
 _OPERATORS = {">": "exclusiveMinimum", "<": "exclusiveMaximum", ">=": "minimum", "<=": "maximum"}
 MAX_TITLE = 200
@@ -101,6 +116,15 @@ def import_questionnaire(
     for extension in _list(resource.get("extension")):
         url = extension.get("url") if isinstance(extension, Mapping) else None
         notes.append(ImportNote(None, f"the extension {url} is not kept"))
+    for element in sorted(set(resource) - _KNOWN_TOP):
+        if element == "status":
+            notes.append(ImportNote(None, f"status {resource[element]!r}: imported as a draft"))
+        else:
+            notes.append(ImportNote(None, f"{element} is not kept"))
+    for contained in _list(resource.get("contained")):
+        if isinstance(contained, Mapping) and contained.get("resourceType") != "ValueSet":
+            kind, ident = contained.get("resourceType"), contained.get("id")
+            notes.append(ImportNote(None, f"the contained {kind} {ident} is not kept"))
     items = [item for item in _list(resource.get("item")) if isinstance(item, Mapping)]
     sections = importer.sections(items)
     if not sections:
@@ -123,6 +147,9 @@ def import_questionnaire(
     description = resource.get("description")
     if isinstance(description, str) and description.strip():
         document["description"] = description.strip()
+    kept = {name: resource[name] for name in _KEPT_TOP if isinstance(resource.get(name), str)}
+    if kept:
+        document["x-fhir"] = {name: value for name, value in kept.items() if value}
     importer.attach_conditions(document, sections, "")
     return QuestionnaireImport(key, title, document, notes)
 
@@ -173,23 +200,20 @@ class _Importer:
     # -- structure ---------------------------------------------------------------------
 
     def sections(self, items: Sequence[Mapping[str, Any]]) -> list[_Node]:
-        """Top-level groups become sections; other top-level items share one section."""
+        """Top-level groups become sections when every top-level item is a plain group (one
+        that neither repeats nor has an enableWhen: sections are always shown, once); else all
+        top-level items share one section, so conditions between them stay beside each other."""
         taken: set[str] = set()
-        sections: list[_Node] = []
-        loose = [item for item in items if item.get("type") != "group" or item.get("repeats")]
-        for item in items:
-            if item in loose:
-                continue
-            node = self.node(item, taken, parent="", section=True)
-            if node is not None:
-                sections.append(node)
-        if loose:
-            title = _title(self.resource)
-            wrapper = {"linkId": "", "text": title, "type": "group", "item": loose}
-            node = self.group(wrapper, _name("questions", taken), "", section=True)
-            if node is not None:
-                sections.append(node)
-        return sections
+        if all(
+            item.get("type") == "group" and not item.get("repeats") and not item.get("enableWhen")
+            for item in items
+        ):
+            sections = [self.node(item, taken, parent="", section=True) for item in items]
+            return [node for node in sections if node is not None]
+        title = _title(self.resource)
+        wrapper = {"linkId": "", "text": title, "type": "group", "item": list(items)}
+        node = self.group(wrapper, _name("questions", taken), "", section=True)
+        return [node] if node is not None else []
 
     def node(
         self, item: Mapping[str, Any], taken: set[str], parent: str, section: bool = False
@@ -204,6 +228,8 @@ class _Importer:
             url = extension.get("url") if isinstance(extension, Mapping) else None
             if url not in _KNOWN_EXTENSIONS:
                 self.note(link_id, f"the extension {url} is not kept")
+            elif url != ITEM_CONTROL and item.get("type") not in _SIMPLE_TYPES:
+                self.note(link_id, f"the extension {url} on a {item.get('type')} is not kept")
         kind = item.get("type")
         node: _Node | None
         if kind == "group":
@@ -220,9 +246,44 @@ class _Importer:
             node = None
         if node is None:
             self.skipped.add(link_id)
+            if kind != "group":  # a group's own items were each reported
+                self.left_out_below(item, f"it sits under {link_id}, which was left out")
             return None
+        if kind != "group":
+            self.left_out_below(item, f"it sits under the {kind} question {link_id}")
+        node.schema["x-fhir"] = {"linkId": link_id, **self.kept(item)}
         self.nodes[link_id] = (parent, node)
         return node
+
+    def kept(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """The item's elements kept for export (prefix, codes, initial values, readOnly)."""
+        link_id = str(item["linkId"])
+        kept: dict[str, Any] = {}
+        if isinstance(item.get("prefix"), str) and item["prefix"]:
+            kept["prefix"] = item["prefix"]
+        for element in ("code", "initial"):
+            values = [v for v in _list(item.get(element)) if isinstance(v, Mapping)]
+            if values:
+                kept[element] = values
+        if "initial" in kept:
+            self.note(link_id, "initial is kept (and exported) but the form does not prefill it")
+        if item.get("readOnly") is True:
+            kept["readOnly"] = True
+            if item.get("type") not in ("display", "group"):
+                self.note(link_id, "readOnly is kept (and exported) but the form still asks it")
+        return kept
+
+    def left_out_below(self, item: Mapping[str, Any], why: str) -> None:
+        """Report every item below ``item`` as left out (items under a question, or under an
+        item that could not be imported)."""
+        for child in _list(item.get("item")):
+            if isinstance(child, Mapping):
+                link_id = child.get("linkId")
+                self.note(
+                    link_id if isinstance(link_id, str) else None,
+                    f"left out: {why}; only groups hold other items",
+                )
+                self.left_out_below(child, f"it sits under {link_id}")
 
     def element_note(self, element: str, value: Any) -> str:
         if element == "code":
@@ -290,8 +351,29 @@ class _Importer:
                 schema["maxLength"] = max_length
             else:
                 self.note(link_id, "maxLength applies only to text; not kept")
+        self.limits(item, kind, schema)
         schema["$comment"] = f"FHIR linkId: {link_id}"
         return _Node(link_id, name, schema, bool(item.get("required")), item)
+
+    def limits(self, item: Mapping[str, Any], kind: str, schema: dict[str, Any]) -> None:
+        """minValue/maxValue as minimum/maximum of a number; reported on other types."""
+        link_id = str(item["linkId"])
+        for extension in _list(item.get("extension")):
+            if not isinstance(extension, Mapping) or extension.get("url") not in (
+                MIN_VALUE,
+                MAX_VALUE,
+            ):
+                continue
+            keyword = "minimum" if extension["url"] == MIN_VALUE else "maximum"
+            value = extension.get("valueInteger", extension.get("valueDecimal"))
+            if (
+                kind in ("integer", "decimal")
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+            ):
+                schema[keyword] = value
+            else:
+                self.note(link_id, f"{extension['url']} on a {kind} question is not kept")
 
     # -- choices -------------------------------------------------------------------------
 
@@ -330,9 +412,13 @@ class _Importer:
         self, item: Mapping[str, Any], link_id: str
     ) -> tuple[str, list[dict[str, Any]]] | None:
         """The item's options as ``oneOf`` entries (with ``x-score`` from ordinalValue)."""
-        raw: list[tuple[Any, str, float | None]] = []
-        if item.get("answerOption"):
-            for option in _list(item.get("answerOption")):
+        raw: list[_Raw] = []
+        listed = item.get("answerOption")
+        if not listed and item.get("option"):
+            self.note(link_id, "the STU3 element option was read as R4 answerOption")
+            listed = item.get("option")
+        if listed:
+            for option in _list(listed):
                 read = _read_option(option)
                 if read is None:
                     self.note(link_id, "an answerOption without a code or value was left out")
@@ -349,10 +435,13 @@ class _Importer:
                 )
                 return None
             raw = _value_set_options(value_set)
+            if not raw:
+                self.note(link_id, f"the contained value set {reference} lists no concepts")
+                return None
         if not raw:
             self.note(link_id, "left out: a choice question without answer options")
             return None
-        types = {type(value) for value, _label, _score in raw}
+        types = {type(value) for value, _label, _score, _system in raw}
         if len(types) != 1:
             self.note(link_id, "left out: answer options of mixed types are not supported")
             return None
@@ -360,19 +449,30 @@ class _Importer:
         if option_type is None:
             self.note(link_id, "left out: these answer options are not supported")
             return None
-        scored = [score is not None for _value, _label, score in raw]
+        scored = [score is not None for _value, _label, score, _system in raw]
         if any(scored) and not all(scored):
             self.note(link_id, "only some options have an ordinalValue; the scores were not kept")
+        codes = [value for value, _label, _score, _system in raw]
         entries = []
-        seen: set[Any] = set()
-        for value, label, score in raw:
-            if value in seen:
+        seen: set[tuple[Any, str | None]] = set()
+        for value, label, score, system in raw:
+            if (value, system) in seen:
                 self.note(link_id, f"the option {value!r} appears twice; kept once")
                 continue
-            seen.add(value)
+            seen.add((value, system))
             entry: dict[str, Any] = {"const": value, "title": label}
+            if codes.count(value) > 1 and system is not None:
+                # The same code in two systems: two options, told apart by their system.
+                entry["const"] = f"{system}|{value}"
+                self.note(
+                    link_id,
+                    f"the code {value!r} is in more than one system; its option from {system} "
+                    f"is stored as {entry['const']!r} (answers are matched by system and code)",
+                )
             if all(scored) and score is not None:
                 entry["x-score"] = score
+            if system is not None:
+                entry["x-fhir"] = {"system": system, "code": str(value)}
             entries.append(entry)
         return option_type, entries
 
@@ -384,7 +484,16 @@ class _Importer:
         """Write each child's enableWhen as if/then blocks, and the object's required list."""
         required: list[str] = []
         blocks: list[dict[str, Any]] = []
+        dependent: dict[str, dict[str, Any]] = {}
         for child in children:
+            subject = self.exists_subject(child, parent)
+            if subject is not None:  # shown once the subject is answered: dependentSchemas
+                branch = dependent.setdefault(subject, {})
+                if child.required:
+                    branch.setdefault("required", []).append(child.name)
+                else:
+                    branch.setdefault("properties", {})[child.name] = True
+                continue
             conditions = self.conditions(child, parent)
             if not conditions:
                 if child.required:
@@ -401,6 +510,19 @@ class _Importer:
             schema["required"] = required
         if blocks:
             schema["allOf"] = blocks
+        if dependent:
+            schema["dependentSchemas"] = dependent
+
+    def exists_subject(self, child: _Node, parent: str) -> str | None:
+        """The sibling whose being answered shows ``child`` (its one enableWhen is ``exists``
+        true), or None."""
+        whens = [when for when in _list(child.item.get("enableWhen")) if isinstance(when, Mapping)]
+        if len(whens) != 1 or whens[0].get("operator") != "exists":
+            return None
+        found = self.nodes.get(str(whens[0].get("question")))
+        if found is None or found[0] != parent or whens[0].get("answerBoolean") is not True:
+            return None
+        return found[1].name
 
     def conditions(self, child: _Node, parent: str) -> list[tuple[dict[str, Any], bool]]:
         """The child's enableWhen as ``if`` tests (with whether they apply negated)."""
@@ -473,7 +595,8 @@ class _Importer:
         if operator == "exists":
             self.note(
                 child.link_id,
-                "enableWhen with the exists operator is not supported; the item is always shown",
+                "enableWhen exists can be kept only as the item's one condition and only as "
+                "'is answered' (exists true); the item is always shown",
             )
             return None
         if len(answers) != 1:
@@ -571,7 +694,11 @@ def _score(*holders: Any) -> float | None:
     return None
 
 
-def _read_option(option: Any) -> tuple[Any, str, float | None] | None:
+#: One answer option as read: value (a code or a typed value), label, score and code system.
+_Raw = tuple[Any, str, float | None, str | None]
+
+
+def _read_option(option: Any) -> _Raw | None:
     if not isinstance(option, Mapping):
         return None
     if isinstance(option.get("valueCoding"), Mapping):
@@ -580,26 +707,41 @@ def _read_option(option: Any) -> tuple[Any, str, float | None] | None:
         if not isinstance(code, str) or not code:
             return None
         label = coding.get("display") if isinstance(coding.get("display"), str) else code
-        return code, label, _score(option, coding)
+        system = coding.get("system") if isinstance(coding.get("system"), str) else None
+        return code, label, _score(option, coding), system or None
     for name in ("valueInteger", "valueString", "valueDate"):
         value = option.get(name)
         if value is not None and not isinstance(value, bool):
-            return value, str(value), _score(option)
+            return value, str(value), _score(option), None
     return None
 
 
-def _value_set_options(value_set: Mapping[str, Any]) -> list[tuple[Any, str, float | None]]:
-    found: list[tuple[Any, str, float | None]] = []
+def _value_set_options(value_set: Mapping[str, Any]) -> list[_Raw]:
+    """A contained value set's concepts: its ``compose`` (include.concept), else its
+    ``expansion`` (contains), each with its system and its score (ordinalValue/itemWeight)."""
+    found: list[_Raw] = []
     compose = value_set.get("compose")
     for include in _list(compose.get("include") if isinstance(compose, Mapping) else None):
-        for concept in _list(include.get("concept") if isinstance(include, Mapping) else None):
-            if isinstance(concept, Mapping) and isinstance(concept.get("code"), str):
-                label = concept.get("display")
-                found.append(
-                    (
-                        concept["code"],
-                        label if isinstance(label, str) else concept["code"],
-                        _score(concept),
-                    )
-                )
+        if not isinstance(include, Mapping):
+            continue
+        system = include.get("system") if isinstance(include.get("system"), str) else None
+        for concept in _list(include.get("concept")):
+            read = _concept(concept, system)
+            if read is not None:
+                found.append(read)
+    expansion = value_set.get("expansion")
+    if not found and isinstance(expansion, Mapping):
+        for concept in _list(expansion.get("contains")):
+            system = concept.get("system") if isinstance(concept, Mapping) else None
+            read = _concept(concept, system if isinstance(system, str) else None)
+            if read is not None:
+                found.append(read)
     return found
+
+
+def _concept(concept: Any, system: str | None) -> _Raw | None:
+    if not isinstance(concept, Mapping) or not isinstance(concept.get("code"), str):
+        return None
+    label = concept.get("display")
+    code = concept["code"]
+    return code, label if isinstance(label, str) else code, _score(concept), system or None
