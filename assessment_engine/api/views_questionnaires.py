@@ -175,7 +175,9 @@ def import_fhir_questionnaire(call: Call) -> Response:
             report=[note.to_dict() for note in result.notes],
         )
     texts = DraftTexts(
-        json.dumps(result.document, indent=2, ensure_ascii=False), "{}", '{"cases": []}'
+        json.dumps(result.document, indent=2, ensure_ascii=False),
+        json.dumps(result.rules or {}, indent=2, ensure_ascii=False),
+        '{"cases": []}',
     )
     try:  # the same rules as the administrators' import: checks, one draft at a time
         draft = admin_drafts.store_new_draft(

@@ -9,6 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from assessment_engine.kernel.actor import Actor
+from assessment_engine.questionnaires.checks import DraftTexts
+from assessment_engine.questionnaires.drafts import check_context, current_revision, save_draft
+from assessment_engine.questionnaires.fhir import CHI_SYSTEM
+from assessment_engine.questionnaires.services import find_version
+
 from ..conftest import CONFORMANCE
 
 ADMIN_SCOPES = ["questionnaires:read", "questionnaires:write", "assessments:write"]
@@ -85,3 +91,54 @@ def test_every_conformance_questionnaire_imports_with_nothing_lost_silently(
         assert not missing, (name, sorted(missing), result["body"]["report"])
         # Nothing is kept that was not in the source (the wrapper section has no linkId).
         assert result["kept"] <= result["source"], name
+
+
+def test_the_hl7_phq9_response_imports_against_the_imported_phq9_and_is_scored(
+    app: Any, db_session: Any, factories: Any, api_as: Any, questionnaires: Any, person: Any
+) -> None:
+    admin = api_as("perth-kinross-council", ADMIN_SCOPES)
+    source = json.loads(
+        (CONFORMANCE / "fhir-sdc" / "questionnaire-sdc-profile-example-PHQ9.json").read_text()
+    )
+    body = admin.post("/api/v1/fhir/Questionnaire", source).get_json()
+    key, number = body["key"], body["version"]
+    report = {e["linkId"]: e["message"] for e in body["report"] if e["linkId"]}
+    assert "weighted-sum rule" in report["H1/TS"]
+    publish = f"/api/v1/questionnaires/{key}/versions/{number}/publish"
+    # Scores but no test cases: not publishable (as bundled versions must have cases).
+    refused = admin.post(publish)
+    assert refused.status_code == 422
+    assert "test case" in json.dumps(refused.get_json())
+
+    draft = find_version(db_session, key, number, drafts=True)
+    assert draft is not None
+    assert draft.rules["rules"][0]["items"] == [f"/t1/q{n}" for n in range(1, 10)]
+    given = {"t1": {f"q{n}": "Nearly every day" for n in range(1, 10)}}
+    cases = {
+        "cases": [{"name": "all nine at 3", "given": given, "expect": {"scores": {"total": 27}}}]
+    }
+    texts = DraftTexts(json.dumps(draft.document), json.dumps(draft.rules), json.dumps(cases))
+    context = check_context(db_session, app.extensions["assessment_versions"])
+    actor = Actor.for_user(factories.user("administrator"))
+    revision = current_revision(db_session, draft)
+    saved = save_draft(db_session, actor, context, draft, texts, expected_revision=revision)
+    assert not saved.problems, saved.problems
+    assert admin.post(publish).status_code == 200
+
+    response = json.loads(
+        (CONFORMANCE / "fhir-sdc" / "questionnaireresponse-sdc-example-PHQ9.json").read_text()
+    )
+    response["questionnaire"] = f"{source['url']}|{source['version']}"
+    response["subject"] = {"identifier": {"system": CHI_SYSTEM, "value": person.chi}}
+    imported = admin.post("/api/v1/fhir/QuestionnaireResponse", response)
+    assert imported.status_code == 201, imported.get_json()
+    result = imported.get_json()
+    assert result["questionnaire"] == key and result["version"] == number
+    # 1+0+0+1+2+1+3+2+1: the response's own total (13) disagrees, and says so.
+    assert result["decision"]["scores"]["total"] == 11
+    assert result["stated_totals"] == {"total": {"stated": 13, "computed": 11, "agrees": False}}
+    messages = {e["linkId"]: e["message"] for e in result["report"]}
+    assert "states 13" in messages["H1/TS"] and "compute 11" in messages["H1/TS"]
+    # "Several days" is not a code of the value set ("Several-days"): mapped, and said.
+    assert "mapped to 'Several-days'" in messages["H1/T1/Q1"]
+    assert "H1/T1/Q3" in messages and "H1/T1/Q7" not in messages  # exact codes need no note

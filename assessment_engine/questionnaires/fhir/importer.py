@@ -4,7 +4,13 @@ What maps faithfully is imported; everything else is left out and reported by li
 approximated silently: item types the form cannot render (dateTime, time, attachment,
 quantity, reference, url, open-choice), answer lists that are not in the resource (an external
 answerValueSet is never fetched), enableWhen conditions that do not test a sibling or compare
-dates, calculated expressions, codes and unknown extensions.
+dates, calculated expressions that are not sums of scores and unknown extensions.
+
+Identity is kept: each item's linkId (and prefix, codes, initial values), each option's code
+system, and the source's url, version, publisher and copyright are kept in ``x-fhir`` and
+exported again, so responses to the source questionnaire import by their linkIds. Scores
+(ordinalValue/itemWeight, on answerOption or on a contained ValueSet's concepts) become scored
+options, and a calculated total that sums them becomes a weighted-sum rule (``scores.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..documents import KEY_PATTERN, META_SCHEMA_URI, document_uri
+from ..structure import escape_token
 from .common import (
     ITEM_CONTROL,
     ITEM_WEIGHT,
@@ -24,6 +31,7 @@ from .common import (
     ImportNote,
     canonical_url,
 )
+from .scores import CALCULATED_EXPRESSION, VARIABLE, Total, total_rule
 
 _SIMPLE_TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
@@ -49,7 +57,7 @@ _KNOWN_ELEMENTS = frozenset(
     | {"answerValueSet", "enableWhen", "enableBehavior", "extension", "_text", "definition"}
     | {"prefix", "id", "code", "initial", "readOnly", "option"}
 )
-_KNOWN_EXTENSIONS = frozenset({ITEM_CONTROL, MIN_VALUE, MAX_VALUE})
+_KNOWN_EXTENSIONS = frozenset({ITEM_CONTROL, MIN_VALUE, MAX_VALUE, CALCULATED_EXPRESSION, VARIABLE})
 #: Top-level elements this importer reads or keeps (in ``x-fhir``); any other is reported.
 _KNOWN_TOP = frozenset(
     {"resourceType", "id", "url", "version", "name", "title", "description", "item"}
@@ -70,6 +78,8 @@ class QuestionnaireImport:
     title: str
     document: dict[str, Any] | None
     notes: list[ImportNote] = field(default_factory=list)
+    #: Rules made from the source's scores (a weighted sum per calculated total), or None.
+    rules: dict[str, Any] | None = None
 
 
 @dataclass
@@ -88,19 +98,30 @@ class _Node:
 
 def key_for(resource: Mapping[str, Any]) -> str:
     """A questionnaire key for the resource: ours when it is one of our exports, else made
-    from its id, name or title (lower-case letters, digits and hyphens)."""
+    from the last segment of its url, or its id, name or title (lower-case letters, digits
+    and hyphens)."""
     url = resource.get("url")
     if isinstance(url, str) and url.startswith(canonical_url("")):
         candidate = url[len(canonical_url("")) :]
         if KEY_PATTERN.match(candidate):
             return candidate
+    candidates = [source_key(url)] if isinstance(url, str) else []
     for element in ("id", "name", "title"):
         value = resource.get(element)
         if isinstance(value, str) and value.strip():
-            slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:63].strip("-")
-            if slug and KEY_PATTERN.match(slug):
-                return slug
-    return "fhir-questionnaire"
+            candidates.append(_slug(value))
+    return next((slug for slug in candidates if slug), "fhir-questionnaire")
+
+
+def source_key(url: str) -> str | None:
+    """The key a Questionnaire with canonical ``url`` (not ours) is imported under: the
+    url's last segment, so a response naming ``url|version`` finds it again."""
+    return _slug(url.partition("|")[0].rstrip("/").rsplit("/", 1)[-1])
+
+
+def _slug(value: str) -> str | None:
+    slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:63].strip("-")
+    return slug if slug and KEY_PATTERN.match(slug) else None
 
 
 def import_questionnaire(
@@ -115,7 +136,8 @@ def import_questionnaire(
     importer = _Importer(resource, notes)
     for extension in _list(resource.get("extension")):
         url = extension.get("url") if isinstance(extension, Mapping) else None
-        notes.append(ImportNote(None, f"the extension {url} is not kept"))
+        if url != VARIABLE:  # variables are read where a total uses them
+            notes.append(ImportNote(None, f"the extension {url} is not kept"))
     for element in sorted(set(resource) - _KNOWN_TOP):
         if element == "status":
             notes.append(ImportNote(None, f"status {resource[element]!r}: imported as a draft"))
@@ -151,7 +173,8 @@ def import_questionnaire(
     if kept:
         document["x-fhir"] = {name: value for name, value in kept.items() if value}
     importer.attach_conditions(document, sections, "")
-    return QuestionnaireImport(key, title, document, notes)
+    rules = importer.rules(document)
+    return QuestionnaireImport(key, title, document, notes, rules)
 
 
 def _title(resource: Mapping[str, Any]) -> str:
@@ -193,6 +216,9 @@ class _Importer:
         #: linkId to (parent linkId, node) of every imported item, for enableWhen.
         self.nodes: dict[str, tuple[str, _Node]] = {}
         self.skipped: set[str] = set()
+        #: Calculated totals (items with a calculatedExpression), made into rules at the end.
+        self.totals: list[Total] = []
+        self.variables = _variables(resource)
 
     def note(self, link_id: str | None, message: str) -> None:
         self.notes.append(ImportNote(link_id, message))
@@ -228,10 +254,25 @@ class _Importer:
             url = extension.get("url") if isinstance(extension, Mapping) else None
             if url not in _KNOWN_EXTENSIONS:
                 self.note(link_id, f"the extension {url} is not kept")
-            elif url != ITEM_CONTROL and item.get("type") not in _SIMPLE_TYPES:
+            elif url in (MIN_VALUE, MAX_VALUE) and item.get("type") not in _SIMPLE_TYPES:
                 self.note(link_id, f"the extension {url} on a {item.get('type')} is not kept")
         kind = item.get("type")
         node: _Node | None
+        expression = _expression(item, CALCULATED_EXPRESSION)
+        if expression is not None and kind != "group":
+            # A calculated total is not asked: it becomes a rule (see rules()), or is reported.
+            self.totals.append(
+                Total(
+                    link_id,
+                    _text(item, link_id),
+                    expression,
+                    {**self.variables, **_variables(item)},
+                )
+            )
+            self.skipped.add(link_id)
+            if item.get("code"):
+                self.note(link_id, self.element_note("code", item["code"]))
+            return None
         if kind == "group":
             node = self.group(item, _name(link_id, taken), parent, section=section)
         elif kind == "display":
@@ -475,6 +516,46 @@ class _Importer:
                 entry["x-fhir"] = {"system": system, "code": str(value)}
             entries.append(entry)
         return option_type, entries
+
+    # -- scores --------------------------------------------------------------------------
+
+    def rules(self, document: dict[str, Any]) -> dict[str, Any] | None:
+        """Each calculated total that is a sum of item scores as a weighted-sum rule (and the
+        total's linkId kept in the document's ``x-fhir`` totals); any other is reported."""
+        scored = _scored_pointers(document)
+        rules: list[dict[str, Any]] = []
+        totals: dict[str, str] = {}
+        taken: set[str] = set()
+        for total in self.totals:
+            output = "total" if len(self.totals) == 1 else _name(total.link_id, taken)
+            rule, problem = total_rule(total, scored, output)
+            if rule is None:
+                self.note(total.link_id, f"left out: {problem}")
+                continue
+            rules.append(rule)
+            totals[total.link_id] = output
+            self.note(
+                total.link_id,
+                f"calculated total: computed by the weighted-sum rule {rule['id']} as "
+                f"scores.{output} (not asked on the form); a response's value for it is "
+                "reconciled with it",
+            )
+        if not rules:
+            return None
+        document.setdefault("x-fhir", {})["totals"] = totals
+        self.note(
+            None,
+            "the rules refer no one (FHIR has no routing) and have no bands or test cases: "
+            "add test cases (and any bands and referrals) before publishing",
+        )
+        routing = {
+            "id": "routing",
+            "kind": "route",
+            "title": "Routing",
+            "description": "Imported from FHIR, which has no routing: nobody is referred.",
+            "referrals": [],
+        }
+        return {"rules": [*rules, routing]}
 
     # -- enableWhen ----------------------------------------------------------------------
 
@@ -745,3 +826,49 @@ def _concept(concept: Any, system: str | None) -> _Raw | None:
     label = concept.get("display")
     code = concept["code"]
     return code, label if isinstance(label, str) else code, _score(concept), system or None
+
+
+def _expression(holder: Mapping[str, Any], url: str) -> str | None:
+    for extension in _list(holder.get("extension")):
+        if isinstance(extension, Mapping) and extension.get("url") == url:
+            value = extension.get("valueExpression")
+            expression = value.get("expression") if isinstance(value, Mapping) else None
+            if isinstance(expression, str):
+                return expression
+    return None
+
+
+def _variables(holder: Mapping[str, Any]) -> dict[str, str]:
+    """The SDC variables (name to FHIRPath) declared on a Questionnaire or item."""
+    found: dict[str, str] = {}
+    for extension in _list(holder.get("extension")):
+        if isinstance(extension, Mapping) and extension.get("url") == VARIABLE:
+            value = extension.get("valueExpression")
+            if (
+                isinstance(value, Mapping)
+                and isinstance(value.get("name"), str)
+                and isinstance(value.get("expression"), str)
+            ):
+                found[value["name"]] = value["expression"]
+    return found
+
+
+def _scored_pointers(document: Mapping[str, Any]) -> dict[str, str]:
+    """linkId to answer pointer of every scored question outside repeating groups."""
+    found: dict[str, str] = {}
+
+    def walk(properties: Any, prefix: str) -> None:
+        for name, schema in (properties or {}).items():
+            if not isinstance(schema, Mapping):
+                continue
+            pointer = f"{prefix}/{escape_token(name)}"
+            if schema.get("type") == "object":
+                walk(schema.get("properties"), pointer)
+                continue
+            options = schema.get("oneOf") or (schema.get("items") or {}).get("oneOf") or []
+            kept = schema.get("x-fhir") or {}
+            if any(isinstance(o, Mapping) and "x-score" in o for o in options) and kept:
+                found[str(kept.get("linkId"))] = pointer
+
+    walk(document.get("properties"), "")
+    return found
