@@ -139,6 +139,7 @@ def get_questionnaire_fhir(call: Call, key: str, version: int) -> Response:
         status=found.status.value,
         structure=prepared.questionnaire.structure,
         published_at=found.published_at,
+        rules=found.rules,
     )
     return json_response(
         resource,

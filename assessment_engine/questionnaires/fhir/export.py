@@ -7,19 +7,23 @@ response maps back onto the questionnaire version without any lookup table.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from ..structure import Clause, Condition, Option, Question, QuestionType, Structure
 from .common import (
+    CALCULATED_EXTENSION,
     CHI_SYSTEM,
     ITEM_CONTROL,
     ITEM_CONTROL_SYSTEM,
     ITEM_TYPES,
     MAX_VALUE,
     MIN_VALUE,
+    OPTION_TYPE_EXTENSION,
     ORDINAL_VALUE,
+    RULES_EXTENSION,
     canonical_url,
     option_code,
     option_system,
@@ -41,8 +45,11 @@ def questionnaire_resource(
     status: str,
     structure: Structure,
     published_at: datetime | None = None,
+    rules: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The version as a FHIR R4 Questionnaire (SDC-style scores as ``ordinalValue``)."""
+    """The version as a FHIR R4 Questionnaire (SDC-style scores as ``ordinalValue``; the
+    rules, calculated values and option value types in our own extensions, so that the
+    export imports back as the same questionnaire)."""
     resource: dict[str, Any] = {
         "resourceType": "Questionnaire",
         "id": f"{key}-v{version}",
@@ -65,6 +72,10 @@ def questionnaire_resource(
     date = _instant(published_at)
     if date:
         resource["date"] = date
+    if rules and rules.get("rules"):
+        resource["extension"] = [
+            {"url": RULES_EXTENSION, "valueString": json.dumps(rules, ensure_ascii=False)}
+        ]
     resource["item"] = [_item(section, structure, key, version) for section in structure.sections]
     return resource
 
@@ -86,8 +97,10 @@ def _item(question: Question, structure: Structure, key: str, version: int) -> d
         item["repeats"] = True
     if question.type is QuestionType.GUIDANCE:
         item["text"] = question.guidance or question.description or question.title
-    if question.type is QuestionType.CALCULATED:
+    if question.type is QuestionType.CALCULATED and question.calculation is not None:
         item["readOnly"] = True
+        calculated = {"operation": question.calculation.operation, "of": question.calculation.of}
+        extensions.append({"url": CALCULATED_EXTENSION, "valueString": json.dumps(calculated)})
     if question.max_length is not None and item["type"] in ("string", "text"):
         item["maxLength"] = question.max_length
     if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
@@ -98,6 +111,10 @@ def _item(question: Question, structure: Structure, key: str, version: int) -> d
             extensions.append({"url": MAX_VALUE, value_key: question.maximum})
     if question.options:
         item["answerOption"] = [_option(question, each, key, version) for each in question.options]
+        kinds = {type(option.value) for option in question.options}
+        if kinds in ({int}, {float}, {int, float}):  # codes are strings: say what they were
+            value_type = "integer" if kinds == {int} else "number"
+            extensions.append({"url": OPTION_TYPE_EXTENSION, "valueCode": value_type})
         if question.type is QuestionType.MULTIPLE_CHOICE:
             item["repeats"] = True
         if question.type is QuestionType.SELECT:

@@ -15,6 +15,7 @@ options, and a calculated total that sums them becomes a weighted-sum rule (``sc
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,11 +24,14 @@ from typing import Any
 from ..documents import KEY_PATTERN, META_SCHEMA_URI, document_uri
 from ..structure import escape_token
 from .common import (
+    CALCULATED_EXTENSION,
     ITEM_CONTROL,
     ITEM_WEIGHT,
     MAX_VALUE,
     MIN_VALUE,
+    OPTION_TYPE_EXTENSION,
     ORDINAL_VALUE,
+    RULES_EXTENSION,
     ImportNote,
     canonical_url,
 )
@@ -57,7 +61,10 @@ _KNOWN_ELEMENTS = frozenset(
     | {"answerValueSet", "enableWhen", "enableBehavior", "extension", "_text", "definition"}
     | {"prefix", "id", "code", "initial", "readOnly", "option"}
 )
-_KNOWN_EXTENSIONS = frozenset({ITEM_CONTROL, MIN_VALUE, MAX_VALUE, CALCULATED_EXPRESSION, VARIABLE})
+_KNOWN_EXTENSIONS = frozenset(
+    {ITEM_CONTROL, MIN_VALUE, MAX_VALUE, CALCULATED_EXPRESSION, VARIABLE}
+    | {CALCULATED_EXTENSION, OPTION_TYPE_EXTENSION}
+)
 #: Top-level elements this importer reads or keeps (in ``x-fhir``); any other is reported.
 _KNOWN_TOP = frozenset(
     {"resourceType", "id", "url", "version", "name", "title", "description", "item"}
@@ -136,7 +143,7 @@ def import_questionnaire(
     importer = _Importer(resource, notes)
     for extension in _list(resource.get("extension")):
         url = extension.get("url") if isinstance(extension, Mapping) else None
-        if url != VARIABLE:  # variables are read where a total uses them
+        if url not in (VARIABLE, RULES_EXTENSION):  # both are read below
             notes.append(ImportNote(None, f"the extension {url} is not kept"))
     for element in sorted(set(resource) - _KNOWN_TOP):
         if element == "status":
@@ -173,8 +180,24 @@ def import_questionnaire(
     if kept:
         document["x-fhir"] = {name: value for name, value in kept.items() if value}
     importer.attach_conditions(document, sections, "")
-    rules = importer.rules(document)
+    rules = _own_rules(resource, notes)
+    if rules is None:
+        rules = importer.rules(document)
     return QuestionnaireImport(key, title, document, notes, rules)
+
+
+def _own_rules(resource: Mapping[str, Any], notes: list[ImportNote]) -> dict[str, Any] | None:
+    """The rules our own export carried (checked like any rules when the draft is stored)."""
+    for extension in _list(resource.get("extension")):
+        if isinstance(extension, Mapping) and extension.get("url") == RULES_EXTENSION:
+            try:
+                rules = json.loads(str(extension.get("valueString")))
+            except ValueError:
+                rules = None
+            if isinstance(rules, dict):
+                return rules
+            notes.append(ImportNote(None, f"the extension {RULES_EXTENSION} is not JSON rules"))
+    return None
 
 
 def _title(resource: Mapping[str, Any]) -> str:
@@ -273,8 +296,11 @@ class _Importer:
             if item.get("code"):
                 self.note(link_id, self.element_note("code", item["code"]))
             return None
+        calculated = _own_json(item, CALCULATED_EXTENSION)
         if kind == "group":
             node = self.group(item, _name(link_id, taken), parent, section=section)
+        elif isinstance(calculated, dict) and kind in ("decimal", "integer"):
+            node = self.calculated(item, kind, _name(link_id, taken), calculated)
         elif kind == "display":
             node = self.display(item, _name(link_id, taken))
         elif kind == "choice":
@@ -371,6 +397,19 @@ class _Importer:
         node = _Node(link_id, name, schema, bool(item.get("required")), item, repeats=repeats)
         node.schema["$comment"] = f"FHIR linkId: {link_id}" if link_id else "Imported items"
         return node
+
+    def calculated(
+        self, item: Mapping[str, Any], kind: str, name: str, calculation: dict[str, Any]
+    ) -> _Node:
+        """A value our own export marked as calculated from its siblings (x-calculated)."""
+        schema: dict[str, Any] = {
+            **_SIMPLE_TYPES[kind],
+            "title": _text(item, name),
+            "readOnly": True,
+            "x-calculated": calculation,
+        }
+        self.limits(item, kind, schema)
+        return _Node(str(item["linkId"]), name, schema, False, item)
 
     def display(self, item: Mapping[str, Any], name: str) -> _Node:
         link_id = str(item["linkId"])
@@ -482,6 +521,9 @@ class _Importer:
         if not raw:
             self.note(link_id, "left out: a choice question without answer options")
             return None
+        raw = self.typed(item, link_id, raw)
+        ours = canonical_url("")  # our own per-question systems are made again on export
+        raw = [(v, lbl, sc, None if (sy or "").startswith(ours) else sy) for v, lbl, sc, sy in raw]
         types = {type(value) for value, _label, _score, _system in raw}
         if len(types) != 1:
             self.note(link_id, "left out: answer options of mixed types are not supported")
@@ -556,6 +598,18 @@ class _Importer:
             "referrals": [],
         }
         return {"rules": [*rules, routing]}
+
+    def typed(self, item: Mapping[str, Any], link_id: str, raw: list[_Raw]) -> list[_Raw]:
+        """Codes back to the numbers they were, when our own export says so."""
+        wanted = _own_code(item, OPTION_TYPE_EXTENSION)
+        if wanted not in ("integer", "number"):
+            return raw
+        convert = int if wanted == "integer" else float
+        try:
+            return [(convert(value), label, score, None) for value, label, score, _s in raw]
+        except ValueError:
+            self.note(link_id, f"the option codes are not all {wanted}s; kept as codes")
+            return raw
 
     # -- enableWhen ----------------------------------------------------------------------
 
@@ -872,3 +926,22 @@ def _scored_pointers(document: Mapping[str, Any]) -> dict[str, str]:
 
     walk(document.get("properties"), "")
     return found
+
+
+def _own_json(item: Mapping[str, Any], url: str) -> Any:
+    """The JSON in one of our own valueString extensions, or None."""
+    for extension in _list(item.get("extension")):
+        if isinstance(extension, Mapping) and extension.get("url") == url:
+            try:
+                return json.loads(str(extension.get("valueString")))
+            except ValueError:
+                return None
+    return None
+
+
+def _own_code(item: Mapping[str, Any], url: str) -> str | None:
+    for extension in _list(item.get("extension")):
+        if isinstance(extension, Mapping) and extension.get("url") == url:
+            code = extension.get("valueCode")
+            return code if isinstance(code, str) else None
+    return None
