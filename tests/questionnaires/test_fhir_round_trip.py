@@ -47,7 +47,7 @@ def test_export_then_import_decides_the_same(
     assert imported.document is not None, imported.notes
     assert imported.rules == rules
 
-    def prepared(document: Any) -> Any:
+    def prepared(document: Any, registry: Any) -> Any:
         return prepare(
             key=key,
             version=version,
@@ -55,23 +55,13 @@ def test_export_then_import_decides_the_same(
             rules=rules,
             test_cases=None,
             extensions=cache.extensions,
-            registry=registry_of([document]),
+            registry=registry,
             rule_registry=cache.rule_registry,
             services=services,
         )
 
-    before = prepare(
-        key=key,
-        version=version,
-        document=_read(FORM_SCHEMAS / key / f"v{version}.json"),
-        rules=rules,
-        test_cases=None,
-        extensions=cache.extensions,
-        registry=catalogue.registry,
-        rule_registry=cache.rule_registry,
-        services=services,
-    )
-    after = prepared(imported.document)
+    before = prepared(_read(FORM_SCHEMAS / key / f"v{version}.json"), catalogue.registry)
+    after = prepared(imported.document, registry_of([imported.document]))
     assert list(after.questionnaire.structure.questions) == list(original.structure.questions)
     answer_sets = [case["given"] for case in cases] + examples
     assert len(answer_sets) >= 3

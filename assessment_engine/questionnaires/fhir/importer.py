@@ -316,10 +316,36 @@ class _Importer:
             if kind != "group":  # a group's own items were each reported
                 self.left_out_below(item, f"it sits under {link_id}, which was left out")
             return None
-        if kind != "group":
-            self.left_out_below(item, f"it sits under the {kind} question {link_id}")
+        if kind == "display":  # items under a question become a follow-up group (follow_up)
+            self.left_out_below(item, f"it sits under the display item {link_id}")
         node.schema["x-fhir"] = {"linkId": link_id, **self.kept(item)}
         self.nodes[link_id] = (parent, node)
+        return node
+
+    def follow_up(
+        self, item: Mapping[str, Any], question: _Node, taken: set[str], parent: str
+    ) -> _Node | None:
+        """Items under a question (not a group) as a group beside it, shown once the question
+        is answered (FHIR shows them under its answer)."""
+        if item.get("type") in ("group", "display") or not _list(item.get("item")):
+            return None
+        link_id = str(item["linkId"])
+        wrapper = {
+            "linkId": f"{link_id}#follow-up",
+            "text": f"{_text(item, question.name)}: follow-up",
+            "type": "group",
+            "item": item["item"],
+            "enableWhen": [{"question": link_id, "operator": "exists", "answerBoolean": True}],
+        }
+        node = self.group(wrapper, _name(f"{question.name}_follow_up", taken), parent)
+        if node is None:
+            return None
+        node.schema["$comment"] = f"FHIR items under the question {link_id}"
+        self.note(
+            link_id,
+            "the items under this question are a follow-up group beside it, shown once it is "
+            "answered (a response's items under its answer are read into that group)",
+        )
         return node
 
     def kept(self, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -367,15 +393,16 @@ class _Importer:
     ) -> _Node | None:
         link_id = str(item.get("linkId"))
         taken: set[str] = set()
-        children = [
-            child
-            for child in (
-                self.node(entry, taken, parent=link_id)
-                for entry in _list(item.get("item"))
-                if isinstance(entry, Mapping)
-            )
-            if child is not None
-        ]
+        children: list[_Node] = []
+        for entry in _list(item.get("item")):
+            if not isinstance(entry, Mapping):
+                continue
+            child = self.node(entry, taken, parent=link_id)
+            if child is not None:
+                children.append(child)
+                follow_up = self.follow_up(entry, child, taken, link_id)
+                if follow_up is not None:
+                    children.append(follow_up)
         if not children:
             self.note(
                 link_id or None, "left out: a group with nothing in it that could be imported"

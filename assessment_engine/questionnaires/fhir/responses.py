@@ -158,12 +158,30 @@ def _items(
             if item.get("answer"):
                 found.note(link_id, f"{question.type.value} items take no answer; ignored")
         else:
-            if item.get("item"):
-                found.note(link_id, "items nested under a question's answer are not supported")
             value = _answer(question, item.get("answer", []), link_id, found)
             if value is not None:
                 target[question.name] = value
+            nested = _nested(item)
+            if nested:  # items under a question: answers of its follow-up group beside it
+                _merge(result, _items(structure, questions, nested, prefix, found))
     return result
+
+
+def _nested(item: Mapping[str, Any]) -> list[Any]:
+    """The items sent under a question (FHIR puts them under each answer, or the item)."""
+    nested = list(item.get("item") or [])
+    for answer in item.get("answer") or []:
+        if isinstance(answer, Mapping):
+            nested += list(answer.get("item") or [])
+    return nested
+
+
+def _merge(into: dict[str, Any], more: Mapping[str, Any]) -> None:
+    for name, value in more.items():
+        if isinstance(value, dict) and isinstance(into.get(name), dict):
+            _merge(into[name], value)
+        else:
+            into[name] = value
 
 
 def _totals(structure: Structure) -> Mapping[str, Any]:
