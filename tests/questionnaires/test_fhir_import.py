@@ -75,3 +75,15 @@ def test_codings_are_matched_by_system_and_code() -> None:
     assert "not in this question's code system" in notes[0][1]
     _, notes = send({"code": "some-code-1"})
     assert "more than one system" in notes[0][1]
+
+
+def test_a_coding_from_another_system_is_refused_even_where_options_have_none() -> None:
+    structure = _structure("lforms-q-with-nested-enableWhen.json")
+
+    def send(coding: dict[str, str]) -> tuple[Any, list[Any]]:
+        return _answers(structure, [{"linkId": "p1", "answer": [{"valueCoding": coding}]}])
+
+    answers, notes = send({"code": "YES"})
+    assert notes == [] and answers == {"questions": {"p1": "YES"}}
+    _, notes = send({"system": "http://loinc.org", "code": "YES"})
+    assert notes and "not in this question's code system" in notes[0][1]

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..documents import BASE_URI
 from ..structure import Option, Question, QuestionType, Structure
 from .common import CHI_SYSTEM, ImportNote, option_code, parse_canonical
 
@@ -266,15 +267,14 @@ def _option(
     else:
         found.note(link_id, f"{name} does not fit a question with options; send valueCoding")
         return None
-    exact = [
+    same_code = [
         option
         for option in question.options
-        if code is not None
-        and option_code(option.code or option.value) == option_code(code)
-        and (system is None or option.system is None or option.system == system)
+        if code is not None and option_code(option.code or option.value) == option_code(code)
     ]
-    if system is not None and not exact and any(o.system for o in question.options):
-        systems = sorted({o.system for o in question.options if o.system})
+    exact = [option for option in same_code if _system_fits(option, system)]
+    if same_code and not exact:
+        systems = sorted({o.system or f"{BASE_URI}..." for o in same_code})
         found.note(
             link_id,
             f"the coding {system}|{code} is not in this question's code system "
@@ -300,6 +300,16 @@ def _option(
     codes = ", ".join(repr(option_code(o.code or o.value)) for o in question.options)
     found.note(link_id, f"code {code!r} is not one of this question's options ({codes})")
     return None
+
+
+def _system_fits(option: Option, system: Any) -> bool:
+    """A coding without a system fits by code; with one, it must be the option's own system
+    (imported from FHIR) or, for our own options, one of our per-question systems."""
+    if system is None:
+        return True
+    if option.system is not None:
+        return bool(option.system == system)
+    return isinstance(system, str) and system.startswith(BASE_URI)
 
 
 def _spelling(value: Any) -> str:
