@@ -29,8 +29,13 @@ from assessment_engine.extensions import db
 from .factories import Factories
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFORMANCE = Path(
-    os.environ.get("ASSESSMENT_CONFORMANCE_DIR", ROOT.parent / "shared" / "conformance")
+#: The conformance material the tests use, kept in the project (see its README).
+CONFORMANCE = ROOT / "tests" / "data" / "conformance"
+#: The shared copy beside the project, when named (CI does): checked to match CONFORMANCE.
+SHARED_CONFORMANCE = (
+    Path(os.environ["ASSESSMENT_CONFORMANCE_DIR"])
+    if os.environ.get("ASSESSMENT_CONFORMANCE_DIR")
+    else None
 )
 
 

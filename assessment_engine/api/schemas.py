@@ -379,6 +379,26 @@ class AssessmentSchema(Schema):
     referrals = fields.List(fields.Nested(ReferralSchema), required=True)
 
 
+class AssessmentImportSchema(AssessmentSchema):
+    report = fields.List(
+        fields.Nested(ImportReportEntrySchema),
+        required=True,
+        metadata={
+            "description": "What was taken other than as sent, by linkId: a coding matched by "
+            "its display or spelling (with the mapping), and a stated total that differs "
+            "from the one the rules compute (with both)."
+        },
+    )
+    stated_totals = fields.Dict(
+        keys=fields.Str(),
+        required=True,
+        metadata={
+            "description": "Each total the response stated, by score name: `stated` as sent, "
+            "`computed` by the rules, `agrees` whether they are the same."
+        },
+    )
+
+
 class AnswerLineSchema(Schema):
     pointer = fields.Str(
         required=True, metadata={"description": "JSON Pointer of the answer in `answers`."}

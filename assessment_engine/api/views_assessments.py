@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Response, current_app, url_for
 
 from ..assessments import access as assessment_access
@@ -9,8 +12,11 @@ from ..assessments import services as assessments
 from ..assessments.answer_sheet import answer_sheet
 from ..assessments.models import Assessment, AssessmentStatus
 from ..assessments.referrals import referrals_of_assessment
+from ..assessments.services import current_decision
 from ..questionnaires import fhir
+from ..questionnaires import services as questionnaire_services
 from ..questionnaires.fhir.responses import read_header
+from ..questionnaires.structure import Structure
 from ..records import access
 from ..records import services as records
 from ..records.models import Client
@@ -24,6 +30,7 @@ from .schemas import (
     AmendmentCreateSchema,
     AnswerSheetSchema,
     AssessmentCreateSchema,
+    AssessmentImportSchema,
     AssessmentPatchSchema,
     AssessmentSchema,
     FhirResourceSchema,
@@ -63,11 +70,14 @@ def _opened(call: Call, assessment_id: str) -> assessment_access.AssessmentAcces
         raise ApiError(404, "There is no assessment with this id that you may see.") from None
 
 
-def _response(call: Call, record: Assessment, status: int = 200) -> Response:
+def _response(
+    call: Call, record: Assessment, status: int = 200, extra: dict[str, Any] | None = None
+) -> Response:
     visible = access.may_see_answers(call.session, call.actor, record.client)
     document = show.assessment(
         record, referrals_of_assessment(call.session, record.id), show_answers=visible
     )
+    document.update(extra or {})
     headers = {"ETag": f'"{show.assessment_etag(record)}"'}
     if status == 201:
         headers["Location"] = url_for("api.get_assessment", assessment_id=str(record.id))
@@ -239,7 +249,7 @@ def get_assessment_fhir(call: Call, assessment_id: str) -> Response:
     scope="assessments:write",
     body=FhirResourceSchema,
     body_types=(JSON, FHIR_JSON),
-    responses={201: ("The assessment made from it", AssessmentSchema)},
+    responses={201: ("The assessment made from it, and what was mapped", AssessmentImportSchema)},
     problems=(409, 422),
     idempotent=True,
     location=True,
@@ -248,15 +258,36 @@ def get_assessment_fhir(call: Call, assessment_id: str) -> Response:
 def import_fhir_response(call: Call) -> Response:
     """The person is found by the CHI identifier on ``subject``; ``questionnaire`` must be a
     version's ``url|version``; ``completed`` submits (and decides), ``in-progress`` saves a
-    draft. Everything that does not fit is refused with its linkId."""
+    draft. A questionnaire imported from FHIR may be named by its source's ``url|version``
+    (its linkIds are the source's). Everything that does not fit is refused with its linkId;
+    a coding matched by display or spelling is taken and reported, and a total the response
+    states is kept beside the one the rules compute (``stated_totals``), reported if they
+    differ."""
     resource = call.body
     header = read_header(resource)
     if header.notes:
         raise _refused(header.notes)
-    assert header.key is not None and header.chi is not None and header.status is not None
-    version = submissions.pinned_version(
-        call.session, header.key, header.version, where="/questionnaire"
-    )
+    assert header.chi is not None and header.status is not None
+    key, number = header.key, header.version
+    if header.source_url is not None:
+        key = fhir.source_key(header.source_url)
+        number = (
+            questionnaire_services.published_from_source(
+                call.session, key, header.source_url, header.source_version
+            )
+            if key
+            else None
+        )
+        if key is None or number is None:
+            version_part = f"|{header.source_version}" if header.source_version else ""
+            reference = header.source_url + version_part
+            raise ApiError(
+                422,
+                f"No published questionnaire was imported from {reference}.",
+                errors=[{"pointer": "/questionnaire", "message": "Not an imported questionnaire"}],
+            )
+    assert key is not None
+    version = submissions.pinned_version(call.session, key, number, where="/questionnaire")
     found = find_by_chi(call.session, header.chi)
     if found is None:
         raise ApiError(
@@ -280,7 +311,38 @@ def import_fhir_response(call: Call) -> Response:
             entry["pointer"] = "/item"
             entry["message"] = f"{linked or where}: {entry['message']}"
         raise
-    return _response(call, record, status=201)
+    decision = current_decision(record)
+    scores = (decision.outcome or {}).get("scores", {}) if decision is not None else {}
+    stated = _reconciled(prepared.questionnaire.structure, scores, imported)
+    report = [note.to_dict() for note in imported.mapped] + [
+        {
+            "linkId": link_id,
+            "message": f"the response states {entry['stated']!r}; the rules compute "
+            f"{entry['computed']!r}; the computed total is the one used",
+        }
+        for link_id, entry in stated.items()
+        if not entry["agrees"]
+    ]
+    totals = {entry.pop("score"): entry for entry in stated.values()}
+    return _response(call, record, 201, {"report": report, "stated_totals": totals})
+
+
+def _reconciled(
+    structure: Structure, scores: Mapping[str, Any], imported: fhir.ResponseImport
+) -> dict[str, dict[str, Any]]:
+    """Each stated total (by linkId) beside the score the rules computed."""
+    totals = (structure.fhir or {}).get("totals", {})
+    found: dict[str, dict[str, Any]] = {}
+    for link_id, value in imported.stated.items():
+        score = totals.get(link_id, link_id)
+        computed = scores.get(score)
+        found[link_id] = {
+            "score": score,
+            "stated": value,
+            "computed": computed,
+            "agrees": computed is not None and value == computed,
+        }
+    return found
 
 
 def _refused(notes: list[fhir.ImportNote]) -> ApiError:

@@ -139,6 +139,7 @@ def get_questionnaire_fhir(call: Call, key: str, version: int) -> Response:
         status=found.status.value,
         structure=prepared.questionnaire.structure,
         published_at=found.published_at,
+        rules=found.rules,
     )
     return json_response(
         resource,
@@ -175,7 +176,9 @@ def import_fhir_questionnaire(call: Call) -> Response:
             report=[note.to_dict() for note in result.notes],
         )
     texts = DraftTexts(
-        json.dumps(result.document, indent=2, ensure_ascii=False), "{}", '{"cases": []}'
+        json.dumps(result.document, indent=2, ensure_ascii=False),
+        json.dumps(result.rules or {}, indent=2, ensure_ascii=False),
+        '{"cases": []}',
     )
     try:  # the same rules as the administrators' import: checks, one draft at a time
         draft = admin_drafts.store_new_draft(

@@ -362,6 +362,21 @@ def publish(
         )
     document, rules = result.document, result.rules or {}
     cases = result.cases if result.cases is not None else {"cases": []}
+    listed = cases.get("cases", []) if isinstance(cases, dict) else cases
+    if rules.get("rules") and not listed:
+        # Scores decide nothing until cases show they add up (as for the bundled versions).
+        raise DraftRefused(
+            f"Version {draft.version} has rules but no test cases; add at least one case "
+            "showing what its answers decide before publishing",
+            [
+                Problem(
+                    file_names(draft.questionnaire.key, draft.version)["test_cases"],
+                    "/cases",
+                    "a version with rules needs at least one test case before it is published",
+                    "cases",
+                )
+            ],
+        )
     try:  # the same check the runtime uses, once more, as the last guard
         prepare(
             key=draft.questionnaire.key,

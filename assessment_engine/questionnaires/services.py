@@ -76,6 +76,26 @@ def latest_published(session: Session, key: str) -> QuestionnaireVersion | None:
     )
 
 
+def published_from_source(session: Session, key: str, url: str, version: str | None) -> int | None:
+    """The newest published version of ``key`` imported from the FHIR Questionnaire
+    ``url|version`` (as its document's ``x-fhir`` says), or None."""
+    rows = session.scalars(
+        select(QuestionnaireVersion)
+        .join(Questionnaire)
+        .where(Questionnaire.key == key, QuestionnaireVersion.status == VersionStatus.PUBLISHED)
+        .order_by(QuestionnaireVersion.version.desc())
+    ).all()
+    for row in rows:
+        kept = (row.document or {}).get("x-fhir")
+        if (
+            isinstance(kept, Mapping)
+            and kept.get("url") == url
+            and (version is None or kept.get("version") == version)
+        ):
+            return row.version
+    return None
+
+
 class SchemaLoadError(Exception):
     """form_schemas/ holds documents that cannot be loaded; ``problems`` says where and why."""
 

@@ -105,7 +105,7 @@ DEFAULT_WIDGETS: Mapping[QuestionType, str] = MappingProxyType(
 #: Our extension keywords (described by ``form_schemas/_meta/extensions.json``).
 EXTENSION_KEYWORDS = frozenset(
     {"x-widget", "x-hint", "x-guidance", "x-score", "x-calculated", "x-item-label", "x-suffix"}
-    | {"x-not-after", "x-person-copy"}
+    | {"x-not-after", "x-person-copy", "x-fhir"}
 )
 CLAUSE_KEYWORDS = frozenset(
     {"const", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems"}
@@ -121,6 +121,9 @@ class Option:
     label: str
     score: float | None = None
     hint: str | None = None
+    #: The FHIR coding of an option imported from FHIR (``x-fhir``: system and code), if any.
+    system: str | None = None
+    code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +211,14 @@ class Question:
     person_copy: bool = True
     schema_file: str = ""
     schema_pointer: str = ""
+    #: What an import from FHIR kept of the source item (``x-fhir``: linkId, prefix, code...).
+    fhir: Mapping[str, Any] | None = None
+
+    @property
+    def link_id(self) -> str:
+        """The question's FHIR linkId: the source's, when imported from FHIR; else its pointer."""
+        kept = self.fhir.get("linkId") if self.fhir else None
+        return kept if isinstance(kept, str) and kept else self.pointer
 
     @property
     def conditional(self) -> bool:
@@ -249,6 +260,8 @@ class Structure:
     description: str | None
     sections: tuple[Question, ...]
     questions: Mapping[str, Question]
+    #: What an import from FHIR kept of the source Questionnaire (``x-fhir``: url, version...).
+    fhir: Mapping[str, Any] | None = None
 
     def question(self, pointer: str) -> Question | None:
         """The question an answer pointer belongs to (indices of repeats become ``*``)."""
@@ -279,7 +292,16 @@ def escape_token(token: str) -> str:
 # --------------------------------------------------------------------------------- the reader
 
 _ANNOTATIONS = frozenset(
-    {"title", "description", "$comment", "x-hint", "x-guidance", "examples", "x-person-copy"}
+    {
+        "title",
+        "description",
+        "$comment",
+        "x-hint",
+        "x-guidance",
+        "examples",
+        "x-person-copy",
+        "x-fhir",
+    }
 )
 _ROOT_ONLY = frozenset({"$schema", "$id", "$defs"})
 _OBJECT_KEYWORDS = frozenset(
@@ -333,7 +355,7 @@ _WIDGETS: Mapping[QuestionType, frozenset[str]] = MappingProxyType(
         QuestionType.GUIDANCE: frozenset({"guidance"}),
     }
 )
-_OPTION_KEYWORDS = frozenset({"const", "title", "description", "x-score", "$comment"})
+_OPTION_KEYWORDS = frozenset({"const", "title", "description", "x-score", "$comment", "x-fhir"})
 _SCALAR_TYPES: dict[str, type | tuple[type, ...]] = {
     "string": str,
     "integer": int,
@@ -467,6 +489,7 @@ class _Reader:
             description=_text(document.get("description")),
             sections=tuple(sections),
             questions=MappingProxyType(questions),
+            fhir=_fhir(document.get("x-fhir")),
         )
 
     def check_date_limits(self, questions: Mapping[str, Question]) -> None:
@@ -537,6 +560,7 @@ class _Reader:
             "person_copy": schema.get("x-person-copy") is not False,
             "schema_file": place.file,
             "schema_pointer": place.pointer,
+            "fhir": _fhir(schema.get("x-fhir")),
         }
         if kind in (QuestionType.SECTION, QuestionType.GROUP):
             return Question(
@@ -751,7 +775,18 @@ class _Reader:
                 self.problem(here, "each option needs a title (the words shown)", "title")
                 label = str(value)
             score = option.get("x-score")
-            options.append(Option(value, label, _number(score), _text(option.get("description"))))
+            coding = option.get("x-fhir")
+            coding = coding if isinstance(coding, Mapping) else {}
+            options.append(
+                Option(
+                    value,
+                    label,
+                    _number(score),
+                    _text(option.get("description")),
+                    system=_text(coding.get("system")),
+                    code=_text(coding.get("code")),
+                )
+            )
         return tuple(options)
 
     # -- objects and their conditions ------------------------------------------------------
@@ -1021,6 +1056,10 @@ def _names(value: Any) -> set[str]:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _fhir(value: Any) -> Mapping[str, Any] | None:
+    return MappingProxyType(dict(value)) if isinstance(value, Mapping) and value else None
 
 
 def _number(value: Any) -> float | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,15 +140,9 @@ def person(factories: Factories) -> Any:
 
 
 @pytest.fixture(scope="session")
-def conformance_dir() -> Iterator[Path]:
-    """``fhir-sdc/`` of the shared conformance data; skips (saying why) where it is absent."""
-    folder = CONFORMANCE / "fhir-sdc"
-    if not folder.is_dir():
-        pytest.skip(
-            f"FHIR conformance data not found at {folder}; set ASSESSMENT_CONFORMANCE_DIR "
-            "to the shared conformance folder to run these tests"
-        )
-    yield folder
+def conformance_dir() -> Path:
+    """``fhir-sdc/`` of the conformance data kept in the project (tests/data/conformance)."""
+    return CONFORMANCE / "fhir-sdc"
 
 
 def joint_assessment(

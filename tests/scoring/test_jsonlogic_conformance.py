@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,24 +17,11 @@ DEPARTURES: dict[int, str] = {}
 
 
 def _suite_path() -> Path:
-    base = os.environ.get("ASSESSMENT_CONFORMANCE_DIR")
-    root = Path(base) if base else PROJECT_ROOT.parent / "shared" / "conformance"
-    return root / "json-logic" / "tests.json"
+    return PROJECT_ROOT / "tests" / "data" / "conformance" / "json-logic" / "tests.json"
 
 
 def _cases() -> list[Any]:
-    path = _suite_path()
-    if not path.exists():
-        return [
-            pytest.param(
-                None,
-                marks=pytest.mark.skip(
-                    reason=f"JsonLogic conformance suite not found at {path} "
-                    "(set ASSESSMENT_CONFORMANCE_DIR to the shared conformance folder)"
-                ),
-            )
-        ]
-    entries = json.loads(path.read_text(encoding="utf-8"))
+    entries = json.loads(_suite_path().read_text(encoding="utf-8"))
     cases = [entry for entry in entries if isinstance(entry, list)]
     return [pytest.param((i, *case), id=f"case{i}") for i, case in enumerate(cases)]
 
@@ -57,8 +43,6 @@ def same(actual: Any, expected: Any) -> bool:
 
 def test_suite_has_all_290_cases() -> None:
     path = _suite_path()
-    if not path.exists():
-        pytest.skip(f"JsonLogic conformance suite not found at {path}")
     assert len([e for e in json.loads(path.read_text()) if isinstance(e, list)]) == 290
 
 

@@ -15,7 +15,7 @@ from .common import (
     parse_canonical,
 )
 from .export import questionnaire_resource, response_resource
-from .importer import QuestionnaireImport, import_questionnaire, key_for
+from .importer import QuestionnaireImport, import_questionnaire, key_for, source_key
 from .responses import ResponseImport, answers_from_response
 
 __all__ = [
@@ -33,4 +33,5 @@ __all__ = [
     "parse_canonical",
     "questionnaire_resource",
     "response_resource",
+    "source_key",
 ]

@@ -18,6 +18,11 @@ ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemContro
 ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
+#: Our own extensions, so that an export imports back as the same questionnaire: the rules
+#: (JSON), a calculated value's x-calculated (JSON) and the type of coded option values.
+RULES_EXTENSION = f"{BASE_URI}fhir/rules"
+CALCULATED_EXTENSION = f"{BASE_URI}fhir/calculated"
+OPTION_TYPE_EXTENSION = f"{BASE_URI}fhir/option-type"
 
 #: Our question types as FHIR item types.
 ITEM_TYPES: dict[QuestionType, str] = {

@@ -1,24 +1,29 @@
 """Questionnaire versions as FHIR R4 Questionnaires, and answers as QuestionnaireResponses.
 
-linkId is the question's pointer (with ``*`` for the items of a repeating group), so a
+linkId is the question's pointer (with ``*`` for the items of a repeating group), or the source
+linkId of a questionnaire imported from FHIR (kept in ``x-fhir``), so a
 response maps back onto the questionnaire version without any lookup table.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..structure import Clause, Condition, Question, QuestionType, Structure
+from ..structure import Clause, Condition, Option, Question, QuestionType, Structure
 from .common import (
+    CALCULATED_EXTENSION,
     CHI_SYSTEM,
     ITEM_CONTROL,
     ITEM_CONTROL_SYSTEM,
     ITEM_TYPES,
     MAX_VALUE,
     MIN_VALUE,
+    OPTION_TYPE_EXTENSION,
     ORDINAL_VALUE,
+    RULES_EXTENSION,
     canonical_url,
     option_code,
     option_system,
@@ -40,8 +45,11 @@ def questionnaire_resource(
     status: str,
     structure: Structure,
     published_at: datetime | None = None,
+    rules: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The version as a FHIR R4 Questionnaire (SDC-style scores as ``ordinalValue``)."""
+    """The version as a FHIR R4 Questionnaire (SDC-style scores as ``ordinalValue``; the
+    rules, calculated values and option value types in our own extensions, so that the
+    export imports back as the same questionnaire)."""
     resource: dict[str, Any] = {
         "resourceType": "Questionnaire",
         "id": f"{key}-v{version}",
@@ -54,19 +62,34 @@ def questionnaire_resource(
     }
     if structure.description:
         resource["description"] = structure.description
+    source = structure.fhir or {}
+    if isinstance(source.get("url"), str):  # imported: say from which Questionnaire
+        version_suffix = f"|{source['version']}" if isinstance(source.get("version"), str) else ""
+        resource["derivedFrom"] = [f"{source['url']}{version_suffix}"]
+    for element in ("publisher", "copyright"):
+        if isinstance(source.get(element), str):
+            resource[element] = source[element]
     date = _instant(published_at)
     if date:
         resource["date"] = date
+    if rules and rules.get("rules"):
+        resource["extension"] = [
+            {"url": RULES_EXTENSION, "valueString": json.dumps(rules, ensure_ascii=False)}
+        ]
     resource["item"] = [_item(section, structure, key, version) for section in structure.sections]
     return resource
 
 
 def _item(question: Question, structure: Structure, key: str, version: int) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "linkId": question.pointer,
+        "linkId": question.link_id,
         "text": question.title,
         "type": ITEM_TYPES[question.type],
     }
+    kept = question.fhir or {}
+    for element in ("prefix", "code", "initial", "readOnly"):
+        if element in kept:
+            item[element] = kept[element]
     extensions: list[dict[str, Any]] = []
     if question.required and question.type.takes_answer:
         item["required"] = True
@@ -74,8 +97,10 @@ def _item(question: Question, structure: Structure, key: str, version: int) -> d
         item["repeats"] = True
     if question.type is QuestionType.GUIDANCE:
         item["text"] = question.guidance or question.description or question.title
-    if question.type is QuestionType.CALCULATED:
+    if question.type is QuestionType.CALCULATED and question.calculation is not None:
         item["readOnly"] = True
+        calculated = {"operation": question.calculation.operation, "of": question.calculation.of}
+        extensions.append({"url": CALCULATED_EXTENSION, "valueString": json.dumps(calculated)})
     if question.max_length is not None and item["type"] in ("string", "text"):
         item["maxLength"] = question.max_length
     if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
@@ -85,10 +110,11 @@ def _item(question: Question, structure: Structure, key: str, version: int) -> d
         if question.maximum is not None:
             extensions.append({"url": MAX_VALUE, value_key: question.maximum})
     if question.options:
-        item["answerOption"] = [
-            _option(question, option.value, option.label, option.score, key, version)
-            for option in question.options
-        ]
+        item["answerOption"] = [_option(question, each, key, version) for each in question.options]
+        kinds = {type(option.value) for option in question.options}
+        if kinds in ({int}, {float}, {int, float}):  # codes are strings: say what they were
+            value_type = "integer" if kinds == {int} else "number"
+            extensions.append({"url": OPTION_TYPE_EXTENSION, "valueCode": value_type})
         if question.type is QuestionType.MULTIPLE_CHOICE:
             item["repeats"] = True
         if question.type is QuestionType.SELECT:
@@ -112,19 +138,20 @@ def _item_control(code: str) -> dict[str, Any]:
     }
 
 
-def _option(
-    question: Question, value: Any, label: str, score: float | None, key: str, version: int
-) -> dict[str, Any]:
-    option: dict[str, Any] = {
-        "valueCoding": {
-            "system": option_system(key, version, question),
-            "code": option_code(value),
-            "display": label,
-        }
+def _option(question: Question, option: Option, key: str, version: int) -> dict[str, Any]:
+    """An answer option: its own coding when imported from FHIR, else our per-question system."""
+    entry: dict[str, Any] = {"valueCoding": _coding(question, option, key, version)}
+    if option.score is not None:
+        entry["extension"] = [{"url": ORDINAL_VALUE, "valueDecimal": option.score}]
+    return entry
+
+
+def _coding(question: Question, option: Option, key: str, version: int) -> dict[str, Any]:
+    return {
+        "system": option.system or option_system(key, version, question),
+        "code": option.code or option_code(option.value),
+        "display": option.label,
     }
-    if score is not None:
-        option["extension"] = [{"url": ORDINAL_VALUE, "valueDecimal": score}]
-    return option
 
 
 # ------------------------------------------------------------------------------- enableWhen
@@ -202,21 +229,22 @@ def _clause(
     if subject is None:
         return None
     if clause.keyword == "answered":
-        return [{"question": clause.subject, "operator": "exists", "answerBoolean": True}], "all"
+        return [{"question": subject.link_id, "operator": "exists", "answerBoolean": True}], "all"
     if clause.keyword == "const":
         answer = _answer(subject, clause.value, key, version)
-        return None if answer is None else ([_when(clause.subject, "=", answer)], "all")
+        return None if answer is None else ([_when(subject.link_id, "=", answer)], "all")
     if clause.keyword == "enum" and isinstance(clause.value, list):
-        return _each(subject, clause.subject, "=", clause.value, key, version, "any")
+        return _each(subject, subject.link_id, "=", clause.value, key, version, "any")
     if clause.keyword == "contains" and isinstance(clause.value, Mapping):
         if "const" in clause.value:
-            return _each(subject, clause.subject, "=", [clause.value["const"]], key, version, "all")
+            value = [clause.value["const"]]
+            return _each(subject, subject.link_id, "=", value, key, version, "all")
         values = clause.value.get("enum")
         if isinstance(values, list):
-            return _each(subject, clause.subject, "=", values, key, version, "any")
+            return _each(subject, subject.link_id, "=", values, key, version, "any")
         return None
     if clause.keyword == "minItems" and clause.value == 1:
-        return [{"question": clause.subject, "operator": "exists", "answerBoolean": True}], "all"
+        return [{"question": subject.link_id, "operator": "exists", "answerBoolean": True}], "all"
     if clause.keyword in _COMPARISONS and subject.type in (
         QuestionType.INTEGER,
         QuestionType.DECIMAL,
@@ -224,7 +252,7 @@ def _clause(
         answer = _answer(subject, clause.value, key, version)
         if answer is None:
             return None
-        return [_when(clause.subject, _COMPARISONS[clause.keyword], answer)], "all"
+        return [_when(subject.link_id, _COMPARISONS[clause.keyword], answer)], "all"
     return None
 
 
@@ -235,14 +263,14 @@ def _negated_clause(
     if subject is None:
         return None
     if clause.keyword == "answered":
-        return [{"question": clause.subject, "operator": "exists", "answerBoolean": False}], "all"
+        return [{"question": subject.link_id, "operator": "exists", "answerBoolean": False}], "all"
     if clause.keyword == "const" and subject.type is not QuestionType.MULTIPLE_CHOICE:
         answer = _answer(subject, clause.value, key, version)
-        return None if answer is None else ([_when(clause.subject, "!=", answer)], "all")
+        return None if answer is None else ([_when(subject.link_id, "!=", answer)], "all")
     if clause.keyword == "enum" and isinstance(clause.value, list):
         if subject.type is QuestionType.MULTIPLE_CHOICE:
             return None
-        return _each(subject, clause.subject, "!=", clause.value, key, version, "all")
+        return _each(subject, subject.link_id, "!=", clause.value, key, version, "all")
     if clause.keyword in _NEGATED_COMPARISONS and subject.type in (
         QuestionType.INTEGER,
         QuestionType.DECIMAL,
@@ -250,7 +278,7 @@ def _negated_clause(
         answer = _answer(subject, clause.value, key, version)
         if answer is None:
             return None
-        return [_when(clause.subject, _NEGATED_COMPARISONS[clause.keyword], answer)], "all"
+        return [_when(subject.link_id, _NEGATED_COMPARISONS[clause.keyword], answer)], "all"
     return None
 
 
@@ -283,10 +311,8 @@ def _answer(subject: Question, value: Any, key: str, version: int) -> tuple[str,
         option = subject.option(value)
         if option is None:
             return None
-        return "answerCoding", {
-            "system": option_system(key, version, subject),
-            "code": option_code(option.value),
-        }
+        coding = _coding(subject, option, key, version)
+        return "answerCoding", {"system": coding["system"], "code": coding["code"]}
     if isinstance(value, bool):
         return ("answerBoolean", value) if subject.type is QuestionType.YES_NO else None
     if isinstance(value, int) and subject.type is QuestionType.INTEGER:
@@ -349,7 +375,7 @@ def _answer_items(
                 children = _answer_items(question.children, value, key, version)
                 if children:
                     items.append(
-                        {"linkId": question.pointer, "text": question.title, "item": children}
+                        {"linkId": question.link_id, "text": question.title, "item": children}
                     )
         elif question.type is QuestionType.REPEATING_GROUP:
             for entry in value if isinstance(value, list) else []:
@@ -360,11 +386,11 @@ def _answer_items(
                 )
                 if children:
                     items.append(
-                        {"linkId": question.pointer, "text": question.title, "item": children}
+                        {"linkId": question.link_id, "text": question.title, "item": children}
                     )
         else:
             values = value if question.type is QuestionType.MULTIPLE_CHOICE else [value]
-            item: dict[str, Any] = {"linkId": question.pointer, "text": question.title}
+            item: dict[str, Any] = {"linkId": question.link_id, "text": question.title}
             if values:  # "none of these" is the item without an answer
                 item["answer"] = [_value(question, each, key, version) for each in values]
             items.append(item)
@@ -374,10 +400,12 @@ def _answer_items(
 def _value(question: Question, value: Any, key: str, version: int) -> dict[str, Any]:
     if question.options:
         option = question.option(value)
+        if option is not None:
+            return {"valueCoding": _coding(question, option, key, version)}
         coding = {
             "system": option_system(key, version, question),
             "code": option_code(value),
-            "display": option.label if option is not None else option_code(value),
+            "display": option_code(value),
         }
         return {"valueCoding": coding}
     if question.type is QuestionType.YES_NO:
