@@ -37,7 +37,7 @@ from report import ROOT, Row, assessor_and_person, emit
 
 EXAMPLES = ROOT / "form_schemas" / "joint-assessment" / "examples"
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DATABASE = "bench_http"
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "bench_http")
 WORKERS = 2
 CONNECTIONS = 4
 PASSWORD = "timing harness passphrase"
@@ -230,10 +230,14 @@ LUA = """
 local bodies = {%(bodies)s}
 local headers = {%(headers)s}
 local counter = 0
+local keys = "%(keys)s"
 request = function()
   counter = counter + 1
   if #bodies == 0 then
     return wrk.format("GET", nil, headers, nil)
+  end
+  if keys ~= "" then
+    headers["Idempotency-Key"] = keys .. "-" .. counter
   end
   return wrk.format("POST", nil, headers, bodies[(counter %% #bodies) + 1])
 end
@@ -245,13 +249,23 @@ def _lua_string(text: str) -> str:
 
 
 def wrk(
-    url: str, seconds: float, folder: Path, *, body: list[str], headers: dict[str, str]
+    url: str,
+    seconds: float,
+    folder: Path,
+    *,
+    body: list[str],
+    headers: dict[str, str],
+    keyed: bool = False,
 ) -> Load:
-    """Load ``url`` for ``seconds`` from a wrk process; requests/s and latency percentiles."""
+    """Load ``url`` for ``seconds`` from a wrk process; requests/s and latency percentiles.
+    ``keyed``: each POST carries its own ``Idempotency-Key``, as a careful partner sends."""
+    import uuid
+
     script = folder / "load.lua"
     script.write_text(
         LUA
         % {
+            "keys": uuid.uuid4().hex if keyed else "",
             "bodies": ", ".join(_lua_string(b) for b in body),
             "headers": ", ".join(
                 f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in headers.items()
@@ -336,6 +350,46 @@ def drop_pg_database() -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
 
 
+def _load_app(
+    base: str, target: Target, folder: Path, seconds: float, cookie: str
+) -> tuple[Load, Load]:
+    """One submit run and one section-page run against a server already warmed up."""
+    api_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {target.token}"}
+    post = wrk(
+        f"{base}/api/v1/assessments",
+        seconds,
+        folder,
+        body=bodies(target.client_id),
+        headers=api_headers,
+        keyed=True,
+    )
+    page = wrk(f"{base}{target.section_url}", seconds, folder, body=[], headers={"Cookie": cookie})
+    return post, page
+
+
+def _warm(base: str, target: Target, cookie: str) -> None:
+    # Warm-up (discarded): the product prepares the version on a worker's first use, which
+    # takes seconds; wait for every warm-up request to finish.
+    api_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {target.token}"}
+    warm_up(f"{base}/api/v1/assessments", api_headers, bodies(target.client_id)[0])
+    warm_up(f"{base}{target.section_url}", {"Cookie": cookie}, None)
+
+
+def _mean(loads: list[Load]) -> Load:
+    n = len(loads)
+    return Load(
+        sum(x.requests_per_second for x in loads) / n,
+        sum(x.p50_ms for x in loads) / n,
+        sum(x.p99_ms for x in loads) / n,
+        sum(x.requests for x in loads),
+        sum(x.errors for x in loads),
+    )
+
+
+#: Product and floor runs alternate this many times on PostgreSQL (A/B interleaved).
+FLOOR_ROUNDS = 2
+
+
 def measure(seconds: float) -> list[Row]:
     """Every HTTP row, measured side by side in this run."""
     bench_dir = str(Path(__file__).resolve().parent)
@@ -351,34 +405,34 @@ def measure(seconds: float) -> list[Row]:
             echo_bodies = bodies(next(iter(targets.values())).client_id)
             json_headers = {"Content-Type": "application/json"}
             echo_runs: list[Load] = []
-            results: dict[str, tuple[Load, Load]] = {}
+            results: dict[str, tuple[list[Load], list[Load]]] = {}
+            floor: tuple[list[Load], list[Load]] = ([], [])
             with gunicorn("echo_app:app", {}, bench_dir) as echo:
                 echo_runs.append(
                     wrk(f"{echo}/echo", seconds, folder, body=echo_bodies, headers=json_headers)
                 )
             for name, target in targets.items():
-                with gunicorn("wsgi:app", app_env(databases[name]), str(ROOT)) as base:
-                    api_headers = {**json_headers, "Authorization": f"Bearer {target.token}"}
-                    # Warm-up (discarded): each worker prepares the version on first use,
-                    # which takes seconds; wait for every warm-up request to finish.
-                    warm_up(f"{base}/api/v1/assessments", api_headers, bodies(target.client_id)[0])
-                    post = wrk(
-                        f"{base}/api/v1/assessments",
-                        seconds,
-                        folder,
-                        body=bodies(target.client_id),
-                        headers=api_headers,
-                    )
-                    cookie = sign_in(base, target.email)
-                    warm_up(f"{base}{target.section_url}", {"Cookie": cookie}, None)
-                    page = wrk(
-                        f"{base}{target.section_url}",
-                        seconds,
-                        folder,
-                        body=[],
-                        headers={"Cookie": cookie},
-                    )
-                results[name] = (post, page)
+                env = app_env(databases[name])
+                posts: list[Load] = []
+                pages: list[Load] = []
+                # On PostgreSQL the product and the hand-made floor take turns.
+                rounds = FLOOR_ROUNDS if name == "PostgreSQL" else 1
+                cookie = ""
+                for _ in range(rounds):
+                    with gunicorn("wsgi:app", env, str(ROOT)) as base:
+                        cookie = cookie or sign_in(base, target.email)
+                        _warm(base, target, cookie)
+                        post, page = _load_app(base, target, folder, seconds, cookie)
+                    posts.append(post)
+                    pages.append(page)
+                    if name != "PostgreSQL":
+                        continue
+                    with gunicorn("floor_app:app", env, bench_dir) as base:
+                        _warm(base, target, cookie)
+                        post, page = _load_app(base, target, folder, seconds, cookie)
+                    floor[0].append(post)
+                    floor[1].append(page)
+                results[name] = (posts, pages)
             with gunicorn("echo_app:app", {}, bench_dir) as echo:
                 echo_runs.append(
                     wrk(f"{echo}/echo", seconds, folder, body=echo_bodies, headers=json_headers)
@@ -390,23 +444,19 @@ def measure(seconds: float) -> list[Row]:
     echo_p50 = sum(run.p50_ms for run in echo_runs) / len(echo_runs)
     echo_p99 = sum(run.p99_ms for run in echo_runs) / len(echo_runs)
     assert all(run.errors == 0 for run in echo_runs), "echo answered with errors"
-    for name, (post, page) in results.items():
+    for name, (post_runs, page_runs) in results.items():
+        post, page = _mean(post_runs), _mean(page_runs)
         for label, load, goal in (
             ("POST /api/v1/assessments", post, 0.5),
             ("GET longest section page", page, 0.4),
         ):
-            ratio = load.requests_per_second / echo_rate
-            errors = f"; {load.errors} error responses!" if load.errors else ""
             rows.append(
-                Row(
-                    name=f"{label} ({name})",
-                    value=load.requests_per_second,
-                    unit="req/s",
-                    reference_name="echo",
-                    reference=echo_rate,
-                    target=f">= {goal:.0%} of echo",
-                    met=ratio >= goal and not load.errors,
-                    note=f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms{errors}",
+                _rate_row(
+                    f"{label} ({name})",
+                    load,
+                    ("echo", echo_rate),
+                    goal,
+                    f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms",
                 )
             )
             rows.append(
@@ -420,7 +470,61 @@ def measure(seconds: float) -> list[Row]:
                     target=f"p99 {load.p99_ms:.1f} ms (echo {echo_p99:.1f} ms)",
                 )
             )
+    if floor[0] and "PostgreSQL" in results:
+        rows.extend(_floor_rows(results["PostgreSQL"], floor))
     return rows
+
+
+def _floor_rows(
+    product: tuple[list[Load], list[Load]], floor: tuple[list[Load], list[Load]]
+) -> list[Row]:
+    """The product's PostgreSQL figures against the hand-made floor (floor_app.py), each the
+    mean of FLOOR_ROUNDS interleaved runs; the ratio of each round is in the note."""
+    rows = []
+    for label, ours, theirs in (
+        ("POST /api/v1/assessments (PostgreSQL)", product[0], floor[0]),
+        ("GET longest section page (PostgreSQL)", product[1], floor[1]),
+    ):
+        mean_floor = _mean(theirs)
+        each = ", ".join(
+            f"{a.requests_per_second / b.requests_per_second:.2f}"
+            for a, b in zip(ours, theirs, strict=True)
+        )
+        rows.append(
+            _rate_row(
+                f"{label} vs floor",
+                _mean(ours),
+                ("hand-made floor", mean_floor.requests_per_second),
+                0.5,
+                f"interleaved rounds' ratios {each}; floor p50 {mean_floor.p50_ms:.1f} ms, "
+                f"p99 {mean_floor.p99_ms:.1f} ms",
+                extra_errors=mean_floor.errors,
+            )
+        )
+    return rows
+
+
+def _rate_row(
+    name: str,
+    load: Load,
+    reference: tuple[str, float],
+    goal: float,
+    note: str,
+    *,
+    extra_errors: int = 0,
+) -> Row:
+    """A throughput row: ``load`` against ``reference`` (its name and rate), met at ``goal``."""
+    errors = load.errors + extra_errors
+    return Row(
+        name=name,
+        value=load.requests_per_second,
+        unit="req/s",
+        reference_name=reference[0],
+        reference=reference[1],
+        target=f">= {goal:.0%} of {'the floor' if 'floor' in reference[0] else reference[0]}",
+        met=load.requests_per_second / reference[1] >= goal and not errors,
+        note=note + (f"; {errors} error responses!" if errors else ""),
+    )
 
 
 def main() -> int:
