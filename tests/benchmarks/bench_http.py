@@ -96,7 +96,7 @@ def gunicorn(app: str, env: dict[str, str], pythonpath: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # preload compiles before the port opens
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn {app} stopped with {process.returncode}")
@@ -106,7 +106,7 @@ def gunicorn(app: str, env: dict[str, str], pythonpath: str) -> Iterator[str]:
             except OSError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError(f"gunicorn {app} did not start")
+            raise RuntimeError(f"gunicorn {app} did not start within 120 s")
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
