@@ -72,8 +72,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], pythonpath: str) -> Iterator[str]:
-    """A gunicorn with WORKERS sync workers on a free loopback port; stopped on exit."""
+def gunicorn(
+    app: str, env: dict[str, str], pythonpath: str, workers: int = WORKERS
+) -> Iterator[str]:
+    """A gunicorn with ``workers`` sync workers on a free loopback port; stopped on exit."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -81,7 +83,7 @@ def gunicorn(app: str, env: dict[str, str], pythonpath: str) -> Iterator[str]:
             "-m",
             "gunicorn",
             "--workers",
-            str(WORKERS),
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--pythonpath",
@@ -350,19 +352,27 @@ def drop_pg_database() -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
 
 
-def _load_app(
-    base: str, target: Target, folder: Path, seconds: float, cookie: str
-) -> tuple[Load, Load]:
-    """One submit run and one section-page run against a server already warmed up."""
-    api_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {target.token}"}
-    post = wrk(
+def _api_headers(target: Target) -> dict[str, str]:
+    return {"Content-Type": "application/json", "Authorization": f"Bearer {target.token}"}
+
+
+def _submit_load(base: str, target: Target, folder: Path, seconds: float) -> Load:
+    """A wrk run of submissions, each with its own Idempotency-Key."""
+    return wrk(
         f"{base}/api/v1/assessments",
         seconds,
         folder,
         body=bodies(target.client_id),
-        headers=api_headers,
+        headers=_api_headers(target),
         keyed=True,
     )
+
+
+def _load_app(
+    base: str, target: Target, folder: Path, seconds: float, cookie: str
+) -> tuple[Load, Load]:
+    """One submit run and one section-page run against a server already warmed up."""
+    post = _submit_load(base, target, folder, seconds)
     page = wrk(f"{base}{target.section_url}", seconds, folder, body=[], headers={"Cookie": cookie})
     return post, page
 
@@ -370,7 +380,7 @@ def _load_app(
 def _warm(base: str, target: Target, cookie: str) -> None:
     # Warm-up (discarded): the product prepares the version on a worker's first use, which
     # takes seconds; wait for every warm-up request to finish.
-    api_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {target.token}"}
+    api_headers = _api_headers(target)
     warm_up(f"{base}/api/v1/assessments", api_headers, bodies(target.client_id)[0])
     warm_up(f"{base}{target.section_url}", {"Cookie": cookie}, None)
 
@@ -408,6 +418,7 @@ def measure(seconds: float) -> list[Row]:
             results: dict[str, tuple[list[Load], list[Load]]] = {}
             floor: tuple[list[Load], list[Load]] = ([], [])
             cold: list[tuple[float, float]] = []
+            waits: list[tuple[int, float, Load]] = []
             with gunicorn("echo_app:app", {}, bench_dir) as echo:
                 echo_runs.append(
                     wrk(f"{echo}/echo", seconds, folder, body=echo_bodies, headers=json_headers)
@@ -436,6 +447,8 @@ def measure(seconds: float) -> list[Row]:
                     floor[0].append(post)
                     floor[1].append(page)
                 results[name] = (posts, pages)
+                if name == "PostgreSQL":
+                    waits = [_lock_wait_share(env, target, folder, seconds, n) for n in (2, 4)]
             with gunicorn("echo_app:app", {}, bench_dir) as echo:
                 echo_runs.append(
                     wrk(f"{echo}/echo", seconds, folder, body=echo_bodies, headers=json_headers)
@@ -475,6 +488,20 @@ def measure(seconds: float) -> list[Row]:
             )
     if floor[0] and "PostgreSQL" in results:
         rows.extend(_floor_rows(results["PostgreSQL"], floor))
+    for workers, share, load in waits:
+        rows.append(
+            Row(
+                name=f"chain-lock wait share, {workers} workers (PostgreSQL)",
+                value=share * 100,
+                unit="%",
+                reference_name="",  # a share of request time: no same-run reference
+                reference=0.0,
+                target="< 5% at 4 workers" if workers == 4 else "",
+                met=share < 0.05 if workers == 4 else None,
+                note=f"POST at {load.requests_per_second:.1f} req/s, p50 {load.p50_ms:.1f} ms; "
+                "sampled from pg_stat_activity every 5 ms",
+            )
+        )
     for first, warm in cold:
         rows.append(
             Row(
@@ -492,6 +519,46 @@ def measure(seconds: float) -> list[Row]:
     return rows
 
 
+def _lock_wait_share(
+    env: dict[str, str], target: Target, folder: Path, seconds: float, workers: int
+) -> tuple[int, float, Load]:
+    """The share of request time spent waiting for the audit chain's lock under the submit load
+    with ``workers`` workers: PostgreSQL's backends waiting on an advisory lock, sampled every
+    5 ms while wrk runs (one connection per worker), over the workers' busy time (each of the
+    wrk connections keeps one worker busy; with fewer connections than workers, that many)."""
+    import threading
+
+    import psycopg
+
+    stop = threading.Event()
+    samples: list[int] = []
+    database = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DATABASE}"
+
+    def sample() -> None:
+        with psycopg.connect(database, autocommit=True) as conn:
+            while not stop.is_set():
+                found = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+                    " AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+                    (PG_DATABASE,),
+                ).fetchone()
+                samples.append(int(found[0]) if found else 0)
+                time.sleep(0.005)
+
+    api_headers = _api_headers(target)
+    with gunicorn("wsgi:app", env, str(ROOT), workers=workers) as base:
+        warm_up(f"{base}/api/v1/assessments", api_headers, bodies(target.client_id)[0])
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            load = _submit_load(base, target, folder, seconds)
+        finally:
+            stop.set()
+            sampler.join()
+    busy = min(workers, CONNECTIONS)
+    return workers, (sum(samples) / len(samples) / busy) if samples else 0.0, load
+
+
 def _first_and_warm(base: str, target: Target) -> tuple[float, float]:
     """Milliseconds of the first submission a fresh server answers, and the median of five
     sent one after another once every worker has answered (each a new assessment)."""
@@ -500,7 +567,7 @@ def _first_and_warm(base: str, target: Target) -> tuple[float, float]:
     import requests
 
     url = f"{base}/api/v1/assessments"
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {target.token}"}
+    headers = _api_headers(target)
     body = bodies(target.client_id)[0]
 
     def timed() -> float:
