@@ -19,7 +19,6 @@ from ..questionnaires.fhir.responses import read_header
 from ..questionnaires.structure import Structure
 from ..records import access
 from ..records import services as records
-from ..records.models import Client
 from ..records.services import find_by_chi
 from . import representations as show
 from . import submissions
@@ -42,10 +41,11 @@ route = Routes()
 TAG = "Assessments"
 
 
-def _client(call: Call, client_id: str, where: str = "/client_id") -> Client:
-    """The record to assess: 422 if there is none, 404 if the policy refuses the write."""
+def _client(call: Call, client_id: str, where: str = "/client_id") -> access.RecordAccess:
+    """The record to assess and the policy's decision on it (which the response reuses): 422
+    if there is none, 404 if the policy refuses the write."""
     try:
-        return access.open_for_assessment(call.session, call.actor, client_id).client
+        return access.open_for_assessment(call.session, call.actor, client_id)
     except access.RecordNotFound:
         if records.exists(call.session, client_id):
             raise ApiError(
@@ -58,11 +58,6 @@ def _client(call: Call, client_id: str, where: str = "/client_id") -> Client:
         ) from None
 
 
-def _assessment(call: Call, assessment_id: str) -> Assessment:
-    """The assessment if the caller may see its person's record (audited), else 404."""
-    return _opened(call, assessment_id).assessment
-
-
 def _opened(call: Call, assessment_id: str) -> assessment_access.AssessmentAccess:
     try:
         return assessment_access.open_assessment(call.session, call.actor, assessment_id)
@@ -71,9 +66,15 @@ def _opened(call: Call, assessment_id: str) -> assessment_access.AssessmentAcces
 
 
 def _response(
-    call: Call, record: Assessment, status: int = 200, extra: dict[str, Any] | None = None
+    call: Call,
+    record: Assessment,
+    decided: access.RecordAccess,
+    status: int = 200,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
-    visible = access.may_see_answers(call.session, call.actor, record.client)
+    """The assessment as ``decided`` (the request's one access decision on its person's record,
+    made by the handler in this transaction) lets the caller see it."""
+    visible = decided.answers
     document = show.assessment(
         record, referrals_of_assessment(call.session, record.id), show_answers=visible
     )
@@ -102,12 +103,12 @@ def create_assessment(call: Call) -> Response:
     ``version``), decide, and store the assessment, decision, referrals and audit in one
     transaction. Send ``Idempotency-Key`` so that a retry cannot submit twice."""
     body = call.body
-    client = _client(call, body["client_id"])
+    decided = _client(call, body["client_id"])
     version = submissions.pinned_version(call.session, body["questionnaire"], body.get("version"))
     record = submissions.record(
-        call.session, call.actor, client, version, body["answers"], body["status"]
+        call.session, call.actor, decided.client, version, body["answers"], body["status"]
     )
-    return _response(call, record, status=201)
+    return _response(call, record, decided, status=201)
 
 
 @route(
@@ -122,7 +123,8 @@ def create_assessment(call: Call) -> Response:
 )
 def get_assessment(call: Call, assessment_id: str) -> Response:
     """The assessment (answers only where the person's sharing views allow)."""
-    return _response(call, _assessment(call, assessment_id))
+    opened = _opened(call, assessment_id)
+    return _response(call, opened.assessment, opened.record)
 
 
 @route(
@@ -162,20 +164,19 @@ def patch_assessment(call: Call, assessment_id: str) -> Response:
     """``answers`` replaces all of a draft's answers; ``status: submitted`` submits it.
     Needs ``If-Match`` with the ETag last read."""
     try:
-        record = assessment_access.draft_for_change(
-            call.session, call.actor, assessment_id
-        ).assessment
+        opened = assessment_access.draft_for_change(call.session, call.actor, assessment_id)
     except access.RecordNotFound:
         raise ApiError(404, "There is no assessment with this id that you may see.") from None
     except access.AccessDenied:
         raise ApiError(
             403, "This draft belongs to another organisation; only its assessors may change it."
         ) from None
+    record = opened.assessment
     check_if_match(show.assessment_etag(record))
     submissions.update(
         call.session, call.actor, record, call.body.get("answers"), call.body.get("status")
     )
-    return _response(call, record)
+    return _response(call, record, opened.record)
 
 
 @route(
@@ -204,7 +205,7 @@ def amend_assessment(call: Call, assessment_id: str) -> Response:
     record = submissions.amend(
         call.session, call.actor, original, call.body.get("answers"), call.body["status"]
     )
-    return _response(call, record, status=201)
+    return _response(call, record, opened.record, status=201)
 
 
 @route(
@@ -220,8 +221,9 @@ def amend_assessment(call: Call, assessment_id: str) -> Response:
 )
 def get_assessment_fhir(call: Call, assessment_id: str) -> Response:
     """``questionnaire`` is ``url|version``; the subject carries the CHI number."""
-    record = _assessment(call, assessment_id)
-    if not access.may_see_answers(call.session, call.actor, record.client):
+    opened = _opened(call, assessment_id)
+    record = opened.assessment
+    if not opened.record.answers:
         raise ApiError(404, "The person's sharing views keep these answers from you.")
     version = record.questionnaire_version
     prepared = assessments.prepare_version(call.session, submissions.cache(), version)
@@ -295,14 +297,14 @@ def import_fhir_response(call: Call) -> Response:
             "There is no record with the subject's CHI number; create it first (POST /clients).",
             errors=[{"pointer": "/subject/identifier/value", "message": "No such person"}],
         )
-    client = _client(call, str(found.id), where="/subject/identifier/value")
+    decided = _client(call, str(found.id), where="/subject/identifier/value")
     prepared = assessments.prepare_version(call.session, submissions.cache(), version)
     imported = fhir.answers_from_response(prepared.questionnaire.structure, resource)
     if imported.notes:
         raise _refused(imported.notes)
     try:
         record = submissions.record(
-            call.session, call.actor, client, version, imported.answers, header.status
+            call.session, call.actor, decided.client, version, imported.answers, header.status
         )
     except ApiError as error:
         for entry in error.errors:  # answer pointers to the linkIds they came from
@@ -324,7 +326,7 @@ def import_fhir_response(call: Call) -> Response:
         if not entry["agrees"]
     ]
     totals = {entry.pop("score"): entry for entry in stated.values()}
-    return _response(call, record, 201, {"report": report, "stated_totals": totals})
+    return _response(call, record, decided, 201, {"report": report, "stated_totals": totals})
 
 
 def _reconciled(

@@ -330,7 +330,11 @@ def create_referrals(session: Session, actor: Actor, decision: Decision) -> list
     """One pending referral per service in the decision, to the organisation that runs it."""
     wanted = decision.outcome.get("services", [])
     slugs = [entry["service"] for entry in wanted]
-    services = {s.slug: s for s in session.scalars(select(Service).where(Service.slug.in_(slugs)))}
+    # Reference data: looking it up must not flush the assessment and decision just added (the
+    # commit writes them with the referrals and events, in one flush).
+    with session.no_autoflush:
+        found = session.scalars(select(Service).where(Service.slug.in_(slugs)))
+        services = {s.slug: s for s in found}
     referrals = []
     for entry in wanted:
         service = services.get(entry["service"])

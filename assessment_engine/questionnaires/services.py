@@ -305,3 +305,17 @@ def prepared(
         )
 
     return cache.get(version.id, version.checksum, build)
+
+
+def prepare_published(session: Session, cache: VersionCache) -> int:
+    """Compile every published version into ``cache`` now (at start-up, before the first
+    request, so that no request pays for it); how many. Versions published later are compiled
+    on first use, as before."""
+    versions = session.scalars(
+        select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.status == VersionStatus.PUBLISHED)
+        .options(joinedload(QuestionnaireVersion.questionnaire))
+    ).all()
+    for version in versions:
+        prepared(session, cache, version)
+    return len(versions)

@@ -37,7 +37,7 @@ from report import ROOT, Row, assessor_and_person, emit
 
 EXAMPLES = ROOT / "form_schemas" / "joint-assessment" / "examples"
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DATABASE = "bench_http"
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "bench_http")
 WORKERS = 2
 CONNECTIONS = 4
 PASSWORD = "timing harness passphrase"
@@ -72,8 +72,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], pythonpath: str) -> Iterator[str]:
-    """A gunicorn with WORKERS sync workers on a free loopback port; stopped on exit."""
+def gunicorn(
+    app: str, env: dict[str, str], pythonpath: str, workers: int = WORKERS
+) -> Iterator[str]:
+    """A gunicorn with ``workers`` sync workers on a free loopback port; stopped on exit."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -81,7 +83,7 @@ def gunicorn(app: str, env: dict[str, str], pythonpath: str) -> Iterator[str]:
             "-m",
             "gunicorn",
             "--workers",
-            str(WORKERS),
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--pythonpath",
@@ -96,7 +98,7 @@ def gunicorn(app: str, env: dict[str, str], pythonpath: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # preload compiles before the port opens
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn {app} stopped with {process.returncode}")
@@ -106,7 +108,7 @@ def gunicorn(app: str, env: dict[str, str], pythonpath: str) -> Iterator[str]:
             except OSError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError(f"gunicorn {app} did not start")
+            raise RuntimeError(f"gunicorn {app} did not start within 120 s")
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
@@ -198,7 +200,7 @@ def sign_in(base: str, email: str) -> str:
     import requests
 
     with requests.Session() as browser:
-        page = browser.get(f"{base}/sign-in", timeout=10).text
+        page = browser.get(f"{base}/sign-in", timeout=120).text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
         assert token, "no CSRF token on the sign-in page"
         response = browser.post(
@@ -230,10 +232,14 @@ LUA = """
 local bodies = {%(bodies)s}
 local headers = {%(headers)s}
 local counter = 0
+local keys = "%(keys)s"
 request = function()
   counter = counter + 1
   if #bodies == 0 then
     return wrk.format("GET", nil, headers, nil)
+  end
+  if keys ~= "" then
+    headers["Idempotency-Key"] = keys .. "-" .. counter
   end
   return wrk.format("POST", nil, headers, bodies[(counter %% #bodies) + 1])
 end
@@ -245,13 +251,23 @@ def _lua_string(text: str) -> str:
 
 
 def wrk(
-    url: str, seconds: float, folder: Path, *, body: list[str], headers: dict[str, str]
+    url: str,
+    seconds: float,
+    folder: Path,
+    *,
+    body: list[str],
+    headers: dict[str, str],
+    keyed: bool = False,
 ) -> Load:
-    """Load ``url`` for ``seconds`` from a wrk process; requests/s and latency percentiles."""
+    """Load ``url`` for ``seconds`` from a wrk process; requests/s and latency percentiles.
+    ``keyed``: each POST carries its own ``Idempotency-Key``, as a careful partner sends."""
+    import uuid
+
     script = folder / "load.lua"
     script.write_text(
         LUA
         % {
+            "keys": uuid.uuid4().hex if keyed else "",
             "bodies": ", ".join(_lua_string(b) for b in body),
             "headers": ", ".join(
                 f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in headers.items()
@@ -336,6 +352,54 @@ def drop_pg_database() -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
 
 
+def _api_headers(target: Target) -> dict[str, str]:
+    return {"Content-Type": "application/json", "Authorization": f"Bearer {target.token}"}
+
+
+def _submit_load(base: str, target: Target, folder: Path, seconds: float) -> Load:
+    """A wrk run of submissions, each with its own Idempotency-Key."""
+    return wrk(
+        f"{base}/api/v1/assessments",
+        seconds,
+        folder,
+        body=bodies(target.client_id),
+        headers=_api_headers(target),
+        keyed=True,
+    )
+
+
+def _load_app(
+    base: str, target: Target, folder: Path, seconds: float, cookie: str
+) -> tuple[Load, Load]:
+    """One submit run and one section-page run against a server already warmed up."""
+    post = _submit_load(base, target, folder, seconds)
+    page = wrk(f"{base}{target.section_url}", seconds, folder, body=[], headers={"Cookie": cookie})
+    return post, page
+
+
+def _warm(base: str, target: Target, cookie: str) -> None:
+    # Warm-up (discarded): the product prepares the version on a worker's first use, which
+    # takes seconds; wait for every warm-up request to finish.
+    api_headers = _api_headers(target)
+    warm_up(f"{base}/api/v1/assessments", api_headers, bodies(target.client_id)[0])
+    warm_up(f"{base}{target.section_url}", {"Cookie": cookie}, None)
+
+
+def _mean(loads: list[Load]) -> Load:
+    n = len(loads)
+    return Load(
+        sum(x.requests_per_second for x in loads) / n,
+        sum(x.p50_ms for x in loads) / n,
+        sum(x.p99_ms for x in loads) / n,
+        sum(x.requests for x in loads),
+        sum(x.errors for x in loads),
+    )
+
+
+#: Product and floor runs alternate this many times on PostgreSQL (A/B interleaved).
+FLOOR_ROUNDS = 2
+
+
 def measure(seconds: float) -> list[Row]:
     """Every HTTP row, measured side by side in this run."""
     bench_dir = str(Path(__file__).resolve().parent)
@@ -351,34 +415,40 @@ def measure(seconds: float) -> list[Row]:
             echo_bodies = bodies(next(iter(targets.values())).client_id)
             json_headers = {"Content-Type": "application/json"}
             echo_runs: list[Load] = []
-            results: dict[str, tuple[Load, Load]] = {}
+            results: dict[str, tuple[list[Load], list[Load]]] = {}
+            floor: tuple[list[Load], list[Load]] = ([], [])
+            cold: list[tuple[float, float]] = []
+            waits: list[tuple[int, float, Load]] = []
             with gunicorn("echo_app:app", {}, bench_dir) as echo:
                 echo_runs.append(
                     wrk(f"{echo}/echo", seconds, folder, body=echo_bodies, headers=json_headers)
                 )
             for name, target in targets.items():
-                with gunicorn("wsgi:app", app_env(databases[name]), str(ROOT)) as base:
-                    api_headers = {**json_headers, "Authorization": f"Bearer {target.token}"}
-                    # Warm-up (discarded): each worker prepares the version on first use,
-                    # which takes seconds; wait for every warm-up request to finish.
-                    warm_up(f"{base}/api/v1/assessments", api_headers, bodies(target.client_id)[0])
-                    post = wrk(
-                        f"{base}/api/v1/assessments",
-                        seconds,
-                        folder,
-                        body=bodies(target.client_id),
-                        headers=api_headers,
-                    )
-                    cookie = sign_in(base, target.email)
-                    warm_up(f"{base}{target.section_url}", {"Cookie": cookie}, None)
-                    page = wrk(
-                        f"{base}{target.section_url}",
-                        seconds,
-                        folder,
-                        body=[],
-                        headers={"Cookie": cookie},
-                    )
-                results[name] = (post, page)
+                env = app_env(databases[name])
+                posts: list[Load] = []
+                pages: list[Load] = []
+                # On PostgreSQL the product and the hand-made floor take turns.
+                rounds = FLOOR_ROUNDS if name == "PostgreSQL" else 1
+                cookie = ""
+                for _ in range(rounds):
+                    with gunicorn("wsgi:app", env, str(ROOT)) as base:
+                        if name == "PostgreSQL" and not cold:
+                            cold.append(_first_and_warm(base, target))
+                        cookie = cookie or sign_in(base, target.email)
+                        _warm(base, target, cookie)
+                        post, page = _load_app(base, target, folder, seconds, cookie)
+                    posts.append(post)
+                    pages.append(page)
+                    if name != "PostgreSQL":
+                        continue
+                    with gunicorn("floor_app:app", env, bench_dir) as base:
+                        _warm(base, target, cookie)
+                        post, page = _load_app(base, target, folder, seconds, cookie)
+                    floor[0].append(post)
+                    floor[1].append(page)
+                results[name] = (posts, pages)
+                if name == "PostgreSQL":
+                    waits = [_lock_wait_share(env, target, folder, seconds, n) for n in (2, 4)]
             with gunicorn("echo_app:app", {}, bench_dir) as echo:
                 echo_runs.append(
                     wrk(f"{echo}/echo", seconds, folder, body=echo_bodies, headers=json_headers)
@@ -390,23 +460,19 @@ def measure(seconds: float) -> list[Row]:
     echo_p50 = sum(run.p50_ms for run in echo_runs) / len(echo_runs)
     echo_p99 = sum(run.p99_ms for run in echo_runs) / len(echo_runs)
     assert all(run.errors == 0 for run in echo_runs), "echo answered with errors"
-    for name, (post, page) in results.items():
+    for name, (post_runs, page_runs) in results.items():
+        post, page = _mean(post_runs), _mean(page_runs)
         for label, load, goal in (
             ("POST /api/v1/assessments", post, 0.5),
             ("GET longest section page", page, 0.4),
         ):
-            ratio = load.requests_per_second / echo_rate
-            errors = f"; {load.errors} error responses!" if load.errors else ""
             rows.append(
-                Row(
-                    name=f"{label} ({name})",
-                    value=load.requests_per_second,
-                    unit="req/s",
-                    reference_name="echo",
-                    reference=echo_rate,
-                    target=f">= {goal:.0%} of echo",
-                    met=ratio >= goal and not load.errors,
-                    note=f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms{errors}",
+                _rate_row(
+                    f"{label} ({name})",
+                    load,
+                    ("echo", echo_rate),
+                    goal,
+                    f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms",
                 )
             )
             rows.append(
@@ -420,7 +486,151 @@ def measure(seconds: float) -> list[Row]:
                     target=f"p99 {load.p99_ms:.1f} ms (echo {echo_p99:.1f} ms)",
                 )
             )
+    if floor[0] and "PostgreSQL" in results:
+        rows.extend(_floor_rows(results["PostgreSQL"], floor))
+    for workers, share, load in waits:
+        rows.append(
+            Row(
+                name=f"chain-lock wait share, {workers} workers (PostgreSQL)",
+                value=share * 100,
+                unit="%",
+                reference_name="",  # a share of request time: no same-run reference
+                reference=0.0,
+                target="< 5% at 4 workers" if workers == 4 else "",
+                met=share < 0.05 if workers == 4 else None,
+                note=f"POST at {load.requests_per_second:.1f} req/s, p50 {load.p50_ms:.1f} ms; "
+                "sampled from pg_stat_activity every 5 ms",
+            )
+        )
+    for first, warm in cold:
+        rows.append(
+            Row(
+                name="First POST after start (PostgreSQL)",
+                value=first,
+                unit="ms",
+                reference_name="warm POST (median of 5)",
+                reference=warm,
+                target="<= 2x warm",
+                met=first <= 2 * warm,
+                note="sent as soon as gunicorn's port opens (gunicorn.conf.py: preload_app, "
+                "questionnaires compiled before the port opens)",
+            )
+        )
     return rows
+
+
+def _lock_wait_share(
+    env: dict[str, str], target: Target, folder: Path, seconds: float, workers: int
+) -> tuple[int, float, Load]:
+    """The share of request time spent waiting for the audit chain's lock under the submit load
+    with ``workers`` workers: PostgreSQL's backends waiting on an advisory lock, sampled every
+    5 ms while wrk runs (one connection per worker), over the workers' busy time (each of the
+    wrk connections keeps one worker busy; with fewer connections than workers, that many)."""
+    import threading
+
+    import psycopg
+
+    stop = threading.Event()
+    samples: list[int] = []
+    database = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DATABASE}"
+
+    def sample() -> None:
+        with psycopg.connect(database, autocommit=True) as conn:
+            while not stop.is_set():
+                found = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+                    " AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+                    (PG_DATABASE,),
+                ).fetchone()
+                samples.append(int(found[0]) if found else 0)
+                time.sleep(0.005)
+
+    api_headers = _api_headers(target)
+    with gunicorn("wsgi:app", env, str(ROOT), workers=workers) as base:
+        warm_up(f"{base}/api/v1/assessments", api_headers, bodies(target.client_id)[0])
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            load = _submit_load(base, target, folder, seconds)
+        finally:
+            stop.set()
+            sampler.join()
+    busy = min(workers, CONNECTIONS)
+    return workers, (sum(samples) / len(samples) / busy) if samples else 0.0, load
+
+
+def _first_and_warm(base: str, target: Target) -> tuple[float, float]:
+    """Milliseconds of the first submission a fresh server answers, and the median of five
+    sent one after another once every worker has answered (each a new assessment)."""
+    import statistics
+
+    import requests
+
+    url = f"{base}/api/v1/assessments"
+    headers = _api_headers(target)
+    body = bodies(target.client_id)[0]
+
+    def timed() -> float:
+        started = time.perf_counter()
+        response = requests.post(url, data=body, headers=headers, timeout=120)
+        assert response.status_code == 201, response.status_code
+        return (time.perf_counter() - started) * 1000
+
+    first = timed()
+    warm_up(url, headers, body, rounds=1)
+    return first, statistics.median(timed() for _ in range(5))
+
+
+def _floor_rows(
+    product: tuple[list[Load], list[Load]], floor: tuple[list[Load], list[Load]]
+) -> list[Row]:
+    """The product's PostgreSQL figures against the hand-made floor (floor_app.py), each the
+    mean of FLOOR_ROUNDS interleaved runs; the ratio of each round is in the note."""
+    rows = []
+    for label, ours, theirs in (
+        ("POST /api/v1/assessments (PostgreSQL)", product[0], floor[0]),
+        ("GET longest section page (PostgreSQL)", product[1], floor[1]),
+    ):
+        mean_floor = _mean(theirs)
+        each = ", ".join(
+            f"{a.requests_per_second / b.requests_per_second:.2f}"
+            for a, b in zip(ours, theirs, strict=True)
+        )
+        rows.append(
+            _rate_row(
+                f"{label} vs floor",
+                _mean(ours),
+                ("hand-made floor", mean_floor.requests_per_second),
+                0.5,
+                f"interleaved rounds' ratios {each}; floor p50 {mean_floor.p50_ms:.1f} ms, "
+                f"p99 {mean_floor.p99_ms:.1f} ms",
+                extra_errors=mean_floor.errors,
+            )
+        )
+    return rows
+
+
+def _rate_row(
+    name: str,
+    load: Load,
+    reference: tuple[str, float],
+    goal: float,
+    note: str,
+    *,
+    extra_errors: int = 0,
+) -> Row:
+    """A throughput row: ``load`` against ``reference`` (its name and rate), met at ``goal``."""
+    errors = load.errors + extra_errors
+    return Row(
+        name=name,
+        value=load.requests_per_second,
+        unit="req/s",
+        reference_name=reference[0],
+        reference=reference[1],
+        target=f">= {goal:.0%} of {'the floor' if 'floor' in reference[0] else reference[0]}",
+        met=load.requests_per_second / reference[1] >= goal and not errors,
+        note=note + (f"; {errors} error responses!" if errors else ""),
+    )
 
 
 def main() -> int:

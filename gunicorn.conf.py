@@ -1,0 +1,41 @@
+"""gunicorn's settings for the application, read from the working directory (``gunicorn
+wsgi:app`` started in the project's folder; elsewhere: ``--config path/to/gunicorn.conf.py``).
+
+No cold start: the application is loaded once in the master (``preload_app``), which compiles
+every published questionnaire version before it opens its port; the workers forked from it
+share the compiled versions, and each opens its own database connections (the master's pool is
+disposed of before forking). Command-line options still win over these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+preload_app = True
+
+
+def _assessment_app(server: Any) -> Any:
+    """The preloaded application, if it is this project's (other apps served from this folder,
+    like the benchmarks' reference apps, are left alone)."""
+    app = server.app.wsgi()
+    return app if "assessment_versions" in getattr(app, "extensions", {}) else None
+
+
+def on_starting(server: Any) -> None:
+    app = _assessment_app(server)
+    if app is None:
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from assessment_engine.extensions import db
+    from assessment_engine.questionnaires.services import prepare_published
+
+    with app.app_context():
+        try:
+            count = prepare_published(db.session, app.extensions["assessment_versions"])
+            server.log.info("compiled %d published questionnaire versions", count)
+        except SQLAlchemyError as error:  # no tables yet: the first requests compile instead
+            server.log.warning("questionnaires not compiled at start-up: %s", type(error).__name__)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
