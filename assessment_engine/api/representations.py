@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..assessments import totals
 from ..assessments.answer_sheet import AnswerSheet
 from ..assessments.models import Assessment, Referral
 from ..assessments.services import current_decision, decision_document
@@ -169,6 +170,8 @@ def assessment(
         "amends_id": str(record.amends_id) if record.amends_id else None,
         "decision": decision_document(decision) if decision is not None else None,
         "referrals": [referral(entry) for entry in referrals],
+        "stated_totals": totals.shown(record.stated_totals),
+        "warnings": totals.disagreements(record.stated_totals),
     }
 
 

@@ -157,10 +157,52 @@ class DecisionSchema(Schema):
     override = fields.Nested(OverrideSchema, required=True, allow_none=True)
 
 
+class StatedTotalSchema(Schema):
+    title = fields.Str(required=True, metadata={"description": "The total's name, in words"})
+    stated = fields.Raw(required=True, allow_none=True, metadata={"description": "As sent"})
+    computed = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "What the product computes (null: answers it needs missing)"},
+    )
+    agrees = fields.Bool(required=True)
+    message = fields.Str(required=True, metadata={"description": "Both values, in words"})
+    pointer = fields.Str(metadata={"description": "The calculated question it was sent for"})
+    score = fields.Str(metadata={"description": "The rules' score it was sent for"})
+
+
+class WarningSchema(Schema):
+    pointer = fields.Str(required=True)
+    message = fields.Str(required=True)
+
+
+def _stated_totals_field() -> fields.Dict:
+    return fields.Dict(
+        keys=fields.Str(),
+        values=fields.Nested(StatedTotalSchema),
+        required=True,
+        metadata={
+            "description": "Each total the sender stated (by answer pointer, or by score name "
+            "for a FHIR response to an imported questionnaire) beside the one the product "
+            "computes; the computed one decides. Shown as the decision is."
+        },
+    )
+
+
+def _warnings_field() -> fields.List:
+    return fields.List(
+        fields.Nested(WarningSchema),
+        required=True,
+        metadata={"description": "A stated total that differs from the computed one, in words"},
+    )
+
+
 class ScoreResponseSchema(Schema):
     key = fields.Str(required=True)
     version = fields.Int(required=True)
     decision = fields.Nested(DecisionSchema, required=True)
+    stated_totals = _stated_totals_field()
+    warnings = _warnings_field()
 
 
 # ------------------------------------------------------------------------------------- clients
@@ -377,6 +419,8 @@ class AssessmentSchema(Schema):
     amends_id = fields.Str(required=True, allow_none=True)
     decision = fields.Nested(DecisionSchema, required=True, allow_none=True)
     referrals = fields.List(fields.Nested(ReferralSchema), required=True)
+    stated_totals = _stated_totals_field()
+    warnings = _warnings_field()
 
 
 class AssessmentImportSchema(AssessmentSchema):
@@ -387,14 +431,6 @@ class AssessmentImportSchema(AssessmentSchema):
             "description": "What was taken other than as sent, by linkId: a coding matched by "
             "its display or spelling (with the mapping), and a stated total that differs "
             "from the one the rules compute (with both)."
-        },
-    )
-    stated_totals = fields.Dict(
-        keys=fields.Str(),
-        required=True,
-        metadata={
-            "description": "Each total the response stated, by score name: `stated` as sent, "
-            "`computed` by the rules, `agrees` whether they are the same."
         },
     )
 

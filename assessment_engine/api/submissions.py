@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from ..assessments import lifecycle
+from ..assessments import lifecycle, totals
 from ..assessments import services as assessments
 from ..assessments.models import Assessment, AssessmentStatus
 from ..kernel.actor import Actor
@@ -72,13 +72,18 @@ def record(
     version: QuestionnaireVersion,
     answers: Mapping[str, Any],
     status: str,
+    stated: Mapping[str, Any] | None = None,
 ) -> Assessment:
-    """Start an assessment on ``version``, save ``answers`` and, if asked, submit it."""
+    """Start an assessment on ``version``, save ``answers`` and, if asked, submit it.
+    ``stated``: values the sender states for the rules' scores (by score name), kept beside
+    the computed ones (``assessments.totals``)."""
     prepared = assessments.prepare_version(session, cache(), version)
     try:
         assessment = assessments.start_assessment(session, actor, client, version)
     except assessments.AssessmentError as error:
         raise ApiError(422, str(error)) from None
+    if stated:
+        assessment.stated_totals = totals.from_scores(prepared, stated)
     _save_and_submit(session, actor, assessment, prepared, answers, status)
     return assessment
 

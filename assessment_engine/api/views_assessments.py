@@ -9,10 +9,10 @@ from flask import Response, current_app, url_for
 
 from ..assessments import access as assessment_access
 from ..assessments import services as assessments
+from ..assessments import totals
 from ..assessments.answer_sheet import answer_sheet
 from ..assessments.models import Assessment, AssessmentStatus
 from ..assessments.referrals import referrals_of_assessment
-from ..assessments.services import current_decision
 from ..questionnaires import fhir
 from ..questionnaires import services as questionnaire_services
 from ..questionnaires.fhir.responses import read_header
@@ -263,8 +263,8 @@ def import_fhir_response(call: Call) -> Response:
     draft. A questionnaire imported from FHIR may be named by its source's ``url|version``
     (its linkIds are the source's). Everything that does not fit is refused with its linkId;
     a coding matched by display or spelling is taken and reported, and a total the response
-    states is kept beside the one the rules compute (``stated_totals``), reported if they
-    differ."""
+    states is stored beside the one the rules compute (``stated_totals``), reported if they
+    differ (in ``report`` and ``warnings``); the computed one decides."""
     resource = call.body
     header = read_header(resource)
     if header.notes:
@@ -299,52 +299,44 @@ def import_fhir_response(call: Call) -> Response:
         )
     decided = _client(call, str(found.id), where="/subject/identifier/value")
     prepared = assessments.prepare_version(call.session, submissions.cache(), version)
-    imported = fhir.answers_from_response(prepared.questionnaire.structure, resource)
+    structure = prepared.questionnaire.structure
+    imported = fhir.answers_from_response(structure, resource)
     if imported.notes:
         raise _refused(imported.notes)
+    score_of = (structure.fhir or {}).get("totals", {})
+    stated = {score_of.get(link_id, link_id): value for link_id, value in imported.stated.items()}
     try:
         record = submissions.record(
-            call.session, call.actor, decided.client, version, imported.answers, header.status
+            call.session,
+            call.actor,
+            decided.client,
+            version,
+            imported.answers,
+            header.status,
+            stated,
         )
     except ApiError as error:
         for entry in error.errors:  # answer pointers to the linkIds they came from
             where = entry.get("pointer", "").removeprefix("/answers")
-            linked = prepared.questionnaire.structure.template_pointer(where)
+            linked = structure.template_pointer(where)
             entry["pointer"] = "/item"
             entry["message"] = f"{linked or where}: {entry['message']}"
         raise
-    decision = current_decision(record)
-    scores = (decision.outcome or {}).get("scores", {}) if decision is not None else {}
-    stated = _reconciled(prepared.questionnaire.structure, scores, imported)
+    link_of = {score: link_id for link_id, score in score_of.items()}
     report = [note.to_dict() for note in imported.mapped] + [
-        {
-            "linkId": link_id,
-            "message": f"the response states {entry['stated']!r}; the rules compute "
-            f"{entry['computed']!r}; the computed total is the one used",
-        }
-        for link_id, entry in stated.items()
+        {"linkId": _link_id(structure, link_of, key), "message": totals.message(entry)}
+        for key, entry in (record.stated_totals or {}).items()
         if not entry["agrees"]
     ]
-    totals = {entry.pop("score"): entry for entry in stated.values()}
-    return _response(call, record, decided, 201, {"report": report, "stated_totals": totals})
+    return _response(call, record, decided, 201, {"report": report})
 
 
-def _reconciled(
-    structure: Structure, scores: Mapping[str, Any], imported: fhir.ResponseImport
-) -> dict[str, dict[str, Any]]:
-    """Each stated total (by linkId) beside the score the rules computed."""
-    totals = (structure.fhir or {}).get("totals", {})
-    found: dict[str, dict[str, Any]] = {}
-    for link_id, value in imported.stated.items():
-        score = totals.get(link_id, link_id)
-        computed = scores.get(score)
-        found[link_id] = {
-            "score": score,
-            "stated": value,
-            "computed": computed,
-            "agrees": computed is not None and value == computed,
-        }
-    return found
+def _link_id(structure: Structure, link_of: Mapping[str, str], key: str) -> str:
+    """The linkId a stated total came from (a score's source item, or a calculated question)."""
+    if key in link_of:
+        return link_of[key]
+    question = structure.question(key)
+    return question.link_id if question is not None else key
 
 
 def _refused(notes: list[fhir.ImportNote]) -> ApiError:

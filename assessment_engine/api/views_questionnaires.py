@@ -6,6 +6,7 @@ import json
 
 from flask import Response, current_app, url_for
 
+from ..assessments import totals
 from ..assessments.services import AnswersInvalid, latest_published, prepare_version
 from ..questionnaires import drafts as admin_drafts
 from ..questionnaires import fhir
@@ -270,7 +271,9 @@ def _checks_problem(title: str, error: admin_drafts.DraftRefused | Questionnaire
 )
 def score(call: Call, key: str) -> Response:
     """Validate complete answers against the version (default: the latest published) and
-    decide. Nothing is stored or audited: no record is read."""
+    decide. Nothing is stored or audited: no record is read. A value sent for a calculated
+    question (a total) is not used: it is returned beside the computed one in
+    ``stated_totals``, with a warning when they differ."""
     wanted = call.body.get("version")
     found = (
         _version(call, key, wanted) if wanted is not None else latest_published(call.session, key)
@@ -292,4 +295,18 @@ def score(call: Call, key: str) -> Response:
             f"The rules of {prepared.ruleset_name} could not make a decision on these answers: "
             f"rule {error.rule!r} gave a result that is not a number ({error.message}).",
         ) from None
-    return json_response({"key": key, "version": found.version, "decision": decision})
+    stated = totals.reconcile(
+        prepared,
+        totals.from_answers(prepared, call.body["answers"]),
+        answers,
+        decision.get("scores"),
+    )
+    return json_response(
+        {
+            "key": key,
+            "version": found.version,
+            "decision": decision,
+            "stated_totals": totals.shown(stated),
+            "warnings": totals.disagreements(stated),
+        }
+    )

@@ -77,6 +77,8 @@ class Assessment(KeyedAtCreation, Base):
     #: The assessment this one amends (a new linked version), if any.
     amends_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assessments.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Totals the sender stated, each beside the computed one (``assessments.totals``).
+    stated_totals: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     client: Mapped[Client] = relationship()
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()

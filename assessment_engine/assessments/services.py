@@ -29,6 +29,7 @@ from ..records.models import Client
 from ..records.services import RecordNotFound, record_key
 from ..scoring.errors import RuleEvaluationError
 from ..scoring.outcomes import Priority, Route, Urgency
+from . import totals
 from .models import (
     Assessment,
     AssessmentStatus,
@@ -206,6 +207,7 @@ def save_answers(
     if errors:
         raise AnswersInvalid(errors)
     assessment.answers = merged
+    totals.store(prepared_version, assessment, totals.from_answers(prepared_version, answers))
     assessment.updated_at = utcnow()
     if not inspect(assessment).pending:  # a new assessment has no saved version to race
         flush_or_stale(session, assessment)
@@ -269,6 +271,11 @@ def submit(
     decision = _decide(
         session, actor, assessment, prepared_version, answers, DecisionKind.SUBMISSION
     )
+    if assessment.stated_totals:
+        scores = decision.outcome.get("scores", {})
+        assessment.stated_totals = totals.reconcile(
+            prepared_version, assessment.stated_totals, answers, scores
+        )
     record_event(
         session,
         actor,

@@ -26,7 +26,7 @@ from ..records import access
 from ..records.services import RecordNotFound
 from ..scoring.outcomes import Priority, Route
 from . import access as assessment_access
-from . import services
+from . import services, totals
 from .answer_sheet import answer_sheet
 from .forms import OverrideForm
 from .models import Assessment, AssessmentStatus
@@ -465,6 +465,7 @@ def _render_outcome(
         "assessments/outcome.html",
         assessment=assessment,
         outcome=view,
+        total_flags=totals.disagreements(assessment.stated_totals),
         form=form if _may_override(assessment) else None,
     ), status
 
@@ -523,7 +524,10 @@ def _print_html(assessment_id: str, *, pdf: bool) -> tuple[Any, str]:
     printed = _printable(assessment_id)
     if printed is None:
         return None, ""
-    return printed, render_template("assessments/print.html", printed=printed, pdf=pdf)
+    flags = totals.disagreements(printed.sheet.assessment.stated_totals)
+    return printed, render_template(
+        "assessments/print.html", printed=printed, pdf=pdf, total_flags=flags
+    )
 
 
 def _back_to_draft(assessment_id: str) -> ResponseReturnValue:

@@ -174,6 +174,30 @@ def _sum(
     return total
 
 
+def stated_calculated(structure: Structure, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The values ``answers`` give for shown calculated questions (a total a partner sent),
+    by pointer: :func:`prune` drops them, so a caller that must not lose them reads them first."""
+    found: dict[str, Any] = {}
+    _stated(structure.sections, answers if isinstance(answers, Mapping) else {}, "", found)
+    return found
+
+
+def _stated(
+    questions: Iterable[Question], answers: Mapping[str, Any], prefix: str, found: dict[str, Any]
+) -> None:
+    for question in _children_shown(questions, answers):
+        pointer = f"{prefix}/{escape_token(question.name)}"
+        value = answers.get(question.name)
+        if question.type is QuestionType.CALCULATED and value is not None:
+            found[pointer] = value
+        elif question.type in (QuestionType.SECTION, QuestionType.GROUP):
+            _stated(question.children, value if isinstance(value, Mapping) else {}, pointer, found)
+        elif question.type is QuestionType.REPEATING_GROUP and isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, Mapping):
+                    _stated(question.children, item, f"{pointer}/{index}", found)
+
+
 def with_calculated(structure: Structure, answers: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``answers`` with every calculated value written at its pointer, for display."""
     result = copy.deepcopy(dict(answers))
@@ -447,6 +471,7 @@ __all__ = [
     "AnswerValidator",
     "calculated_values",
     "prune",
+    "stated_calculated",
     "visible_pointers",
     "with_calculated",
 ]

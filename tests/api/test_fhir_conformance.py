@@ -17,7 +17,12 @@ from assessment_engine.questionnaires.services import find_version
 from ..conformance_table import kept_ids, source_ids
 from ..conftest import CONFORMANCE
 
-ADMIN_SCOPES = ["questionnaires:read", "questionnaires:write", "assessments:write"]
+ADMIN_SCOPES = [
+    "questionnaires:read",
+    "questionnaires:write",
+    "assessments:write",
+    "assessments:read",
+]
 FOLDERS = ("fhir-sdc", "fhir-outside")
 
 
@@ -116,9 +121,16 @@ def test_the_hl7_phq9_response_imports_against_the_imported_phq9_and_is_scored(
     assert result["questionnaire"] == key and result["version"] == number
     # 1+0+0+1+2+1+3+2+1: the response's own total (13) disagrees, and says so.
     assert result["decision"]["scores"]["total"] == 11
-    assert result["stated_totals"] == {"total": {"stated": 13, "computed": 11, "agrees": False}}
+    stated = result["stated_totals"]["total"]
+    assert (stated["stated"], stated["computed"], stated["agrees"]) == (13, 11, False)
+    flag = f"The response stated a {stated['title']} of 13; the rules computed 11"
+    assert stated["message"] == flag and "total" in stated["title"].lower()
+    assert result["warnings"] == [{"pointer": "/scores/total", "message": flag}]
     messages = {e["linkId"]: e["message"] for e in result["report"]}
-    assert "states 13" in messages["H1/TS"] and "compute 11" in messages["H1/TS"]
+    assert messages["H1/TS"] == flag
+    # Stored: the assessment, read again, carries both.
+    again = admin.get(f"/api/v1/assessments/{result['id']}").get_json()
+    assert again["stated_totals"] == result["stated_totals"]
     # "Several days" is not a code of the value set ("Several-days"): mapped, and said.
     assert "mapped to 'Several-days'" in messages["H1/T1/Q1"]
     assert "H1/T1/Q3" in messages and "H1/T1/Q7" not in messages  # exact codes need no note

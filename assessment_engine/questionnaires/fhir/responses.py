@@ -147,14 +147,8 @@ def _items(
             inner = _items(structure, question.children, item.get("item", []), link_id, found)
             target.setdefault(question.name, {}).update(inner)
         elif question.type is QuestionType.CALCULATED:
-            if item.get("answer"):
-                found.mapped.append(
-                    ImportNote(
-                        link_id,
-                        f"a calculated value: the stated {_stated(item['answer'])!r} was not "
-                        "used, the form computes its own",
-                    )
-                )
+            if item.get("answer"):  # stored beside the computed one (assessments.totals)
+                target[question.name] = _stated(item["answer"])
         elif not question.type.takes_answer:
             if item.get("answer"):
                 found.note(link_id, f"{question.type.value} items take no answer; ignored")
