@@ -89,7 +89,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_STARTTLS": False,
     "SMTP_TIMEOUT_SECONDS": 10,
     #: The address messages link to for signing in (the service's public address).
-    "NOTIFICATIONS_BASE_URL": "http://127.0.0.1:5000",
+    #: Where the sign-in link in a notification points; required outside local development.
+    "NOTIFICATIONS_BASE_URL": "",
     #: A message is tried this many times, waiting OUTBOX_RETRY_SECONDS after the first failure
     #: and twice as long after each next one (at most an hour), then marked failed.
     "OUTBOX_MAX_ATTEMPTS": 10,
@@ -171,6 +172,7 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
 
     _checkpoint_key(app, local)
+    _notifications(app, local)
 
     if not app.config.get("FORM_SCHEMAS_DIR"):
         app.config["FORM_SCHEMAS_DIR"] = str(Path(app.root_path).parent / "form_schemas")
@@ -191,6 +193,25 @@ def normalise_database_url(url: str) -> str:
 
 def _env_set(name: str) -> bool:
     return f"ASSESSMENT_{name}" in os.environ
+
+
+def _notifications(app: Flask, local: bool) -> None:
+    """The sign-in link's address is needed in production (a default would send teams to a
+    developer's machine); a password is never sent to a mail server in the clear."""
+    if not app.config.get("NOTIFICATIONS_BASE_URL"):
+        if not local:
+            raise ConfigurationError(
+                "ASSESSMENT_NOTIFICATIONS_BASE_URL must be set outside local development: the "
+                "address (https://...) the sign-in link in every notification points to."
+            )
+        app.config["NOTIFICATIONS_BASE_URL"] = "http://127.0.0.1:5000"
+    if (app.config.get("SMTP_USERNAME") or app.config.get("SMTP_PASSWORD")) and not app.config.get(
+        "SMTP_STARTTLS"
+    ):
+        raise ConfigurationError(
+            "ASSESSMENT_SMTP_USERNAME and ASSESSMENT_SMTP_PASSWORD are sent only over STARTTLS: "
+            "set ASSESSMENT_SMTP_STARTTLS=true (or remove the credentials)."
+        )
 
 
 def _checkpoint_key(app: Flask, local: bool) -> None:

@@ -15,6 +15,7 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .admin.accounts import set_team_email
 from .auth.models import Role, User
 from .auth.second_factor import SecretCipher, new_recovery_codes
 from .auth.services import create_user
@@ -162,17 +163,19 @@ def load_demo(
             org = get_organisation(session, entry["organisation"])
             if org is None:
                 continue
-            _service, created = ensure_service(
+            service, created = ensure_service(
                 session,
                 slug=entry["slug"],
                 name=entry["name"],
                 organisation=org,
                 kind=OrganisationKind(entry["kind"]),
-                team_email=entry.get("team_email", ""),
                 personal_care=bool(entry.get("personal_care", False)),
             )
             if created:
                 report.lines.append(f"Created service {entry['slug']}")
+            if entry.get("team_email") and not service.team_email:
+                # Checked and audited like an administrator's change.
+                set_team_email(session, Actor.system("demo"), service, entry["team_email"])
 
     for email, name, org_slug, role, job_title in USERS:
         user = session.scalar(select(User).where(User.email == email))

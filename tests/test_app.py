@@ -60,6 +60,7 @@ def test_cookies_are_secure_outside_local_development() -> None:
             "SECRET_KEY": "k" * 32,
             "AUDIT_CHECKPOINT_KEY": "c" * 32,
             "TOTP_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "NOTIFICATIONS_BASE_URL": "https://assessment.example",
         }
     )
     local = create_app({"ENV": "development", "DATABASE_URL": "sqlite://"})
@@ -111,3 +112,23 @@ def test_an_unknown_page_is_a_friendly_404(client, login_as) -> None:
 def test_start_up_refuses_a_missing_form_schemas_folder(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="ASSESSMENT_FORM_SCHEMAS_DIR"):
         create_app({"DATABASE_URL": "sqlite://", "FORM_SCHEMAS_DIR": str(tmp_path / "nowhere")})
+
+
+def test_production_needs_the_sign_in_address_and_smtp_passwords_need_starttls() -> None:
+    prod = {
+        "ENV": "production",
+        "DATABASE_URL": "sqlite://",
+        "SECRET_KEY": "k" * 32,
+        "AUDIT_CHECKPOINT_KEY": "c" * 32,
+        "TOTP_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    }
+    with pytest.raises(ConfigurationError, match="ASSESSMENT_NOTIFICATIONS_BASE_URL"):
+        create_app(prod)
+    local = create_app({"ENV": "testing", "DATABASE_URL": "sqlite://"})
+    assert local.config["NOTIFICATIONS_BASE_URL"] == "http://127.0.0.1:5000"
+    credentials = {"SMTP_USERNAME": "mailer", "SMTP_PASSWORD": "secret"}
+    with pytest.raises(ConfigurationError, match="ASSESSMENT_SMTP_STARTTLS"):
+        create_app({"ENV": "testing", "DATABASE_URL": "sqlite://", **credentials})
+    create_app(
+        {"ENV": "testing", "DATABASE_URL": "sqlite://", **credentials, "SMTP_STARTTLS": True}
+    )

@@ -54,7 +54,21 @@ def test_demo_creates_partners_users_and_people_once(runner, db_session) -> None
 def test_demo_has_an_assessor_and_team_manager_in_each_partner_and_an_administrator(
     runner, db_session
 ) -> None:
+    from assessment_engine.partners.models import Service
+
+    home_care = db_session.scalar(select(Service).where(Service.slug == "home-care"))
+    home_care.team_email = ""  # as on a database from before team addresses
+    db_session.flush()
     runner.invoke(args=["demo"])
+    # Filled from services.json through the administrators' setter: checked and audited.
+    db_session.refresh(home_care)
+    assert home_care.team_email == "team-4102@pkc.example"
+    filled = db_session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "service.team_email", AuditEvent.record_id == str(home_care.id)
+        )
+    ).all()
+    assert [event.actor for event in filled] == ["system:demo"]
     roles = db_session.execute(
         select(User.role, User.organisation_id).where(User.email.like("%.example"))
     ).all()

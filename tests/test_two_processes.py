@@ -149,6 +149,7 @@ def two_servers(scratch_database_url: str, scratch_app: Any) -> Iterator[dict[st
         "ASSESSMENT_AUDIT_CHECKPOINT_KEY": app.config["AUDIT_CHECKPOINT_KEY"],
         "ASSESSMENT_AUDIT_CHECKPOINT_FILE": app.config["AUDIT_CHECKPOINT_FILE"],
         "ASSESSMENT_TOTP_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ASSESSMENT_NOTIFICATIONS_BASE_URL": "https://assessment.example",
         "ASSESSMENT_API_RATE_LIMIT": "100000 per minute",
         "ASSESSMENT_LOG_LEVEL": "WARNING",
     }

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -297,21 +299,40 @@ def create_service(
         "service.create",
         record_type="service",
         record_id=service.id,
-        detail={"slug": slug, "organisation_id": organisation.id, "kind": kind.value},
+        detail={
+            "slug": slug,
+            "organisation_id": organisation.id,
+            "kind": kind.value,
+            "team_email": team_email,
+        },
     )
     _clear(caches)
     return service
 
 
-#: One address, no spaces or display name: what a team mailbox looks like.
-_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+")
+#: One plain address (RFC 5322 dot-atom, ASCII): no display name, comment, quoting, route,
+#: group or address literal, none of which would be delivered where it appears to say.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,63}}")
+
+
+def _plain_address(value: str) -> bool:
+    """The strict form, and the mail library reads it back as exactly that address."""
+    if not value.isascii() or not _ADDRESS.fullmatch(value):
+        return False
+    try:
+        parsed = Address(addr_spec=value)
+    except (ValueError, IndexError, HeaderParseError):
+        return False
+    return str(parsed) == value == parsed.addr_spec
 
 
 def _team_address(value: str) -> str:
     value = (value or "").strip()
     if len(value) > 254:
         raise AccountError("team_email", "The team email address must be 254 characters or fewer")
-    if value and not _ADDRESS.fullmatch(value):
+    if value and not _plain_address(value):
         raise AccountError(
             "team_email", "Enter the team email address like team-7301@tayside.example"
         )

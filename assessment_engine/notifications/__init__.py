@@ -7,14 +7,20 @@ from __future__ import annotations
 from flask import Flask
 
 from . import outbox  # noqa: F401  (its flush listener writes the outbox rows)
-from .digest import referrals_waiting_lines, register_contributor
+from .digest import (
+    referrals_waiting_lines,
+    register_contributor,
+    reviews_lines,
+    six_week_breach_lines,
+)
 from .jobs import MAILER, register_builtin_jobs
 from .mail import mailer_from_config
 
 
 def init_app(app: Flask) -> None:
     app.extensions[MAILER] = mailer_from_config(app.config, app.instance_path)
-    # What each team's daily digest counts. Reviews due and overdue, and 6-week breaches, are
-    # registered here too when they exist: register_contributor(app, "reviews", reviews_lines).
+    # What each team's daily digest counts (counts and words only, no one's details).
     register_contributor(app, "referrals-waiting", referrals_waiting_lines)
+    register_contributor(app, "reviews", reviews_lines)
+    register_contributor(app, "six-week", six_week_breach_lines)
     register_builtin_jobs(app)

@@ -23,7 +23,7 @@ def _echo(result: RunResult) -> None:
     "--job",
     "names",
     multiple=True,
-    help="Only this job (repeatable); with --once it runs even if not due.",
+    help="Only this job (repeatable); with --once it runs even if not due, in the loop when due.",
 )
 @click.option("--interval", type=float, default=None, help="Seconds between rounds of the loop.")
 @click.option("--list", "listing", is_flag=True, help="List the jobs and exit.")
@@ -60,7 +60,6 @@ def run_scheduled_command(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     seconds = interval if interval is not None else float(app.config["SCHEDULED_LOOP_SECONDS"])
-    click.echo(
-        f"Running scheduled jobs every {seconds:g}s: {', '.join(registered)} (Ctrl-C to stop)"
-    )
-    run_forever(app, seconds, stop, _echo)
+    chosen = list(names) or list(registered)
+    click.echo(f"Running scheduled jobs every {seconds:g}s: {', '.join(chosen)} (Ctrl-C to stop)")
+    run_forever(app, seconds, stop, _echo, names)

@@ -3,16 +3,16 @@
 What a digest counts comes from contributors registered on the application
 (:func:`register_contributor`), each a function ``(session, service, now) -> [DigestLine]``
 that returns counts and words with no person, condition or free text in them. Built in:
-referrals waiting by urgency. Reviews due and overdue, and 6-week breaches, are added by
-registering their functions in ``notifications.init_app`` (they live with the code that knows
-them, at or below this layer).
+referrals waiting by urgency, reviews overdue and due within a week (``support.reviews_due``),
+and referrals past the 6-week standard with support not started (``support.six_week_breaches``),
+each registered in ``notifications.init_app``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ..assessments.models import Referral, ReferralStatus
 from ..partners.models import Service
 from ..scoring.outcomes import Urgency
+from ..support.services import reviews_due, six_week_breaches
 from .mail import referrals_waiting
 from .models import OutboxKind, OutboxMessage
 
@@ -71,6 +72,66 @@ def referrals_waiting_lines(session: Session, service: Service, _now: datetime) 
         )
         for urgency in sorted(Urgency, key=lambda u: u.rank)
         if counts.get(urgency)
+    ]
+
+
+#: How far ahead a team's digest counts reviews coming due.
+REVIEWS_DUE_WITHIN = timedelta(days=7)
+
+
+def _count_words(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many.format(count=count)
+
+
+def reviews_lines(session: Session, service: Service, now: datetime) -> list[DigestLine]:
+    """The service's open reviews: overdue (due before today), and due within a week."""
+    today = now.astimezone(UK).date()
+    found = [
+        review
+        for review in reviews_due(
+            session, service.organisation_id, today, due_before=today + REVIEWS_DUE_WITHIN
+        )
+        if review.plan.service_id == service.id
+    ]
+    overdue = sum(1 for review in found if review.due_on < today)
+    coming = len(found) - overdue
+    return [
+        DigestLine(
+            "reviews.overdue",
+            overdue,
+            _count_words(overdue, "A review is overdue", "{count} reviews are overdue"),
+        ),
+        DigestLine(
+            "reviews.due",
+            coming,
+            _count_words(
+                coming,
+                "A review is due in the next 7 days",
+                "{count} reviews are due in the next 7 days",
+            ),
+        ),
+    ]
+
+
+def six_week_breach_lines(session: Session, service: Service, now: datetime) -> list[DigestLine]:
+    """The service's referrals past the 6-week standard whose support has not started (those
+    that started late are history, not something to act on)."""
+    today = now.astimezone(UK).date()
+    count = sum(
+        1
+        for referral, clock in six_week_breaches(session, service.organisation_id, today)
+        if referral.service_id == service.id and clock.overdue
+    )
+    return [
+        DigestLine(
+            "support.six_week_breaches",
+            count,
+            _count_words(
+                count,
+                "A referral has passed the 6-week standard without support starting",
+                "{count} referrals have passed the 6-week standard without support starting",
+            ),
+        )
     ]
 
 

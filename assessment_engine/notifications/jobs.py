@@ -19,7 +19,7 @@ from ..records.checkpoints import CheckpointPolicy, latest_checkpoint, write_che
 from .digest import contributors, queue_digests
 from .mail import Mailer
 from .outbox import deliver_due, delivery_policy
-from .scheduler import Job, register_job
+from .scheduler import Job, JobFailed, register_job
 
 #: app.extensions key of the mailer (replaced by tests with one pointed at their SMTP server).
 MAILER = "notifications_mailer"
@@ -34,8 +34,12 @@ def daily_digests(app: Flask) -> str:
 
 
 def deliver_outbox(app: Flask) -> str:
+    """Fails (not ok, logged at ERROR) when a notification failed for good."""
     mailer: Mailer = app.extensions[MAILER]
-    return str(deliver_due(db.session(), mailer, delivery_policy(app.config)))
+    report = deliver_due(db.session(), mailer, delivery_policy(app.config))
+    if report.failed:
+        raise JobFailed(f"{report} (failed for good: see the audit trail)")
+    return str(report)
 
 
 def audit_checkpoint(app: Flask) -> str:

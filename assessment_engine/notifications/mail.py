@@ -27,8 +27,13 @@ class DeliveryError(Exception):
     """The message could not be handed over (it is retried later)."""
 
 
+class Undeliverable(DeliveryError):
+    """The message cannot be sent however often it is tried (no team address): it fails at
+    once, for good."""
+
+
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: EmailMessage, to_addrs: list[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -42,13 +47,14 @@ class SmtpMailer:
     starttls: bool = False
     timeout: float = 10.0
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, to_addrs: list[str]) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if self.username:
                 smtp.login(self.username, self.password)
-            smtp.send_message(message)
+            # The envelope's recipients given, not parsed again from the To header.
+            smtp.send_message(message, to_addrs=to_addrs)
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ class FileMailer:
 
     folder: Path
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, to_addrs: list[str]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = str(message["Message-ID"]).strip("<>").split("@", 1)[0]
         handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..assessments.models import Referral
 from ..db import Base, JSONType, KeyedAtCreation, enum_type, utcnow
 from ..partners.models import Service
 
@@ -18,6 +19,8 @@ class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    #: Not sent: what it told of no longer waits (a referral accepted, declined or completed).
+    CANCELLED = "cancelled"
 
 
 class OutboxKind(enum.StrEnum):
@@ -42,6 +45,11 @@ class OutboxMessage(KeyedAtCreation, Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     kind: Mapped[OutboxKind] = mapped_column(enum_type(OutboxKind, "outbox_kind"))
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    #: The referral a referral notification tells of (checked at delivery: one no longer
+    #: waiting is not told of); None for digests. A key, not personal data.
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("referrals.id"), index=True, default=None
+    )
     #: Counts and kinds only (``{"urgency": "same_day"}``, a digest's lines).
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     status: Mapped[OutboxStatus] = mapped_column(
@@ -59,6 +67,7 @@ class OutboxMessage(KeyedAtCreation, Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True, default=None)
 
     service: Mapped[Service] = relationship()
+    referral: Mapped[Referral | None] = relationship()
 
 
 class ScheduledRun(Base):

@@ -10,6 +10,7 @@ back-off, until it has failed ``OUTBOX_MAX_ATTEMPTS`` times. Both are audited.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import uuid
 from collections.abc import Mapping
@@ -20,18 +21,19 @@ from typing import Any
 from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..assessments.models import Referral
+from ..assessments.models import Referral, ReferralStatus
 from ..db import utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..scoring.outcomes import Urgency
-from .mail import DeliveryError, Mailer, compose
+from .mail import DeliveryError, Mailer, Undeliverable, compose
 from .models import OutboxKind, OutboxMessage, OutboxStatus
 
 #: Referrals a team is told about at once; the rest wait for the daily digest.
 NOTIFIED_AT_ONCE = (Urgency.SAME_DAY, Urgency.URGENT)
 
 _ACTOR = Actor.system("deliver-outbox")
+logger = logging.getLogger("assessment_engine.notifications")
 
 
 def queue_referral(session: Session, referral: Referral) -> OutboxMessage:
@@ -41,6 +43,7 @@ def queue_referral(session: Session, referral: Referral) -> OutboxMessage:
     message = OutboxMessage(
         kind=OutboxKind.REFERRAL,
         service_id=service_id,
+        referral=referral,
         detail={"urgency": Urgency(referral.urgency).value},
     )
     session.add(message)
@@ -100,9 +103,11 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    cancelled: int = 0
 
     def __str__(self) -> str:
-        return f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+        said = f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+        return said + (f", {self.cancelled} no longer waiting" if self.cancelled else "")
 
 
 def due(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:
@@ -121,8 +126,9 @@ def due(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:
     )
 
 
-def claim(session: Session, message_id: uuid.UUID, now: datetime, lease: timedelta) -> bool:
-    """Hold a due message for ``lease`` (committed); False if another runner holds or sent it.
+def claim(session: Session, message_id: uuid.UUID, now: datetime, until: datetime) -> bool:
+    """Hold a due message until ``until`` (committed); False if another runner holds or sent
+    it, or it is not due yet (a retry written since the list of due messages was read).
 
     One conditional UPDATE: on PostgreSQL a second runner's UPDATE waits for the first's row
     lock and then finds the row claimed; on SQLite writers take turns."""
@@ -131,9 +137,10 @@ def claim(session: Session, message_id: uuid.UUID, now: datetime, lease: timedel
         .where(
             OutboxMessage.id == message_id,
             OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
             or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
         )
-        .values(claimed_until=now + lease)
+        .values(claimed_until=until)
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -141,42 +148,80 @@ def claim(session: Session, message_id: uuid.UUID, now: datetime, lease: timedel
 
 
 def deliver_due(session: Session, mailer: Mailer, policy: DeliveryPolicy) -> DeliveryReport:
-    """Send every due message once; commit after each (see the module's docstring)."""
+    """Send every due message once; commit after each (see the module's docstring). Whatever
+    goes wrong with one message is recorded on it (by the error's type) and the next is tried."""
     report = DeliveryReport()
-    now = utcnow()
-    candidates = due(session, now, policy.batch)
+    candidates = due(session, utcnow(), policy.batch)
     session.rollback()  # end the read; each claim is its own transaction
     for message_id in candidates:
-        if not claim(session, message_id, now, policy.lease):
+        now = utcnow()  # each claim's own time: sending the ones before it took a while
+        lease_until = now + policy.lease
+        if not claim(session, message_id, now, lease_until):
             continue
         message = session.get(OutboxMessage, message_id)
         assert message is not None
+        if _no_longer_waiting(session, message):
+            _cancel(session, message, lease_until, report)
+            session.commit()
+            continue
         address = message.service.team_email
-        email = compose(
-            message,
-            to=address,
-            sender=policy.sender,
-            sign_in_url=policy.sign_in_url,
-            service_title=policy.service_title,
-        )
-        # No transaction is held while the mail server answers (on SQLite it would hold the
-        # database's write lock): the claim keeps other runners off the row meanwhile.
-        session.rollback()
         failure: Exception | None = None
         try:
             if not address:
-                raise DeliveryError("the service has no team email address")
-            mailer.send(email)
-        except (smtplib.SMTPException, OSError, DeliveryError) as error:
+                raise Undeliverable("the service has no team email address")
+            email = compose(
+                message,
+                to=address,
+                sender=policy.sender,
+                sign_in_url=policy.sign_in_url,
+                service_title=policy.service_title,
+            )
+        except Exception as error:  # one bad row must not jam delivery
             failure = error
+        # No transaction is held while the mail server answers (on SQLite it would hold the
+        # database's write lock): the claim keeps other runners off the row meanwhile.
+        session.rollback()
+        if failure is None:
+            try:
+                mailer.send(email, to_addrs=[address])
+            except Exception as error:
+                failure = error
         message = session.get(OutboxMessage, message_id)
         assert message is not None
         if failure is None:
-            _sent(session, message, report)
+            _sent(session, message, lease_until, report)
         else:
-            _failed(session, message, policy, failure, report)
+            _failed(session, message, lease_until, policy, failure, report)
         session.commit()
     return report
+
+
+def _no_longer_waiting(session: Session, message: OutboxMessage) -> bool:
+    if message.kind is not OutboxKind.REFERRAL or message.referral_id is None:
+        return False
+    status = session.scalar(select(Referral.status).where(Referral.id == message.referral_id))
+    return status is not ReferralStatus.PENDING
+
+
+def _finish(
+    session: Session, message: OutboxMessage, lease_until: datetime, **values: object
+) -> bool:
+    """Write the outcome only while this runner's claim still holds (a runner whose lease ran
+    out while the mail server dawdled must not overwrite the one that took the row over)."""
+    done = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.claimed_until == lease_until,
+        )
+        .values(claimed_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.expire(message)
+    return True
 
 
 def _audit(session: Session, message: OutboxMessage, action: str, **detail: object) -> None:
@@ -195,31 +240,64 @@ def _audit(session: Session, message: OutboxMessage, action: str, **detail: obje
     )
 
 
-def _sent(session: Session, message: OutboxMessage, report: DeliveryReport) -> None:
-    message.status = OutboxStatus.SENT
-    message.attempts += 1
-    message.sent_at = utcnow()
-    message.claimed_until = None
-    message.last_error = ""
-    report.sent += 1
-    _audit(session, message, "notification.sent")
+def _cancel(
+    session: Session, message: OutboxMessage, lease_until: datetime, report: DeliveryReport
+) -> None:
+    if _finish(session, message, lease_until, status=OutboxStatus.CANCELLED):
+        report.cancelled += 1
+        _audit(session, message, "notification.cancelled", reason="no longer waiting")
+
+
+def _sent(
+    session: Session, message: OutboxMessage, lease_until: datetime, report: DeliveryReport
+) -> None:
+    if _finish(
+        session,
+        message,
+        lease_until,
+        status=OutboxStatus.SENT,
+        attempts=message.attempts + 1,
+        sent_at=utcnow(),
+        last_error="",
+    ):
+        report.sent += 1
+        _audit(session, message, "notification.sent")
+
+
+def _error_words(error: Exception) -> str:
+    """The mail server's reply is kept; of anything else only its type (its text could carry
+    what the message was about)."""
+    if isinstance(error, smtplib.SMTPException | OSError | DeliveryError):
+        return f"{type(error).__name__}: {error}"[:500]
+    return type(error).__name__
 
 
 def _failed(
     session: Session,
     message: OutboxMessage,
+    lease_until: datetime,
     policy: DeliveryPolicy,
     error: Exception,
     report: DeliveryReport,
 ) -> None:
-    message.attempts += 1
-    message.claimed_until = None
-    message.last_error = f"{type(error).__name__}: {error}"[:500]
-    final = message.attempts >= policy.max_attempts
+    attempts = message.attempts + 1
+    final = attempts >= policy.max_attempts or isinstance(error, Undeliverable)
+    values: dict[str, object] = {"attempts": attempts, "last_error": _error_words(error)}
     if final:
-        message.status = OutboxStatus.FAILED
-        report.failed += 1
+        values["status"] = OutboxStatus.FAILED
     else:
-        message.next_attempt_at = utcnow() + policy.wait_after(message.attempts)
+        values["next_attempt_at"] = utcnow() + policy.wait_after(attempts)
+    if not _finish(session, message, lease_until, **values):
+        return
+    if final:
+        report.failed += 1
+        logger.error(
+            "notification %s to service %s failed for good after %d attempts: %s",
+            message.id,
+            message.service_id,
+            attempts,
+            type(error).__name__,
+        )
+    else:
         report.retrying += 1
     _audit(session, message, "notification.failed", final=final, error=type(error).__name__)

@@ -48,6 +48,11 @@ class Job:
     description: str = ""
 
 
+class JobFailed(Exception):
+    """Raised by a job that did (and committed) its work but must report its run as not ok,
+    like a delivery in which a notification failed for good: the text is the run's outcome."""
+
+
 @dataclass(frozen=True)
 class RunResult:
     job: str
@@ -149,6 +154,9 @@ def run_job(app: Flask, job: Job, *, force: bool = False, now: datetime | None =
         clock = time.perf_counter()
         try:
             outcome, ok = job.run(app), True
+        except JobFailed as failed:
+            session.rollback()
+            outcome, ok = str(failed), False
         except Exception as error:  # one job's failure must not stop the others
             session.rollback()
             outcome, ok = f"failed: {_describe(error)}", False
@@ -181,11 +189,14 @@ def run_forever(
     interval: float,
     stop: threading.Event,
     report: Callable[[RunResult], None] = lambda _result: None,
+    names: Iterable[str] = (),
 ) -> None:
-    """Run the due jobs every ``interval`` seconds until ``stop`` is set."""
+    """Run the due jobs (all, or those named) every ``interval`` seconds until ``stop`` is
+    set."""
+    wanted = tuple(names)
     while not stop.is_set():
         try:
-            for result in run_due(app):
+            for result in run_due(app, wanted):
                 if result.status == "ran":
                     report(result)
         except SQLAlchemyError as error:  # the database is away: try again next time

@@ -659,7 +659,8 @@ def record_outcome(
         next_due = today + timedelta(days=interval)
         session.add(
             Review(
-                plan_id=plan.id,
+                # Through the relationship, so plan.reviews (if loaded) holds it at once.
+                plan=plan,
                 client_id=plan.client_id,
                 organisation_id=plan.organisation_id,
                 due_on=next_due,

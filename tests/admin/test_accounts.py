@@ -156,6 +156,31 @@ def test_services_are_created_and_deactivated_and_clear_compiled_versions(
     assert _audited(db_session, "service.team_email", "service")
     listing = client.get("/admin/services").get_data(as_text=True)
     assert "team-10@cl.example" in listing
+    # Addresses that would be delivered elsewhere than they seem are refused too.
+    for address in (
+        "grp:x@y.example",
+        "team@tayside.ex[ample",
+        "team(crisis)@tayside.example",
+        "x@(y).z",
+        "Team <t@cl.example>",
+    ):
+        bad = client.post_form(f"/admin/services/{service.id}", {"team_email": address})
+        assert bad.status_code == 422, address
+    # Services whose team is told of nothing are flagged.
+    unaddressed = db_session.scalars(
+        select(Service).where(Service.active.is_(True), Service.team_email == "")
+    ).all()
+    assert unaddressed
+    assert f"{len(unaddressed)} active services have no team email address" in listing
+    assert listing.count("No address</strong>") == db_session.scalar(
+        select(func.count()).select_from(Service).where(Service.team_email == "")
+    )
+    created = db_session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "service.create", AuditEvent.record_id == str(service.id)
+        )
+    )
+    assert created is not None and created.detail["team_email"] == "team-9@communitylink.example"
 
     client.post_form(f"/admin/services/{service.id}/deactivate")
     db_session.refresh(service)

@@ -141,6 +141,7 @@ def test_hsts_in_production_only(tmp_path: Any) -> None:
             "ENV": "production",
             "AUDIT_CHECKPOINT_KEY": "c" * 32,
             "TOTP_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "NOTIFICATIONS_BASE_URL": "https://assessment.example",
         }
     ).test_client()
     local = create_app({**settings, "ENV": "testing"}).test_client()

@@ -157,6 +157,7 @@ def two_servers_sharing_redis(scratch_database_url: str, scratch_app: Any) -> It
         "ASSESSMENT_AUDIT_CHECKPOINT_KEY": app.config["AUDIT_CHECKPOINT_KEY"],
         "ASSESSMENT_AUDIT_CHECKPOINT_FILE": app.config["AUDIT_CHECKPOINT_FILE"],
         "ASSESSMENT_TOTP_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ASSESSMENT_NOTIFICATIONS_BASE_URL": "https://assessment.example",
         "ASSESSMENT_SESSION_COOKIE_SECURE": "false",
         "ASSESSMENT_RATELIMIT_STORAGE_URI": REDIS_URL,
         # Its own keys: nothing else in the Redis database is read, changed or flushed.

@@ -129,6 +129,7 @@ def app_env(database_url: str) -> dict[str, str]:
         "ASSESSMENT_AUDIT_CHECKPOINT_FILE": "/tmp/assessment-bench-checkpoints.jsonl",
         # A fixed Fernet key (32 zero bytes): benchmark data only, never a deployment's.
         "ASSESSMENT_TOTP_ENCRYPTION_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "ASSESSMENT_NOTIFICATIONS_BASE_URL": "https://assessment.example",
         "ASSESSMENT_SESSION_COOKIE_SECURE": "false",
         "ASSESSMENT_API_RATE_LIMIT": "10000000 per minute",
         "ASSESSMENT_SIGN_IN_RATE_LIMIT": "1000 per minute",

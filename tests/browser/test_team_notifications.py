@@ -26,13 +26,17 @@ def test_an_administrator_sets_where_a_team_is_told_of_urgent_referrals(
     page.goto("/admin/services")
     check_accessibility(page, "admin services")
     row = page.get_by_role("row", name=re.compile("^Carer support"))
-    assert "None" in row.inner_text()
+    assert "No address" in row.inner_text()
+    warning = page.locator("#services-without-address")
+    before = int(warning.inner_text().split("Warning")[-1].split()[0])
+    assert "no team email address" in warning.inner_text()
+    screenshot(page, "admin-services-without-address")
 
     page.get_by_role("link", name="Carer support").click()
     page.get_by_role("heading", name="Change Carer support").wait_for()
     check_accessibility(page, "admin service team address")
     field = page.get_by_label("Team email address")
-    field.fill("carers at pkc")
+    field.fill("team(carers)@pkc.example")  # a comment: delivered, but not as it reads
     page.get_by_role("button", name="Save changes").click()
     page.get_by_role("heading", name="There is a problem").wait_for()
     assert (
@@ -48,5 +52,7 @@ def test_an_administrator_sets_where_a_team_is_told_of_urgent_referrals(
     page.get_by_text("Carer support's team email address was saved.").wait_for()
     row = page.get_by_role("row", name=re.compile("^Carer support"))
     assert "team-4410@pkc.example" in row.inner_text()
+    left = page.locator("#services-without-address").inner_text()
+    assert f"{before - 1} active" in left
     check_accessibility(page, "admin services after saving")
     screenshot(page, "admin-services-team-address")

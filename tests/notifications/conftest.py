@@ -21,12 +21,16 @@ class Mailbox:
     ``delay`` makes it slow (so that two runners overlap)."""
 
     received: list[Message] = field(default_factory=list)
+    #: Every message handed over (DATA), whether refused or taken.
+    attempts: int = 0
     recipients: list[list[str]] = field(default_factory=list)
     refuse: bool = False
     delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.attempts += 1
         if self.delay:
             time.sleep(self.delay)  # blocks the server's loop: one message at a time, slowly
         if self.refuse:
@@ -64,6 +68,7 @@ def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
     box = smtp_server[0]
     box.received.clear()
     box.recipients.clear()
+    box.attempts = 0
     box.refuse, box.delay = False, 0.0
     return box
 

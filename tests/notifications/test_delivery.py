@@ -93,7 +93,7 @@ def test_a_same_day_referral_is_mailed_after_commit_retried_and_sent_once(
         headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
     )
     assert submitted.status_code == 201, submitted.get_json()
-    assert mailbox.received == []  # nothing is sent by the request itself
+    assert mailbox.attempts == 0  # nothing is sent by the request itself
 
     with app.app_context():
         referrals = db.session.scalars(select(Referral)).all()
@@ -107,6 +107,7 @@ def test_a_same_day_referral_is_mailed_after_commit_retried_and_sent_once(
         # The runner tries, the server refuses: retried later, audited, nothing lost.
         (result,) = run_due(app, ["deliver-outbox"], force=True)
         assert result.ok and f"0 sent, {len(rows)} to retry" in result.outcome
+        assert mailbox.attempts == len(rows)  # each was tried, and refused
         db.session.expire_all()
         for row in db.session.scalars(select(OutboxMessage)):
             assert (row.status, row.attempts) == (OutboxStatus.PENDING, 1)
@@ -162,7 +163,7 @@ def test_a_rolled_back_referral_sends_nothing(
         db_session, mailer_from_config(config, app.instance_path), delivery_policy(config)
     )
     assert str(report) == "0 sent, 0 to retry, 0 failed"
-    assert mailbox.received == []
+    assert mailbox.attempts == 0
 
 
 def test_two_runners_at_once_deliver_each_message_once(
@@ -216,3 +217,33 @@ def test_two_runners_at_once_deliver_each_message_once(
         assert f"up to event {head})" in signed.outcome
         (again,) = run_due(app, ["audit-checkpoint"], force=True)
         assert again.outcome == "the chain's head is already signed"
+
+
+def test_the_envelope_goes_to_the_team_address_given_not_to_the_header(
+    smtp_config: dict[str, Any], mailbox: Mailbox
+) -> None:
+    from email.message import EmailMessage
+
+    from assessment_engine.notifications.mail import SmtpMailer
+
+    message = EmailMessage()
+    message["From"] = "no-reply@assessment.example"
+    message["To"] = "someone-else@elsewhere.example"
+    message["Subject"] = "An urgent referral is waiting for your team"
+    message.set_content("An urgent referral is waiting for your team.")
+    SmtpMailer("127.0.0.1", smtp_config["SMTP_PORT"], timeout=5).send(
+        message, to_addrs=["team-7301@tayside.example"]
+    )
+    assert mailbox.recipients == [["team-7301@tayside.example"]]
+
+
+def test_the_seeded_team_addresses_say_nothing_of_what_the_team_does() -> None:
+    entries = json.loads((ROOT / "form_schemas/services.json").read_text())
+    addressed = [entry for entry in entries if entry.get("team_email")]
+    assert addressed
+    for entry in addressed:
+        local = entry["team_email"].split("@", 1)[0].lower()
+        words = {word for word in entry["slug"].split("-") if len(word) > 2}
+        words |= {word.lower() for word in entry["name"].split() if len(word) > 2}
+        assert not any(word in local for word in words - {"team"}), entry["team_email"]
+        assert local.startswith("team-"), entry["team_email"]
