@@ -264,7 +264,25 @@ def test_check_answers_lists_answers_with_change_links(client, login_as, factori
     )
     html = client.get(f"/assessments/{assessment.id}/check").get_data(as_text=True)
     assert "Check your answers before submitting" in html
-    assert f'href="/assessments/{assessment.id}/sections/falls#falls-fallen"' in html
+    change = f"/assessments/{assessment.id}/sections/falls?from=check"
+    assert f'href="{change}#falls-fallen"' in html
+    # A Change link's page goes back to check answers once saved, not on to the next section.
+    section = client.get(change).get_data(as_text=True)
+    assert "Back to check your answers" in section and 'name="from" value="check"' in section
+    stored = _fresh(db_session, assessment.id)
+    answers = {"version": stored.version, "action": "save", "falls-fallen": "false"}
+    response = client.post_form(
+        f"/assessments/{assessment.id}/sections/falls",
+        {**answers, **FALLS_BASICS, "from": "check"},
+    )
+    assert response.status_code == 302
+    assert response.location.endswith(f"/assessments/{assessment.id}/check")
+    # Without it, "Save and continue" goes on to the next section as before.
+    answers["version"] = _fresh(db_session, assessment.id).version
+    onward = client.post_form(
+        f"/assessments/{assessment.id}/sections/falls", {**answers, **FALLS_BASICS}
+    )
+    assert onward.status_code == 302 and "/sections/" in onward.location
 
 
 def test_submitting_an_incomplete_assessment_lists_what_is_missing(
