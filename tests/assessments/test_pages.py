@@ -362,3 +362,25 @@ def test_a_section_page_reads_each_thing_once(client, login_as, factories, db_se
     # (Statements without a table, such as PostgreSQL's audit chain lock, do not count.)
     tables = [found.group(1) for s in selects if (found := re.search(r"\bFROM\s+(\w+)", s))]
     assert len(tables) == len(set(tables)), tables
+
+
+def test_a_total_carries_what_the_live_total_needs(client, login_as, factories, db_session):
+    """calculated.js reads each summed question's input name and its options' scores from the
+    total's data-calculated; the server's total of the saved answers is shown without it."""
+    import html as html_lib
+    import json as json_lib
+    import re as re_lib
+
+    _user, assessment = _start(
+        client, login_as, factories, db_session, answers=example_answers("carer-under-strain")
+    )
+    page = client.get(f"/assessments/{assessment.id}/sections/mood").get_data(as_text=True)
+    found = re_lib.search(r'id="mood-phq9-total" data-calculated="([^"]*)"', page)
+    assert found, "the PHQ-9 total has no data-calculated"
+    described = json_lib.loads(html_lib.unescape(found[1]))
+    names = [item["name"] for item in described["of"]]
+    assert names == [f"mood-phq9-item{n}" for n in range(1, 10)]
+    assert all(f'name="{name}"' in page for name in names)
+    assert described["of"][0]["scores"] == {"0": 0, "1": 1, "2": 2, "3": 3}
+    saved = sum(example_answers("carer-under-strain")["mood"]["phq9"].values())
+    assert re_lib.search(rf'id="mood-phq9-total".*?<dd[^>]*>\s*{saved}\s*</dd>', page, re_lib.S)
