@@ -55,7 +55,7 @@ def test_change_links_come_back_and_sign_off_asks_to_confirm(page: Any, live_app
     page.get_by_role("heading", name="Check your answers before submitting").wait_for()
 
     # Change a PHQ-9 answer: the total follows the choice before saving.
-    page.locator(f'a[href$="/sections/mood?from=check#mood-phq9-item1"]').click()
+    page.locator('a[href$="/sections/mood?from=check#mood-phq9-item1"]').click()
     page.wait_for_url(re.compile(r"/sections/mood\?from=check"))
     assert _total(page) == str(sum(phq9.values()))
     expect(page.get_by_role("link", name="Back to check your answers")).to_be_visible()
