@@ -44,7 +44,7 @@ def test_start_shows_the_task_list_of_every_section(client, login_as, factories,
     for title in ("About the person", "Falls and mobility", "Personal care", "Mood and anxiety"):
         assert title in html
     assert html.count("Not started") == 12
-    assert assessment.questionnaire_version.version == 2  # the latest published
+    assert assessment.questionnaire_version.version == 3  # the latest published
 
 
 def test_save_and_continue_stores_the_section_and_goes_on(client, login_as, factories, db_session):
