@@ -48,10 +48,12 @@ def _titles(rules: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str], d
         output, title = rule.get("output"), str(rule.get("title") or "")
         if not isinstance(output, str) or not title:
             continue
-        if rule.get("kind") == "weighted_sum":
-            scores[output] = title
-        else:
-            bands[output] = title
+        # A decision table names its output with its namespace ("bands.personal_care_priority").
+        namespace, _dot, name = output.rpartition(".")
+        if rule.get("kind") == "weighted_sum" or namespace == "scores":
+            scores[name] = title
+        elif namespace in ("", "bands"):
+            bands[name] = title
     return scores, bands, by_id
 
 

@@ -28,6 +28,7 @@ def test_why_speaks_in_plain_words_on_every_page(
     assert not [line for line in everything if any(slug in line for slug in slugs)], everything
     assert "PHQ-9 total: 4 (minimal)" in view.reasons
     assert "Carer strain total: 13 (high)" in view.reasons
+    assert "Personal care priority: substantial" in view.reasons  # a decision table's band
     assert (
         "Referred to Carer support (Perth and Kinross Council), urgent: "
         "the unpaid carer may not be able to carry on"
