@@ -16,9 +16,7 @@ def test_nobody_is_the_one_answer_for_nobody(client, login_as, factories, db_ses
     _user, assessment = _start(client, login_as, factories, db_session)
     assert assessment.questionnaire_version.version == 3
     for section, name in (("personal_care", "help_now"), ("daily_living", "help_from")):
-        html = client.get(f"/assessments/{assessment.id}/sections/{section}").get_data(
-            as_text=True
-        )
+        html = client.get(f"/assessments/{assessment.id}/sections/{section}").get_data(as_text=True)
         assert f'name="{section}-{name}" type="checkbox" value="nobody"' in html, section
         assert "None of these" not in html, section
 
