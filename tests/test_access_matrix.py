@@ -607,7 +607,7 @@ PERSON_PROBES = [
         "POST",
         lambda p: f"/assessments/{p.main}/sign-off",
         _assessor_only(lambda c: c.own and c.kind == "submitted"),
-        _version("main_version"),
+        lambda person, _cell, _world: {"version": str(person.main_version), "confirm": "y"},
     ),
     Probe(
         "signoff.co_sign",

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovSubmitInput
-from wtforms import RadioField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSubmitInput,
+)
+from wtforms import BooleanField, RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..scoring.outcomes import Priority, Route
 
@@ -34,3 +39,14 @@ class OverrideForm(FlaskForm):
         ],
     )
     submit = SubmitField("Change the decision", widget=GovSubmitInput())
+
+
+class SignOffForm(FlaskForm):
+    """Signing off asks the assessor to confirm what the page summarises."""
+
+    confirm = BooleanField(
+        "I have checked the answers, the decision and the referrals above, and I am signing "
+        "off this assessment",
+        widget=GovCheckboxInput(),
+        validators=[DataRequired(message="Confirm that you have checked what you are signing off")],
+    )

@@ -39,6 +39,7 @@ from .models import (
     ReferralStatus,
 )
 from .referrals import raise_priority
+from .why import explain
 
 
 class AssessmentError(DomainError):
@@ -459,11 +460,14 @@ class OutcomeView:
     override_reason: str | None
     ruleset: str
     services: list[ServiceLine]
+    #: "Why" in plain words (why.py); ``not_fired`` only the referrals that were not made.
     reasons: list[str]
     not_fired: list[str]
     flags: list[str]
     scores: dict[str, Any]
     bands: dict[str, Any]
+    #: The questionnaire version whose rules decided ("Joint assessment, version 2").
+    rules_title: str = ""
 
 
 def outcome_view(session: Session, decision: Decision) -> OutcomeView:
@@ -490,7 +494,13 @@ def outcome_view(session: Session, decision: Decision) -> OutcomeView:
                 priority=referral.priority.label if referral else "",
             )
         )
-    trace = decision_document(decision).get("trace", [])
+    names = {
+        service.slug: (service.name, service.organisation.name)
+        for service in session.scalars(select(Service).options(joinedload(Service.organisation)))
+    }
+    version = decision.assessment.questionnaire_version
+    same = version.ruleset_name == decision.ruleset
+    why = explain(decision, version.rules if same else {}, names)
     return OutcomeView(
         route=decision.route,
         priority=decision.priority,
@@ -499,11 +509,12 @@ def outcome_view(session: Session, decision: Decision) -> OutcomeView:
         override_reason=decision.override_reason,
         ruleset=decision.ruleset,
         services=lines,
-        reasons=[str(step.get("because", "")) for step in trace if step.get("fired")],
-        not_fired=[str(step.get("because", "")) for step in trace if not step.get("fired")],
+        reasons=why.reasons,
+        not_fired=why.not_applied,
         flags=list(decision.outcome.get("flags", [])),
         scores=dict(decision.outcome.get("scores", {})),
         bands=dict(decision.outcome.get("bands", {})),
+        rules_title=f"{version.title}, version {version.version}" if same else decision.ruleset,
     )
 
 

@@ -17,6 +17,7 @@ from ..pages import attempt, page
 from ..records.services import RecordNotFound
 from . import access as assessment_access
 from . import lifecycle, services
+from .forms import SignOffForm
 from .models import Assessment
 
 bp = Blueprint("signoff", __name__)
@@ -45,17 +46,26 @@ def _expected() -> int:
 @page
 def overview(assessment_id: str) -> ResponseReturnValue:
     """Where the assessment stands: submitted, signed off, co-signed, amended; and what to do."""
+    return _render_overview(_open(assessment_id), SignOffForm(formdata=None))
+
+
+def _render_overview(
+    assessment: Assessment, form: SignOffForm, status: int = 200
+) -> ResponseReturnValue:
     actor = web_actor()
-    assessment = _open(assessment_id)
-    amendment = lifecycle.amendment_of(db.session, assessment)
+    may_sign_off = lifecycle.may_sign_off(actor, assessment)
+    decision = services.current_decision(assessment) if may_sign_off else None
     context = {
         "assessment": assessment,
-        "amendment": amendment,
-        "may_sign_off": lifecycle.may_sign_off(actor, assessment),
+        "amendment": lifecycle.amendment_of(db.session, assessment),
+        "may_sign_off": may_sign_off,
         "may_co_sign": lifecycle.may_co_sign(actor, assessment),
         "may_amend": lifecycle.may_amend(db.session, actor, assessment),
+        # What is being signed: the decision and its referrals, summarised above the button.
+        "signing": services.outcome_view(db.session, decision) if decision else None,
+        "form": form,
     }
-    return render_template("assessments/signoff/overview.html", **context)
+    return render_template("assessments/signoff/overview.html", **context), status
 
 
 def _change(assessment_id: str, action: str) -> ResponseReturnValue:
@@ -91,6 +101,12 @@ def _change(assessment_id: str, action: str) -> ResponseReturnValue:
 @roles_required(Role.ASSESSOR)
 @page
 def sign_off(assessment_id: str) -> ResponseReturnValue:
+    form = SignOffForm()
+    if not form.validate():
+        assessment = _open(assessment_id)
+        if not lifecycle.may_sign_off(web_actor(), assessment):
+            abort(403)
+        return _render_overview(assessment, form, 422)
     return _change(assessment_id, "sign_off")
 
 

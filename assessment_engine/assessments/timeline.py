@@ -100,6 +100,14 @@ def _assessment_entries(assessments: list[Assessment]) -> list[TimelineEntry]:
     return entries
 
 
+def _rules_words(decision: Decision) -> str:
+    """The questionnaire whose rules decided, by its title ("Joint assessment, version 2")."""
+    version = decision.assessment.questionnaire_version
+    if version.ruleset_name != decision.ruleset:
+        return f"Rules {decision.ruleset}"
+    return f"By the rules of {version.title}, version {version.version}"
+
+
 def _decision_entries(decisions: list[Decision]) -> list[TimelineEntry]:
     entries = []
     for d in decisions:
@@ -111,7 +119,7 @@ def _decision_entries(decisions: list[Decision]) -> list[TimelineEntry]:
                 f"Decision: {d.computed_route.label}, {d.computed_priority.label.lower()} priority",
                 _who(d.created_by),
                 _org(d.created_by, org),
-                f"Rules {d.ruleset}",
+                _rules_words(d),
                 d.assessment_id,
             )
         )

@@ -148,10 +148,17 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
     if saved_now is not None:
         return saved_now
     revealed_live = request.form.get(SCRIPTED_FIELD) == "1"
+    # From a "Change" link on check answers: saving goes back there (the same checks first).
+    back_to_check = {"from": "check"} if request.form.get("from") == "check" else {}
     if not revealed_live and newly_visible(prepared, saved, post.answers, section):
         flash("There are more questions in this section, based on your answers.", "info")
         return redirect(
-            url_for("assessments.section", assessment_id=assessment.id, section=section)
+            url_for(
+                "assessments.section",
+                assessment_id=assessment.id,
+                section=section,
+                **back_to_check,
+            )
         )
     if request.form.get("action") != "save_and_return":
         missing = _missing_required(prepared, post.answers, section)
@@ -162,6 +169,8 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
                 assessment, question, post.form, error_summary(post.form), assessment.version, 422
             )
     following = _next_section(prepared, section)
+    if back_to_check and request.form.get("action") != "save_and_return":
+        return redirect(url_for("assessments.check", assessment_id=assessment.id))
     if request.form.get("action") == "save_and_return":
         flash(f"Your answers to \u2018{question.title}\u2019 have been saved.", "success")
     if request.form.get("action") == "save_and_return" or following is None:
@@ -337,7 +346,10 @@ def _render_check(assessment: Assessment, errors: dict[str, list[str]]) -> Respo
                     answers,
                     section.name,
                     change_url=url_for(
-                        "assessments.section", assessment_id=assessment.id, section=section.name
+                        "assessments.section",
+                        assessment_id=assessment.id,
+                        section=section.name,
+                        **{"from": "check"},
                     ),
                 ),
                 missing,

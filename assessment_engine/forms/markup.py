@@ -287,7 +287,12 @@ def select(params: Params) -> str:
 
 def summary_list(params: Params) -> str:
     """``govukSummaryList`` with rows of a key and a value (no actions)."""
-    identifier = f' id="{_e(params["attributes"]["id"])}"' if params.get("attributes") else ""
+    # The id, and any data- attribute (a live total's data-calculated), escaped.
+    identifier = "".join(
+        f' {_e(name)}="{_e(value)}"'
+        for name, value in (params.get("attributes") or {}).items()
+        if name == "id" or name.startswith("data-")
+    )
     rows = [
         '<div class="govuk-summary-list__row">\n'
         f'<dt class="govuk-summary-list__key">\n{_e(row["key"]["text"])}\n</dt>\n'

@@ -82,7 +82,7 @@ def _node(form: SectionForm, container: Any, question: Question, pointer: str) -
             macro="summary",
             params={
                 "rows": [{"key": {"text": question.title}, "value": {"text": shown}}],
-                "attributes": {"id": identifier},
+                "attributes": {"id": identifier, **_calculation(form, question, pointer)},
                 "classes": "app-calculated",
             },
         )
@@ -277,6 +277,29 @@ def _error(form: SectionForm, pointer: str) -> dict[str, str] | None:
     """The field's error message, naming its question (the same words as the summary's)."""
     errors = form.answer_errors.get(pointer)
     return {"text": named(form.questionnaire, pointer, errors[0])} if errors else None
+
+
+def _calculation(form: SectionForm, question: Question, pointer: str) -> dict[str, str]:
+    """``data-calculated`` for calculated.js: each summed sibling's input name and the score of
+    each of its options, so that the total shows as the answers are chosen. The server stays
+    the authority: it recalculates on every save. Nothing inside a repeat item."""
+    calculation = question.calculation
+    parent = pointer.rsplit("/", 1)[0]
+    if calculation is None or calculation.operation != "sum":
+        return {}
+    of = []
+    for name in calculation.of:
+        token = name.replace("~", "~0").replace("/", "~1")
+        source = form.questionnaire.structure.questions.get(f"{parent}/{token}")
+        if source is None:
+            return {}
+        scores = {
+            encode_value(option.value): (option.score if option.score is not None else option.value)
+            for option in source.options
+        }
+        of.append({"name": f"{field_id(parent)}-{encode_name(name)}", "scores": scores or None})
+    described = {"of": of, "empty": "Answer every question above to see this"}
+    return {"data-calculated": json.dumps(described, ensure_ascii=False, separators=(",", ":"))}
 
 
 def _conditions(form: SectionForm, question: Question, pointer: str) -> str:

@@ -48,7 +48,7 @@ def test_a_partner_system_submits_retries_reads_and_the_receiver_accepts(
     assert first.headers["ETag"]
     assert first.headers["Location"].endswith(f"/api/v1/assessments/{assessment['id']}")
     decision = assessment["decision"]
-    assert decision["ruleset"] == "joint-assessment@2"  # the latest published
+    assert decision["ruleset"] == "joint-assessment@3"  # the latest published
     assert "carer-support" in [s["service"] for s in decision["services"]]
 
     # ...the network fails, so it retries: the same response, nothing new.
@@ -75,7 +75,7 @@ def test_a_partner_system_submits_retries_reads_and_the_receiver_accepts(
     assert fhir.status_code == 200
     assert fhir.mimetype == "application/fhir+json"
     resource = fhir.get_json()
-    assert resource["questionnaire"].endswith("/joint-assessment|2")
+    assert resource["questionnaire"].endswith("/joint-assessment|3")  # the latest
     assert resource["subject"]["identifier"] == {"system": CHI_SYSTEM, "value": CHI}
 
     # The council (which runs carer support) sees the referral in its queue and accepts it.

@@ -189,10 +189,22 @@ def test_sign_off_amend_and_co_sign_through_the_pages(client, factories, db_sess
     url = f"/assessments/{original.id}"
     html = client.get(f"{url}/sign-off").get_data(as_text=True)
     assert "Sign off" in html
-    stale = client.post_form(f"{url}/sign-off", {"version": str(original.version - 1)})
+    stale = client.post_form(
+        f"{url}/sign-off", {"version": str(original.version - 1), "confirm": "y"}
+    )
     assert stale.status_code == 302
     assert "Someone else changed" in client.get(stale.location).get_data(as_text=True)
-    response = client.post_form(f"{url}/sign-off", {"version": str(original.version)})
+    assert "What you are signing off" in html and "Referrals" in html
+    unconfirmed = client.post_form(f"{url}/sign-off", {"version": str(original.version)})
+    assert unconfirmed.status_code == 422
+    assert "Confirm that you have checked what you are signing off" in unconfirmed.get_data(
+        as_text=True
+    )
+    db_session.expire_all()
+    assert db_session.get(Assessment, original.id).status is AssessmentStatus.SUBMITTED
+    response = client.post_form(
+        f"{url}/sign-off", {"version": str(original.version), "confirm": "y"}
+    )
     assert response.status_code == 302
     db_session.expire_all()
     assert db_session.get(Assessment, original.id).status is AssessmentStatus.SIGNED_OFF

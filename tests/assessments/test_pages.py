@@ -44,7 +44,7 @@ def test_start_shows_the_task_list_of_every_section(client, login_as, factories,
     for title in ("About the person", "Falls and mobility", "Personal care", "Mood and anxiety"):
         assert title in html
     assert html.count("Not started") == 12
-    assert assessment.questionnaire_version.version == 2  # the latest published
+    assert assessment.questionnaire_version.version == 3  # the latest published
 
 
 def test_save_and_continue_stores_the_section_and_goes_on(client, login_as, factories, db_session):
@@ -264,7 +264,25 @@ def test_check_answers_lists_answers_with_change_links(client, login_as, factori
     )
     html = client.get(f"/assessments/{assessment.id}/check").get_data(as_text=True)
     assert "Check your answers before submitting" in html
-    assert f'href="/assessments/{assessment.id}/sections/falls#falls-fallen"' in html
+    change = f"/assessments/{assessment.id}/sections/falls?from=check"
+    assert f'href="{change}#falls-fallen"' in html
+    # A Change link's page goes back to check answers once saved, not on to the next section.
+    section = client.get(change).get_data(as_text=True)
+    assert "Back to check your answers" in section and 'name="from" value="check"' in section
+    stored = _fresh(db_session, assessment.id)
+    answers = {"version": stored.version, "action": "save", "falls-fallen": "false"}
+    response = client.post_form(
+        f"/assessments/{assessment.id}/sections/falls",
+        {**answers, **FALLS_BASICS, "from": "check"},
+    )
+    assert response.status_code == 302
+    assert response.location.endswith(f"/assessments/{assessment.id}/check")
+    # Without it, "Save and continue" goes on to the next section as before.
+    answers["version"] = _fresh(db_session, assessment.id).version
+    onward = client.post_form(
+        f"/assessments/{assessment.id}/sections/falls", {**answers, **FALLS_BASICS}
+    )
+    assert onward.status_code == 302 and "/sections/" in onward.location
 
 
 def test_submitting_an_incomplete_assessment_lists_what_is_missing(
@@ -344,3 +362,25 @@ def test_a_section_page_reads_each_thing_once(client, login_as, factories, db_se
     # (Statements without a table, such as PostgreSQL's audit chain lock, do not count.)
     tables = [found.group(1) for s in selects if (found := re.search(r"\bFROM\s+(\w+)", s))]
     assert len(tables) == len(set(tables)), tables
+
+
+def test_a_total_carries_what_the_live_total_needs(client, login_as, factories, db_session):
+    """calculated.js reads each summed question's input name and its options' scores from the
+    total's data-calculated; the server's total of the saved answers is shown without it."""
+    import html as html_lib
+    import json as json_lib
+    import re as re_lib
+
+    _user, assessment = _start(
+        client, login_as, factories, db_session, answers=example_answers("carer-under-strain")
+    )
+    page = client.get(f"/assessments/{assessment.id}/sections/mood").get_data(as_text=True)
+    found = re_lib.search(r'id="mood-phq9-total" data-calculated="([^"]*)"', page)
+    assert found, "the PHQ-9 total has no data-calculated"
+    described = json_lib.loads(html_lib.unescape(found[1]))
+    names = [item["name"] for item in described["of"]]
+    assert names == [f"mood-phq9-item{n}" for n in range(1, 10)]
+    assert all(f'name="{name}"' in page for name in names)
+    assert described["of"][0]["scores"] == {"0": 0, "1": 1, "2": 2, "3": 3}
+    saved = sum(example_answers("carer-under-strain")["mood"]["phq9"].values())
+    assert re_lib.search(rf'id="mood-phq9-total".*?<dd[^>]*>\s*{saved}\s*</dd>', page, re_lib.S)

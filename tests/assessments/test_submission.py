@@ -42,7 +42,7 @@ def test_submitting_a_complete_assessment_decides_and_refers(
         db_session, actor, assessment, prepared_for(assessment), expected_version=None
     )
     assert assessment.status == AssessmentStatus.SUBMITTED
-    assert decision.ruleset == "joint-assessment@2"
+    assert decision.ruleset == "joint-assessment@3"
     assert decision.priority.value == "critical" and decision.route.value == "both"
     assert "self_harm_risk" in decision.outcome["flags"]
     referrals = db_session.scalars(
@@ -193,7 +193,7 @@ def test_a_submitted_assessment_cannot_be_edited(db_session, factories, prepared
 
 def test_an_assessment_stays_on_its_version(db_session, factories) -> None:
     assessment = factories.assessment()
-    assert assessment.questionnaire_version.version == 2  # the latest published
+    assert assessment.questionnaire_version.version == 3  # the latest published
     assert assessment.questionnaire_version.status.value == "published"
 
 

@@ -1,4 +1,5 @@
-"""Joint assessment version 2 in the pages (it is the latest published): the mood page says
+"""Joint assessment version 2's mood and rules in the pages (kept by version 3, the latest
+published, which is what an assessment starts on): the mood page says
 PHQ-9 and GAD-7 items may be left, too few answers are refused on submission, and a PHQ-9
 with item 9 left is submitted with 'self-harm not asked' at critical priority. (A fall after
 the assessment date: tests/forms/test_version_2_sections.py.)"""
@@ -13,7 +14,7 @@ from .test_pages import _start as start
 
 def _start(client, login_as, factories, db_session, answers):
     _user, assessment = start(client, login_as, factories, db_session, answers=answers)
-    assert assessment.questionnaire_version.version == 2
+    assert assessment.questionnaire_version.version == 3
     return assessment
 
 
@@ -65,7 +66,7 @@ def test_item_9_left_is_submitted_as_self_harm_not_asked_at_critical_priority(
     submitted = db_session.get(Assessment, assessment.id)
     assert submitted.status == AssessmentStatus.SUBMITTED
     (decision,) = submitted.decisions
-    assert decision.ruleset == "joint-assessment@2"
+    assert decision.ruleset == "joint-assessment@3"
     assert decision.computed_priority.value == "critical"
     assert "self_harm_not_asked" in decision.outcome["flags"]
     assert "phq9_prorated" in decision.outcome["flags"]

@@ -63,6 +63,7 @@ def test_every_bundled_document_loads_with_no_problems(catalogue: Catalogue) -> 
         ("gad-7", 2),
         ("joint-assessment", 1),
         ("joint-assessment", 2),
+        ("joint-assessment", 3),
         ("phq-9", 1),
         ("phq-9", 2),
     ]
