@@ -146,6 +146,8 @@ def test_a_discarded_draft_is_kept_read_only_and_start_makes_a_new_one(
     assert client.get(f"{task_list_url}/discard").status_code == 403
     record = client.get(f"/people/{person.id}").get_data(as_text=True)
     assert "Discarded" in record and "Start a joint assessment" in record
+    timeline = client.get(f"/people/{person.id}/timeline").get_data(as_text=True)
+    assert "Assessment discarded: Joint Single Shared Assessment" in timeline
     assert _start(client, person) != draft_id
 
 
