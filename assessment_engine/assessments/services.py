@@ -495,7 +495,9 @@ def client_assessments(session: Session, client_id: uuid.UUID) -> list[Assessmen
             select(Assessment)
             .where(Assessment.client_id == client_id)
             .options(
-                joinedload(Assessment.questionnaire_version), joinedload(Assessment.organisation)
+                joinedload(Assessment.questionnaire_version),
+                joinedload(Assessment.organisation),
+                joinedload(Assessment.started_by),
             )
             .order_by(Assessment.created_at.desc())
         )
