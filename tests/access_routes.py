@@ -52,6 +52,7 @@ CLASSIFIED: dict[str, str] = {
     "assessments.print_view": CONTENT,
     "assessments.print_pdf": CONTENT,
     "assessments.override": WRITE,
+    "assessments.discard": WRITE,
     "signoff.overview": CONTENT,
     "signoff.sign_off": WRITE,
     "signoff.co_sign": WRITE,

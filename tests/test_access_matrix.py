@@ -335,9 +335,12 @@ def _by_kind(draft: int, submitted: int) -> Expect:
     return expected
 
 
-def _changes_draft(ok: int) -> Expect:
+def _changes_draft(
+    ok: int, *, submitted: int = 302, may: Callable[[Cell], bool] = lambda c: c.own and c.assessor
+) -> Expect:
     """Changing a draft: only its organisation's assessors (403 for anyone else who may read
-    it); a submitted one is redirected to its outcome."""
+    it); a submitted one is redirected to its outcome. Discarding one (``may``): its author
+    (the council's assessor) or a team manager of its organisation; 403 once submitted."""
 
     def expected(cell: Cell) -> int:
         if cell.role == "administrator":
@@ -345,8 +348,8 @@ def _changes_draft(ok: int) -> Expect:
         if not cell.content:
             return 404
         if cell.kind == "submitted":
-            return 302
-        return ok if cell.own and cell.assessor else 403
+            return submitted
+        return ok if may(cell) else 403
 
     return expected
 
@@ -558,6 +561,19 @@ PERSON_PROBES = [
         "GET",
         lambda p: f"/assessments/{p.main}/print",
         _by_kind(302, 200),
+    ),
+    Probe(
+        "assessments.discard",
+        "GET",
+        lambda p: f"/assessments/{p.main}/discard",
+        _changes_draft(200, submitted=403, may=lambda c: c.own),
+    ),
+    Probe(
+        "assessments.discard",
+        "POST",
+        lambda p: f"/assessments/{p.main}/discard",
+        _changes_draft(302, submitted=403, may=lambda c: c.own),
+        _version("main_version"),
     ),
     Probe(
         "assessments.override",
@@ -855,8 +871,8 @@ CELLS = [
 
 def test_the_matrix_has_the_size_reported(app: Flask) -> None:
     assert len(CELLS) == 3 * 3 * 5 * 2 == 90
-    assert len(PERSON_PROBES) == 38
-    assert len(PERSON_PROBES) * len(CELLS) == 38 * 90
+    assert len(PERSON_PROBES) == 40
+    assert len(PERSON_PROBES) * len(CELLS) == 40 * 90
 
 
 @pytest.mark.parametrize("probe", PERSON_PROBES, ids=lambda p: p.name)

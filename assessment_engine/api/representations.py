@@ -95,6 +95,8 @@ def client_detail(
             events.append(
                 {"at": assessment.signed_off_at, "event": "assessment.signed_off", **base}
             )
+        if assessment.discarded_at is not None:
+            events.append({"at": assessment.discarded_at, "event": "assessment.discarded", **base})
     by_assessment = {str(a.id): a for a in assessments}
     for referral in referrals:
         owner = by_assessment.get(str(referral.assessment_id))
@@ -167,6 +169,7 @@ def assessment(
         "updated_at": iso(record.updated_at),
         "submitted_at": iso(record.submitted_at),
         "signed_off_at": iso(record.signed_off_at),
+        "discarded_at": iso(record.discarded_at),
         "amends_id": str(record.amends_id) if record.amends_id else None,
         "decision": decision_document(decision) if decision is not None else None,
         "referrals": [referral(entry) for entry in referrals],

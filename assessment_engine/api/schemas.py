@@ -271,6 +271,7 @@ class TimelineEntrySchema(Schema):
                 "assessment.started",
                 "assessment.submitted",
                 "assessment.signed_off",
+                "assessment.discarded",
                 "referral.created",
                 "referral.accepted",
                 "referral.declined",
@@ -416,6 +417,16 @@ class AssessmentSchema(Schema):
     updated_at = fields.Str(required=True, metadata={"format": "date-time"})
     submitted_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
     signed_off_at = fields.Str(required=True, allow_none=True, metadata={"format": "date-time"})
+    discarded_at = fields.Str(
+        required=True,
+        allow_none=True,
+        metadata={
+            "format": "date-time",
+            "description": "When the draft was discarded (its author or a team manager of its "
+            "organisation did, in the pages); a discarded draft is kept and can no longer be "
+            "changed or submitted (409).",
+        },
+    )
     amends_id = fields.Str(required=True, allow_none=True)
     decision = fields.Nested(DecisionSchema, required=True, allow_none=True)
     referrals = fields.List(fields.Nested(ReferralSchema), required=True)

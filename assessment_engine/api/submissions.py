@@ -131,10 +131,8 @@ def update(
                 answers,
                 expected_version=assessment.version,
             )
-        elif assessment.status is not AssessmentStatus.DRAFT:
-            raise assessments.NotEditable(
-                f"This assessment was {assessment.status.label.lower()} and can no longer be edited"
-            )
+        else:
+            assessments.check_editable(assessment)
         if status == AssessmentStatus.SUBMITTED.value:
             assessments.submit(
                 session, actor, assessment, prepared, expected_version=assessment.version

@@ -10,13 +10,17 @@ def init_app(app: Flask) -> None:
     show of a person's assessments."""
     from ..records.parts import RecordPageParts, provide
     from . import review
+    from .access import my_work
     from .queue_views import bp as queue_bp
     from .services import client_assessments
     from .signoff_views import bp as signoff_bp
     from .timeline import client_timeline
     from .views import bp
 
-    provide(app, RecordPageParts(assessments=client_assessments, timeline=client_timeline))
+    provide(
+        app,
+        RecordPageParts(assessments=client_assessments, timeline=client_timeline, work=my_work),
+    )
     app.register_blueprint(bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(signoff_bp)

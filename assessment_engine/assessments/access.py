@@ -18,22 +18,36 @@ from ..kernel import policy
 from ..kernel.actor import Actor, Role
 from ..kernel.audit import record_event
 from ..records.access import RecordAccess, access_to, refuse
-from .models import Assessment, AssessmentStatus
-from .services import get_assessment
+from .models import Assessment
+from .services import get_assessment, my_drafts, recently_submitted
 
 
 @dataclass(frozen=True)
 class AssessmentAccess:
     assessment: Assessment
     record: RecordAccess
+    actor_user_id: int | None = None
 
     @property
     def may_change(self) -> bool:
         """Whether the actor may change the draft's answers or submit it."""
-        facts = policy.AssessmentFacts(
-            self.assessment.organisation_id, self.assessment.status is AssessmentStatus.DRAFT
+        return policy.may_change_assessment(self.record.actor, self.record.facts, self._facts)
+
+    @property
+    def may_discard(self) -> bool:
+        """Whether the actor may discard the draft (its author, or a team manager of its
+        organisation)."""
+        return policy.may_discard_draft(
+            self.record.actor,
+            self.record.facts,
+            self._facts,
+            is_author=self.assessment.started_by_id is not None
+            and self.assessment.started_by_id == self.actor_user_id,
         )
-        return policy.may_change_assessment(self.record.actor, self.record.facts, facts)
+
+    @property
+    def _facts(self) -> policy.AssessmentFacts:
+        return policy.AssessmentFacts(self.assessment.organisation_id, self.assessment.open_draft)
 
 
 def open_assessment(
@@ -77,7 +91,7 @@ def open_assessment(
         client_id=assessment.client_id,
         detail=record.audit_detail(),
     )
-    return AssessmentAccess(assessment, record)
+    return AssessmentAccess(assessment, record, actor.user_id)
 
 
 def assessment_for(
@@ -102,7 +116,8 @@ def draft_for_change(
     to another organisation, or by a role that does not start assessments."""
     opened = open_assessment(session, actor, assessment_id, action=action)
     draft = opened.assessment
-    if draft.status is AssessmentStatus.DRAFT and not opened.may_change:
+    # A discarded draft is refused by the service, as no longer editable (409 in the API).
+    if draft.open_draft and not opened.may_change:
         mine = actor.organisation_id == draft.organisation_id
         raise refuse(
             session,
@@ -116,4 +131,53 @@ def draft_for_change(
     return opened
 
 
-__all__ = ["AssessmentAccess", "assessment_for", "draft_for_change", "open_assessment"]
+def my_work(session: Session, actor: Actor) -> dict[str, list[Assessment]]:
+    """The dashboard's "my drafts" and "recently submitted": the actor's own, and only those
+    whose person's assessments the actor may still see (a sharing view may have changed)."""
+    if actor.role is not Role.ASSESSOR:
+        return {}
+
+    def visible(found: list[Assessment]) -> list[Assessment]:
+        return [a for a in found if access_to(session, actor, a.client).answers]
+
+    return {
+        "drafts": visible(my_drafts(session, actor)),
+        "submitted": visible(recently_submitted(session, actor)),
+    }
+
+
+def draft_for_discard(
+    session: Session, actor: Actor, assessment_id: uuid.UUID | str
+) -> AssessmentAccess:
+    """As :func:`open_assessment`, and refuses (AccessDenied) anyone but the draft's author or
+    a team manager of its organisation, and anything but an open draft."""
+    action = "assessment.discard"
+    opened = open_assessment(session, actor, assessment_id, action="assessment.view")
+    if not opened.may_discard:
+        draft = opened.assessment
+        if not draft.open_draft:
+            reason = "not an open draft"
+        elif actor.organisation_id != draft.organisation_id:
+            reason = "another organisation's draft"
+        else:
+            reason = "not the draft's author or a team manager"
+        raise refuse(
+            session,
+            actor,
+            action,
+            draft.client,
+            reason,
+            forbidden=True,
+            record=("assessment", draft.id),
+        )
+    return opened
+
+
+__all__ = [
+    "AssessmentAccess",
+    "assessment_for",
+    "draft_for_change",
+    "draft_for_discard",
+    "my_work",
+    "open_assessment",
+]

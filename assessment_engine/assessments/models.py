@@ -76,6 +76,9 @@ class Assessment(KeyedAtCreation, Base):
     cosigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: The assessment this one amends (a new linked version), if any.
     amends_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assessments.id"), index=True)
+    #: A discarded draft is kept (never deleted) and never changes again.
+    discarded_at: Mapped[datetime | None]
+    discarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     #: Totals the sender stated, each beside the computed one (``assessments.totals``).
     stated_totals: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
@@ -87,6 +90,7 @@ class Assessment(KeyedAtCreation, Base):
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
     signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
     cosigned_by: Mapped[User | None] = relationship(foreign_keys=[cosigned_by_id])
+    discarded_by: Mapped[User | None] = relationship(foreign_keys=[discarded_by_id])
     amends: Mapped[Assessment | None] = relationship(remote_side=[id])
     decisions: Mapped[list[Decision]] = relationship(
         back_populates="assessment", order_by="Decision.created_at"
@@ -94,6 +98,21 @@ class Assessment(KeyedAtCreation, Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def discarded(self) -> bool:
+        return self.discarded_at is not None
+
+    @property
+    def open_draft(self) -> bool:
+        """A draft that may still be changed and submitted (not discarded)."""
+        return self.status is AssessmentStatus.DRAFT and self.discarded_at is None
+
+    @property
+    def status_label(self) -> str:
+        return "Discarded" if self.discarded else self.status.label
+
+
+_DISCARDED_CONTENT = ("answers", "status", "discarded_at", "discarded_by_id", "submitted_at")
 
 _SIGNED_CONTENT = (
     "answers",
@@ -110,10 +129,18 @@ _SIGNED_CONTENT = (
 
 @event.listens_for(Assessment, "before_update")
 def _refuse_changes_to_signed_off(_mapper: Any, _conn: Any, target: Assessment) -> None:
-    """A signed-off assessment never changes (a co-signature may still be added once).
+    """A signed-off assessment never changes (a co-signature may still be added once); nor does
+    a discarded draft.
 
     The migrations add database triggers that refuse the same, for writes that bypass the ORM.
     """
+    discarded = get_history(target, "discarded_at")
+    if any(value is not None for value in discarded.deleted):
+        raise ImmutableRecordError("This draft was discarded and cannot change.")
+    if target.discarded_at is not None and not discarded.has_changes():
+        for name in _DISCARDED_CONTENT:
+            if get_history(target, name).has_changes():
+                raise ImmutableRecordError("This draft was discarded and cannot change.")
     status = get_history(target, "status")
     old = AssessmentStatus(status.deleted[0]) if status.deleted else AssessmentStatus(target.status)
     if old is AssessmentStatus.SIGNED_OFF:

@@ -138,6 +138,77 @@ def start_assessment(
     return assessment
 
 
+def open_draft_of(
+    session: Session, actor: Actor, client: Client, version: QuestionnaireVersion
+) -> Assessment | None:
+    """The actor's organisation's latest open draft of ``version``'s questionnaire for
+    ``client`` (not an amendment, not discarded), to resume instead of starting another."""
+    return session.scalar(
+        _open_drafts()
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Assessment.questionnaire_version_id)
+        .where(
+            Assessment.client_id == client.id,
+            Assessment.organisation_id == actor.organisation_id,
+            Assessment.amends_id.is_(None),
+            QuestionnaireVersion.questionnaire_id == version.questionnaire_id,
+        )
+        .order_by(Assessment.updated_at.desc())
+        .limit(1)
+    )
+
+
+def _open_drafts() -> Any:
+    return select(Assessment).where(
+        Assessment.status == AssessmentStatus.DRAFT, Assessment.discarded_at.is_(None)
+    )
+
+
+def discard_draft(
+    session: Session, actor: Actor, assessment: Assessment, *, expected_version: int | None
+) -> Assessment:
+    """Discard an open draft: kept, with who discarded it and when, and never changed again.
+    The caller has checked the actor may (``access.draft_for_discard``)."""
+    check_editable(assessment, expected_version)
+    assessment.discarded_at = utcnow()
+    assessment.discarded_by_id = actor.user_id
+    flush_or_stale(session, assessment)
+    record_event(
+        session,
+        actor,
+        "assessment.discard",
+        record_type="assessment",
+        record_id=assessment.id,
+        client_id=assessment.client_id,
+    )
+    return assessment
+
+
+def my_drafts(session: Session, actor: Actor, limit: int = 10) -> list[Assessment]:
+    """The open drafts the actor started, most recently saved first."""
+    return list(
+        session.scalars(
+            _open_drafts()
+            .where(Assessment.started_by_id == actor.user_id)
+            .options(joinedload(Assessment.client), joinedload(Assessment.questionnaire_version))
+            .order_by(Assessment.updated_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def recently_submitted(session: Session, actor: Actor, limit: int = 10) -> list[Assessment]:
+    """The assessments the actor submitted, most recent first."""
+    return list(
+        session.scalars(
+            select(Assessment)
+            .where(Assessment.submitted_by_id == actor.user_id)
+            .options(joinedload(Assessment.client), joinedload(Assessment.questionnaire_version))
+            .order_by(Assessment.submitted_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def get_assessment(session: Session, assessment_id: uuid.UUID | str) -> Assessment:
     key = record_key(assessment_id)
     found = session.scalar(
@@ -155,7 +226,11 @@ def get_assessment(session: Session, assessment_id: uuid.UUID | str) -> Assessme
     return found
 
 
-def _check_editable(assessment: Assessment, expected_version: int | None) -> None:
+def check_editable(assessment: Assessment, expected_version: int | None = None) -> None:
+    """NotEditable for a discarded draft or a submitted assessment; StaleEdit if someone saved
+    since ``expected_version`` was loaded."""
+    if assessment.discarded:
+        raise NotEditable("This draft was discarded and can no longer be edited or submitted")
     if assessment.status != AssessmentStatus.DRAFT:
         raise NotEditable(
             f"This assessment was {assessment.status.label.lower()} and can no longer be edited"
@@ -190,7 +265,7 @@ def save_answers(
     are dropped. ``expected_version`` is the version the editor loaded: if someone saved since,
     :class:`StaleEdit` is raised and nothing is overwritten.
     """
-    _check_editable(assessment, expected_version)
+    check_editable(assessment, expected_version)
     questionnaire = prepared_version.questionnaire
     merged = dict(assessment.answers or {})
     if section is None:
@@ -256,7 +331,7 @@ def submit(
 
     All in the caller's transaction, with the audit events; nothing is stored if any step fails.
     """
-    _check_editable(assessment, expected_version)
+    check_editable(assessment, expected_version)
     questionnaire = prepared_version.questionnaire
     answers = questionnaire.prune(assessment.answers or {})
     errors = questionnaire.validate(answers, complete=True)
@@ -432,7 +507,9 @@ def client_assessments(session: Session, client_id: uuid.UUID) -> list[Assessmen
             select(Assessment)
             .where(Assessment.client_id == client_id)
             .options(
-                joinedload(Assessment.questionnaire_version), joinedload(Assessment.organisation)
+                joinedload(Assessment.questionnaire_version),
+                joinedload(Assessment.organisation),
+                joinedload(Assessment.started_by),
             )
             .order_by(Assessment.created_at.desc())
         )

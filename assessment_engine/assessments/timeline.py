@@ -82,6 +82,7 @@ def _assessment_entries(assessments: list[Assessment]) -> list[TimelineEntry]:
             (a.submitted_at, a.submitted_by, "submitted"),
             (a.signed_off_at, a.signed_off_by, "signed off"),
             (a.cosigned_at, a.cosigned_by, "co-signed"),
+            (a.discarded_at, a.discarded_by, "discarded"),
         )
         for at, user, verb in steps:
             if at is not None:
@@ -199,6 +200,7 @@ def client_timeline(session: Session, client_id: uuid.UUID) -> list[TimelineEntr
                 joinedload(Assessment.submitted_by),
                 joinedload(Assessment.signed_off_by),
                 joinedload(Assessment.cosigned_by),
+                joinedload(Assessment.discarded_by),
             )
         ).unique()
     )

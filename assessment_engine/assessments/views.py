@@ -78,8 +78,51 @@ def start(client_id: str) -> ResponseReturnValue:
     version = services.latest_published(db.session, key)
     if version is None:
         abort(404)
+    resumed = services.open_draft_of(db.session, actor, client, version)
+    if resumed is not None:
+        # One draft per organisation, questionnaire and person: "Start" goes on with it.
+        author = f" by {resumed.started_by.name}" if resumed.started_by else ""
+        flash(
+            f"Your organisation already has a draft of this assessment, started{author}: "
+            "you are continuing it.",
+            "info",
+        )
+        return redirect(url_for("assessments.task_list", assessment_id=resumed.id))
     assessment = services.start_assessment(db.session, actor, client, version)
     return redirect(url_for("assessments.task_list", assessment_id=assessment.id))
+
+
+@bp.route("/assessments/<assessment_id>/discard", methods=["GET", "POST"])
+@page
+def discard(assessment_id: str) -> ResponseReturnValue:
+    """Its author, or a team manager of its organisation, discards a draft (kept, read-only)."""
+    try:
+        opened = assessment_access.draft_for_discard(db.session, _actor(), assessment_id)
+    except RecordNotFound:
+        abort(404)
+    assessment = opened.assessment
+    if request.method == "GET":
+        return render_template("assessments/discard.html", assessment=assessment)
+    try:
+        loaded_version = int(request.form.get("version", ""))
+    except ValueError:
+        abort(400)
+    refusal = attempt(
+        lambda: services.discard_draft(
+            db.session, _actor(), assessment, expected_version=loaded_version
+        ),
+        refuse=(services.StaleEdit,),
+    ).refusal
+    if refusal is not None:
+        flash(
+            "Someone saved this draft since you opened it. Check it before you discard it.", "info"
+        )
+        return redirect(url_for("assessments.task_list", assessment_id=assessment_id))
+    flash(
+        f"The draft of \u2018{assessment.questionnaire_version.title}\u2019 was discarded.",
+        "success",
+    )
+    return redirect(url_for("records.client", client_id=assessment.client_id))
 
 
 @bp.get("/assessments/<assessment_id>")
@@ -99,9 +142,18 @@ def task_list(assessment_id: str) -> ResponseReturnValue:
         "assessments/task_list.html",
         assessment=assessment,
         editable=opened.may_change,
+        may_discard=opened.may_discard,
         sections=sections,
         completed=sum(1 for s in sections if s.status == "completed"),
     )
+
+
+def _not_open(assessment: Assessment) -> ResponseReturnValue:
+    """Where a page of an assessment that can no longer change goes instead: the outcome, or
+    the discarded draft's (read-only) task list."""
+    if assessment.discarded:
+        return redirect(url_for("assessments.task_list", assessment_id=assessment.id))
+    return redirect(url_for("assessments.outcome", assessment_id=assessment.id))
 
 
 def _section_or_404(prepared: Any, section: str) -> Any:
@@ -126,8 +178,8 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
     from ..forms.pages import SCRIPTED_FIELD
 
     assessment = _open_for_change(assessment_id)
-    if assessment.status != AssessmentStatus.DRAFT:
-        return redirect(url_for("assessments.outcome", assessment_id=assessment.id))
+    if not assessment.open_draft:
+        return _not_open(assessment)
     prepared = _prepared(assessment)
     question = _section_or_404(prepared, section)
     saved = assessment.answers or {}
@@ -323,8 +375,8 @@ def _last_editor(assessment: Assessment) -> str:
 @page
 def check(assessment_id: str) -> ResponseReturnValue:
     assessment = _open(assessment_id)
-    if assessment.status != AssessmentStatus.DRAFT:
-        return redirect(url_for("assessments.outcome", assessment_id=assessment.id))
+    if not assessment.open_draft:
+        return _not_open(assessment)
     return _render_check(assessment, errors={})
 
 
@@ -429,7 +481,7 @@ def submit(assessment_id: str) -> ResponseReturnValue:
     if isinstance(refusal, services.AnswersInvalid):
         return _render_check(_open(assessment_id), refusal.errors)
     if isinstance(refusal, services.NotEditable):
-        return redirect(url_for("assessments.outcome", assessment_id=assessment_id))
+        return _not_open(assessment)
     if refusal is not None:
         flash(str(refusal), "info")
         return redirect(url_for("assessments.check", assessment_id=assessment_id))

@@ -22,6 +22,7 @@ The rules, deny by default:
 - Writes need the content level; administrators write nothing on a record. Starting an
   assessment is for assessors and partner systems; a draft belongs to the organisation whose
   assessor started it: others may read it (where they may know the content), never change it.
+  Its author, or a team manager of that organisation, may discard it (it is kept, read-only).
 """
 
 from __future__ import annotations
@@ -137,6 +138,20 @@ def may_change_assessment(
     if not assessment.draft or actor.organisation_id != assessment.organisation_id:
         return False
     return decide(actor, record).may_start_assessment
+
+
+def may_discard_draft(
+    actor: ActorFacts, record: RecordFacts, assessment: AssessmentFacts, *, is_author: bool
+) -> bool:
+    """Whether ``actor`` may discard a draft: its author, or a team manager of the draft's
+    organisation, while they may know the record's content. A discarded draft is kept."""
+    if not assessment.draft or actor.kind is not ActorKind.USER:
+        return False
+    if actor.organisation_id != assessment.organisation_id:
+        return False
+    if not decide(actor, record).allows(Level.CONTENT):
+        return False
+    return (is_author and actor.role == ASSESSOR) or actor.role == TEAM_MANAGER
 
 
 def may_read_access_log(actor: ActorFacts, record: RecordFacts) -> bool:

@@ -1,5 +1,5 @@
 """What the record's pages show that is kept above ``records``: the person's assessments and the
-timeline built from them.
+timeline built from them, and the assessor's own drafts and submissions on the dashboard.
 
 Records sit below assessments (the layers test), so the record's pages cannot import them; the
 assessments domain hands these over when it is set up (``assessments.init_app``).
@@ -8,7 +8,7 @@ assessments domain hands these over when it is set up (``assessments.init_app``)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,9 @@ class RecordPageParts:
     assessments: Callable[[Session, uuid.UUID], Sequence[Any]]
     #: Every assessment, decision, override, referral and amendment, newest first.
     timeline: Callable[[Session, uuid.UUID], Sequence[Any]]
+    #: The signed-in actor's own work for the dashboard: "my drafts" and "recently submitted",
+    #: only where the people's sharing views let the actor see their assessments.
+    work: Callable[[Session, Any], Mapping[str, Sequence[Any]]] = lambda _session, _actor: {}
 
 
 def provide(app: Flask, parts: RecordPageParts) -> None:

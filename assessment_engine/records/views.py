@@ -44,7 +44,10 @@ def dashboard() -> ResponseReturnValue:
     form = FindForm(request.args)
     recent = services.recent_clients(db.session, current_user.organisation_id)
     published = questionnaires.published_versions(db.session)
-    return render_template("records/dashboard.html", form=form, recent=recent, published=published)
+    work = page_parts().work(db.session, _actor())
+    return render_template(
+        "records/dashboard.html", form=form, recent=recent, published=published, work=work
+    )
 
 
 def _search_limit() -> str:

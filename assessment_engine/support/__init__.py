@@ -14,6 +14,6 @@ def init_app(app: Flask) -> None:
     from .views import bp
 
     parts: RecordPageParts = app.extensions["record_page_parts"]
-    provide(app, RecordPageParts(parts.assessments, with_support(parts.timeline)))
+    provide(app, RecordPageParts(parts.assessments, with_support(parts.timeline), parts.work))
     app.extensions["support_started"] = services.support_started
     app.register_blueprint(bp)

@@ -190,14 +190,16 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 def check_accessibility(page: Any, name: str) -> None:
     """Run axe-core (from the npm package, no CDN) on the page as shown; fail on any violation
-    of WCAG 2.2 A/AA, naming the rule, its help text and the elements it found."""
+    of WCAG 2.2 A/AA, or of "region" (all content inside a landmark: a best practice, not a
+    WCAG tag, so named here), naming the rule, its help text and the elements it found."""
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: `make install` installs axe-core from package.json")
     # Evaluated through the browser's protocol, so the pages' CSP (no inline scripts) stays on.
     page.evaluate(f"() => {{ {AXE.read_text()}\n window.axe = axe; }}")
     result = page.evaluate(
         """() => axe.run(document, {runOnly: {type: "tag",
-            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})"""
+            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+            rules: {region: {enabled: true}}})"""
     )
     problems = [
         f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}"

@@ -151,13 +151,18 @@ def test_an_administrator_publishes_a_new_version_and_assessments_keep_theirs(
     check_accessibility(page, "comparison")
     _sign_out(page)
 
-    # The assessment started before stays on version 2; a new one uses version 3.
+    # The assessment started before stays on version 2 (and "Start" goes on with it: one draft
+    # per person); once it is discarded, a new one uses version 3.
     _sign_in(page, assessor)
     page.goto(f"/assessments/{before}")
     page.get_by_text(re.compile(r"^Version 2\.")).wait_for()
     check_accessibility(page, "task list of version 2")
     page.goto(f"/assessments/{before}/sections/phq9")
     page.get_by_text(OLD_TITLE, exact=True).wait_for()
+    assert _start_phq9(page, person_url) == before
+    page.goto(f"/assessments/{before}/discard")
+    page.get_by_role("button", name="Yes, discard this draft").click()
+    page.get_by_text("was discarded").wait_for()
     after = _start_phq9(page, person_url)
     page.goto(f"/assessments/{after}")
     page.get_by_text(re.compile(r"^Version 3\.")).wait_for()
