@@ -10,6 +10,7 @@ from datetime import date
 from flask import Response, request
 
 from ..assessments import referrals
+from ..assessments.clock import uk_today
 from ..questionnaires.fhir.common import CHI_SYSTEM
 from ..records.services import RecordNotFound
 from ..support import services as support
@@ -154,7 +155,7 @@ def record_support(call: Call, referral_id: str) -> Response:
         raise _refused(error) from None
     call.session.refresh(plan)
     return json_response(
-        plan_body(plan, date.today()), status=201, headers={"ETag": f'"{plan_etag(plan)}"'}
+        plan_body(plan, uk_today()), status=201, headers={"ETag": f'"{plan_etag(plan)}"'}
     )
 
 
@@ -174,7 +175,7 @@ def get_support_plan(call: Call, plan_id: str) -> Response:
         plan = support.open_plan(call.session, call.actor, plan_id)
     except RecordNotFound:
         raise ApiError(404, "There is no support plan with this id of your organisation.") from None
-    return json_response(plan_body(plan, date.today()), headers={"ETag": f'"{plan_etag(plan)}"'})
+    return json_response(plan_body(plan, uk_today()), headers={"ETag": f'"{plan_etag(plan)}"'})
 
 
 def care_plan(plan: SupportPlan) -> dict[str, object]:
@@ -272,7 +273,7 @@ def _position(cursor: str | None) -> tuple[date, uuid.UUID] | None:
 def list_reviews(call: Call) -> Response:
     """Open reviews by default (``status=overdue``: only those past their day;
     ``status=completed``: done ones); ``due_before`` limits them to reviews due before a day."""
-    today = date.today()
+    today = uk_today()
     limit = call.query["limit"]
     found = support.review_queue(
         call.session,
@@ -319,7 +320,7 @@ def record_review_outcome(call: Call, review_id: str) -> Response:
             call.session,
             call.actor,
             review,
-            date.today(),
+            uk_today(),
             outcome=body["outcome"],
             reason=body["reason"],
             end_reason=body["end_reason"],
@@ -336,7 +337,7 @@ def record_review_outcome(call: Call, review_id: str) -> Response:
     except support.SupportError as error:
         raise _refused(error) from None
     return json_response(
-        review_body(review, date.today()),
+        review_body(review, uk_today()),
         status=201,
         headers={"ETag": f'"{review_etag(review)}"'},
     )
