@@ -787,6 +787,7 @@ def record_outcome(
         raise SupportError("", errors)
     if not needs:
         person_agreed, by, carer_said = None, None, None
+    interval = review_policy(session, plan.organisation_id)["review_interval_days"]
     now = utcnow()
     review.outcome = chosen
     review.reason = why
@@ -811,7 +812,6 @@ def record_outcome(
         plan.status = PlanStatus.ENDED
         plan.ended_on = today
     else:
-        interval = review_policy(session, plan.organisation_id)["review_interval_days"]
         next_due = today + timedelta(days=interval)
         session.add(
             Review(

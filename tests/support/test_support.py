@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from assessment_engine.assessments import referrals
 from assessment_engine.assessments.clock import uk_today
@@ -108,6 +108,21 @@ def test_bad_support_gets_field_errors_and_saves_nothing(
     assert set(refused.value.errors) == {"start_date", "hours_per_week"}
     assert "within a year" in refused.value.errors["start_date"]
     assert "two decimals" in refused.value.errors["hours_per_week"]
+    # Recorded at the same moment by someone else: the one-plan-a-referral index answers, as a
+    # refusal (the caller rolls back), not a server error.
+    db_session.add(
+        SupportPlan(
+            referral_id=referral.id,
+            client_id=referral.client_id,
+            organisation_id=referral.organisation_id,
+            service_id=referral.service_id,
+            start_date=assessed,
+            summary="Recorded elsewhere",
+            status=PlanStatus.ACTIVE,
+        )
+    )
+    with db_session.no_autoflush, pytest.raises(services.SupportError, match="already"):
+        services.record_support(db_session, actor, referral, start_date=assessed, summary="x")
 
 
 def test_support_is_versioned_with_its_first_review_and_clock(
@@ -382,6 +397,23 @@ def test_an_increase_never_lowers_and_the_review_assessment_is_the_reviews(
     # An assessment from before the last review is not this review's.
     errors = refused(following, outcome="continue", reason="Fine", assessment_id=str(with_carer.id))
     assert set(errors) == {"assessment_id"}
+    # Someone else completed it meanwhile (its version moved on): "changed", not a crash.
+    db_session.execute(
+        update(Review)
+        .where(Review.id == following.id)
+        .values(version=Review.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    with pytest.raises(services.StaleSupport):
+        services.record_outcome(
+            db_session,
+            actor,
+            following,
+            today,
+            outcome="continue",
+            reason="Fine",
+            assessment_id=str(without.id),
+        )
 
 
 def test_support_follows_the_persons_sharing_views(
