@@ -129,10 +129,11 @@ def _refused(error: support.SupportError) -> ApiError:
 )
 def record_support(call: Call, referral_id: str) -> Response:
     """Only the organisation the referral is addressed to (others get 404), once a referral
-    (409 after that), with ``If-Match`` on the referral. The start date may not be before the
-    assessment; hours 0 to 168; SDS option 1 to 4; cost in pounds and pence (422 pointing at
-    the member). The first review is scheduled from the review policy (or the assessor's
-    proposed review date, where earlier)."""
+    (409 after that), with ``If-Match`` on the referral; 404 too where the person's sharing
+    view keeps their record's content from your organisation. The start date may not be before
+    the assessment nor more than a year ahead; hours 0 to 168, at most two decimals; SDS option
+    1 to 4; cost in pounds and pence (422 pointing at the member). The first review is
+    scheduled from the review policy (or the assessor's proposed review date, where earlier)."""
     try:
         referral = referrals.referral_for(call.session, call.actor, referral_id)
     except RecordNotFound:
@@ -305,7 +306,12 @@ def record_review_outcome(call: Call, review_id: str) -> Response:
     pointing at ``/person_agreed``) unless ``person_agreed`` is true, and at ``/carer_agreed``
     unless the carer agreed where an unpaid carer is involved. ``end`` for ``died``,
     ``moved_away`` or ``long_term_care`` needs neither agreement nor review assessment; every
-    other outcome names its submitted review assessment (``assessment_id``). ``If-Match``
+    other outcome names its submitted review assessment (``assessment_id``): the review's own
+    where one was started from it, otherwise one submitted since support started or the last
+    review, never the assessment the support came from (422 at ``/assessment_id``). Lower
+    hours or cost are a reduction: ``increase`` with them is refused (422 at the member), and
+    ``increase`` changing ``summary`` or ``sds_option`` needs the agreement as ``reduce`` does;
+    ``reduce`` must change the hours or cost. ``If-Match``
     (the review's ETag), where sent, must match. The plan gets a new version and, unless it
     ended, its next review."""
     try:
