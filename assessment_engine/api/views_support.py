@@ -152,6 +152,8 @@ def record_support(call: Call, referral_id: str) -> Response:
             weekly_cost=body["weekly_cost"],
             expected_version=referral.version,
         )
+    except RecordNotFound:
+        raise ApiError(404, "There is no referral with this id to your organisation.") from None
     except support.SupportError as error:
         raise _refused(error) from None
     call.session.refresh(plan)

@@ -186,3 +186,6 @@ def test_support_and_its_review_through_the_api(
     ended = {"outcome": "end", "end_reason": "died", "reason": "Died at home"}
     assert council.post(f"/api/v1/reviews/{following}/outcome", ended).status_code == 404
     assert db_session.get(Review, uuid.UUID(following)).status.value == "due"
+    accepted = council.get(url)
+    again = council.post(f"{url}/support", body, headers={"If-Match": accepted.headers["ETag"]})
+    assert again.status_code == 404
