@@ -6,8 +6,10 @@ Everything is created only if missing, so ``flask --app wsgi demo`` can run on e
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -228,13 +230,32 @@ def load_demo(
             if serial in SUPPORT_STAGES:
                 manager = users["morag.stewart@pkc.example"]
                 stage = SUPPORT_STAGES[serial]
-                report.lines.append(_support_stage(session, manager, decision, stage))
+                report.lines.append(
+                    _support_stage(
+                        session,
+                        manager,
+                        decision,
+                        stage,
+                        partial(
+                            _submit_example,
+                            session,
+                            cache,
+                            users[email],
+                            person,
+                            form_schemas,
+                            example,
+                        ),
+                    )
+                )
     return report
 
 
-def _support_stage(session: Session, manager: User, decision: Any, stage: str) -> str:
+def _support_stage(
+    session: Session, manager: User, decision: Any, stage: str, reassess: Callable[[], Any]
+) -> str:
     """Accept the home-care referral of ``decision``, record its support and move its review
-    to ``stage`` (the review days are moved as a demo's time would have moved them)."""
+    to ``stage`` (the review days are moved as a demo's time would have moved them; the
+    review's assessment, for ``reduced``, is ``reassess()``'s decision)."""
     from datetime import timedelta
 
     from .assessments import referrals
@@ -265,6 +286,7 @@ def _support_stage(session: Session, manager: User, decision: Any, stage: str) -
     elif stage in ("review_overdue", "reduced"):
         review.due_on = today - timedelta(days=5)
     if stage == "reduced":
+        review_assessment = reassess().assessment_id
         support.record_outcome(
             session,
             actor,
@@ -274,7 +296,7 @@ def _support_stage(session: Session, manager: User, decision: Any, stage: str) -
             reason="Managing the evening meal herself again after reablement",
             person_agreed=True,
             agreed_by="person",
-            assessment_id=str(decision.assessment_id),
+            assessment_id=str(review_assessment),
             terms={"hours_per_week": "7", "weekly_cost": "155.40"},
         )
     session.flush()

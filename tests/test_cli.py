@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from assessment_engine.assessments.models import Decision, Referral
 from assessment_engine.auth.models import User
-from assessment_engine.demo import ASSESSMENTS
+from assessment_engine.demo import ASSESSMENTS, SUPPORT_STAGES
 from assessment_engine.kernel.models import AuditEvent
 from assessment_engine.questionnaires.services import find_version
 from assessment_engine.records.models import Client
@@ -43,7 +43,10 @@ def test_demo_creates_partners_users_and_people_once(runner, db_session) -> None
     for stage in ("started", "review due", "review overdue", "reduced"):
         assert f"home care: support {stage}" in first.output
     counts = [_count(db_session, model) for model in (User, Client, Decision, Referral)]
-    assert counts[2] == len(ASSESSMENTS) and counts[3] > 5  # every partner's queue has work in it
+    # Every demo assessment, and the reassessment of the "reduced" review, decided; every
+    # partner's queue has work in it.
+    reassessed = list(SUPPORT_STAGES.values()).count("reduced")
+    assert counts[2] == len(ASSESSMENTS) + reassessed and counts[3] > 5
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     assert "Created" not in second.output and "submitted" not in second.output

@@ -10,6 +10,7 @@ from datetime import date
 from flask import Response, request
 
 from ..assessments import referrals
+from ..assessments.clock import uk_today
 from ..questionnaires.fhir.common import CHI_SYSTEM
 from ..records.services import RecordNotFound
 from ..support import services as support
@@ -128,10 +129,11 @@ def _refused(error: support.SupportError) -> ApiError:
 )
 def record_support(call: Call, referral_id: str) -> Response:
     """Only the organisation the referral is addressed to (others get 404), once a referral
-    (409 after that), with ``If-Match`` on the referral. The start date may not be before the
-    assessment; hours 0 to 168; SDS option 1 to 4; cost in pounds and pence (422 pointing at
-    the member). The first review is scheduled from the review policy (or the assessor's
-    proposed review date, where earlier)."""
+    (409 after that), with ``If-Match`` on the referral; 404 too where the person's sharing
+    view keeps their record's content from your organisation. The start date may not be before
+    the assessment nor more than a year ahead; hours 0 to 168, at most two decimals; SDS option
+    1 to 4; cost in pounds and pence (422 pointing at the member). The first review is
+    scheduled from the review policy (or the assessor's proposed review date, where earlier)."""
     try:
         referral = referrals.referral_for(call.session, call.actor, referral_id)
     except RecordNotFound:
@@ -150,11 +152,13 @@ def record_support(call: Call, referral_id: str) -> Response:
             weekly_cost=body["weekly_cost"],
             expected_version=referral.version,
         )
+    except RecordNotFound:
+        raise ApiError(404, "There is no referral with this id to your organisation.") from None
     except support.SupportError as error:
         raise _refused(error) from None
     call.session.refresh(plan)
     return json_response(
-        plan_body(plan, date.today()), status=201, headers={"ETag": f'"{plan_etag(plan)}"'}
+        plan_body(plan, uk_today()), status=201, headers={"ETag": f'"{plan_etag(plan)}"'}
     )
 
 
@@ -174,7 +178,7 @@ def get_support_plan(call: Call, plan_id: str) -> Response:
         plan = support.open_plan(call.session, call.actor, plan_id)
     except RecordNotFound:
         raise ApiError(404, "There is no support plan with this id of your organisation.") from None
-    return json_response(plan_body(plan, date.today()), headers={"ETag": f'"{plan_etag(plan)}"'})
+    return json_response(plan_body(plan, uk_today()), headers={"ETag": f'"{plan_etag(plan)}"'})
 
 
 def care_plan(plan: SupportPlan) -> dict[str, object]:
@@ -272,7 +276,7 @@ def _position(cursor: str | None) -> tuple[date, uuid.UUID] | None:
 def list_reviews(call: Call) -> Response:
     """Open reviews by default (``status=overdue``: only those past their day;
     ``status=completed``: done ones); ``due_before`` limits them to reviews due before a day."""
-    today = date.today()
+    today = uk_today()
     limit = call.query["limit"]
     found = support.review_queue(
         call.session,
@@ -304,7 +308,12 @@ def record_review_outcome(call: Call, review_id: str) -> Response:
     pointing at ``/person_agreed``) unless ``person_agreed`` is true, and at ``/carer_agreed``
     unless the carer agreed where an unpaid carer is involved. ``end`` for ``died``,
     ``moved_away`` or ``long_term_care`` needs neither agreement nor review assessment; every
-    other outcome names its submitted review assessment (``assessment_id``). ``If-Match``
+    other outcome names its submitted review assessment (``assessment_id``): the review's own
+    where one was started from it, otherwise one submitted since support started or the last
+    review, never the assessment the support came from (422 at ``/assessment_id``). Lower
+    hours or cost are a reduction: ``increase`` with them is refused (422 at the member), and
+    ``increase`` changing ``summary`` or ``sds_option`` needs the agreement as ``reduce`` does;
+    ``reduce`` must change the hours or cost. ``If-Match``
     (the review's ETag), where sent, must match. The plan gets a new version and, unless it
     ended, its next review."""
     try:
@@ -319,7 +328,7 @@ def record_review_outcome(call: Call, review_id: str) -> Response:
             call.session,
             call.actor,
             review,
-            date.today(),
+            uk_today(),
             outcome=body["outcome"],
             reason=body["reason"],
             end_reason=body["end_reason"],
@@ -336,7 +345,7 @@ def record_review_outcome(call: Call, review_id: str) -> Response:
     except support.SupportError as error:
         raise _refused(error) from None
     return json_response(
-        review_body(review, date.today()),
+        review_body(review, uk_today()),
         status=201,
         headers={"ETag": f'"{review_etag(review)}"'},
     )

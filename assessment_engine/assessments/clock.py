@@ -10,10 +10,25 @@ service administrators have marked as personal care, at critical or substantial 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from ..scoring.outcomes import Priority, Urgency
 from .models import Referral, ReferralStatus
+
+#: Days (a support start, a review's due day, "today") are UK days.
+UK = ZoneInfo("Europe/London")
+
+
+def uk_date(moment: datetime) -> date:
+    """The UK day of a moment (stored moments are UTC)."""
+    return moment.astimezone(UK).date()
+
+
+def uk_today() -> date:
+    """Today in the UK: the day every page, API answer and rule of support counts from."""
+    return datetime.now(UK).date()
+
 
 #: Days from the assessment to support starting, by the referral's urgency.
 ALLOWED_DAYS = {Urgency.SAME_DAY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 42}
@@ -77,6 +92,6 @@ def support_clock(referral: Referral, started_on: date | None, today: date) -> S
     submitted = referral.assessment.submitted_at
     if submitted is None:
         return None
-    assessed = submitted.date()
+    assessed = uk_date(submitted)
     due = assessed + timedelta(days=ALLOWED_DAYS[referral.urgency])
     return SupportClock(assessed, due, started_on, today)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -26,6 +25,7 @@ from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..scoring.outcomes import Priority, Urgency
 from . import referrals
+from .clock import UK
 from .models import Assessment, Referral, ReferralStatus
 
 #: Scotland's eligibility framework: personal care within 6 weeks of assessment for critical
@@ -35,7 +35,6 @@ TARGET = timedelta(weeks=6)
 URGENT_WITHIN = timedelta(hours=24)
 OPEN = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
 MAX_REASON = 2000
-UK = ZoneInfo("Europe/London")
 
 #: The queue's order; ``ix_referrals_open_queue`` holds the same two CASEs (see models).
 _URGENCY_RANK = case(

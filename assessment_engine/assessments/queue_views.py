@@ -32,7 +32,7 @@ from ..records import access
 from ..records.services import RecordNotFound
 from ..scoring.outcomes import Priority, Urgency
 from . import queue, referrals
-from .clock import SupportClock, support_clock
+from .clock import SupportClock, support_clock, uk_today
 from .models import Referral, ReferralStatus
 
 bp = Blueprint("queue", __name__)
@@ -69,7 +69,7 @@ def _clocks(found: list[Referral]) -> dict[Any, SupportClock]:
         "support_started", lambda _session, _ids: {}
     )
     starts = started(db.session, [r.id for r in found])
-    today = date.today()
+    today = uk_today()
     return {
         r.id: clock
         for r in found

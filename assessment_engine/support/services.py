@@ -16,18 +16,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
+from ..assessments import referrals
 from ..assessments.access import assessment_for
-from ..assessments.clock import SupportClock, support_clock
+from ..assessments.clock import SupportClock, support_clock, uk_date, uk_today
 from ..assessments.models import Assessment, AssessmentStatus, Referral, ReferralStatus
 from ..db import utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..kernel.errors import DomainError, StaleEdit
 from ..partners.models import Service
+from ..records.access import access_to, refuse
+from ..records.models import Client, SharingView
 from ..records.services import RecordNotFound, record_key
 from ..scoring.outcomes import Priority
 from .models import (
@@ -48,6 +54,8 @@ MAX_SUMMARY = 2000
 MAX_REASON = 2000
 MAX_HOURS = Decimal(168)
 MAX_COST = Decimal(100000)
+#: How far ahead a support start may be recorded.
+MAX_START_AHEAD = timedelta(days=366)
 
 
 class SupportError(DomainError):
@@ -110,6 +118,8 @@ def check_terms(
     hours = _decimal(hours_per_week, "hours_per_week", errors, "hours a week")
     if hours is not None and hours > MAX_HOURS:
         errors["hours_per_week"] = "Hours a week must be 168 or fewer"
+    elif hours is not None and hours != hours.quantize(Decimal("0.01")):
+        errors["hours_per_week"] = "Enter hours a week with at most two decimals, like 12.25"
     minutes = None
     if hours is not None and "hours_per_week" not in errors:
         minutes = int((hours * 60).to_integral_value())
@@ -257,6 +267,27 @@ def support_started(session: Session, referral_ids: list[uuid.UUID]) -> dict[uui
     return {referral_id: start for referral_id, start in rows}
 
 
+def gate(
+    session: Session, actor: Actor, client: Client, action: str, record: tuple[str, object]
+) -> None:
+    """Support and reviews are the person's record content: RecordNotFound (noted as a refused
+    attempt) where the person's sharing view keeps it from the actor's organisation, as for
+    their assessments (``records.access``)."""
+    access = access_to(session, actor, client)
+    if not access.answers:
+        raise refuse(session, actor, action, client, access.decision.reason, record=record)
+
+
+def open_referral(session: Session, actor: Actor, referral_id: uuid.UUID | str) -> Referral:
+    """The referral to record support for: gated by the person's sharing (:func:`gate`), then
+    ``referrals.open_referral`` (its organisation's only, audited as a view)."""
+    referral = session.get(Referral, record_key(referral_id))
+    if referral is None:
+        raise RecordNotFound(str(referral_id))
+    gate(session, actor, referral.client, "support.start", ("referral", referral.id))
+    return referrals.open_referral(session, actor, referral.id)
+
+
 def record_support(
     session: Session,
     actor: Actor,
@@ -271,6 +302,7 @@ def record_support(
 ) -> SupportPlan:
     """Record the support arranged for an accepted referral of the actor's organisation: the
     plan, its first version and its first review, audited as ``support.start``."""
+    gate(session, actor, referral.client, "support.start", ("referral", referral.id))
     if referral.organisation_id != actor.organisation_id:
         raise RecordNotFound(str(referral.id))
     if expected_version is not None and expected_version != referral.version:
@@ -286,11 +318,13 @@ def record_support(
     assessed = referral.assessment.submitted_at
     if start_date is None:
         errors["start_date"] = "Enter the date support started, like 27 3 2027"
-    elif assessed is not None and start_date < assessed.date():
+    elif assessed is not None and start_date < uk_date(assessed):
         errors["start_date"] = (
             "The start date cannot be before the assessment "
-            f"({assessed.date().strftime('%-d %B %Y')})"
+            f"({uk_date(assessed).strftime('%-d %B %Y')})"
         )
+    elif start_date > uk_today() + MAX_START_AHEAD:
+        errors["start_date"] = "The start date must be within a year from today"
     terms = check_terms(summary, hours_per_week, sds_option, weekly_cost, errors)
     if errors:
         raise SupportError("", errors)
@@ -315,7 +349,12 @@ def record_support(
         assigned_to_id=referral.assigned_to_id,
     )
     session.add(review)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Recorded at the same moment by someone else (one plan a referral): the caller rolls
+        # the request back, as for any refusal.
+        raise SupportError("Support has already been recorded for this referral") from None
     record_event(
         session,
         actor,
@@ -365,7 +404,10 @@ def plan_for(session: Session, actor: Actor, plan_id: uuid.UUID | str) -> Suppor
         .where(SupportPlan.id == record_key(plan_id))
         .options(joinedload(SupportPlan.referral), joinedload(SupportPlan.service))
     )
-    if plan is None or plan.organisation_id != actor.organisation_id:
+    if plan is None:
+        raise RecordNotFound(str(plan_id))
+    gate(session, actor, plan.client, "support.view", ("support_plan", plan.id))
+    if plan.organisation_id != actor.organisation_id:
         raise RecordNotFound(str(plan_id))
     return plan
 
@@ -411,7 +453,10 @@ def review_for(session: Session, actor: Actor, review_id: uuid.UUID | str) -> Re
         .where(Review.id == record_key(review_id))
         .options(joinedload(Review.plan).joinedload(SupportPlan.referral))
     )
-    if review is None or review.organisation_id != actor.organisation_id:
+    if review is None:
+        raise RecordNotFound(str(review_id))
+    gate(session, actor, review.client, "review.view", ("review", review.id))
+    if review.organisation_id != actor.organisation_id:
         raise RecordNotFound(str(review_id))
     return review
 
@@ -472,9 +517,27 @@ def reviews_due(
     return list(session.scalars(stmt))
 
 
-def review_queue(session: Session, actor: Actor, today: date, **filters: object) -> list[Review]:
-    """:func:`reviews_due` for the actor's organisation, audited."""
-    found = reviews_due(session, actor.organisation_id, today, **filters)  # type: ignore[arg-type]
+def review_queue(
+    session: Session,
+    actor: Actor,
+    today: date,
+    *,
+    after: tuple[date, uuid.UUID] | None = None,
+    limit: int | None = None,
+    **filters: Any,
+) -> list[Review]:
+    """:func:`reviews_due` for the actor's organisation, audited; without the reviews of people
+    whose sharing view keeps their record's content from the actor's organisation."""
+    found: list[Review] = []
+    while True:
+        batch = reviews_due(
+            session, actor.organisation_id, today, after=after, limit=limit, **filters
+        )
+        found.extend(_visible(session, actor, batch))
+        if limit is None or len(batch) < limit or len(found) >= limit:
+            break
+        after = (batch[-1].due_on, batch[-1].id)
+    found = found[:limit] if limit is not None else found
     record_event(
         session,
         actor,
@@ -484,6 +547,23 @@ def review_queue(session: Session, actor: Actor, today: date, **filters: object)
         detail={"results": len(found), "status": str(filters.get("status") or "due")},
     )
     return found
+
+
+def _visible(session: Session, actor: Actor, reviews: list[Review]) -> list[Review]:
+    """The reviews whose person's content the actor may know (only people with a recorded
+    sharing view are asked about, one query for the rest)."""
+    ids = {review.client_id for review in reviews}
+    with_views = set(
+        session.scalars(
+            select(SharingView.client_id).where(SharingView.client_id.in_(ids)).distinct()
+        )
+    )
+    allowed = {
+        client_id: access_to(session, actor, review.client).answers
+        for review in reviews
+        if (client_id := review.client_id) in with_views
+    }
+    return [review for review in reviews if allowed.get(review.client_id, True)]
 
 
 def carer_involved(*assessments: Assessment | None) -> bool:
@@ -514,7 +594,7 @@ def start_review_assessment(
     """Link the review to its review assessment (started by ``assessments.review``)."""
     if review.status is not ReviewStatus.DUE:
         raise SupportError("This review is completed")
-    review.assessment_id = assessment.id
+    review.assessment = assessment
     session.flush()
 
 
@@ -538,7 +618,9 @@ def _agreement(
             )
     if not needs:
         return by, carer_agreed if carer else None
-    what = "reduced" if outcome is ReviewOutcome.REDUCE else "ended"
+    what = {ReviewOutcome.REDUCE: "reduced", ReviewOutcome.INCREASE: "changed"}.get(
+        outcome, "ended"
+    )
     if person_agreed is not True:
         errors["person_agreed"] = (
             f"Support can only be {what} with the person's agreement (or their welfare "
@@ -550,6 +632,65 @@ def _agreement(
             "agreement too"
         )
     return by or AgreedBy.PERSON, carer_agreed if carer else None
+
+
+def _review_assessment(
+    session: Session,
+    actor: Actor,
+    review: Review,
+    assessment_id: str | None,
+    errors: dict[str, str],
+) -> Assessment | None:
+    """The review's assessment: the one linked to the review (another is refused), or else the
+    one named, submitted about the same person since support started or the last review."""
+    linked = str(review.assessment_id) if review.assessment_id else None
+    if linked and assessment_id and str(record_key(assessment_id)) != linked:
+        errors["assessment_id"] = (
+            "This review has its own review assessment: record the outcome with that one"
+        )
+        return None
+    wanted = linked or assessment_id
+    if not wanted:
+        return None
+    try:
+        assessment = assessment_for(session, actor, wanted)
+    except RecordNotFound:
+        errors["assessment_id"] = "There is no such review assessment you may see"
+        return None
+    plan = review.plan
+    earlier = [r.completed_at for r in plan.reviews if r.completed_at is not None]
+    if assessment.client_id != review.client_id:
+        errors["assessment_id"] = "The review assessment is about someone else"
+    elif assessment.status is AssessmentStatus.DRAFT or assessment.submitted_at is None:
+        errors["assessment_id"] = "Submit the review assessment before recording the outcome"
+    elif not linked and (
+        assessment.id == plan.referral.assessment_id
+        or uk_date(assessment.submitted_at) < plan.start_date
+        or (earlier and assessment.submitted_at <= max(earlier))
+    ):
+        errors["assessment_id"] = (
+            "The review assessment must be one submitted since support started (or since "
+            "the last review), not the assessment the support was arranged from"
+        )
+    return assessment
+
+
+def _changes(plan: SupportPlan, terms: Terms | None) -> dict[str, str]:
+    """What new terms change of the plan's: by field, "lower", "higher" or "changed"."""
+    if terms is None:
+        return {}
+    found = {}
+    for name, new, old in (
+        ("hours_per_week", terms.minutes_per_week, plan.minutes_per_week),
+        ("weekly_cost", terms.weekly_cost_pence, plan.weekly_cost_pence),
+    ):
+        if new is not None and new != old:
+            found[name] = "lower" if old is not None and new < old else "higher"
+    if terms.sds_option is not None and terms.sds_option != plan.sds_option:
+        found["sds_option"] = "changed"
+    if terms.summary != plan.summary:
+        found["summary"] = "changed"
+    return found
 
 
 def record_outcome(
@@ -573,7 +714,12 @@ def record_outcome(
     without the person's agreement (and the carer's, where a carer is involved); ``end`` for a
     reason outside the person's choice needs neither agreement nor review assessment; any other
     outcome names its review assessment (submitted, about the same person). ``terms`` (summary,
-    hours_per_week, sds_option, weekly_cost) change the plan on ``increase`` or ``reduce``."""
+    hours_per_week, sds_option, weekly_cost) change the plan on ``increase`` or ``reduce``:
+    an ``increase`` may not lower the hours or the cost (choose ``reduce``), and one that changes
+    what the support is or its SDS option needs the agreement too; a ``reduce`` changes the
+    terms. The review assessment is the one linked to the review, or else one submitted since
+    support started (or since the previous review), not the assessment the referral came from."""
+    gate(session, actor, review.client, "review.outcome", ("review", review.id))
     if review.organisation_id != actor.organisation_id:
         raise RecordNotFound(str(review.id))
     if expected_version is not None and expected_version != review.version:
@@ -598,29 +744,12 @@ def record_outcome(
         except ValueError:
             errors["end_reason"] = "Choose why the support ends"
     outside = ending is not None and ending.outside_choice
-    assessment = None
-    if assessment_id:
-        try:
-            assessment = assessment_for(session, actor, assessment_id)
-        except RecordNotFound:
-            errors["assessment_id"] = "There is no such review assessment you may see"
-        else:
-            if assessment.client_id != review.client_id:
-                errors["assessment_id"] = "The review assessment is about someone else"
-            elif assessment.status is AssessmentStatus.DRAFT:
-                errors["assessment_id"] = (
-                    "Submit the review assessment before recording the outcome"
-                )
-    elif not outside and "end_reason" not in errors:
+    assessment = _review_assessment(session, actor, review, assessment_id, errors)
+    if assessment is None and not outside and not {"assessment_id", "end_reason"} & errors.keys():
         errors["assessment_id"] = (
             "A review needs its review assessment: start it, submit it, then record the "
             "outcome (only an end for death, a move away or long-term care needs none)"
         )
-    needs = chosen is ReviewOutcome.REDUCE or (chosen is ReviewOutcome.END and not outside)
-    carer = carer_involved(plan.referral.assessment, assessment)
-    by, carer_said = _agreement(
-        review, needs, person_agreed, agreed_by, carer_agreed, carer, chosen, errors
-    )
     new_terms = None
     if terms and chosen in (ReviewOutcome.INCREASE, ReviewOutcome.REDUCE):
         new_terms = check_terms(
@@ -630,13 +759,41 @@ def record_outcome(
             terms.get("weekly_cost"),
             errors,
         )
+    changed = _changes(plan, new_terms)
+    if chosen is ReviewOutcome.INCREASE:
+        for name in ("hours_per_week", "weekly_cost") & changed.keys():
+            if changed[name] == "lower":
+                what = "hours a week" if name == "hours_per_week" else "weekly cost"
+                errors[name] = f"This lowers the {what}: choose Reduce"
+    elif (
+        chosen is ReviewOutcome.REDUCE
+        and not changed
+        and not {"hours_per_week", "weekly_cost"} & errors.keys()
+    ):
+        errors["hours_per_week"] = (
+            "Nothing is reduced: enter the lower hours a week or weekly cost, or choose "
+            "another outcome"
+        )
+    needs = (
+        chosen is ReviewOutcome.REDUCE
+        or (chosen is ReviewOutcome.END and not outside)
+        or (chosen is ReviewOutcome.INCREASE and bool({"summary", "sds_option"} & changed.keys()))
+    )
+    carer = carer_involved(plan.referral.assessment, last_assessment(plan), assessment)
+    by, carer_said = _agreement(
+        review, needs, person_agreed, agreed_by, carer_agreed, carer, chosen, errors
+    )
     if errors:
         raise SupportError("", errors)
+    if not needs:
+        person_agreed, by, carer_said = None, None, None
+    interval = review_policy(session, plan.organisation_id)["review_interval_days"]
     now = utcnow()
     review.outcome = chosen
     review.reason = why
     review.end_reason = ending
-    review.assessment_id = assessment.id if assessment is not None else review.assessment_id
+    if assessment is not None:
+        review.assessment = assessment
     review.person_agreed = person_agreed if person_agreed is not None else None
     review.agreed_by = by if person_agreed else None
     review.carer_agreed = carer_said
@@ -655,7 +812,6 @@ def record_outcome(
         plan.status = PlanStatus.ENDED
         plan.ended_on = today
     else:
-        interval = review_policy(session, plan.organisation_id)["review_interval_days"]
         next_due = today + timedelta(days=interval)
         session.add(
             Review(
@@ -670,7 +826,11 @@ def record_outcome(
     label = chosen.label if ending is None else f"{chosen.label}: {ending.label.lower()}"
     _new_version(session, actor, plan, f"Review: {label}. {why}", review)
     plan.updated_at = now  # a new version of the plan: its ETag changes
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError:
+        # Someone else completed the review (or changed the plan) in the meantime.
+        raise StaleSupport() from None
     record_event(
         session,
         actor,

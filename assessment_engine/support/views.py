@@ -10,14 +10,12 @@ A referral, plan or review of another organisation answers 404, whatever the add
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from ..assessments import referrals
-from ..assessments.clock import support_clock
+from ..assessments.access import assessment_for
+from ..assessments.clock import support_clock, uk_today
 from ..assessments.models import Referral
 from ..assessments.review import ReviewError, start_review
 from ..auth import roles_required
@@ -38,7 +36,7 @@ _WORKERS = (Role.ASSESSOR, Role.TEAM_MANAGER)
 
 def _referral(referral_id: str) -> Referral:
     try:
-        return referrals.open_referral(db.session, web_actor(), referral_id)
+        return services.open_referral(db.session, web_actor(), referral_id)
     except RecordNotFound:
         abort(404)
 
@@ -79,7 +77,7 @@ def record(referral_id: str) -> ResponseReturnValue:
             return redirect(url_for("support.plan", plan_id=saved.result.id))
         referral = _referral(referral_id)
     status = 422 if form.errors else 200
-    clock = support_clock(referral, None, date.today())
+    clock = support_clock(referral, None, uk_today())
     return render_template("support/record.html", referral=referral, form=form, clock=clock), status
 
 
@@ -96,7 +94,7 @@ def _plan(plan_id: str) -> SupportPlan:
 def plan(plan_id: str) -> ResponseReturnValue:
     """A support plan: its current terms, every version (who, when, why) and its reviews."""
     found = _plan(plan_id)
-    clock = support_clock(found.referral, found.start_date, date.today())
+    clock = support_clock(found.referral, found.start_date, uk_today())
     return render_template(
         "support/plan.html",
         plan=found,
@@ -104,7 +102,7 @@ def plan(plan_id: str) -> ResponseReturnValue:
         upcoming=services.next_review(found),
         hours=services.hours_text,
         cost=services.cost_text,
-        today=date.today(),
+        today=uk_today(),
     )
 
 
@@ -117,7 +115,7 @@ def queue() -> ResponseReturnValue:
     if status not in ("due", "overdue", "completed"):
         status = "due"
     mine = request.args.get("mine") == "1"
-    today = date.today()
+    today = uk_today()
     rows = services.review_queue(
         db.session,
         web_actor(),
@@ -143,10 +141,12 @@ def _render_review(review: Review, form: OutcomeForm, status: int = 200) -> Resp
         review=review,
         plan=plan,
         form=form,
-        carer=services.carer_involved(plan.referral.assessment, review.assessment),
+        carer=services.carer_involved(
+            plan.referral.assessment, services.last_assessment(plan), review.assessment
+        ),
         hours=services.hours_text,
         cost=services.cost_text,
-        today=date.today(),
+        today=uk_today(),
     ), status
 
 
@@ -170,7 +170,12 @@ def start_assessment(review_id: str) -> ResponseReturnValue:
     if found.assessment_id is not None:
         return redirect(url_for("assessments.task_list", assessment_id=found.assessment_id))
     cache: VersionCache = current_app.extensions["assessment_versions"]
-    last = services.last_assessment(found.plan)
+    try:
+        # The answers carried forward are the person's record content: the same check as
+        # the assessment's own review page (``assessments.review``).
+        last = assessment_for(db.session, web_actor(), services.last_assessment(found.plan).id)
+    except RecordNotFound:
+        abort(404)
 
     def begin() -> object:
         made, _flagged = start_review(db.session, web_actor(), cache, last)
@@ -201,7 +206,7 @@ def outcome(review_id: str) -> ResponseReturnValue:
             db.session,
             web_actor(),
             found,
-            date.today(),
+            uk_today(),
             outcome=form.outcome.data,
             reason=form.reason.data,
             end_reason=form.end_reason.data or None,

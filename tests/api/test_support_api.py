@@ -11,7 +11,10 @@ from typing import Any
 from fhir.resources.R4B.careplan import CarePlan
 from sqlalchemy import select, update
 
+from assessment_engine.assessments.clock import uk_today
 from assessment_engine.assessments.models import Referral
+from assessment_engine.kernel.actor import Actor
+from assessment_engine.records.sharing import record_sharing_view
 from assessment_engine.support.models import Review
 
 from ..factories import example_answers
@@ -103,19 +106,38 @@ def test_support_and_its_review_through_the_api(
     _errors(council.get("/api/v1/reviews?cursor=nonsense"), 422)
     assert other.get("/api/v1/reviews").get_json()["items"] == []
 
-    # A reduction without the person's (and the carer's) agreement is refused.
+    # The review assessment is a reassessment, not the assessment support came from; fewer
+    # hours are a reduction whatever the outcome says.
     outcome = f"/api/v1/reviews/{review['id']}/outcome"
+    again = factories.submitted(
+        app, example_answers("carer-under-strain"), assessor, assessment.client
+    )
+    errors = _errors(
+        council.post(
+            outcome,
+            {"outcome": "continue", "reason": "Fine", "assessment_id": str(assessment.id)},
+        ),
+        422,
+    )
+    assert set(errors) == {"/assessment_id"}
+    increase = {"outcome": "increase", "reason": "More", "assessment_id": str(again.id)}
+    errors = _errors(council.post(outcome, {**increase, "hours_per_week": "1"}), 422)
+    assert errors == {"/hours_per_week": "This lowers the hours a week: choose Reduce"}
+    errors = _errors(council.post(outcome, {**increase, "sds_option": "1"}), 422)
+    assert set(errors) == {"/person_agreed", "/carer_agreed"}
+    # A reduction without the person's (and the carer's) agreement is refused.
     reduce = {
         "outcome": "reduce",
         "reason": "Managing mornings",
-        "assessment_id": str(assessment.id),
+        "assessment_id": str(again.id),
+        "hours_per_week": "5",
     }
     errors = _errors(council.post(outcome, reduce), 422)
     assert set(errors) == {"/person_agreed", "/carer_agreed"}
     _errors(council.post(outcome, {**reduce, "person_agreed": True}), 422)
     assert other.post(outcome, reduce).status_code == 404
     _errors(council.post(outcome, reduce, headers={"If-Match": '"review-x-9"'}), 412)
-    agreed = {**reduce, "person_agreed": True, "carer_agreed": True, "hours_per_week": "5"}
+    agreed = {**reduce, "person_agreed": True, "carer_agreed": True}
     done = council.post(outcome, agreed, headers={"Idempotency-Key": "outcome-1"})
     assert done.status_code == 201, done.get_json()
     result = done.get_json()
@@ -144,3 +166,26 @@ def test_support_and_its_review_through_the_api(
     assert resource["subject"]["identifier"]["value"] == assessment.client.chi
     assert "5 hours a week" in resource["activity"][0]["detail"]["description"]
     assert other.get(f"/api/v1/support-plans/{plan['id']}/fhir").status_code == 404
+
+    # The person withdraws their agreement to share with the council (recorded by the NHS):
+    # the plan, its reviews and their outcomes are gone for the council, as the record's
+    # content is; the queue leaves them out.
+    nhs = factories.user("assessor", "nhs-tayside")
+    record_sharing_view(
+        db_session,
+        Actor.for_user(nhs),
+        assessment.client,
+        status="withdrawn",
+        stated_on=uk_today(),
+        partner_ids=[assessor.organisation_id],
+    )
+    [following] = [r["id"] for r in after["reviews"] if r["status"] == "due"]
+    assert council.get(f"/api/v1/support-plans/{plan['id']}").status_code == 404
+    assert council.get(f"/api/v1/support-plans/{plan['id']}/fhir").status_code == 404
+    assert following not in [r["id"] for r in council.get("/api/v1/reviews").get_json()["items"]]
+    ended = {"outcome": "end", "end_reason": "died", "reason": "Died at home"}
+    assert council.post(f"/api/v1/reviews/{following}/outcome", ended).status_code == 404
+    assert db_session.get(Review, uuid.UUID(following)).status.value == "due"
+    accepted = council.get(url)
+    again = council.post(f"{url}/support", body, headers={"If-Match": accepted.headers["ETag"]})
+    assert again.status_code == 404

@@ -139,6 +139,16 @@ def test_from_referral_to_support_and_its_review(page: Any, live_app: Any) -> No
         "link"
     ).first.click()
 
+    # Fewer hours are a reduction, whatever the outcome chosen: refused on the hours field.
+    page.get_by_label("Increase").check()
+    page.get_by_label("Why?").fill("Morven is washing herself again after reablement")
+    page.get_by_label("New hours a week, if they change (optional)").fill("7")
+    page.get_by_role("button", name="Record the outcome").click()
+    expect(page.locator(".govuk-error-message", has_text="choose Reduce")).to_contain_text(
+        "This lowers the hours a week"
+    )
+    check_accessibility(page, "increase refused")
+
     # A reduction without the person's agreement is refused, on its field.
     page.get_by_label("Reduce").check()
     page.get_by_label("Why?").fill("Morven is washing herself again after reablement")

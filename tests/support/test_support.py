@@ -9,11 +9,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from assessment_engine.assessments import referrals
+from assessment_engine.assessments.clock import uk_today
 from assessment_engine.assessments.models import Referral
 from assessment_engine.kernel.actor import Actor
+from assessment_engine.records.services import RecordNotFound
+from assessment_engine.records.sharing import record_sharing_view
 from assessment_engine.support import services
 from assessment_engine.support.models import (
     PlanStatus,
@@ -92,6 +95,34 @@ def test_bad_support_gets_field_errors_and_saves_nothing(
             db_session, actor, referral, start_date=assessed, summary="x", hours_per_week="169"
         )
     assert set(refused.value.errors) == {"hours_per_week"}
+    # Far ahead (once a server error) and hours finer than two decimals: on their fields.
+    with pytest.raises(services.SupportError) as refused:
+        services.record_support(
+            db_session,
+            actor,
+            referral,
+            start_date=date(9999, 12, 30),
+            summary="x",
+            hours_per_week="7.125",
+        )
+    assert set(refused.value.errors) == {"start_date", "hours_per_week"}
+    assert "within a year" in refused.value.errors["start_date"]
+    assert "two decimals" in refused.value.errors["hours_per_week"]
+    # Recorded at the same moment by someone else: the one-plan-a-referral index answers, as a
+    # refusal (the caller rolls back), not a server error.
+    db_session.add(
+        SupportPlan(
+            referral_id=referral.id,
+            client_id=referral.client_id,
+            organisation_id=referral.organisation_id,
+            service_id=referral.service_id,
+            start_date=assessed,
+            summary="Recorded elsewhere",
+            status=PlanStatus.ACTIVE,
+        )
+    )
+    with db_session.no_autoflush, pytest.raises(services.SupportError, match="already"):
+        services.record_support(db_session, actor, referral, start_date=assessed, summary="x")
 
 
 def test_support_is_versioned_with_its_first_review_and_clock(
@@ -184,6 +215,14 @@ def _supported(app: Any, db_session: Any, factories: Any, manager: Any, example:
     return review
 
 
+def _review_assessment(app: Any, factories: Any, review: Review, example: str) -> Any:
+    """A reassessment of the review's person, submitted now (after support started)."""
+    from assessment_engine.auth.models import User
+
+    assessor = factories.session.get(User, review.plan.referral.assessment.submitted_by_id)
+    return factories.submitted(app, example_answers(example), assessor, review.plan.client)
+
+
 def test_a_reduction_needs_the_persons_and_the_carers_agreement(
     app: Any, db_session: Any, factories: Any, manager: Any
 ) -> None:
@@ -194,11 +233,12 @@ def test_a_reduction_needs_the_persons_and_the_carers_agreement(
         r.id
         for r in services.reviews_due(db_session, review.organisation_id, today, status="overdue")
     ] == [review.id]
-    assessment = str(review.plan.referral.assessment_id)
+    assessment = str(_review_assessment(app, factories, review, "carer-under-strain").id)
     common: dict[str, Any] = {
         "outcome": "reduce",
         "reason": "Walks again",
         "assessment_id": assessment,
+        "terms": {"hours_per_week": "7"},
     }
     with pytest.raises(services.SupportError) as refused:
         services.record_outcome(db_session, actor, review, today, **common)
@@ -221,7 +261,6 @@ def test_a_reduction_needs_the_persons_and_the_carers_agreement(
         person_agreed=True,
         agreed_by="welfare_attorney",
         carer_agreed=True,
-        terms={"hours_per_week": "7"},
         **common,
     )
     plan = review.plan
@@ -265,7 +304,9 @@ def test_support_ends_without_agreement_only_outside_the_persons_choice(
             outcome="end",
             end_reason="no_longer_needed",
             reason="Managing",
-            assessment_id=str(review.plan.referral.assessment_id),
+            assessment_id=str(
+                _review_assessment(app, factories, review, "frail-older-person-living-alone").id
+            ),
         )
     assert set(refused.value.errors) == {"person_agreed"}  # no carer is named
     services.record_outcome(
@@ -285,3 +326,126 @@ def test_support_ends_without_agreement_only_outside_the_persons_choice(
         )
         == 2
     )
+
+
+def test_an_increase_never_lowers_and_the_review_assessment_is_the_reviews(
+    app: Any, db_session: Any, factories: Any, manager: Any
+) -> None:
+    review = _supported(app, db_session, factories, manager, "frail-older-person-living-alone")
+    actor = Actor.for_user(manager)
+    today = review.due_on
+    plan = review.plan
+
+    def refused(at: Review = review, **given: Any) -> dict[str, str]:
+        with pytest.raises(services.SupportError) as caught:
+            services.record_outcome(db_session, actor, at, today, **given)
+        return caught.value.errors
+
+    # The assessment the support was arranged from is no review assessment.
+    original = str(plan.referral.assessment_id)
+    assert set(refused(outcome="continue", reason="Fine", assessment_id=original)) == {
+        "assessment_id"
+    }
+    # A reassessment naming an unpaid carer: linked to the review, no other is taken.
+    with_carer = _review_assessment(app, factories, review, "carer-under-strain")
+    services.start_review_assessment(db_session, actor, review, with_carer)
+    errors = refused(outcome="continue", reason="Fine", assessment_id=original)
+    assert "its own review assessment" in errors["assessment_id"]
+    # 14 hours down to 1 is a reduction, whatever it is called; so is a lower cost.
+    errors = refused(outcome="increase", reason="More", terms={"hours_per_week": "1"})
+    assert errors == {"hours_per_week": "This lowers the hours a week: choose Reduce"}
+    # A changed SDS option (or what the support is) under "increase" needs the agreement.
+    errors = refused(outcome="increase", reason="Direct payment", terms={"sds_option": "1"})
+    assert set(errors) == {"person_agreed", "carer_agreed"}
+    assert "changed with the person's agreement" in errors["person_agreed"]
+    # A reduction that changes nothing is refused, on the hours.
+    assert set(refused(outcome="reduce", reason="Less", person_agreed=True, carer_agreed=True)) == {
+        "hours_per_week"
+    }
+    assert review.status is ReviewStatus.DUE and len(plan.versions) == 1
+
+    # "Continue" needs no agreement, so none is recorded even if ticked.
+    services.record_outcome(
+        db_session,
+        actor,
+        review,
+        today,
+        outcome="continue",
+        reason="Fine",
+        person_agreed=True,
+        carer_agreed=True,
+    )
+    assert review.assessment_id == with_carer.id
+    assert (review.person_agreed, review.carer_agreed, review.agreement_recorded_at) == (
+        None,
+        None,
+        None,
+    )
+    # The next review: its reassessment names no carer, but the last one did.
+    following = services.next_review(plan)
+    assert following is not None
+    without = _review_assessment(app, factories, following, "frail-older-person-living-alone")
+    errors = refused(
+        following,
+        outcome="reduce",
+        reason="Less",
+        person_agreed=True,
+        assessment_id=str(without.id),
+        terms={"hours_per_week": "7"},
+    )
+    assert set(errors) == {"carer_agreed"}
+    # An assessment from before the last review is not this review's.
+    errors = refused(following, outcome="continue", reason="Fine", assessment_id=str(with_carer.id))
+    assert set(errors) == {"assessment_id"}
+    # Someone else completed it meanwhile (its version moved on): "changed", not a crash.
+    db_session.execute(
+        update(Review)
+        .where(Review.id == following.id)
+        .values(version=Review.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    with pytest.raises(services.StaleSupport):
+        services.record_outcome(
+            db_session,
+            actor,
+            following,
+            today,
+            outcome="continue",
+            reason="Fine",
+            assessment_id=str(without.id),
+        )
+
+
+def test_support_follows_the_persons_sharing_views(
+    app: Any, db_session: Any, factories: Any, manager: Any
+) -> None:
+    review = _supported(app, db_session, factories, manager, "frail-older-person-living-alone")
+    actor = Actor.for_user(manager)
+    today = review.due_on
+    assert [r.id for r in services.review_queue(db_session, actor, today)] == [review.id]
+    # The NHS records that the person withdrew their agreement to share with the council.
+    record_sharing_view(
+        db_session,
+        Actor.for_user(factories.user("assessor", "nhs-tayside")),
+        review.plan.client,
+        status="withdrawn",
+        stated_on=uk_today(),
+        partner_ids=[manager.organisation_id],
+    )
+    for opened in (
+        lambda: services.plan_for(db_session, actor, review.plan_id),
+        lambda: services.review_for(db_session, actor, review.id),
+        lambda: services.record_outcome(
+            db_session, actor, review, today, outcome="end", end_reason="died", reason="Died"
+        ),
+        lambda: services.record_support(
+            db_session, actor, review.plan.referral, start_date=today, summary="Again"
+        ),
+    ):
+        with pytest.raises(RecordNotFound):
+            opened()
+    assert services.review_queue(db_session, actor, today) == []
+    assert [r.id for r in services.reviews_due(db_session, manager.organisation_id, today)] == [
+        review.id
+    ]  # the organisation's own count still has it (reports)
+    assert review.status is ReviewStatus.DUE
