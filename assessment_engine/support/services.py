@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -397,33 +397,56 @@ def _new_version(
     return version
 
 
+_Owned = TypeVar("_Owned", SupportPlan, Review)
+
+
+def _of_organisation(
+    session: Session,
+    actor: Actor,
+    model: type[_Owned],
+    key: uuid.UUID | str,
+    action: str,
+    kind: str,
+    *options: Any,
+) -> _Owned:
+    """A support plan or review by id: gated by the person's sharing (:func:`gate`), then of the
+    actor's organisation only; RecordNotFound for any other."""
+    row = session.scalar(select(model).where(model.id == record_key(key)).options(*options))
+    if row is None:
+        raise RecordNotFound(str(key))
+    gate(session, actor, row.client, action, (kind, row.id))
+    if row.organisation_id != actor.organisation_id:
+        raise RecordNotFound(str(key))
+    return row
+
+
+def _viewed(session: Session, actor: Actor, row: _Owned, action: str, kind: str) -> _Owned:
+    """``row``, its view audited in this transaction."""
+    record_event(
+        session, actor, action, record_type=kind, record_id=row.id, client_id=row.client_id
+    )
+    return row
+
+
 def plan_for(session: Session, actor: Actor, plan_id: uuid.UUID | str) -> SupportPlan:
     """A support plan of the actor's organisation; RecordNotFound for any other."""
-    plan = session.scalar(
-        select(SupportPlan)
-        .where(SupportPlan.id == record_key(plan_id))
-        .options(joinedload(SupportPlan.referral), joinedload(SupportPlan.service))
+    return _of_organisation(
+        session,
+        actor,
+        SupportPlan,
+        plan_id,
+        "support.view",
+        "support_plan",
+        joinedload(SupportPlan.referral),
+        joinedload(SupportPlan.service),
     )
-    if plan is None:
-        raise RecordNotFound(str(plan_id))
-    gate(session, actor, plan.client, "support.view", ("support_plan", plan.id))
-    if plan.organisation_id != actor.organisation_id:
-        raise RecordNotFound(str(plan_id))
-    return plan
 
 
 def open_plan(session: Session, actor: Actor, plan_id: uuid.UUID | str) -> SupportPlan:
     """:func:`plan_for`, audited as a view."""
-    plan = plan_for(session, actor, plan_id)
-    record_event(
-        session,
-        actor,
-        "support.view",
-        record_type="support_plan",
-        record_id=plan.id,
-        client_id=plan.client_id,
+    return _viewed(
+        session, actor, plan_for(session, actor, plan_id), "support.view", "support_plan"
     )
-    return plan
 
 
 def next_review(plan: SupportPlan) -> Review | None:
@@ -448,30 +471,20 @@ def plans_of_client(session: Session, client_id: uuid.UUID) -> list[SupportPlan]
 
 def review_for(session: Session, actor: Actor, review_id: uuid.UUID | str) -> Review:
     """A review of the actor's organisation; RecordNotFound for any other."""
-    review = session.scalar(
-        select(Review)
-        .where(Review.id == record_key(review_id))
-        .options(joinedload(Review.plan).joinedload(SupportPlan.referral))
+    return _of_organisation(
+        session,
+        actor,
+        Review,
+        review_id,
+        "review.view",
+        "review",
+        joinedload(Review.plan).joinedload(SupportPlan.referral),
     )
-    if review is None:
-        raise RecordNotFound(str(review_id))
-    gate(session, actor, review.client, "review.view", ("review", review.id))
-    if review.organisation_id != actor.organisation_id:
-        raise RecordNotFound(str(review_id))
-    return review
 
 
 def open_review(session: Session, actor: Actor, review_id: uuid.UUID | str) -> Review:
-    review = review_for(session, actor, review_id)
-    record_event(
-        session,
-        actor,
-        "review.view",
-        record_type="review",
-        record_id=review.id,
-        client_id=review.client_id,
-    )
-    return review
+    """:func:`review_for`, audited as a view."""
+    return _viewed(session, actor, review_for(session, actor, review_id), "review.view", "review")
 
 
 def reviews_due(
