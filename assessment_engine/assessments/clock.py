@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..scoring.outcomes import Priority, Urgency
+from ..scoring.outcomes import Urgency
 from .models import Referral, ReferralStatus
 
 #: Days (a support start, a review's due day, "today") are UK days.
@@ -33,7 +33,6 @@ def uk_today() -> date:
 #: Days from the assessment to support starting, by the referral's urgency.
 ALLOWED_DAYS = {Urgency.SAME_DAY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 42}
 #: Priorities the standard covers.
-COVERED = (Priority.CRITICAL, Priority.SUBSTANTIAL)
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ def support_clock(referral: Referral, started_on: date | None, today: date) -> S
     lower priority, declined, or never submitted)."""
     if (
         not referral.service.personal_care
-        or referral.priority not in COVERED
+        or not referral.priority.is_high
         or referral.status is ReferralStatus.DECLINED
     ):
         return None

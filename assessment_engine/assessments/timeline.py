@@ -40,7 +40,7 @@ class TimelineEntry:
     assessment_id: uuid.UUID | None = None
 
 
-def _who(user: User | None, fallback: str = "A partner system") -> str:
+def who_did(user: User | None, fallback: str = "A partner system") -> str:
     return user.name if user is not None else fallback
 
 
@@ -61,7 +61,7 @@ def _assessment_entries(assessments: list[Assessment]) -> list[TimelineEntry]:
                     a.created_at,
                     "amendment",
                     f"Amendment started: {title}",
-                    _who(a.started_by),
+                    who_did(a.started_by),
                     _org(a.started_by, org),
                     "A new version of an earlier assessment, starting from its answers",
                     a.id,
@@ -73,7 +73,7 @@ def _assessment_entries(assessments: list[Assessment]) -> list[TimelineEntry]:
                     a.created_at,
                     "assessment",
                     f"Assessment started: {title}",
-                    _who(a.started_by),
+                    who_did(a.started_by),
                     _org(a.started_by, org),
                     assessment_id=a.id,
                 )
@@ -93,7 +93,7 @@ def _assessment_entries(assessments: list[Assessment]) -> list[TimelineEntry]:
                         at,
                         kind,
                         f"{name} {verb}: {title}",
-                        _who(user),
+                        who_did(user),
                         _org(user, org),
                         assessment_id=a.id,
                     )
@@ -118,7 +118,7 @@ def _decision_entries(decisions: list[Decision]) -> list[TimelineEntry]:
                 d.created_at,
                 "decision",
                 f"Decision: {d.computed_route.label}, {d.computed_priority.label.lower()} priority",
-                _who(d.created_by),
+                who_did(d.created_by),
                 _org(d.created_by, org),
                 _rules_words(d),
                 d.assessment_id,
@@ -130,7 +130,7 @@ def _decision_entries(decisions: list[Decision]) -> list[TimelineEntry]:
                     d.overridden_at,
                     "override",
                     f"Decision overridden: {d.route.label}, {d.priority.label.lower()} priority",
-                    _who(d.overridden_by),
+                    who_did(d.overridden_by),
                     _org(d.overridden_by, org),
                     f"Reason: {d.override_reason or ''}",
                     d.assessment_id,
@@ -175,7 +175,7 @@ def _referral_entries(
                     "referral",
                     f"Referral {REFERRAL_ACTIONS[action]} by {r.organisation.name}: "
                     f"{r.service.name}",
-                    _who(user, "A partner system"),
+                    who_did(user, "A partner system"),
                     _org(user, r.organisation),
                     extra,
                     r.assessment_id,
@@ -254,7 +254,7 @@ def client_timeline(session: Session, client_id: uuid.UUID) -> list[TimelineEntr
                 view.recorded_at,
                 "sharing",
                 f"Sharing view recorded: {view.status.label.lower()}",
-                _who(view.recorded_by),
+                who_did(view.recorded_by),
                 view.recorded_by_organisation.name,
                 f"Covers {partners}; given on {view.stated_on:%d/%m/%Y}",
             )

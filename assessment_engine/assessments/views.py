@@ -212,7 +212,8 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
                 **back_to_check,
             )
         )
-    if request.form.get("action") != "save_and_return":
+    returning = request.form.get("action") == "save_and_return"
+    if not returning:
         missing = _missing_required(prepared, post.answers, section)
         if missing:
             # Saved (nothing typed is lost), but "continue" needs the section's answers.
@@ -220,18 +221,12 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
             return _render_section(
                 assessment, question, post.form, error_summary(post.form), assessment.version, 422
             )
-    following = _next_section(prepared, section)
-    if back_to_check and request.form.get("action") != "save_and_return":
-        return redirect(url_for("assessments.check", assessment_id=assessment.id))
-    if request.form.get("action") == "save_and_return":
+    if returning:
         flash(f"Your answers to \u2018{question.title}\u2019 have been saved.", "success")
-    if request.form.get("action") == "save_and_return" or following is None:
-        target = (
-            url_for("assessments.check", assessment_id=assessment.id)
-            if following is None and request.form.get("action") != "save_and_return"
-            else url_for("assessments.task_list", assessment_id=assessment.id)
-        )
-        return redirect(target)
+        return redirect(url_for("assessments.task_list", assessment_id=assessment.id))
+    following = _next_section(prepared, section)
+    if back_to_check or following is None:
+        return redirect(url_for("assessments.check", assessment_id=assessment.id))
     return redirect(url_for("assessments.section", assessment_id=assessment.id, section=following))
 
 
@@ -409,12 +404,12 @@ def _render_check(assessment: Assessment, errors: dict[str, list[str]]) -> Respo
         )
         for section in prepared.questionnaire.structure.sections
     ]
-    states = {s.name: s for s in services.section_states(prepared, answers)}
+    names = {section.name for section in prepared.questionnaire.structure.sections}
     forms: dict[str, Any] = {}
     error_list = []
     for pointer, messages in errors.items():
         name = pointer.split("/")[1] if pointer.count("/") >= 1 else ""
-        if not name or name not in states:
+        if not name or name not in names:
             continue
         form = forms.get(name) or forms.setdefault(name, section_form(prepared, name, answers))
         message = named(prepared, pointer, messages[0])
@@ -434,7 +429,6 @@ def _render_check(assessment: Assessment, errors: dict[str, list[str]]) -> Respo
         "assessments/check.html",
         assessment=assessment,
         sections=sections,
-        states=states,
         error_list=error_list,
     ), (422 if errors else 200)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..questionnaires.structure import Condition, Question, QuestionType
+from ..questionnaires.structure import Condition, Question, QuestionType, escape_token
 from .answer_fields import (
     ChoiceAnswerField,
     DateAnswerField,
@@ -289,8 +289,7 @@ def _calculation(form: SectionForm, question: Question, pointer: str) -> dict[st
         return {}
     of = []
     for name in calculation.of:
-        token = name.replace("~", "~0").replace("/", "~1")
-        source = form.questionnaire.structure.questions.get(f"{parent}/{token}")
+        source = form.questionnaire.structure.questions.get(f"{parent}/{escape_token(name)}")
         if source is None:
             return {}
         scores = {

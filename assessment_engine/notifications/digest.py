@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..assessments.clock import UK, uk_date
 from ..assessments.models import Referral, ReferralStatus
 from ..partners.models import Service
 from ..scoring.outcomes import Urgency
@@ -27,7 +27,6 @@ from ..support.services import reviews_due, six_week_breaches
 from .mail import referrals_waiting
 from .models import OutboxKind, OutboxMessage
 
-UK = ZoneInfo("Europe/London")
 _KEY = "digest_contributors"
 
 
@@ -85,14 +84,14 @@ def _count_words(count: int, one: str, many: str) -> str:
 
 def reviews_lines(session: Session, service: Service, now: datetime) -> list[DigestLine]:
     """The service's open reviews: overdue (due before today), and due within a week."""
-    today = now.astimezone(UK).date()
-    found = [
-        review
-        for review in reviews_due(
-            session, service.organisation_id, today, due_before=today + REVIEWS_DUE_WITHIN
-        )
-        if review.plan.service_id == service.id
-    ]
+    today = uk_date(now)
+    found = reviews_due(
+        session,
+        service.organisation_id,
+        today,
+        due_before=today + REVIEWS_DUE_WITHIN,
+        service_id=service.id,
+    )
     overdue = sum(1 for review in found if review.due_on < today)
     coming = len(found) - overdue
     return [
@@ -116,11 +115,13 @@ def reviews_lines(session: Session, service: Service, now: datetime) -> list[Dig
 def six_week_breach_lines(session: Session, service: Service, now: datetime) -> list[DigestLine]:
     """The service's referrals past the 6-week standard whose support has not started (those
     that started late are history, not something to act on)."""
-    today = now.astimezone(UK).date()
+    today = uk_date(now)
     count = sum(
         1
-        for referral, clock in six_week_breaches(session, service.organisation_id, today)
-        if referral.service_id == service.id and clock.overdue
+        for _referral, clock in six_week_breaches(
+            session, service.organisation_id, today, service_id=service.id
+        )
+        if clock.overdue
     )
     return [
         DigestLine(

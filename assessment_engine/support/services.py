@@ -454,18 +454,6 @@ def next_review(plan: SupportPlan) -> Review | None:
     return next((r for r in plan.reviews if r.status is ReviewStatus.DUE), None)
 
 
-def plans_of_client(session: Session, client_id: uuid.UUID) -> list[SupportPlan]:
-    """Every support plan of a person, oldest first (for the record's timeline)."""
-    return list(
-        session.scalars(
-            select(SupportPlan)
-            .where(SupportPlan.client_id == client_id)
-            .options(joinedload(SupportPlan.service), joinedload(SupportPlan.organisation))
-            .order_by(SupportPlan.id)
-        )
-    )
-
-
 # --------------------------------------------------------------------------------- reviews
 
 
@@ -495,12 +483,14 @@ def reviews_due(
     status: str | None = None,
     due_before: date | None = None,
     worker_id: int | None = None,
+    service_id: int | None = None,
     after: tuple[date, uuid.UUID] | None = None,
     limit: int | None = None,
 ) -> list[Review]:
     """An organisation's reviews, most overdue first. ``status``: ``due`` (every open review,
     the default), ``overdue`` (open and due before ``today``) or ``completed``. ``worker_id``
-    gives one worker's queue; ``after`` a page's position (due date, id)."""
+    gives one worker's queue, ``service_id`` one service's; ``after`` a page's position (due
+    date, id)."""
     stmt = (
         select(Review)
         .where(Review.organisation_id == organisation_id)
@@ -521,6 +511,8 @@ def reviews_due(
         stmt = stmt.where(Review.due_on < due_before)
     if worker_id is not None:
         stmt = stmt.where(Review.assigned_to_id == worker_id)
+    if service_id is not None:
+        stmt = stmt.where(Review.plan.has(SupportPlan.service_id == service_id))
     if after is not None:
         stmt = stmt.where(
             or_(Review.due_on > after[0], and_(Review.due_on == after[0], Review.id > after[1]))
@@ -880,22 +872,24 @@ def clocks(
 
 
 def six_week_breaches(
-    session: Session, organisation_id: int | None, today: date
+    session: Session, organisation_id: int | None, today: date, *, service_id: int | None = None
 ) -> list[tuple[Referral, SupportClock]]:
     """Referrals whose support clock ran out: support started late, or not started and past
-    its due day; of one organisation (or all, for ``None``), by due day."""
+    its due day; of one organisation (or all, for ``None``), or of one service, by due day."""
     stmt = (
         select(Referral)
         .join(Service, Referral.service_id == Service.id)
         .where(
             Service.personal_care.is_(True),
-            Referral.priority.in_([Priority.CRITICAL, Priority.SUBSTANTIAL]),
+            Referral.priority.in_([p for p in Priority if p.is_high]),
             Referral.status != ReferralStatus.DECLINED,
         )
         .options(joinedload(Referral.service), joinedload(Referral.assessment))
     )
     if organisation_id is not None:
         stmt = stmt.where(Referral.organisation_id == organisation_id)
+    if service_id is not None:
+        stmt = stmt.where(Referral.service_id == service_id)
     found = list(session.scalars(stmt))
     by_id = clocks(session, found, today)
     breaches = [(r, by_id[r.id]) for r in found if r.id in by_id and by_id[r.id].breached]

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ..assessments.timeline import TimelineEntry
+from ..assessments.timeline import TimelineEntry, who_did
 from .models import Review, ReviewStatus, SupportPlan
 from .services import hours_text
 
@@ -48,7 +48,7 @@ def support_entries(session: Session, client_id: uuid.UUID) -> list[TimelineEntr
                 plan.created_at,
                 "support",
                 f"Support started: {plan.service.name}",
-                plan.created_by.name if plan.created_by else "A partner system",
+                who_did(plan.created_by),
                 plan.organisation.name,
                 f"From {plan.start_date:%d/%m/%Y}: {plan.summary}"
                 + (f", {hours} hours a week" if hours else ""),
@@ -71,7 +71,7 @@ def support_entries(session: Session, client_id: uuid.UUID) -> list[TimelineEntr
                 review.completed_at or review.created_at,
                 "review",
                 f"Review of {review.plan.service.name}: {outcome}",
-                review.completed_by.name if review.completed_by else "A partner system",
+                who_did(review.completed_by),
                 review.plan.organisation.name,
                 f"{review.reason or ''}{agreed}",
                 review.assessment_id,
