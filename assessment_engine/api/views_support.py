@@ -43,7 +43,7 @@ def review_body(review: Review, today: date) -> dict[str, object]:
         "support_plan_id": str(review.plan_id),
         "client_id": str(review.client_id),
         "due_on": review.due_on.isoformat(),
-        "overdue": review.status.value == "due" and review.due_on < today,
+        "overdue": review.overdue_on(today),
         "status": review.status.value,
         "assigned_to": str(review.assigned_to_id) if review.assigned_to_id else None,
         "assessment_id": str(review.assessment_id) if review.assessment_id else None,

@@ -92,7 +92,7 @@ def reviews_lines(session: Session, service: Service, now: datetime) -> list[Dig
         due_before=today + REVIEWS_DUE_WITHIN,
         service_id=service.id,
     )
-    overdue = sum(1 for review in found if review.due_on < today)
+    overdue = sum(1 for review in found if review.overdue_on(today))
     coming = len(found) - overdue
     return [
         DigestLine(

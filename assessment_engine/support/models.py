@@ -235,6 +235,10 @@ class Review(KeyedAtCreation, Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+    def overdue_on(self, today: date) -> bool:
+        """Still open and due before ``today``."""
+        return self.status is ReviewStatus.DUE and self.due_on < today
+
 
 class ReviewPolicy(Base):
     """When reviews fall due. One row an organisation may override; the row without an
