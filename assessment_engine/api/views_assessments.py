@@ -303,7 +303,7 @@ def import_fhir_response(call: Call) -> Response:
     imported = fhir.answers_from_response(structure, resource)
     if imported.notes:
         raise _refused(imported.notes)
-    score_of = (structure.fhir or {}).get("totals", {})
+    score_of = fhir.totals_of(structure)
     stated = {score_of.get(link_id, link_id): value for link_id, value in imported.stated.items()}
     try:
         record = submissions.record(

@@ -16,7 +16,7 @@ from .common import (
 )
 from .export import questionnaire_resource, response_resource
 from .importer import QuestionnaireImport, import_questionnaire, key_for, source_key
-from .responses import ResponseImport, answers_from_response
+from .responses import ResponseImport, answers_from_response, totals_of
 
 __all__ = [
     "CHI_SYSTEM",
@@ -34,4 +34,5 @@ __all__ = [
     "questionnaire_resource",
     "response_resource",
     "source_key",
+    "totals_of",
 ]

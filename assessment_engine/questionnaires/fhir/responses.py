@@ -129,7 +129,7 @@ def _items(
             continue
         link_id = item["linkId"]
         path = paths.get(link_id)
-        if link_id in _totals(structure):  # a total the rules compute: reconciled later
+        if link_id in totals_of(structure):  # a total the rules compute: reconciled later
             found.stated[link_id] = _stated(item.get("answer"))
             continue
         if path is None:
@@ -179,7 +179,7 @@ def _merge(into: dict[str, Any], more: Mapping[str, Any]) -> None:
             into[name] = value
 
 
-def _totals(structure: Structure) -> Mapping[str, Any]:
+def totals_of(structure: Structure) -> Mapping[str, Any]:
     """linkId to score name of each calculated total a rule computes (imported from FHIR)."""
     totals = (structure.fhir or {}).get("totals")
     return totals if isinstance(totals, Mapping) else {}
