@@ -56,3 +56,25 @@ def test_an_administrator_sets_where_a_team_is_told_of_urgent_referrals(
     assert f"{before - 1} active" in left
     check_accessibility(page, "admin services after saving")
     screenshot(page, "admin-services-team-address")
+
+    # The same administrator's review policy: a day count out of range is refused on its field;
+    # the policy saved as it stands (other journeys on this server rely on its days).
+    page.get_by_role("link", name="Review policy").click()
+    page.get_by_label("Days to the first review", exact=True).wait_for()
+    check_accessibility(page, "admin review policy")
+    first = page.get_by_label("Days to the first review", exact=True)
+    kept = first.input_value()
+    first.fill("0")
+    page.get_by_role("button", name="Save the review policy").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert (
+        "must be a number of days from 1 to 3650"
+        in page.locator("#first_review_days-error").inner_text()
+    )
+    check_accessibility(page, "admin review policy refused")
+    page.get_by_label("Days to the first review", exact=True).fill(kept)
+    page.get_by_role("button", name="Save the review policy").click()
+    page.get_by_text("The review policy has been saved.").wait_for()
+    assert page.get_by_label("Days to the first review", exact=True).input_value() == kept
+    check_accessibility(page, "admin review policy saved")
+    screenshot(page, "admin-review-policy")
