@@ -14,7 +14,7 @@ as a refused attempt (:func:`refuse`), which the edges audit after the request r
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,7 +28,7 @@ from ..kernel.models import AuditEventClient
 from ..partners.models import Organisation
 from .models import BreakGlassGrant, Client, SharingView
 from .services import RecordNotFound, is_chi_search, record_key, search_clients
-from .sharing import active_grant, view_in_force
+from .sharing import active_grant, view_in_force, views_in_force
 
 
 class AccessDenied(PermissionError):
@@ -121,7 +121,26 @@ def _load_client(session: Session, client_id: uuid.UUID | str) -> Client:
 
 def access_to(session: Session, actor: Actor, client: Client) -> RecordAccess:
     """What ``actor`` may see of ``client`` (not audited: nothing is shown yet)."""
-    view = view_in_force(session, client.id, actor.organisation_id)
+    return _decide(session, actor, client, view_in_force(session, client.id, actor.organisation_id))
+
+
+def answers_visible(session: Session, actor: Actor, clients: Iterable[Client]) -> set[uuid.UUID]:
+    """The ids of those ``clients`` whose content ``actor`` may see: :func:`access_to`'s
+    ``answers`` for each, with the sharing views read in one query (for lists such as the
+    referral queue)."""
+    found = {client.id: client for client in clients}
+    views = views_in_force(session, list(found), actor.organisation_id)
+    return {
+        client_id
+        for client_id, client in found.items()
+        if _decide(session, actor, client, views.get(client_id)).answers
+    }
+
+
+def _decide(
+    session: Session, actor: Actor, client: Client, view: SharingView | None
+) -> RecordAccess:
+    """The one decision, given the newest sharing view covering the actor's organisation."""
     restriction = view if view is not None and not view.status.shares else None
     grant = active_grant(session, actor, client.id) if restriction is not None else None
     who = actor_facts(actor, break_glass=grant is not None)
@@ -294,6 +313,7 @@ __all__ = [
     "RecordNotFound",
     "access_to",
     "actor_facts",
+    "answers_visible",
     "client_for",
     "may_see_answers",
     "open_access_log",

@@ -100,6 +100,28 @@ def view_in_force(
     )
 
 
+def views_in_force(
+    session: Session, client_ids: list[uuid.UUID], organisation_id: int
+) -> dict[uuid.UUID, SharingView]:
+    """:func:`view_in_force` for many clients at once: the newest view of each that covers
+    ``organisation_id`` (clients with none are absent)."""
+    if not client_ids:
+        return {}
+    found: dict[uuid.UUID, SharingView] = {}
+    for view in session.scalars(
+        select(SharingView)
+        .join(SharingViewPartner)
+        .where(
+            SharingView.client_id.in_(client_ids),
+            SharingViewPartner.organisation_id == organisation_id,
+        )
+        .options(joinedload(SharingView.recorded_by_organisation))
+        .order_by(SharingView.id.desc())
+    ):
+        found.setdefault(view.client_id, view)
+    return found
+
+
 def restriction_for(
     session: Session, client_id: uuid.UUID, organisation_id: int
 ) -> SharingView | None:
