@@ -8,6 +8,7 @@ from assessment_engine.auth.models import Role
 
 from ..conftest import sign_in_with_code
 
+MESSAGE = "00000000-0000-4000-8000-000000000001"
 NON_ADMIN_ROLES = [role.value for role in Role if role is not Role.ADMINISTRATOR]
 #: Every /admin route with sample arguments (a test below checks none is missing).
 ROUTES = [
@@ -55,6 +56,8 @@ ROUTES = [
     ("GET", "/admin/api-clients/new"),
     ("POST", "/admin/api-clients/new"),
     ("POST", "/admin/api-clients/1/revoke"),
+    ("GET", "/admin/notifications"),
+    ("POST", f"/admin/notifications/{MESSAGE}/send-again"),
 ]
 
 
@@ -69,6 +72,7 @@ def test_every_admin_route_is_listed(app) -> None:
                 .replace("<int:user_id>", "1")
                 .replace("<int:service_id>", "1")
                 .replace("<int:client_id>", "1")
+                .replace("<uuid:message_id>", MESSAGE)
             )
             assert sample in listed, f"{rule.rule} is not in the access test"
 
