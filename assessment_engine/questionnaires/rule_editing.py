@@ -448,9 +448,15 @@ def remove_referral(document: Mapping[str, Any] | None, line_id: str) -> dict[st
 class _Words:
     """Says rules and their JsonLogic in the questions' words."""
 
-    def __init__(self, structure: Structure | None, services: Mapping[str, ServiceSpec]) -> None:
+    def __init__(
+        self,
+        structure: Structure | None,
+        services: Mapping[str, ServiceSpec],
+        bands: Mapping[tuple[str, str], str],
+    ) -> None:
         self.structure = structure
         self.services = services
+        self.bands = bands
 
     def question(self, pointer: str) -> Question | None:
         return self.structure.question(pointer) if self.structure is not None else None
@@ -466,6 +472,10 @@ class _Words:
         return f"the answer to “{question.title}”" if question else f"the answer at {path}"
 
     def value(self, subject: Any, value: Any) -> str:
+        if isinstance(subject, str) and subject.startswith("bands.") and isinstance(value, str):
+            label = self.bands.get((subject[len("bands.") :], value))
+            if label is not None:
+                return f"“{label}”"
         question = self.question(subject) if isinstance(subject, str) else None
         if question is not None:
             option = question.option(value)
@@ -497,7 +507,7 @@ class _Words:
                 return f"{self.logic(inner)} has a value"
         if logic is True:
             return "always"
-        return "a condition written in JSON (see the rules text)"
+        return "a condition written in JSON"
 
     def items(self, items: Any) -> str:
         pointers = list(items) if isinstance(items, list | dict) else []
@@ -567,7 +577,8 @@ def describe(
     services: Mapping[str, ServiceSpec],
 ) -> list[RuleView]:
     """Every rule of the document in words, each marked with the builder that can change it."""
-    words = _Words(structure, services)
+    labels = {(output, band): label for output, band, label in band_values(document)}
+    words = _Words(structure, services, labels)
     views = []
     for rule in _rules_of(document):
         kind = str(rule.get("kind"))
