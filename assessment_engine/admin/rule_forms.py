@@ -56,14 +56,15 @@ class _Bands(FlaskForm):
     def bands(self) -> list[Band]:
         """The rows filled in; a row half filled in gets an error on its fields."""
         found = []
-        for label, low, high in self.band_rows():
+        for row, (label, low, high) in enumerate(self.band_rows(), start=1):
             if not (label.data or "").strip() and low.data is None and high.data is None:
                 continue
             missing = [f for f in (low, high) if f.data is None]
             if not (label.data or "").strip():
-                label.errors = [*label.errors, "Give the band a name, or clear its row"]
-            for f in missing:
-                f.errors = [*f.errors, "Enter a number"]
+                label.errors = [*label.errors, f"Give band {row} a name, or clear its row"]
+            for f, end in ((low, "lowest"), (high, "highest")):
+                if f in missing:
+                    f.errors = [*f.errors, f"Enter the {end} total of band {row}, as a number"]
             if (label.data or "").strip() and not missing:
                 found.append(Band(label.data.strip(), float(low.data), float(high.data)))
         return found

@@ -82,6 +82,7 @@ class _Draft:
             part=part,
             value=value,
             expected_revision=expected,
+            checked=self.check,
         )
 
 

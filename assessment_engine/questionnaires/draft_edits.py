@@ -43,9 +43,12 @@ def save_part(
     part: str,
     value: Any,
     expected_revision: int,
+    checked: DraftCheck | None = None,
 ) -> DraftCheck:
     """Save ``value`` as the draft's ``part`` (``rules`` or ``test_cases``); the other parts
-    stay as saved. Raises ``DraftRefused`` when a rules change adds a problem to the rules."""
+    stay as saved. Raises ``DraftRefused`` when a rules change adds a problem to the rules.
+
+    ``checked`` is the check of the saved texts, when the caller has it already."""
     if part not in EDITABLE_PARTS:
         raise ValueError(part)
     key, number = draft.questionnaire.key, draft.version
@@ -57,7 +60,7 @@ def save_part(
     )
     if part == "rules":
         file = file_names(key, number)["rules"]
-        old = check_draft(before, key=key, version=number, context=context)
+        old = checked or check_draft(before, key=key, version=number, context=context)
         new = check_draft(texts, key=key, version=number, context=context)
         added = _problem_keys(new, file, {"rules", "json"}) - _problem_keys(
             old, file, {"rules", "json"}

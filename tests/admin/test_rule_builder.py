@@ -95,7 +95,7 @@ def test_a_change_that_breaks_the_rules_is_refused_on_the_form_and_nothing_is_sa
     half = {**SLEEP, "band3_label": "Very high"}
     response = _post(client, number, "sum", half)
     assert response.status_code == 422
-    assert "Enter a number" in response.get_data(as_text=True)
+    assert "Enter the lowest total of band 3, as a number" in response.get_data(as_text=True)
 
     named_twice = {**SLEEP, "title": "PHQ-9 total"}
     assert _post(client, number, "sum", named_twice).status_code == 302
