@@ -36,6 +36,7 @@ from ..questionnaires.drafts import AdminError
 from ..questionnaires.models import Questionnaire, QuestionnaireVersion
 from ..questionnaires.preview import VersionRuntime
 from ..questionnaires.runtime import VersionCache
+from ..questionnaires.services import services_catalogue
 from ..records.access import access_to
 from ..scoring.outcomes import Priority, Route, Urgency
 
@@ -53,10 +54,16 @@ class Referred:
     service: str
     urgency: str
     priority: str
+    #: the service's name, as the services list has it
+    name: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.name or self.service
 
     @property
     def words(self) -> str:
-        return f"{self.service} ({_urgency(self.urgency)}, priority {_priority(self.priority)})"
+        return f"{self.title} ({_urgency(self.urgency)}, priority {_priority(self.priority)})"
 
 
 @dataclass(frozen=True)
@@ -69,21 +76,23 @@ class Outcome:
     flags: tuple[str, ...]
 
     @classmethod
-    def computed(cls, decision: Decision) -> Outcome:
-        """The rules' own decision, before any override."""
+    def computed(cls, decision: Decision, names: Mapping[str, str]) -> Outcome:
+        """The rules' own decision, before any override (services named by ``names``)."""
         outcome: Mapping[str, Any] = decision.outcome or {}
         referrals = []
         for entry in outcome.get("services") or []:
             if isinstance(entry, Mapping):
+                slug = str(entry.get("service"))
                 referrals.append(
                     Referred(
-                        str(entry.get("service")),
+                        slug,
                         str(entry.get("urgency") or ""),
                         str(entry.get("priority") or ""),
+                        names.get(slug, ""),
                     )
                 )
             else:
-                referrals.append(Referred(str(entry), "", ""))
+                referrals.append(Referred(str(entry), "", "", names.get(str(entry), "")))
         flags = tuple(sorted(str(flag) for flag in outcome.get("flags") or []))
         return cls(
             decision.computed_route,
@@ -125,16 +134,16 @@ def changes(before: Outcome, after: Outcome) -> list[str]:
         if was is None and now is not None:
             found.append(f"New referral to {now.words}")
         elif now is None and was is not None:
-            found.append(f"No referral to {was.service} (was {was.words})")
+            found.append(f"No referral to {was.title} (was {was.words})")
         elif was is not None and now is not None:
             if was.urgency != now.urgency:
                 found.append(
-                    f"Referral to {service}: urgency {_urgency(was.urgency)} to "
+                    f"Referral to {now.title}: urgency {_urgency(was.urgency)} to "
                     f"{_urgency(now.urgency)}"
                 )
             if was.priority != now.priority:
                 found.append(
-                    f"Referral to {service}: priority {_priority(was.priority)} to "
+                    f"Referral to {now.title}: priority {_priority(was.priority)} to "
                     f"{_priority(now.priority)}"
                 )
     for flag in sorted(set(after.flags) - set(before.flags)):
@@ -227,6 +236,9 @@ def rescore(
         .order_by(Assessment.submitted_at.desc(), Assessment.id)
         .limit(limit)
     ).all()
+    names = {
+        slug: spec.name for slug, spec in services_catalogue(session, cache.form_schemas).items()
+    }
     rows = []
     named: list[uuid.UUID] = []
     for assessment in assessments:
@@ -236,7 +248,8 @@ def rescore(
         pinned = prepare_version(session, cache, assessment.questionnaire_version)
         answers, flagged = carry_forward(pinned, runtime, assessment.answers or {})  # type: ignore[arg-type]
         after = what_if(session, actor, assessment, runtime, answers)  # type: ignore[arg-type]
-        before_outcome, after_outcome = Outcome.computed(decision), Outcome.computed(after)
+        before_outcome = Outcome.computed(decision, names)
+        after_outcome = Outcome.computed(after, names)
         access = access_to(session, actor, assessment.client)
         if access.decision.allows(policy.Level.IDENTITY):
             person = assessment.client.display_name

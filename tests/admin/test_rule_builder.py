@@ -214,3 +214,58 @@ def test_builders_refuse_a_published_version_and_a_stale_revision(client, drafts
 def test_only_administrators_reach_the_builders(client, login_as) -> None:
     login_as("assessor", org="nhs-tayside")
     assert client.get("/admin/questionnaires/phq-9/versions/1/rules").status_code == 403
+
+
+def test_removing_a_rule_others_read_is_refused_with_the_problem(client, drafts) -> None:
+    number = drafts.start("phq-9")
+    assert _post(client, number, "sum", SLEEP).status_code == 302
+    before = drafts.texts("phq-9", number)["rules"]
+    response = client.post_form(
+        f"{_base(number)}/rules/sleep-and-energy-total/remove",
+        {"revision": _rules_revision(client, number)},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "would give the rules a problem" in html and "sleep_and_energy_total" in html
+    assert drafts.texts("phq-9", number)["rules"] == before
+
+    removed = client.post_form(
+        f"{_base(number)}/rules/sleep-and-energy-band/remove",
+        {"revision": _rules_revision(client, number)},
+    )
+    assert removed.status_code == 302
+    assert "sleep-and-energy-band" not in drafts.texts("phq-9", number)["rules"]
+
+
+def test_a_flag_on_a_total_and_words_people_write_are_escaped(client, drafts) -> None:
+    number = drafts.start("phq-9")
+    assert _post(client, number, "sum", {**SLEEP, "title": "<b>Sleep</b>"}).status_code == 302
+    response = client.post_form(
+        f"{_base(number)}/rules/flag",
+        {
+            "revision": _rules_revision(client, number),
+            "subject": "scores.b_sleep_b_total",
+            "title": "Sleep <script>alert(1)</script>",
+            "operator": "at_least",
+            "value": "4",
+        },
+    )
+    assert response.status_code == 302
+    flag = _rules(drafts, number)["rules"][-1]
+    assert flag["when"] == {">=": [{"var": "scores.b_sleep_b_total"}, 4]}
+    html = client.get(f"{_base(number)}/rules").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "<b>Sleep</b>" not in html
+    assert "when the total b_sleep_b_total is at least 4" in html
+    not_a_number = client.post_form(
+        f"{_base(number)}/rules/flag",
+        {
+            "revision": _rules_revision(client, number),
+            "subject": "scores.b_sleep_b_total",
+            "title": "Other",
+            "operator": "at_least",
+            "value": "four",
+        },
+    )
+    assert not_a_number.status_code == 422
+    assert "Enter a number, like 3" in not_a_number.get_data(as_text=True)

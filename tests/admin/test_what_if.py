@@ -94,7 +94,7 @@ def test_a_referral_urgency_change_is_a_change_and_rows_are_named_by_person_and_
         as_text=True
     )
     assert f"1 of 1 decisions would change under phq-9@{number}" in html
-    assert "Referral to primary-care-mental-health: urgency routine to urgent" in html
+    assert "Referral to Primary care mental health team: urgency routine to urgent" in html
     client_record = assessment.client
     assert client_record.display_name in html
     assert "submitted " in html and str(assessment.id)[:8] not in html
@@ -128,3 +128,35 @@ def test_an_override_is_kept_apart_from_what_the_rules_change(
     assert f"0 of 1 decisions would change under phq-9@{number}" in html
     assert "1 of these decisions were overridden by an assessor" in html
     assert "Health and social care, Substantial (kept apart: not a rule change)" in html
+
+
+def test_every_part_of_the_decision_is_compared_in_words() -> None:
+    from assessment_engine.admin.what_if import Outcome, Referred, changes
+    from assessment_engine.scoring.outcomes import Priority, Route
+
+    before = Outcome(
+        Route.HEALTH,
+        Priority.MODERATE,
+        (Referred("gp", "routine", "moderate", "GP practice"), Referred("old", "routine", "low")),
+        ("mood_needs_support",),
+    )
+    same = Outcome(before.route, before.priority, before.referrals, before.flags)
+    assert changes(before, same) == []
+    after = Outcome(
+        Route.BOTH,
+        Priority.SUBSTANTIAL,
+        (
+            Referred("gp", "routine", "substantial", "GP practice"),
+            Referred("home-care", "urgent", "low"),
+        ),
+        ("carer_under_strain",),
+    )
+    assert changes(before, after) == [
+        "Route: Health to Health and social care",
+        "Priority: Moderate to Substantial",
+        "Referral to GP practice: priority moderate to substantial",
+        "New referral to home-care (urgent, priority low)",
+        "No referral to old (was old (routine, priority low))",
+        "Flag carer_under_strain now set",
+        "Flag mood_needs_support no longer set",
+    ]

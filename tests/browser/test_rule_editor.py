@@ -189,6 +189,6 @@ def test_an_administrator_builds_rules_and_a_test_case_without_json(
     row = page.locator("#what-if-rows tbody tr", has_text="Fiona Baird")
     text = row.inner_text()
     assert "Changes" in text
-    assert "Referral to primary-care-mental-health: urgency routine to urgent" in text
+    assert "Referral to Primary care mental health team: urgency routine to urgent" in text
     screenshot(page, "what-if-urgency")
     check_accessibility(page, "what if")
