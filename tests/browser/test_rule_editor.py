@@ -119,6 +119,16 @@ def test_an_administrator_builds_rules_and_a_test_case_without_json(
     )
     screenshot(page, "rules-in-words")
 
+    # A flag is two steps: the answer it tests, then how (with that question's options).
+    page.get_by_role("link", name="Add a flag").click()
+    check_accessibility(page, "add a flag: which answer")
+    page.get_by_label("Which answer or total does the flag test?").select_option(label=WORRY[0])
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name=f"Add a flag on “{WORRY[0]}”").wait_for()
+    assert page.get_by_label("Nearly every day").count() == 1
+    check_accessibility(page, "add a flag: how")
+    page.get_by_role("link", name="Back to the rules").click()
+
     # The preview's answers and decision saved as a test case.
     page.get_by_role("link", name="Back to version 3").click()
     page.get_by_role("link", name="Preview as an assessor sees it").click()
