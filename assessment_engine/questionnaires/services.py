@@ -302,6 +302,7 @@ def prepared(
             registry=registry_of([*others, version.document]),
             rule_registry=cache.rule_registry,
             services=services,
+            question_types=cache.question_types,
         )
 
     return cache.get(version.id, version.checksum, build)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..documents import BASE_URI
-from ..structure import Question, QuestionType
+from ..structure import Question
 
 #: Scotland's Community Health Index number.
 CHI_SYSTEM = "urn:oid:2.16.840.1.113883.2.1.3.2.4.16.53"
@@ -23,25 +23,6 @@ MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 RULES_EXTENSION = f"{BASE_URI}fhir/rules"
 CALCULATED_EXTENSION = f"{BASE_URI}fhir/calculated"
 OPTION_TYPE_EXTENSION = f"{BASE_URI}fhir/option-type"
-
-#: Our question types as FHIR item types.
-ITEM_TYPES: dict[QuestionType, str] = {
-    QuestionType.SECTION: "group",
-    QuestionType.GROUP: "group",
-    QuestionType.REPEATING_GROUP: "group",
-    QuestionType.SHORT_TEXT: "string",
-    QuestionType.LONG_TEXT: "text",
-    QuestionType.INTEGER: "integer",
-    QuestionType.DECIMAL: "decimal",
-    QuestionType.DATE: "date",
-    QuestionType.YES_NO: "boolean",
-    QuestionType.SINGLE_CHOICE: "choice",
-    QuestionType.SELECT: "choice",
-    QuestionType.SCORED: "choice",
-    QuestionType.MULTIPLE_CHOICE: "choice",
-    QuestionType.CALCULATED: "decimal",
-    QuestionType.GUIDANCE: "display",
-}
 
 
 @dataclass(frozen=True, slots=True)

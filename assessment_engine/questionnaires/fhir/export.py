@@ -12,13 +12,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..structure import Clause, Condition, Option, Question, QuestionType, Structure
+from ..structure import Clause, Condition, Option, Question, QuestionType, Structure, kind_of
 from .common import (
     CALCULATED_EXTENSION,
     CHI_SYSTEM,
     ITEM_CONTROL,
     ITEM_CONTROL_SYSTEM,
-    ITEM_TYPES,
     MAX_VALUE,
     MIN_VALUE,
     OPTION_TYPE_EXTENSION,
@@ -84,7 +83,7 @@ def _item(question: Question, structure: Structure, key: str, version: int) -> d
     item: dict[str, Any] = {
         "linkId": question.link_id,
         "text": question.title,
-        "type": ITEM_TYPES[question.type],
+        "type": kind_of(question).fhir_type,
     }
     kept = question.fhir or {}
     for element in ("prefix", "code", "initial", "readOnly"):
@@ -313,17 +312,9 @@ def _answer(subject: Question, value: Any, key: str, version: int) -> tuple[str,
             return None
         coding = _coding(subject, option, key, version)
         return "answerCoding", {"system": coding["system"], "code": coding["code"]}
-    if isinstance(value, bool):
-        return ("answerBoolean", value) if subject.type is QuestionType.YES_NO else None
-    if isinstance(value, int) and subject.type is QuestionType.INTEGER:
-        return "answerInteger", value
-    if isinstance(value, int | float) and subject.type is QuestionType.DECIMAL:
-        return "answerDecimal", value
-    if isinstance(value, str) and subject.type is QuestionType.DATE:
-        return "answerDate", value
-    if isinstance(value, str) and subject.type in (QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT):
-        return "answerString", value
-    return None
+    if isinstance(value, bool) and subject.type is not QuestionType.YES_NO:
+        return None
+    return kind_of(subject).fhir_condition(subject, value)
 
 
 # ------------------------------------------------------------------------ QuestionnaireResponse
@@ -408,12 +399,4 @@ def _value(question: Question, value: Any, key: str, version: int) -> dict[str, 
             "display": option_code(value),
         }
         return {"valueCoding": coding}
-    if question.type is QuestionType.YES_NO:
-        return {"valueBoolean": bool(value)}
-    if question.type is QuestionType.INTEGER:
-        return {"valueInteger": value}
-    if question.type is QuestionType.DECIMAL:
-        return {"valueDecimal": value}
-    if question.type is QuestionType.DATE:
-        return {"valueDate": value}
-    return {"valueString": str(value)}
+    return kind_of(question).fhir_value(question, value)
