@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry
 
-from .structure import EACH_ITEM, Question, QuestionType, Structure, escape_token
+from .structure import EACH_ITEM, Question, QuestionType, Structure, escape_token, kind_of
 
 #: Keywords that only say an answer must be present: a draft may leave answers out.
 COMPLETENESS_KEYWORDS = frozenset({"required", "dependentRequired", "minProperties"})
@@ -346,7 +346,7 @@ class AnswerValidator:
         question = self.structure.question(pointer)
         if question is None:
             return "Answer this question"
-        return self.structure.kind(question).missing(question)
+        return kind_of(question).missing(question)
 
     def _message(self, error: ValidationError, pointer: str) -> str:
         keyword = error.validator

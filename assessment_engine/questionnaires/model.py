@@ -4,8 +4,9 @@
 options, limits, required-ness and the condition under which it is shown; the form renderer,
 the validator, the scoring engine and the FHIR mapping all use it instead of re-reading the
 schema. What a question *type* knows (its keywords, its form field, its words in a summary,
-its FHIR mapping) lives in its class in :mod:`.types`; a structure carries the registry of
-those classes it was read with (:meth:`Structure.kind`).
+its FHIR mapping) lives in its class in :mod:`.types`; each question read from a document
+carries its type's class (``Question.kind``), and the structure the registry it was read with.
+This module imports none of them (they build on it).
 """
 
 from __future__ import annotations
@@ -190,7 +191,8 @@ class Question:
     schema_pointer: str = ""
     #: What an import from FHIR kept of the source item (``x-fhir``: linkId, prefix, code...).
     fhir: Mapping[str, Any] | None = None
-    #: Its question type's class (from the registry it was read with); see :func:`kind_of`.
+    #: Its question type's class (from the registry it was read with); see
+    #: :func:`~.types.registry.kind_of`.
     kind: QuestionKind | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -241,14 +243,8 @@ class Structure:
     questions: Mapping[str, Question]
     #: What an import from FHIR kept of the source Questionnaire (``x-fhir``: url, version...).
     fhir: Mapping[str, Any] | None = None
-    #: The question types it was read with (each question's :meth:`kind` comes from here).
+    #: The question types it was read with (each question carries its own type's class).
     types: QuestionTypes | None = field(default=None, repr=False)
-
-    def kind(self, question: Question) -> QuestionKind:
-        """What ``question``'s type knows: its form field, its words, its FHIR mapping..."""
-        if question.kind is None and self.types is not None:
-            return self.types[question.type.value]
-        return kind_of(question)
 
     def question(self, pointer: str) -> Question | None:
         """The question an answer pointer belongs to (indices of repeats become ``*``)."""
@@ -269,19 +265,6 @@ class Structure:
     def __iter__(self) -> Iterator[Question]:
         """Every question of every section, in document order."""
         return iter(self.questions.values())
-
-
-def kind_of(question: Question) -> QuestionKind:
-    """What ``question``'s type knows: its form field, its words, its FHIR mapping...
-
-    A question read from a document carries its type's class; one made by hand (in a test)
-    gets the built-in class of its type.
-    """
-    if question.kind is not None:
-        return question.kind
-    from .types.registry import builtin_types
-
-    return builtin_types()[question.type.value]
 
 
 def escape_token(token: str) -> str:

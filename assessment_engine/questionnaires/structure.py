@@ -52,11 +52,10 @@ from .model import (
     Structure,
     TypeName,
     escape_token,
-    kind_of,
 )
 from .problems import Problem
 from .types.base import ANNOTATIONS, QuestionKind
-from .types.registry import QuestionTypes, builtin_types
+from .types.registry import QuestionTypes, builtin_types, kind_of
 
 if TYPE_CHECKING:
     from referencing._core import Resolver

@@ -137,20 +137,22 @@ def test_a_plugin_may_not_take_a_built_in_name(tmp_path: Path) -> None:
         load_question_types(path=[*sys.path, str(site)])
 
 
-def test_two_plugins_with_one_name_stop_start_up(tmp_path: Path) -> None:
+def test_two_plugins_with_one_name_stop_start_up(
+    tmp_path: Path, app_config: dict[str, Any]
+) -> None:
     first = _site(tmp_path / "first", "postcode = assessment_engine_postcode:Postcode")
     second = tmp_path / "second"
     shutil.copytree(first, second)
-    (second / "assessment_engine_postcode-0.1.0.dist-info").rename(
-        second / "assessment_engine_postcode_copy-0.1.0.dist-info"
-    )
-    (second / "assessment_engine_postcode_copy-0.1.0.dist-info" / "METADATA").write_text(
+    info = second / "assessment_engine_postcode-0.1.0.dist-info"
+    (info / "METADATA").write_text(
         "Metadata-Version: 2.1\nName: assessment-engine-postcode-copy\nVersion: 0.1.0\n"
     )
-    sys.path.insert(0, str(first))
+    info.rename(second / "assessment_engine_postcode_copy-0.1.0.dist-info")
+    sys.path[:0] = [str(first), str(second)]
     try:
         with pytest.raises(RegistryError, match="'postcode' is registered twice"):
-            load_question_types(path=[str(first), str(second), *sys.path])
+            create_app(app_config)
     finally:
         sys.path.remove(str(first))
+        sys.path.remove(str(second))
         sys.modules.pop("assessment_engine_postcode", None)

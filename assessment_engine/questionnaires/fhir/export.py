@@ -16,10 +16,6 @@ from ..structure import Clause, Condition, Option, Question, QuestionType, Struc
 from .common import (
     CALCULATED_EXTENSION,
     CHI_SYSTEM,
-    ITEM_CONTROL,
-    ITEM_CONTROL_SYSTEM,
-    MAX_VALUE,
-    MIN_VALUE,
     OPTION_TYPE_EXTENSION,
     ORDINAL_VALUE,
     RULES_EXTENSION,
@@ -102,22 +98,13 @@ def _item(question: Question, structure: Structure, key: str, version: int) -> d
         extensions.append({"url": CALCULATED_EXTENSION, "valueString": json.dumps(calculated)})
     if question.max_length is not None and item["type"] in ("string", "text"):
         item["maxLength"] = question.max_length
-    if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
-        value_key = "valueInteger" if question.type is QuestionType.INTEGER else "valueDecimal"
-        if question.minimum is not None:
-            extensions.append({"url": MIN_VALUE, value_key: question.minimum})
-        if question.maximum is not None:
-            extensions.append({"url": MAX_VALUE, value_key: question.maximum})
     if question.options:
         item["answerOption"] = [_option(question, each, key, version) for each in question.options]
         kinds = {type(option.value) for option in question.options}
         if kinds in ({int}, {float}, {int, float}):  # codes are strings: say what they were
             value_type = "integer" if kinds == {int} else "number"
             extensions.append({"url": OPTION_TYPE_EXTENSION, "valueCode": value_type})
-        if question.type is QuestionType.MULTIPLE_CHOICE:
-            item["repeats"] = True
-        if question.type is QuestionType.SELECT:
-            extensions.append(_item_control("drop-down"))
+    extensions += kind_of(question).fhir_item(question, item)
     if extensions:
         item["extension"] = extensions
     enable_when = _enable_when(question, structure, key, version)
@@ -128,13 +115,6 @@ def _item(question: Question, structure: Structure, key: str, version: int) -> d
     if question.children:
         item["item"] = [_item(child, structure, key, version) for child in question.children]
     return item
-
-
-def _item_control(code: str) -> dict[str, Any]:
-    return {
-        "url": ITEM_CONTROL,
-        "valueCodeableConcept": {"coding": [{"system": ITEM_CONTROL_SYSTEM, "code": code}]},
-    }
 
 
 def _option(question: Question, option: Option, key: str, version: int) -> dict[str, Any]:

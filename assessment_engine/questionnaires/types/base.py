@@ -166,6 +166,12 @@ class QuestionKind:
         """The answer as a QuestionnaireResponse ``answer`` (its one ``value[x]``)."""
         return {"valueString": str(value)}
 
+    def fhir_item(self, question: Question, item: dict[str, Any]) -> list[dict[str, Any]]:
+        """What its FHIR ``Questionnaire.item`` says besides the linkId, text, type, options,
+        conditions and children every item has: set elements of ``item`` here, and return the
+        extensions to add (its limits, say)."""
+        return []
+
     def fhir_condition(self, question: Question, value: Any) -> tuple[str, Any] | None:
         """The typed ``answer[x]`` of an ``enableWhen`` comparing its answer with ``value``."""
         return ("answerString", value) if isinstance(value, str) else None

@@ -17,6 +17,7 @@ from .answer_fields import (
     options_json_type,
 )
 from .base import QuestionKind
+from .fhir_names import item_control
 from .params import LABEL, choice_params, option_item
 from .words import lines
 
@@ -136,6 +137,9 @@ class Select(SingleChoice):
         }
         return {"macro": "select", "params": params}
 
+    def fhir_item(self, question: Question, item: dict[str, Any]) -> list[dict[str, Any]]:
+        return [item_control("drop-down")]
+
 
 class Scored(SingleChoice):
     """Radios whose options carry ``x-score`` (a PHQ-9 item, say)."""
@@ -211,6 +215,11 @@ class MultipleChoice(QuestionKind):
 
     def condition_type(self, question: Question) -> str:
         return "array"
+
+    def fhir_item(self, question: Question, item: dict[str, Any]) -> list[dict[str, Any]]:
+        if question.options:
+            item["repeats"] = True
+        return []
 
     def words(self, question: Question, value: Any) -> str | Markup:
         if not isinstance(value, list):

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from ..model import Question
 from .answer_fields import NumberAnswerField
 from .base import QuestionKind
+from .fhir_names import MAX_VALUE, MIN_VALUE
 from .params import input_params
 from .words import number_words
 
@@ -52,6 +53,15 @@ class Integer(QuestionKind):
 
     def fhir_value(self, question: Question, value: Any) -> dict[str, Any]:
         return {"valueInteger": value}
+
+    def fhir_item(self, question: Question, item: dict[str, Any]) -> list[dict[str, Any]]:
+        value_key = self.fhir_value_keys[0]
+        extensions = []
+        if question.minimum is not None:
+            extensions.append({"url": MIN_VALUE, value_key: question.minimum})
+        if question.maximum is not None:
+            extensions.append({"url": MAX_VALUE, value_key: question.maximum})
+        return extensions
 
     def fhir_condition(self, question: Question, value: Any) -> tuple[str, Any] | None:
         if isinstance(value, int) and not isinstance(value, bool):

@@ -16,7 +16,7 @@ from typing import Any
 
 from ...scoring.errors import RegistryError
 from ...scoring.registry import discover
-from ..model import QuestionType
+from ..model import Question, QuestionType
 from .base import QuestionKind
 from .choice import MultipleChoice, Scored, Select, SingleChoice, YesNo
 from .containers import Group, RepeatingGroup, Section
@@ -136,6 +136,17 @@ def _add(
     if not isinstance(getattr(kind, "label", None), str):
         raise RegistryError(f"question type {origin} has no label")
     found[name], origins[name] = kind(), origin
+
+
+def kind_of(question: Question) -> QuestionKind:
+    """What ``question``'s type knows: its form field, its words, its FHIR mapping...
+
+    A question read from a document carries its type's class; one made by hand (in a test)
+    gets the built-in class of its type.
+    """
+    if question.kind is not None:
+        return question.kind
+    return builtin_types()[question.type.value]
 
 
 def builtin_types() -> QuestionTypes:
