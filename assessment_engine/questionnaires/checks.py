@@ -138,6 +138,7 @@ def check_draft(texts: DraftTexts, *, key: str, version: int, context: CheckCont
         registry=context.registry,
         key=key,
         version=version,
+        types=context.question_types,
     )
     bad = next(json_pointers(document), None) if document is not None else None
     if bad is not None:  # a \u0000 or \ud800 escape: valid JSON, but not storable

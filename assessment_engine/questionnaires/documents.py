@@ -186,6 +186,7 @@ def check_text(
     version: int | None = None,
     texts: Mapping[str, str] | None = None,
     files: Mapping[str, str] | None = None,
+    types: QuestionTypes | None = None,
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Parse and check a document's text (the admin editor's save); returns it and its problems."""
     document, problems = parse_text(text, file=file)
@@ -202,6 +203,7 @@ def check_text(
         version=version,
         texts=all_texts,
         files=files,
+        types=types,
     )
 
 

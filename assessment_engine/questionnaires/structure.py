@@ -55,7 +55,7 @@ from .model import (
 )
 from .problems import Problem
 from .types.base import ANNOTATIONS, QuestionKind
-from .types.registry import QuestionTypes, builtin_types, kind_of
+from .types.registry import QuestionTypes, builtin_types, kind_of, question_types
 
 if TYPE_CHECKING:
     from referencing._core import Resolver
@@ -79,6 +79,7 @@ __all__ = [
     "build_structure",
     "escape_token",
     "kind_of",
+    "question_types",
 ]
 
 #: Questions may sit at most this many pointer tokens deep (section/group/repeat/*/question...).

@@ -23,6 +23,7 @@ from assessment_engine.questionnaires.model import QuestionType
 from assessment_engine.questionnaires.runtime import VersionCache
 from assessment_engine.questionnaires.types.registry import (
     ENTRY_POINT_GROUP,
+    builtin_types,
     load_question_types,
     question_types,
 )
@@ -156,3 +157,12 @@ def test_two_plugins_with_one_name_stop_start_up(
         sys.path.remove(str(first))
         sys.path.remove(str(second))
         sys.modules.pop("assessment_engine_postcode", None)
+
+
+def test_setup_cfg_declares_exactly_the_built_ins_used_without_an_application() -> None:
+    """Outside an application the reader uses ``builtin_types()``; the entry points in
+    ``setup.cfg`` must name the same classes, or a page and a script would read differently."""
+    declared = load_question_types()
+    assert {name: type(kind) for name, kind in declared.items()} == {
+        name: type(kind) for name, kind in builtin_types().items()
+    }
