@@ -93,6 +93,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         errors,
         notifications,
         records,
+        reports,
         support,
         templating,
     )
@@ -106,6 +107,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     support.init_app(app)
     admin.init_app(app)
     notifications.init_app(app)
+    reports.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     register_commands(app)

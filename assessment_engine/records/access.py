@@ -257,21 +257,73 @@ def search_records(
     shown = [access_to(session, actor, client) for client in found]
     shown = [entry for entry in shown if entry.decision.allows(policy.Level.IDENTITY)]
     ids = [entry.client.id for entry in shown]
-    event = record_event(
+    audit_shown(
         session,
         actor,
         "client.search",
-        record_type="search",
-        record_id="-",
-        detail={
+        "search",
+        ids,
+        {
             "results": len(shown),
             "by": "chi" if is_chi_search(query) else "name",
             "date_of_birth": date_of_birth is not None,
             "clients": [str(client_id) for client_id in ids],
         },
     )
-    event.linked_clients = [AuditEventClient(client_id=client_id) for client_id in ids]
     return shown
+
+
+def audit_shown(
+    session: Session,
+    actor: Actor,
+    action: str,
+    record_type: str,
+    client_ids: list[uuid.UUID],
+    detail: dict[str, object],
+) -> None:
+    """One event for a list of people shown at once (a search, an export), linked to each of
+    them, so that it appears on every one's "who has seen this record"."""
+    event = record_event(
+        session, actor, action, record_type=record_type, record_id="-", detail=detail
+    )
+    event.linked_clients = [AuditEventClient(client_id=client_id) for client_id in client_ids]
+
+
+@dataclass(frozen=True)
+class ReturnAccess:
+    """Who of a list of people the quarterly return may carry (:func:`kernel.policy.in_return`)."""
+
+    exported: list[Client]
+    #: How many people were left out because their sharing view keeps them from the actor's
+    #: organisation (a count: who they are is not the return's to say).
+    withheld: int
+
+
+def for_return(session: Session, actor: Actor, clients: list[Client]) -> ReturnAccess:
+    """The people of ``clients`` the quarterly return may carry; AccessDenied for a role that
+    may not export it. Only people with a recorded sharing view are asked about one by one;
+    the rest (no view: shared) in one query. Not audited: :func:`audit_shown` does that."""
+    who = actor_facts(actor)
+    if not policy.may_export_return(who):
+        raise AccessDenied("reports.return")
+    with_views = set(
+        session.scalars(
+            select(SharingView.client_id)
+            .where(SharingView.client_id.in_([client.id for client in clients]))
+            .distinct()
+        )
+    )
+    exported: list[Client] = []
+    for client in clients:
+        view = (
+            view_in_force(session, client.id, actor.organisation_id)
+            if client.id in with_views
+            else None
+        )
+        facts = policy.RecordFacts(client.organisation_id, _sharing(view))
+        if policy.in_return(who, facts).allows(policy.Level.CONTENT):
+            exported.append(client)
+    return ReturnAccess(exported, len(clients) - len(exported))
 
 
 def client_for(session: Session, actor: Actor, client_id: uuid.UUID | str) -> Client:
@@ -292,9 +344,12 @@ __all__ = [
     "AccessDenied",
     "RecordAccess",
     "RecordNotFound",
+    "ReturnAccess",
     "access_to",
     "actor_facts",
+    "audit_shown",
     "client_for",
+    "for_return",
     "may_see_answers",
     "open_access_log",
     "open_for_assessment",
