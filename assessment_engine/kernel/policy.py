@@ -133,6 +133,13 @@ def decide(actor: ActorFacts, record: RecordFacts) -> Decision:
     return Decision(Level.CONTENT, True, starts, break_glass=emergency)
 
 
+def knows_identities(actor: ActorFacts) -> bool:
+    """Whether the actor may know any record's identity: the role decides, never the record
+    (a performance analyst may not: lists of people, the dashboard's recent records included,
+    are not for them)."""
+    return decide(actor, RecordFacts(actor.organisation_id)).allows(Level.IDENTITY)
+
+
 def may_change_assessment(
     actor: ActorFacts, record: RecordFacts, assessment: AssessmentFacts
 ) -> bool:

@@ -326,6 +326,11 @@ def for_return(session: Session, actor: Actor, clients: list[Client]) -> ReturnA
     return ReturnAccess(exported, len(clients) - len(exported))
 
 
+def knows_identities(actor: Actor) -> bool:
+    """Whether ``actor``'s role may know any record's identity (see ``kernel.policy``)."""
+    return policy.knows_identities(actor_facts(actor))
+
+
 def client_for(session: Session, actor: Actor, client_id: uuid.UUID | str) -> Client:
     """The client record as ``actor`` may see it, audited as a view; RecordNotFound otherwise.
 
@@ -350,6 +355,7 @@ __all__ = [
     "audit_shown",
     "client_for",
     "for_return",
+    "knows_identities",
     "may_see_answers",
     "open_access_log",
     "open_for_assessment",

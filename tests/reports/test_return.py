@@ -312,3 +312,26 @@ def test_the_command_prints_an_organisations_return(
         args=["reports", "return", "--quarter", this.label, "--organisation", "x"]
     )
     assert unknown.exit_code != 0 and "no organisation" in unknown.output
+
+
+def test_the_analysts_dashboard_names_nobody(
+    client: Any, db_session: Any, demo: dict[str, User], factories: Any
+) -> None:
+    """The analyst opens no one's record: the dashboard's recent records are not shown, and a
+    search finds nobody (the policy gives the role no level of any record)."""
+    from tests.conftest import sign_in_with_code
+
+    analyst = demo["kirsty.lamb@pkc.example"]
+    factories.enrol(analyst)
+    sign_in_with_code(client, factories, analyst, password="shared-assessment-demo")
+    anne = _person(db_session, "Henderson")
+    for url in ("/", f"/people?q={anne.chi}", f"/people/{anne.id}"):
+        response = client.get(url)
+        assert "Henderson" not in response.get_data(as_text=True), url
+    assert client.get(f"/people/{anne.id}").status_code == 404
+    # A team manager of the same council still sees them.
+    manager = demo["morag.stewart@pkc.example"]
+    factories.enrol(manager)
+    client.post_form("/sign-out")
+    sign_in_with_code(client, factories, manager, password="shared-assessment-demo")
+    assert "Henderson" in client.get("/").get_data(as_text=True)
