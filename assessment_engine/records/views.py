@@ -79,6 +79,8 @@ def find() -> ResponseReturnValue:
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
+# Not for performance analysts: they open no one's record (and the duplicates check names people).
+@roles_required(Role.ASSESSOR, Role.TEAM_MANAGER, Role.ADMINISTRATOR)
 @page
 def new_client() -> ResponseReturnValue:
     form = ClientForm()

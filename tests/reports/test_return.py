@@ -335,3 +335,50 @@ def test_the_analysts_dashboard_names_nobody(
     client.post_form("/sign-out")
     sign_in_with_code(client, factories, manager, password="shared-assessment-demo")
     assert "Henderson" in client.get("/").get_data(as_text=True)
+
+
+def test_the_analyst_is_refused_every_page_about_a_person(
+    client: Any, db_session: Any, demo: dict[str, User], factories: Any
+) -> None:
+    """One rule, every door: the role that exports the return opens nobody's record, not even
+    one its own organisation assessed and supports (403 where the role may never, 404 where the
+    policy refuses the record), and the refusal names nobody."""
+    from assessment_engine.assessments.models import Assessment, Referral
+    from assessment_engine.support.models import Review, SupportPlan
+    from tests.conftest import sign_in_with_code
+
+    morag = _person(db_session, "McDonald")
+    assessment = db_session.scalar(select(Assessment).where(Assessment.client_id == morag.id))
+    referral = db_session.scalar(select(Referral).where(Referral.client_id == morag.id))
+    plan = db_session.scalar(select(SupportPlan).where(SupportPlan.client_id == morag.id))
+    review = db_session.scalar(select(Review).where(Review.client_id == morag.id))
+    analyst = demo["kirsty.lamb@pkc.example"]
+    factories.enrol(analyst)
+    sign_in_with_code(client, factories, analyst, password="shared-assessment-demo")
+    urls = [
+        f"/people/{morag.id}",
+        f"/people/{morag.id}/edit",
+        f"/people/{morag.id}/timeline",
+        f"/people/{morag.id}/sharing",
+        f"/people/{morag.id}/seen-by",
+        f"/people/{morag.id}/break-glass",
+        f"/assessments/{assessment.id}",
+        f"/assessments/{assessment.id}/check",
+        f"/assessments/{assessment.id}/answers",
+        f"/assessments/{assessment.id}/outcome",
+        f"/assessments/{assessment.id}/print",
+        f"/assessments/{assessment.id}/sign-off",
+        f"/assessments/{assessment.id}/discard",
+        f"/referrals/{referral.id}/support",
+        f"/referrals/{referral.id}",
+        f"/support-plans/{plan.id}",
+        f"/reviews/{review.id}",
+        "/referrals",
+        "/reviews",
+        "/people/new",
+    ]
+    answered = {url: client.get(url) for url in urls}
+    wrong = {url: r.status_code for url, r in answered.items() if r.status_code not in (403, 404)}
+    assert wrong == {}
+    leaked = [url for url, r in answered.items() if morag.family_name in r.get_data(as_text=True)]
+    assert leaked == []
