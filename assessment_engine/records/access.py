@@ -14,7 +14,7 @@ as a refused attempt (:func:`refuse`), which the edges audit after the request r
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -293,37 +293,38 @@ def audit_shown(
 class ReturnAccess:
     """Who of a list of people the quarterly return may carry (:func:`kernel.policy.in_return`)."""
 
-    exported: list[Client]
+    #: The ids of the people it may carry.
+    exported: set[uuid.UUID]
     #: How many people were left out because their sharing view keeps them from the actor's
     #: organisation (a count: who they are is not the return's to say).
     withheld: int
 
 
-def for_return(session: Session, actor: Actor, clients: list[Client]) -> ReturnAccess:
-    """The people of ``clients`` the quarterly return may carry; AccessDenied for a role that
-    may not export it. Only people with a recorded sharing view are asked about one by one;
-    the rest (no view: shared) in one query. Not audited: :func:`audit_shown` does that."""
+def for_return(session: Session, actor: Actor, owners: Mapping[uuid.UUID, int]) -> ReturnAccess:
+    """Of the people ``owners`` names (client id -> the organisation owning the record), those
+    the quarterly return may carry; AccessDenied for a role that may not export it. Only people
+    with a recorded sharing view are asked about one by one; the rest (no view: shared) in one
+    query. Not audited: :func:`audit_shown` does that."""
     who = actor_facts(actor)
     if not policy.may_export_return(who):
         raise AccessDenied("reports.return")
     with_views = set(
         session.scalars(
-            select(SharingView.client_id)
-            .where(SharingView.client_id.in_([client.id for client in clients]))
-            .distinct()
+            select(SharingView.client_id).where(SharingView.client_id.in_(owners)).distinct()
         )
     )
-    exported: list[Client] = []
-    for client in clients:
+    exported: set[uuid.UUID] = set()
+    for client_id, owner in owners.items():
         view = (
-            view_in_force(session, client.id, actor.organisation_id)
-            if client.id in with_views
+            view_in_force(session, client_id, actor.organisation_id)
+            if client_id in with_views
             else None
         )
-        facts = policy.RecordFacts(client.organisation_id, _sharing(view))
-        if policy.in_return(who, facts).allows(policy.Level.CONTENT):
-            exported.append(client)
-    return ReturnAccess(exported, len(clients) - len(exported))
+        if policy.in_return(who, policy.RecordFacts(owner, _sharing(view))).allows(
+            policy.Level.CONTENT
+        ):
+            exported.add(client_id)
+    return ReturnAccess(exported, len(owners) - len(exported))
 
 
 def knows_identities(actor: Actor) -> bool:

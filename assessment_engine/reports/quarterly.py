@@ -31,19 +31,20 @@ transaction.
 from __future__ import annotations
 
 import re
+import uuid
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..assessments.clock import UK, uk_date
-from ..assessments.models import Assessment, AssessmentStatus, Referral
-from ..assessments.services import current_decision
+from ..assessments.models import Assessment, AssessmentStatus, Decision, DecisionKind, Referral
 from ..kernel.actor import Actor
 from ..kernel.errors import DomainError
+from ..partners.models import Organisation, Service
 from ..records.access import audit_shown, for_return
 from ..records.models import Client
 from ..support.models import Review, ReviewStatus, SupportPlan, SupportPlanVersion
@@ -165,23 +166,71 @@ def _utc_bounds(quarter: Quarter) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _assessed(session: Session, organisation_id: int, quarter: Quarter) -> list[Assessment]:
-    start, end = _utc_bounds(quarter)
-    found = session.scalars(
-        select(Assessment)
+@dataclass(frozen=True)
+class _Assessed:
+    """What the return shows of one assessment (read as columns: no answers, no trace)."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    chi: str
+    owner_id: int
+    submitted_at: datetime
+    organisation: str
+    route: str | None
+    priority: str | None
+
+
+def _assessments(session: Session, *where: ColumnElement[bool]) -> dict[uuid.UUID, _Assessed]:
+    """Submitted assessments matching ``where``, each with its submission decision's final route
+    and priority (the latest, where an override added one), by id."""
+    rows = session.execute(
+        select(
+            Assessment.id,
+            Assessment.client_id,
+            Client.chi,
+            Client.organisation_id,
+            Assessment.submitted_at,
+            Organisation.slug,
+            Decision.route,
+            Decision.priority,
+        )
+        .join(Client, Client.id == Assessment.client_id)
+        .join(Organisation, Organisation.id == Assessment.organisation_id)
+        .outerjoin(
+            Decision,
+            and_(Decision.assessment_id == Assessment.id, Decision.kind == DecisionKind.SUBMISSION),
+        )
         .where(
-            Assessment.organisation_id == organisation_id,
             Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.SIGNED_OFF]),
-            Assessment.submitted_at >= start,
-            Assessment.submitted_at < end,
+            Assessment.submitted_at.is_not(None),
+            *where,
         )
-        .options(
-            joinedload(Assessment.client),
-            joinedload(Assessment.organisation),
-            selectinload(Assessment.decisions),
-        )
+        .order_by(Decision.created_at)
     )
-    return list(found)
+    found: dict[uuid.UUID, _Assessed] = {}
+    for key, client_id, chi, owner, submitted, slug, route, priority in rows:
+        assert submitted is not None  # asked for in the query
+        found[key] = _Assessed(
+            key,
+            client_id,
+            chi,
+            owner,
+            submitted,
+            slug,
+            route.value if route is not None else None,
+            priority.value if priority is not None else None,
+        )
+    return found
+
+
+def _in_quarter(organisation_id: int, quarter: Quarter) -> list[ColumnElement[bool]]:
+    """An organisation's assessments submitted on a UK day of ``quarter``."""
+    start, end = _utc_bounds(quarter)
+    return [
+        Assessment.organisation_id == organisation_id,
+        Assessment.submitted_at >= start,
+        Assessment.submitted_at < end,
+    ]
 
 
 def _supported(session: Session, organisation_id: int, quarter: Quarter) -> list[SupportPlan]:
@@ -196,9 +245,7 @@ def _supported(session: Session, organisation_id: int, quarter: Quarter) -> list
             .options(
                 joinedload(SupportPlan.client),
                 joinedload(SupportPlan.service),
-                joinedload(SupportPlan.referral)
-                .joinedload(Referral.assessment)
-                .options(joinedload(Assessment.organisation), selectinload(Assessment.decisions)),
+                joinedload(SupportPlan.referral).load_only(Referral.assessment_id),
                 selectinload(SupportPlan.versions),
                 selectinload(SupportPlan.reviews),
             )
@@ -206,29 +253,26 @@ def _supported(session: Session, organisation_id: int, quarter: Quarter) -> list
     )
 
 
-def _services_referred(session: Session, assessments: Iterable[Assessment]) -> dict[object, str]:
-    """Each assessment's referred services, by name, "; " between them."""
-    ids = {assessment.id for assessment in assessments}
-    names: dict[object, list[str]] = defaultdict(list)
-    for referral in session.scalars(
-        select(Referral)
-        .where(Referral.assessment_id.in_(ids))
-        .options(joinedload(Referral.service))
-        .order_by(Referral.id)
+def _services_referred(session: Session, assessments: Any) -> dict[uuid.UUID, str]:
+    """The referred services of the assessments ``assessments`` selects (a subquery or ids),
+    by name, "; " between them."""
+    names: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for assessment_id, name in session.execute(
+        select(Referral.assessment_id, Service.name)
+        .join(Service, Service.id == Referral.service_id)
+        .where(Referral.assessment_id.in_(assessments))
     ):
-        names[referral.assessment_id].append(referral.service.name)
+        names[assessment_id].append(name)
     return {key: "; ".join(sorted(value)) for key, value in names.items()}
 
 
-def _assessment_columns(assessment: Assessment, services: dict[object, str]) -> Row:
-    decision = current_decision(assessment)
-    assert assessment.submitted_at is not None
+def _assessment_columns(assessment: _Assessed, services: dict[uuid.UUID, str]) -> Row:
     return {
         "assessment_id": str(assessment.id),
         "assessed_on": uk_date(assessment.submitted_at).isoformat(),
-        "assessed_by": assessment.organisation.slug,
-        "route": decision.route.value if decision else None,
-        "priority": decision.priority.value if decision else None,
+        "assessed_by": assessment.organisation,
+        "route": assessment.route,
+        "priority": assessment.priority,
         "services_referred": services.get(assessment.id, ""),
     }
 
@@ -280,35 +324,39 @@ def quarterly_return(session: Session, actor: Actor, quarter: Quarter) -> Quarte
     """The return of ``actor``'s organisation for ``quarter``, audited on every exported
     person's record; AccessDenied (``records.access``) for a role that may not export it."""
     assert actor.organisation_id is not None
-    assessed = [
-        a
-        for a in _assessed(session, actor.organisation_id, quarter)
-        if a.submitted_at is not None and quarter.first <= uk_date(a.submitted_at) <= quarter.last
-    ]
-    plans = _supported(session, actor.organisation_id, quarter)
-    people: dict[object, Client] = {a.client_id: a.client for a in assessed}
-    people.update((plan.client_id, plan.client) for plan in plans)
-    access = for_return(session, actor, sorted(people.values(), key=lambda c: c.chi))
-    exported = {client.id for client in access.exported}
+    organisation_id = actor.organisation_id
+    in_quarter = _in_quarter(organisation_id, quarter)
+    assessed = _assessments(session, *in_quarter)
+    plans = _supported(session, organisation_id, quarter)
+    sources = _assessments(
+        session, Assessment.id.in_({plan.referral.assessment_id for plan in plans})
+    )
+    owners = {a.client_id: a.owner_id for a in assessed.values()}
+    owners.update((plan.client_id, plan.client.organisation_id) for plan in plans)
+    access = for_return(session, actor, owners)
+    exported = access.exported
 
-    latest: dict[object, Assessment] = {}
-    for assessment in sorted(assessed, key=lambda a: (a.submitted_at, str(a.id))):
+    latest: dict[uuid.UUID, _Assessed] = {}
+    for assessment in sorted(assessed.values(), key=lambda a: (a.submitted_at, str(a.id))):
         latest[assessment.client_id] = assessment
-    plans_of: dict[object, list[SupportPlan]] = defaultdict(list)
+    plans_of: dict[uuid.UUID, list[SupportPlan]] = defaultdict(list)
     for running in sorted(plans, key=lambda p: (p.start_date, str(p.id))):
         plans_of[running.client_id].append(running)
-    shown = [a for key, a in latest.items() if key in exported]
-    shown += [p.referral.assessment for key, ps in plans_of.items() if key in exported for p in ps]
-    services = _services_referred(session, shown)
+    services = _services_referred(
+        session, select(Assessment.id).where(*in_quarter).scalar_subquery()
+    )
+    services.update(_services_referred(session, set(sources) - set(assessed)))
+    chis = {a.client_id: a.chi for a in assessed.values()}
+    chis.update((plan.client_id, plan.client.chi) for plan in plans)
 
     rows: list[Row] = []
-    for client in access.exported:
-        own = latest.get(client.id)
+    for client_id in sorted(exported, key=lambda key: chis[key]):
+        own = latest.get(client_id)
         # Columns a row has no value for (a person assessed, not supported) are empty.
-        entries: list[SupportPlan | None] = [*plans_of.get(client.id, [])] or [None]
+        entries: list[SupportPlan | None] = [*plans_of.get(client_id, [])] or [None]
         for plan in entries:
-            source = own or (plan.referral.assessment if plan is not None else None)
-            row: Row = {"chi": client.chi}
+            source = own or (sources.get(plan.referral.assessment_id) if plan else None)
+            row: Row = {"chi": chis[client_id]}
             row.update(_assessment_columns(source, services) if source else {})
             row.update(_support_columns(plan, quarter) if plan else {})
             rows.append({column: row.get(column) for column in COLUMNS})
@@ -317,12 +365,12 @@ def quarterly_return(session: Session, actor: Actor, quarter: Quarter) -> Quarte
         actor,
         EXPORTED,
         "report",
-        [client.id for client in access.exported],
+        sorted(exported, key=lambda key: chis[key]),
         {
             "quarter": quarter.label,
             "rows": len(rows),
-            "people": len(access.exported),
+            "people": len(exported),
             "withheld": access.withheld,
         },
     )
-    return QuarterlyReturn(quarter, rows, len(access.exported), access.withheld)
+    return QuarterlyReturn(quarter, rows, len(exported), access.withheld)
