@@ -223,7 +223,7 @@ def _assessments(session: Session, *where: ColumnElement[bool]) -> dict[uuid.UUI
     return found
 
 
-def _in_quarter(organisation_id: int, quarter: Quarter) -> list[ColumnElement[bool]]:
+def assessed_in(organisation_id: int, quarter: Quarter) -> list[ColumnElement[bool]]:
     """An organisation's assessments submitted on a UK day of ``quarter``."""
     start, end = _utc_bounds(quarter)
     return [
@@ -325,7 +325,7 @@ def quarterly_return(session: Session, actor: Actor, quarter: Quarter) -> Quarte
     person's record; AccessDenied (``records.access``) for a role that may not export it."""
     assert actor.organisation_id is not None
     organisation_id = actor.organisation_id
-    in_quarter = _in_quarter(organisation_id, quarter)
+    in_quarter = assessed_in(organisation_id, quarter)
     assessed = _assessments(session, *in_quarter)
     plans = _supported(session, organisation_id, quarter)
     sources = _assessments(
