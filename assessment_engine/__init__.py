@@ -98,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         errors,
         notifications,
         records,
+        reports,
         support,
         templating,
     )
@@ -111,6 +112,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     support.init_app(app)
     admin.init_app(app)
     notifications.init_app(app)
+    reports.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     register_commands(app)

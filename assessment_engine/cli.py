@@ -66,7 +66,7 @@ def demo_command(force: bool) -> None:
         click.echo("  (or: python -c \"import pyotp; print(pyotp.TOTP('KEY').now())\"):")
     for user in report.users:
         key = report.second_factor_keys.get(user.email, "")
-        click.echo(f"  {user.email:<36} {user.role.label:<14} {user.organisation.name:<28} {key}")
+        click.echo(f"  {user.email:<36} {user.role.label:<20} {user.organisation.name:<28} {key}")
 
 
 @click.command("create-user")

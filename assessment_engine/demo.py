@@ -85,6 +85,13 @@ USERS = [
         Role.ADMINISTRATOR,
         "Systems administrator",
     ),
+    (
+        "kirsty.lamb@pkc.example",
+        "Kirsty Lamb",
+        "perth-kinross-council",
+        Role.PERFORMANCE_ANALYST,
+        "Performance analyst, health and social care partnership",
+    ),
 ]
 
 PEOPLE = [
