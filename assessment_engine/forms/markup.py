@@ -135,6 +135,8 @@ def _input_element(params: Params, identifier: str, described_by: str) -> str:
         attributes.append(f' aria-describedby="{_e(described_by)}"')
     if params.get("inputmode"):
         attributes.append(f' inputmode="{_e(params["inputmode"])}"')
+    if params.get("autocomplete"):
+        attributes.append(f' autocomplete="{_e(params["autocomplete"])}"')
     attributes.append(">")
     return "".join(attributes)
 

@@ -7,8 +7,8 @@ Merkle root (in ``head_hash``); the checkpoints signed before keep their signatu
 chain 0's head. On SQLite the columns are added with ALTER TABLE, not a batch copy of the
 table, so the triggers guarding the audit tables survive.
 
-Revision ID: a4c8e2f61d37
-Revises: e3a7c1d95b20
+Revision ID: c71d5e08a93f
+Revises: a4c8e2f61b37
 Create Date: 2026-12-01 16:20:00.000000
 
 """
@@ -18,8 +18,8 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = "a4c8e2f61d37"
-down_revision = "e3a7c1d95b20"
+revision = "c71d5e08a93f"
+down_revision = "a4c8e2f61b37"
 branch_labels = None
 depends_on = None
 
