@@ -77,6 +77,10 @@ DEFAULTS: dict[str, Any] = {
     "AUDIT_CHECKPOINT_FILE": None,  # default: instance/audit_checkpoints.jsonl
     "AUDIT_CHECKPOINT_EVERY": 100,  # events; 0 turns the count off
     "AUDIT_CHECKPOINT_MINUTES": 5,  # since the last checkpoint; 0 turns the time off
+    #: How many chains the audit trail is split into, each with its own lock (kernel/audit.py):
+    #: audited requests about people in different chains never wait for each other. Changing
+    #: it moves no event; every chain ever used is verified and checkpointed.
+    "AUDIT_CHAIN_PARTITIONS": 16,
     # Notifications (notifications/): "file" writes each message to MAIL_DIR (the default
     # locally), "smtp" sends it through SMTP_HOST (the default elsewhere).
     "MAIL_BACKEND": None,
@@ -157,6 +161,14 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         raise ConfigurationError("ASSESSMENT_TRUSTED_PROXY_COUNT must be a whole number.") from None
     if app.config["TRUSTED_PROXY_COUNT"] < 0:
         raise ConfigurationError("ASSESSMENT_TRUSTED_PROXY_COUNT must be 0 or more.")
+    try:
+        app.config["AUDIT_CHAIN_PARTITIONS"] = int(app.config["AUDIT_CHAIN_PARTITIONS"])
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            "ASSESSMENT_AUDIT_CHAIN_PARTITIONS must be a whole number."
+        ) from None
+    if not 1 <= app.config["AUDIT_CHAIN_PARTITIONS"] <= 1024:
+        raise ConfigurationError("ASSESSMENT_AUDIT_CHAIN_PARTITIONS must be from 1 to 1024.")
 
     if not local and str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
         logging.getLogger(__name__).warning(

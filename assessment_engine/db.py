@@ -96,3 +96,13 @@ def enum_type(enum_cls: type[Any], name: str) -> Any:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def adapt_column_types(metadata: MetaData, dialect: Dialect) -> int:
+    """Work out every column type's form for ``dialect`` now (SQLAlchemy does it on a type's
+    first use in each process and keeps it on the dialect): at start-up, before forking, so no
+    request pays for it. How many columns."""
+    columns = [column for table in metadata.tables.values() for column in table.columns]
+    for column in columns:
+        column.type.dialect_impl(dialect)
+    return len(columns)

@@ -4,10 +4,15 @@ Events are written in the same transaction as the action they record, so if the 
 fails the action fails. Each event's hash covers its content and the previous event's hash;
 :func:`verify_chain` recomputes them all.
 
-The chain is one sequence, so appending to it is serialised by a lock. The lock is taken only
-at commit (:func:`write_pending`), after the request's own work: taken at a request's first
-event, as it was, it made every audited request of every process wait for the one before it
-to finish, whatever either was doing.
+The trail is partitioned into ``AUDIT_CHAIN_PARTITIONS`` chains (default 16): an event joins
+the chain of its person's shard (the client id modulo the number of chains), or, with no
+person, of its organisation's. Each chain has its own lock, taken only at commit
+(:func:`write_pending`), after the request's own work, so audited requests about different
+people no longer queue for one lock, whichever process or app server they run in. Each
+chain is hash-linked on its own (an event's ``prev_hash`` is the hash of the chain's event
+before it); the signed checkpoints (records/checkpoints.py) cover every chain at once through
+a Merkle root of the chains' heads. Events written before the trail was partitioned are all
+in chain 0, as they were chained; changing the number of chains later moves no event.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import event, or_, select, text
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
@@ -27,8 +33,12 @@ from .actor import Actor
 from .models import AuditEvent, AuditEventClient
 
 GENESIS = "0" * 64
-#: Any constant: the PostgreSQL advisory lock that serialises appends to the chain.
+#: Any constant: with a chain's number, the PostgreSQL advisory lock (the two-key form) that
+#: serialises appends to that chain.
 _CHAIN_LOCK = 727_274_001
+#: How many chains the trail is split into when the application does not say
+#: (``AUDIT_CHAIN_PARTITIONS``).
+DEFAULT_PARTITIONS = 16
 #: ``session.info`` key of the events recorded in the transaction, waiting for its commit.
 _PENDING = "audit_events_pending"
 #: ``session.info`` key of the refused attempts noted in the request, kept through its rollback.
@@ -104,33 +114,78 @@ def record_event(
     return new
 
 
+def partitions() -> int:
+    """How many chains new events are spread over: the application's ``AUDIT_CHAIN_PARTITIONS``
+    (outside an application, :data:`DEFAULT_PARTITIONS`)."""
+    if has_app_context():
+        return max(1, int(current_app.config.get("AUDIT_CHAIN_PARTITIONS") or 1))
+    return DEFAULT_PARTITIONS
+
+
+def chain_of(client_id: uuid.UUID | None, organisation_id: int | None, count: int) -> int:
+    """The chain an event joins: its person's shard, else its organisation's, else chain 0."""
+    if client_id is not None:
+        return client_id.int % count
+    if organisation_id is not None:
+        return organisation_id % count
+    return 0
+
+
+def lock_chain(session: Session, chain: int) -> None:
+    """Take one chain's lock to the end of the transaction (PostgreSQL; SQLite's ``BEGIN
+    IMMEDIATE`` already holds the database's write lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key, :chain)"), {"key": _CHAIN_LOCK, "chain": chain}
+        )
+
+
+def chain_head(session: Session, chain: int) -> tuple[int, str] | None:
+    """The last event of one chain (its id and hash), or None for an empty chain."""
+    row = session.execute(
+        select(AuditEvent.id, AuditEvent.hash)
+        .where(AuditEvent.chain == chain)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    return (row.id, row.hash) if row is not None else None
+
+
 def _own(session: Session | scoped_session[Session]) -> Session:
     """The session itself, also when given the application's scoped session."""
     return session() if isinstance(session, scoped_session) else session
 
 
 def write_pending(session: Session | scoped_session[Session]) -> None:
-    """Append the transaction's recorded events to the chain, in the order they were recorded.
+    """Append the transaction's recorded events to their chains, in the order they were recorded.
 
-    Takes the chain's lock (PostgreSQL: an advisory lock held to the end of the transaction;
-    SQLite: the transaction already holds the write lock of ``BEGIN IMMEDIATE``), reads the
-    last hash, and inserts the events chained to it, in order, so ids follow the chain. Called
-    at every commit; call it directly to see the events before one.
+    For each chain the events join (usually one: a request's events concern one person), in
+    the chains' order so two transactions never wait for each other crosswise: takes the
+    chain's lock (PostgreSQL: an advisory lock held to the end of the transaction; SQLite: the
+    transaction already holds the write lock of ``BEGIN IMMEDIATE``) and reads the chain's last
+    hash. Then inserts every event, chained, in one statement (SQLAlchemy's insertmanyvalues),
+    so within a chain ids follow the chain. Called at every commit; call it directly to see the
+    events before one.
     """
     session = _own(session)
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-    previous = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    previous = previous or GENESIS
+    count = partitions()
+    by_chain: dict[int, list[AuditEvent]] = {}
     for new, _recorded_in in pending:
-        new.prev_hash = previous
-        new.hash = previous = _digest(previous, new)
-        session.add(new)
+        new.chain = chain_of(new.client_id, new.organisation_id, count)
+        by_chain.setdefault(new.chain, []).append(new)
+    for chain in sorted(by_chain):
+        lock_chain(session, chain)
+        head = chain_head(session, chain)
+        previous = head[1] if head is not None else GENESIS
+        for new in by_chain[chain]:
+            new.prev_hash = previous
+            new.hash = previous = _digest(previous, new)
+    session.add_all([new for new, _recorded_in in pending])
     session.flush()
-    session.info[APPENDED_UP_TO] = new.id
+    session.info[APPENDED_UP_TO] = max(new.id for new, _recorded_in in pending)
 
 
 def note_refusal(
@@ -222,24 +277,34 @@ class ChainReport:
 
 
 def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
-    """Recompute every event's hash in order; report the first event that does not match."""
-    prev = GENESIS
+    """Recompute every event's hash, chain by chain in order; report the first event that does
+    not match."""
     checked = 0
-    for row in _in_order(session, batch):
-        if row.prev_hash != prev:
-            return ChainReport(checked, row.id, "an event before it was changed or removed")
-        if _digest(prev, row) != row.hash:
-            return ChainReport(checked, row.id, "its content was changed")
-        prev = row.hash
-        checked += 1
+    for chain in chains(session):
+        prev = GENESIS
+        for row in _in_order(session, batch, chain):
+            if row.prev_hash != prev:
+                return ChainReport(checked, row.id, "an event before it was changed or removed")
+            if _digest(prev, row) != row.hash:
+                return ChainReport(checked, row.id, "its content was changed")
+            prev = row.hash
+            checked += 1
     return ChainReport(checked, None)
 
 
-def _in_order(session: Session, batch: int) -> Iterator[AuditEvent]:
+def chains(session: Session) -> list[int]:
+    """The chains that hold events, in order."""
+    return list(session.scalars(select(AuditEvent.chain).distinct().order_by(AuditEvent.chain)))
+
+
+def _in_order(session: Session, batch: int, chain: int) -> Iterator[AuditEvent]:
     last_id = 0
     while True:
         rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+            select(AuditEvent)
+            .where(AuditEvent.chain == chain, AuditEvent.id > last_id)
+            .order_by(AuditEvent.id)
+            .limit(batch)
         ).all()
         if not rows:
             return

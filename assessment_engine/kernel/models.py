@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, JSONType, utcnow
@@ -28,7 +28,10 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_client_id_occurred_at", "client_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_audit_events_client_id_occurred_at", "client_id", "occurred_at"),
+        Index("ix_audit_events_chain_id", "chain", "id"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -45,6 +48,9 @@ class AuditEvent(Base):
     address: Mapped[str] = mapped_column(String(64), default="")
     #: Non-sensitive context (never answers or tokens).
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: Which of the trail's chains it belongs to (kernel/audit.py); its ``prev_hash`` is the hash
+    #: of that chain's event before it.
+    chain: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -8,14 +8,18 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from ..api.idempotency import purge
 from ..db import utcnow
 from ..extensions import db
-from ..kernel.audit import _CHAIN_LOCK
 from ..kernel.models import AuditEvent
-from ..records.checkpoints import CheckpointPolicy, latest_checkpoint, write_checkpoint
+from ..records.checkpoints import (
+    CheckpointPolicy,
+    latest_checkpoint,
+    lock_checkpoints,
+    write_checkpoint,
+)
 from .digest import contributors, queue_digests
 from .mail import Mailer
 from .outbox import deliver_due, delivery_policy
@@ -47,9 +51,7 @@ def audit_checkpoint(app: Flask) -> str:
     is covered by the checkpoint of its last commit)."""
     policy: CheckpointPolicy = app.extensions["audit_checkpoints"]
     session = db.session()
-    if session.get_bind().dialect.name == "postgresql":
-        # The chain's lock, so no commit appends events while the head is read.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    lock_checkpoints(session)
     head = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
     last = latest_checkpoint(session)
     if head is None or (last is not None and last.head_event_id == head):

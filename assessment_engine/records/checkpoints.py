@@ -2,11 +2,14 @@
 
 The hash chain alone proves only that the events present agree with each other: someone with
 the database can delete the newest events, or delete one and recompute every later hash, and
-the chain still verifies. A checkpoint records the chain's head (the last event's id and hash),
-how many events it holds and when, signed (HMAC-SHA256) with a key that is never in the
-database; it is written both to the ``audit_checkpoints`` table and to an append-only file
-(``AUDIT_CHECKPOINT_FILE``), which an operator points at storage the database's users cannot
-write. :func:`verify_audit` then compares the chain with every checkpoint it can trust.
+the chain still verifies. A checkpoint records each chain's head (the last event's id and hash)
+and how many events it holds, the Merkle root of those heads (RFC 6962's tree hash, so one
+chain's head can be shown to be in a checkpoint without the others) and when, signed
+(HMAC-SHA256) with a key that is never in the database; it is written both to the
+``audit_checkpoints`` table and to an append-only file (``AUDIT_CHECKPOINT_FILE``), which an
+operator points at storage the database's users cannot write. :func:`verify_audit` then
+compares every chain with every checkpoint it can trust.
+Checkpoints signed before the trail was partitioned name one head, chain 0's.
 
 A checkpoint is written when a commit appends events and either ``AUDIT_CHECKPOINT_EVERY``
 events or ``AUDIT_CHECKPOINT_MINUTES`` minutes have passed since the last one, and by
@@ -29,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import BigInteger, Integer, String, event, func, select
+from sqlalchemy import BigInteger, Integer, String, and_, event, func, or_, select, text, union_all
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..db import Base, utcnow
-from ..kernel.audit import APPENDED_UP_TO, GENESIS, _digest, _in_order
+from ..db import Base, JSONType, utcnow
+from ..kernel.audit import APPENDED_UP_TO, GENESIS, _digest, _in_order, chains, partitions
 from ..kernel.models import AuditEvent
 
 
@@ -52,10 +55,14 @@ class AuditCheckpoint(Base):
     )
     kind: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: The last event the chain held (0 for an empty chain), its hash and how many events.
+    #: The newest event of any chain (0 for an empty trail), the Merkle root of the chains'
+    #: heads (before the trail was partitioned: the one chain's head hash) and how many events.
     head_event_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     head_hash: Mapped[str] = mapped_column(String(64))
     event_count: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    #: Each chain's head: ``[chain, last event id, its hash, events]``, by chain (None before
+    #: the trail was partitioned).
+    heads: Mapped[list[list[Any]] | None] = mapped_column(JSONType)
     #: A gap checkpoint: the events known to have existed after the head and lost by a restore.
     lost_after_event_id: Mapped[int | None] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite")
@@ -84,6 +91,33 @@ class Checkpoint:
     lost_count: int | None = None
     key_id: str = ""
     signature: str = ""
+    #: ``(chain, last event id, its hash, events)`` for each chain, by chain; None in a
+    #: checkpoint signed before the trail was partitioned (it names chain 0's head alone).
+    heads: tuple[Head, ...] | None = None
+
+    def __post_init__(self) -> None:
+        # Read back from JSON (the file, the table) as lists: kept as tuples, so the same
+        # checkpoint compares equal wherever it was read from.
+        if self.heads is not None:
+            heads = tuple(
+                (int(chain), int(head_id), str(head_hash), int(count))
+                for chain, head_id, head_hash, count in self.heads
+            )
+            object.__setattr__(self, "heads", heads)
+
+    def head_of(self, chain: int) -> Head:
+        """What it signed of one chain (``(chain, 0, GENESIS, 0)`` for a chain it saw empty)."""
+        if self.heads is None:
+            if chain == 0:
+                return (0, self.head_event_id, self.head_hash, self.event_count)
+            return (chain, 0, GENESIS, 0)
+        for head in self.heads:
+            if head[0] == chain:
+                return head
+        return (chain, 0, GENESIS, 0)
+
+    def chains(self) -> set[int]:
+        return {0} if self.heads is None else {head[0] for head in self.heads}
 
     def payload(self) -> bytes:
         fields = {
@@ -97,6 +131,8 @@ class Checkpoint:
             "lost_through_event_id": self.lost_through_event_id,
             "lost_count": self.lost_count,
         }
+        if self.heads is not None:
+            fields["heads"] = [list(head) for head in self.heads]
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
     def as_json(self) -> str:
@@ -113,7 +149,11 @@ class Checkpoint:
 
     def to_row(self) -> AuditCheckpoint:
         return AuditCheckpoint(
-            **{**self.__dict__, "created_at": datetime.fromisoformat(self.created_at)}
+            **{
+                **self.__dict__,
+                "created_at": datetime.fromisoformat(self.created_at),
+                "heads": None if self.heads is None else [list(head) for head in self.heads],
+            }
         )
 
     def describe(self) -> str:
@@ -146,6 +186,29 @@ class CheckpointKeys:
             return False
         expected = hmac.new(key, checkpoint.payload(), hashlib.sha256).hexdigest()
         return hmac.compare_digest(expected, checkpoint.signature)
+
+
+#: One chain's head as a checkpoint signs it: chain, last event id, its hash, how many events.
+Head = tuple[int, int, str, int]
+
+
+def merkle_root(heads: Iterable[Head]) -> str:
+    """The Merkle tree hash (RFC 6962, section 2.1) of the chains' heads, in chain order: a leaf
+    is SHA-256 of 0x00 and the head as compact JSON, a node SHA-256 of 0x01 and its children."""
+    leaves = [
+        hashlib.sha256(b"\x00" + json.dumps(list(h), separators=(",", ":")).encode()).digest()
+        for h in sorted(heads)
+    ]
+    if not leaves:
+        return hashlib.sha256(b"").hexdigest()
+
+    def tree(nodes: list[bytes]) -> bytes:
+        if len(nodes) == 1:
+            return nodes[0]
+        split = 1 << ((len(nodes) - 1).bit_length() - 1)  # the largest power of 2 below n
+        return hashlib.sha256(b"\x01" + tree(nodes[:split]) + tree(nodes[split:])).digest()
+
+    return tree(leaves).hex()
 
 
 def key_id(key: bytes) -> str:
@@ -239,18 +302,59 @@ def checkpoint_policy(config: Any) -> CheckpointPolicy:
 _UNFILED = "audit_checkpoints_unfiled"
 
 
-def _head(session: Session, after: AuditCheckpoint | None) -> tuple[int, str, int]:
-    """The chain's head (last event id, its hash) and its length, counted from ``after``."""
-    last = session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    if last is None:
-        return 0, GENESIS, 0
-    since = after.head_event_id if after is not None else 0
-    counted = session.scalar(
-        select(func.count()).select_from(AuditEvent).where(AuditEvent.id > since)
+def _heads(session: Session, after: Checkpoint | None) -> list[Head]:
+    """Every chain's head (last event id, its hash) and length, each counted from what ``after``
+    signed of it; a chain shorter than ``after`` says is counted from its start. Two statements
+    whatever the number of chains, as this runs inside a commit holding its chain's lock."""
+    wanted = set(range(partitions())) | (after.chains() if after is not None else set())
+    last = [
+        select(AuditEvent.chain, AuditEvent.id, AuditEvent.hash)
+        .where(AuditEvent.chain == chain)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+        .subquery()
+        for chain in sorted(wanted)
+    ]
+    found = {
+        row.chain: (row.id, row.hash)
+        for row in session.execute(union_all(*(select(*sub.c) for sub in last)))
+    }
+    since: dict[int, Head] = {}
+    for chain, (head_id, _hash) in found.items():
+        signed = after.head_of(chain) if after is not None else (chain, 0, GENESIS, 0)
+        since[chain] = signed if signed[1] <= head_id else (chain, 0, GENESIS, 0)
+    counted: dict[int, int] = {}
+    if since:
+        in_chains = or_(
+            *(
+                and_(AuditEvent.chain == chain, AuditEvent.id > signed[1])
+                for chain, signed in since.items()
+            )
+        )
+        query = select(AuditEvent.chain, func.count()).where(in_chains).group_by(AuditEvent.chain)
+        counted = {chain: int(n) for chain, n in session.execute(query)}
+    return [
+        (chain, head_id, head_hash, since[chain][3] + int(counted.get(chain, 0)))
+        for chain, (head_id, head_hash) in sorted(found.items())
+    ]
+
+
+#: Any constant: the PostgreSQL advisory lock held while a checkpoint is numbered and written.
+_CHECKPOINT_LOCK = 727_274_002
+
+
+def lock_checkpoints(session: Session, *, wait: bool = True) -> bool:
+    """Take the checkpoints' lock to the end of the transaction, so two commits in different
+    chains never number a checkpoint alike. ``wait=False``: give up at once if it is held (its
+    holder is writing a checkpoint that covers as much). SQLite: the write lock is held."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    if wait:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHECKPOINT_LOCK})
+        return True
+    return bool(
+        session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _CHECKPOINT_LOCK})
     )
-    return last.id, last.hash, (after.event_count if after is not None else 0) + (counted or 0)
 
 
 def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
@@ -264,23 +368,23 @@ def write_checkpoint(
     kind: CheckpointKind = CheckpointKind.PERIODIC,
     lost: tuple[int, int, int] | None = None,
 ) -> Checkpoint:
-    """Sign the chain's current head into the table; it goes to the file when the transaction
+    """Sign every chain's current head into the table; it goes to the file when the transaction
     commits (a checkpoint of events that rolled back is never filed). Call it holding the
-    chain's lock (at commit, after the events are appended) or with no events pending."""
+    checkpoints' lock (:func:`lock_checkpoints`), after the commit's events are appended. The
+    other chains' heads are their last committed events: each chain's events commit in order
+    under its own lock, so a head read is a true prefix of that chain."""
     previous = latest_checkpoint(session)
-    head_id, head_hash, count = _head(session, previous)
-    if previous is not None and previous.head_event_id > head_id:
-        # The chain is shorter than the last checkpoint says; count from the start.
-        head_id, head_hash, count = _head(session, None)
+    heads = _heads(session, Checkpoint.from_row(previous) if previous is not None else None)
     # Numbered after the file's last too: after a restore the table's numbers are behind.
     number = max(previous.id if previous is not None else 0, policy.file.last_number()) + 1
     unsigned = Checkpoint(
         id=number,
         kind=str(kind),
         created_at=utcnow().isoformat(),
-        head_event_id=head_id,
-        head_hash=head_hash,
-        event_count=count,
+        head_event_id=max((head[1] for head in heads), default=0),
+        head_hash=merkle_root(heads),
+        event_count=sum(head[3] for head in heads),
+        heads=tuple(heads),
         lost_after_event_id=lost[0] if lost else None,
         lost_through_event_id=lost[1] if lost else None,
         lost_count=lost[2] if lost else None,
@@ -297,22 +401,29 @@ def checkpoint_if_due(session: Session, policy: CheckpointPolicy, appended_up_to
     passed since the last one. Cheap when none is due: one indexed read of the last row."""
     if not policy.automatic:
         return
-    previous = latest_checkpoint(session)
-    if previous is None:
+    if (
+        _due(latest_checkpoint(session), policy, appended_up_to)
+        and lock_checkpoints(session, wait=False)
+        # Under the lock, asked again: another commit may have just written one.
+        and _due(latest_checkpoint(session), policy, appended_up_to)
+    ):
         write_checkpoint(session, policy)
-        return
+
+
+def _due(previous: AuditCheckpoint | None, policy: CheckpointPolicy, appended_up_to: int) -> bool:
+    if previous is None:
+        return True
     by_count = 0 < policy.every_events <= appended_up_to - previous.head_event_id
     by_time = policy.every_minutes > 0 and utcnow() - previous.created_at >= timedelta(
         minutes=policy.every_minutes
     )
-    if by_count or by_time:
-        write_checkpoint(session, policy)
+    return by_count or by_time
 
 
 @event.listens_for(Session, "before_commit")
 def _checkpoint_at_commit(session: Session) -> None:
     """After the audit trail's own listener (registered first: this module imports it) has
-    appended the commit's events, still holding the chain's lock."""
+    appended the commit's events, still holding their chains' locks."""
     appended = session.info.pop(APPENDED_UP_TO, None)
     if appended is not None:
         after_append(session, appended)
@@ -414,110 +525,37 @@ def verify_audit(session: Session, policy: CheckpointPolicy) -> AuditReport:
     # Checkpoints the file holds and the database lost: the database is an older copy (or its
     # newest checkpoints were deleted with the events they name).
     lost_rows = {c.id for c in in_file} - {c.id for c in in_table}
-
-    # A gap checkpoint accounts for earlier checkpoints that name events it declares lost.
-    live: list[Checkpoint] = []
     for checkpoint in trusted:
+        if checkpoint.heads is not None and merkle_root(checkpoint.heads) != checkpoint.head_hash:
+            return AuditReport(
+                Finding.CHECKPOINTS,
+                f"{checkpoint.describe()} signs a Merkle root its chains' heads do not give: "
+                "it was written wrongly or forged with the key.",
+                0,
+            )
         if checkpoint.kind == CheckpointKind.GAP:
-            live = [c for c in live if c.head_event_id <= checkpoint.head_event_id]
             notes.append(
                 f"{checkpoint.describe()} records a restore: the events after event "
                 f"{checkpoint.lost_after_event_id} through event "
                 f"{checkpoint.lost_through_event_id} ({checkpoint.lost_count} event(s) "
                 "signed by earlier checkpoints) were lost."
             )
-        live.append(checkpoint)
-    expected = sorted(live, key=lambda c: (c.head_event_id, c.id))
-
-    def rolled_back(checkpoint: Checkpoint, chain: str) -> AuditReport:
-        return AuditReport(
-            Finding.ROLLED_BACK,
-            f"The database is older than the checkpoint file: {chain}, but "
-            f"{checkpoint.describe()} is in the file and not in the database. The database "
-            "was restored from an older copy, or copied from a live database file, without "
-            "`flask restore` recording the gap (or its newest events and checkpoints were "
-            "deleted).",
-            count,
-            trusted_up_to,
-            notes,
-        )
-
-    prev = GENESIS
-    count = 0
-    last_id = 0
+    every_chain = sorted(set(chains(session)).union(*(c.chains() for c in trusted)))
+    walks = {
+        chain: _walk(session, chain, trusted, lost_rows, len(every_chain) > 1)
+        for chain in every_chain
+    }
+    count = sum(walk.count for walk in walks.values())
+    # The newest checkpoint every chain it signed agrees with.
     trusted_up_to: Checkpoint | None = None
-    position = 0
-    for row in _in_order(session, 5000):
-        while position < len(expected) and expected[position].head_event_id < row.id:
-            missing = expected[position]
-            if missing.head_event_id > last_id:
-                if missing.id in lost_rows:
-                    return rolled_back(missing, f"event {missing.head_event_id} is missing")
-                return AuditReport(
-                    Finding.CHANGED,
-                    f"Event {missing.head_event_id}, the head of {missing.describe()}, is "
-                    f"missing: events were deleted between event {last_id} and event {row.id}.",
-                    count,
-                    trusted_up_to,
-                    notes,
-                )
-            position += 1
-        if row.prev_hash != prev:
-            if _digest(row.prev_hash, row) == row.hash:
-                reason = "the event before it was deleted (a gap in the middle of the chain)"
-            else:
-                reason = "it was changed"
-            return AuditReport(
-                Finding.CHANGED,
-                f"Audit trail broken at event {row.id}: {reason} ({count} event(s) before it "
-                "are intact).",
-                count,
-                trusted_up_to,
-                notes,
-            )
-        if _digest(prev, row) != row.hash:
-            return AuditReport(
-                Finding.CHANGED,
-                f"Audit trail broken at event {row.id}: its content was changed ({count} "
-                "event(s) before it are intact).",
-                count,
-                trusted_up_to,
-                notes,
-            )
-        prev = row.hash
-        count += 1
-        last_id = row.id
-        while position < len(expected) and expected[position].head_event_id == row.id:
-            checkpoint = expected[position]
-            if checkpoint.head_hash != row.hash or checkpoint.event_count != count:
-                if checkpoint.id in lost_rows:
-                    return rolled_back(checkpoint, f"its event {row.id} is not the one signed")
-                return AuditReport(
-                    Finding.RECOMPUTED,
-                    f"The chain was rewritten: event {row.id} has hash {row.hash[:12]}... and "
-                    f"is event number {count}, but {checkpoint.describe()} signed hash "
-                    f"{checkpoint.head_hash[:12]}... and {checkpoint.event_count} event(s). "
-                    "Events before it were deleted or changed and the later hashes recomputed.",
-                    count,
-                    trusted_up_to,
-                    notes,
-                )
+    for checkpoint in trusted:
+        signed = [c for c in checkpoint.chains() if checkpoint.head_of(c)[3] > 0]
+        if all(checkpoint.id in walks[c].matched for c in signed if c in walks):
             trusted_up_to = checkpoint
-            position += 1
-    if position < len(expected):
-        first_missing = expected[position]
-        chain = f"its chain ends at event {last_id} ({count} event(s))"
-        newest_lost = [c for c in expected[position:] if c.id in lost_rows]
-        if newest_lost:
-            return rolled_back(newest_lost[-1], chain)
-        return AuditReport(
-            Finding.TRUNCATED,
-            f"Events were deleted at the tail: {chain}, but {first_missing.describe()} "
-            "signed more.",
-            count,
-            trusted_up_to,
-            notes,
-        )
+    failure = next((w.failure for w in walks.values() if w.failure is not None), None)
+    if failure is not None:
+        failure.checked, failure.trusted, failure.notes = count, trusted_up_to, notes
+        return failure
     if in_table and not in_file:
         return AuditReport(
             Finding.CHECKPOINTS,
@@ -529,13 +567,133 @@ def verify_audit(session: Session, policy: CheckpointPolicy) -> AuditReport:
             trusted_up_to,
             notes,
         )
+    chained = f" in {len(every_chain)} chains" if len(every_chain) > 1 else ""
     return AuditReport(
         Finding.INTACT,
-        f"Audit trail intact: {count} event(s) checked.",
+        f"Audit trail intact: {count} event(s) checked{chained}.",
         count,
         trusted_up_to,
         notes,
     )
+
+
+@dataclass
+class _Walk:
+    """One chain checked against what the checkpoints signed of it."""
+
+    count: int = 0
+    #: The checkpoints whose head of this chain was found as signed.
+    matched: set[int] = field(default_factory=set)
+    failure: AuditReport | None = None
+
+
+def _walk(
+    session: Session, chain: int, trusted: list[Checkpoint], lost_rows: set[int], named: bool
+) -> _Walk:
+    """Recompute one chain's hashes in order, checking each checkpoint's head of it on the way.
+    ``named``: the trail has several chains, so messages say which."""
+    where = f" of chain {chain}" if named else ""
+    walk = _Walk()
+    # What each checkpoint signed of this chain; a gap checkpoint accounts for earlier ones that
+    # name events it declares lost.
+    live: list[Checkpoint] = []
+    for checkpoint in trusted:
+        _chain, head_id, head_hash, events = checkpoint.head_of(chain)
+        mine = _replace(
+            checkpoint, head_event_id=head_id, head_hash=head_hash, event_count=events, heads=None
+        )
+        if mine.kind == CheckpointKind.GAP:
+            live = [c for c in live if c.head_event_id <= mine.head_event_id]
+        live.append(mine)
+    expected = sorted((c for c in live if c.event_count > 0), key=lambda c: (c.head_event_id, c.id))
+
+    def rolled_back(checkpoint: Checkpoint, state: str) -> AuditReport:
+        return AuditReport(
+            Finding.ROLLED_BACK,
+            f"The database is older than the checkpoint file: {state}, but "
+            f"{checkpoint.describe()}{where} is in the file and not in the database. The "
+            "database was restored from an older copy, or copied from a live database file, "
+            "without `flask restore` recording the gap (or its newest events and checkpoints "
+            "were deleted).",
+            0,
+        )
+
+    prev = GENESIS
+    count = 0
+    last_id = 0
+    position = 0
+    for row in _in_order(session, 5000, chain):
+        while position < len(expected) and expected[position].head_event_id < row.id:
+            missing = expected[position]
+            if missing.head_event_id > last_id:
+                if missing.id in lost_rows:
+                    walk.failure = rolled_back(missing, f"event {missing.head_event_id} is missing")
+                else:
+                    walk.failure = AuditReport(
+                        Finding.CHANGED,
+                        f"Event {missing.head_event_id}, the head of {missing.describe()}"
+                        f"{where}, is missing: events were deleted between event {last_id} and "
+                        f"event {row.id}.",
+                        0,
+                    )
+                walk.count = count
+                return walk
+            position += 1
+        if row.prev_hash != prev or _digest(prev, row) != row.hash:
+            if row.prev_hash == prev:
+                reason = "its content was changed"
+            elif _digest(row.prev_hash, row) == row.hash:
+                reason = "the event before it was deleted (a gap in the middle of the chain)"
+            else:
+                reason = "it was changed"
+            walk.failure = AuditReport(
+                Finding.CHANGED,
+                f"Audit trail{where} broken at event {row.id}: {reason} ({count} event(s) "
+                "before it are intact).",
+                0,
+            )
+            walk.count = count
+            return walk
+        prev = row.hash
+        count += 1
+        last_id = row.id
+        while position < len(expected) and expected[position].head_event_id == row.id:
+            checkpoint = expected[position]
+            if checkpoint.head_hash != row.hash or checkpoint.event_count != count:
+                if checkpoint.id in lost_rows:
+                    walk.failure = rolled_back(
+                        checkpoint, f"its event {row.id} is not the one signed"
+                    )
+                else:
+                    walk.failure = AuditReport(
+                        Finding.RECOMPUTED,
+                        f"The chain{where} was rewritten: event {row.id} has hash "
+                        f"{row.hash[:12]}... and is event number {count}, but "
+                        f"{checkpoint.describe()} signed hash {checkpoint.head_hash[:12]}... and "
+                        f"{checkpoint.event_count} event(s). Events before it were deleted or "
+                        "changed and the later hashes recomputed.",
+                        0,
+                    )
+                walk.count = count
+                return walk
+            walk.matched.add(checkpoint.id)
+            position += 1
+    walk.count = count
+    if position < len(expected):
+        first_missing = expected[position]
+        state = f"chain {chain}" if named else "its chain"
+        state += f" ends at event {last_id} ({count} event(s))"
+        newest_lost = [c for c in expected[position:] if c.id in lost_rows]
+        if newest_lost:
+            walk.failure = rolled_back(newest_lost[-1], state)
+        else:
+            walk.failure = AuditReport(
+                Finding.TRUNCATED,
+                f"Events were deleted at the tail: {state}, but "
+                f"{first_missing.describe()}{where} signed more.",
+                0,
+            )
+    return walk
 
 
 def record_restore(session: Session, policy: CheckpointPolicy) -> Checkpoint:
@@ -548,7 +706,9 @@ def record_restore(session: Session, policy: CheckpointPolicy) -> Checkpoint:
     in_file, _unreadable = policy.file.read()
     signed = [c for c in in_file if policy.keys.check(c)]
     previous = latest_checkpoint(session)
-    head_id, _head_hash, count = _head(session, None)
+    heads = _heads(session, None)
+    head_id = max((head[1] for head in heads), default=0)
+    count = sum(head[3] for head in heads)
     newest = max(signed, key=lambda c: c.id, default=None)
     lost = (head_id, head_id, 0)
     if newest is not None and (

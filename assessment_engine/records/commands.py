@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from .checkpoints import CheckpointPolicy, verify_audit, write_checkpoint
+from .checkpoints import CheckpointPolicy, lock_checkpoints, verify_audit, write_checkpoint
 
 
 def _policy() -> CheckpointPolicy:
@@ -47,12 +47,8 @@ def audit_verify_command() -> None:
 @with_appcontext
 def audit_checkpoint_command() -> None:
     """Sign the audit chain's head now (run it from a timer, for example every 5 minutes)."""
-    from ..kernel.audit import _CHAIN_LOCK
-
     session = db.session()
-    if session.get_bind().dialect.name == "postgresql":
-        # The chain's lock, so no commit appends events while the head is read.
-        session.execute(db.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    lock_checkpoints(session)
     checkpoint = write_checkpoint(session, _policy())
     db.session.commit()
     click.echo(f"Wrote {checkpoint.describe()} to the database and {_policy().file.path}.")

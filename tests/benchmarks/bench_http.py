@@ -35,6 +35,8 @@ from typing import Any
 
 from report import ROOT, Row, assessor_and_person, emit
 
+from assessment_engine.kernel.audit import DEFAULT_PARTITIONS
+
 EXAMPLES = ROOT / "form_schemas" / "joint-assessment" / "examples"
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "bench_http")
@@ -52,6 +54,8 @@ class Target:
     client_id: str
     section_url: str
     email: str
+    #: Further people on record, for loads that spread over people as a partnership's do.
+    people: list[str]
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,16 @@ class Load:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free loopback port: within ``BENCH_PORTS`` (``5170-5189``) if set, else any."""
+    low, _, high = os.environ.get("BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeError(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
 
 
 @contextmanager
@@ -146,6 +157,7 @@ def prepare_database(database_url: str) -> Target:
     from assessment_engine.assessments.services import latest_published, start_assessment
     from assessment_engine.extensions import db
     from assessment_engine.partners.services import get_organisation
+    from assessment_engine.records import services as records
     from tests.conftest import seed_reference_data
 
     app = create_app({**_config(app_env(database_url)), "ENV": "testing"})
@@ -164,6 +176,10 @@ def prepare_database(database_url: str) -> Target:
         assert version is not None
         answers = json.loads((EXAMPLES / "falls-and-nursing-tasks.json").read_text())
         draft = start_assessment(db.session, actor, person, version, answers)
+        people = [str(person.id)] + [
+            str(records.create_client(db.session, actor, _person_details(n)).id)
+            for n in range(1, PEOPLE)
+        ]
         token = create_api_client(
             db.session, get_organisation(db.session, "perth-kinross-council"), "Bench system"
         ).token
@@ -175,9 +191,29 @@ def prepare_database(database_url: str) -> Target:
             client_id=str(person.id),
             section_url=f"/assessments/{draft.id}/sections/{section}",
             email=email,
+            people=people,
         )
         db.engine.dispose()
     return target
+
+
+#: People on record for the lock-wait load (each submission about one of them in turn).
+PEOPLE = 16
+
+
+def _person_details(n: int) -> Any:
+    from datetime import timedelta
+
+    from assessment_engine.demo import demo_chi
+    from assessment_engine.records.services import ClientDetails
+
+    born = date(1940, 1, 1) + timedelta(days=n)
+    return ClientDetails(
+        chi=demo_chi(born, 1, True),
+        given_name="Bench",
+        family_name=f"Person {n}",
+        date_of_birth=born,
+    )
 
 
 def _config(env: dict[str, str]) -> dict[str, Any]:
@@ -357,13 +393,18 @@ def _api_headers(target: Target) -> dict[str, str]:
     return {"Content-Type": "application/json", "Authorization": f"Bearer {target.token}"}
 
 
-def _submit_load(base: str, target: Target, folder: Path, seconds: float) -> Load:
-    """A wrk run of submissions, each with its own Idempotency-Key."""
+def _submit_load(
+    base: str, target: Target, folder: Path, seconds: float, *, spread: bool = False
+) -> Load:
+    """A wrk run of submissions, each with its own Idempotency-Key; ``spread``: about each of
+    the target's people in turn, else all about one."""
+    people = target.people if spread else [target.client_id]
     return wrk(
         f"{base}/api/v1/assessments",
         seconds,
         folder,
-        body=bodies(target.client_id),
+        # Person by person in turn, so concurrent requests are about different people.
+        body=[body for turn in zip(*map(bodies, people), strict=True) for body in turn],
         headers=_api_headers(target),
         keyed=True,
     )
@@ -419,7 +460,7 @@ def measure(seconds: float) -> list[Row]:
             results: dict[str, tuple[list[Load], list[Load]]] = {}
             floor: tuple[list[Load], list[Load]] = ([], [])
             cold: list[tuple[float, float]] = []
-            waits: list[tuple[int, float, Load]] = []
+            waits: list[tuple[int, int, float, Load]] = []
             with gunicorn("echo_app:app", {}, bench_dir) as echo:
                 echo_runs.append(
                     wrk(f"{echo}/echo", seconds, folder, body=echo_bodies, headers=json_headers)
@@ -449,7 +490,12 @@ def measure(seconds: float) -> list[Row]:
                     floor[1].append(page)
                 results[name] = (posts, pages)
                 if name == "PostgreSQL":
-                    waits = [_lock_wait_share(env, target, folder, seconds, n) for n in (2, 4)]
+                    # One chain (as before the partitions) and the default, interleaved.
+                    waits = [
+                        _lock_wait_share(env, target, folder, seconds, n, chains)
+                        for n in (2, 4)
+                        for chains in (1, DEFAULT_PARTITIONS)
+                    ]
             with gunicorn("echo_app:app", {}, bench_dir) as echo:
                 echo_runs.append(
                     wrk(f"{echo}/echo", seconds, folder, body=echo_bodies, headers=json_headers)
@@ -489,20 +535,7 @@ def measure(seconds: float) -> list[Row]:
             )
     if floor[0] and "PostgreSQL" in results:
         rows.extend(_floor_rows(results["PostgreSQL"], floor))
-    for workers, share, load in waits:
-        rows.append(
-            Row(
-                name=f"chain-lock wait share, {workers} workers (PostgreSQL)",
-                value=share * 100,
-                unit="%",
-                reference_name="",  # a share of request time: no same-run reference
-                reference=0.0,
-                target="< 5% at 4 workers" if workers == 4 else "",
-                met=share < 0.05 if workers == 4 else None,
-                note=f"POST at {load.requests_per_second:.1f} req/s, p50 {load.p50_ms:.1f} ms; "
-                "sampled from pg_stat_activity every 5 ms",
-            )
-        )
+    rows.extend(_lock_wait_row(*wait) for wait in waits)
     for first, warm in cold:
         rows.append(
             Row(
@@ -514,15 +547,49 @@ def measure(seconds: float) -> list[Row]:
                 target="<= 2x warm",
                 met=first <= 2 * warm,
                 note="sent as soon as gunicorn's port opens (gunicorn.conf.py: preload_app, "
-                "questionnaires compiled before the port opens)",
+                "questionnaires compiled, column types adapted and objects frozen before the "
+                "workers fork)",
             )
         )
     return rows
 
 
+def measure_lock_wait(seconds: float) -> list[Row]:
+    """The chain-lock wait rows alone: one chain and the default, at 2 and 4 workers."""
+    pg_url = create_pg_database()
+    if not pg_url:
+        return []
+    try:
+        target = prepare_database(pg_url)
+        with tempfile.TemporaryDirectory() as tmp:
+            waits = [
+                _lock_wait_share(app_env(pg_url), target, Path(tmp), seconds, n, chains)
+                for n in (2, 4)
+                for chains in (1, DEFAULT_PARTITIONS)
+            ]
+    finally:
+        drop_pg_database()
+    return [_lock_wait_row(*wait) for wait in waits]
+
+
+def _lock_wait_row(workers: int, chains: int, share: float, load: Load) -> Row:
+    partitioned = chains > 1
+    return Row(
+        name=f"chain-lock wait share, {workers} workers, {chains} chain(s) (PostgreSQL)",
+        value=share * 100,
+        unit="%",
+        reference_name="",  # a share of request time: no same-run reference
+        reference=0.0,
+        target="< 5% at 4 workers" if workers == 4 and partitioned else "",
+        met=share < 0.05 if workers == 4 and partitioned else None,
+        note=f"POST about {PEOPLE} people in turn at {load.requests_per_second:.1f} "
+        f"req/s, p50 {load.p50_ms:.1f} ms; sampled from pg_stat_activity every 5 ms",
+    )
+
+
 def _lock_wait_share(
-    env: dict[str, str], target: Target, folder: Path, seconds: float, workers: int
-) -> tuple[int, float, Load]:
+    env: dict[str, str], target: Target, folder: Path, seconds: float, workers: int, chains: int
+) -> tuple[int, int, float, Load]:
     """The share of request time spent waiting for the audit chain's lock under the submit load
     with ``workers`` workers: PostgreSQL's backends waiting on an advisory lock, sampled every
     5 ms while wrk runs (one connection per worker), over the workers' busy time (each of the
@@ -547,17 +614,18 @@ def _lock_wait_share(
                 time.sleep(0.005)
 
     api_headers = _api_headers(target)
+    env = {**env, "ASSESSMENT_AUDIT_CHAIN_PARTITIONS": str(chains)}
     with gunicorn("wsgi:app", env, str(ROOT), workers=workers) as base:
         warm_up(f"{base}/api/v1/assessments", api_headers, bodies(target.client_id)[0])
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         try:
-            load = _submit_load(base, target, folder, seconds)
+            load = _submit_load(base, target, folder, seconds, spread=True)
         finally:
             stop.set()
             sampler.join()
     busy = min(workers, CONNECTIONS)
-    return workers, (sum(samples) / len(samples) / busy) if samples else 0.0, load
+    return workers, chains, (sum(samples) / len(samples) / busy) if samples else 0.0, load
 
 
 def _first_and_warm(base: str, target: Target) -> tuple[float, float]:
@@ -638,12 +706,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each wrk run")
     parser.add_argument("--json", action="store_true", help="print rows for run.py")
+    parser.add_argument(
+        "--lock-wait", action="store_true", help="only the chain-lock wait rows (PostgreSQL)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed (apt-get install wrk); skipping HTTP figures", file=sys.stderr)
         emit([], args.json)
         return 0
-    emit(measure(args.seconds), args.json)
+    emit(measure_lock_wait(args.seconds) if args.lock_wait else measure(args.seconds), args.json)
     return 0
 
 

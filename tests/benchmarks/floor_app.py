@@ -50,7 +50,7 @@ from jinja2 import Environment
 from psycopg.types.json import Jsonb
 
 GENESIS = "0" * 64
-CHAIN_LOCK = 727_274_001  # the product's chain lock (kernel/audit.py)
+CHAIN_LOCK = 727_274_001  # the product's chain locks, with the chain's number (kernel/audit.py)
 QUESTIONNAIRE = "joint-assessment"
 
 
@@ -79,6 +79,7 @@ def _prepare() -> dict[str, Any]:
             "secret_key": product.config["SECRET_KEY"],
             "cookie_name": product.config["SESSION_COOKIE_NAME"],
             "limit": _per_minute(str(product.config["API_RATE_LIMIT"])),
+            "chains": int(product.config["AUDIT_CHAIN_PARTITIONS"]),
             "idle": timedelta(minutes=int(product.config["SESSION_IDLE_MINUTES"])),
             "absolute": timedelta(hours=int(product.config["SESSION_ABSOLUTE_HOURS"])),
             "url": str(db.engine.url.set(drivername="postgresql").render_as_string(False)),
@@ -145,15 +146,19 @@ def _digest(prev_hash: str, row: dict[str, Any]) -> str:
 
 
 def append_event(cur: psycopg.Cursor[Any], row: dict[str, Any]) -> None:
-    """One hash-chained event: the chain's lock, the last hash, one insert."""
-    cur.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
-    last = cur.execute("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
+    """One hash-chained event: its chain's lock (the person's shard, as the product's
+    kernel/audit.py), the chain's last hash, one insert."""
+    chain = uuid.UUID(row["client_id"]).int % READY["chains"] if row["client_id"] else 0
+    cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (CHAIN_LOCK, chain))
+    last = cur.execute(
+        "SELECT hash FROM audit_events WHERE chain = %s ORDER BY id DESC LIMIT 1", (chain,)
+    ).fetchone()
     previous = last[0] if last else GENESIS
     digest = _digest(previous, row)
     cur.execute(
         "INSERT INTO audit_events (occurred_at, user_id, organisation_id, actor, action,"
-        " record_type, record_id, client_id, address, detail, prev_hash, hash)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " record_type, record_id, client_id, address, detail, chain, prev_hash, hash)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             row["occurred_at"],
             row["user_id"],
@@ -165,6 +170,7 @@ def append_event(cur: psycopg.Cursor[Any], row: dict[str, Any]) -> None:
             row["client_id"],
             row["address"],
             Jsonb(row["detail"]),
+            chain,
             previous,
             digest,
         ),

@@ -30,3 +30,26 @@ def test_every_published_version_is_ready_before_its_first_use(app: Any, db_sess
         found = cache.get(version.id, version.checksum, compile_again)
         assert found is prepared(db_session, cache, version)
         assert (found.key, found.version) == (version.questionnaire.key, version.version)
+
+
+def test_every_column_type_is_adapted_to_the_database_before_the_first_request(
+    monkeypatch: Any,
+) -> None:
+    """SQLAlchemy works out a type's form for a dialect on first use, per process; start-up
+    does it for every column, so a worker's first query finds each one done."""
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+    from sqlalchemy.types import TypeEngine
+
+    from assessment_engine.db import adapt_column_types
+    from assessment_engine.extensions import db
+
+    dialect = PGDialect_psycopg()
+    assert adapt_column_types(db.metadata, dialect) > 100
+
+    def adapt_again(*_args: Any) -> Any:
+        raise AssertionError("adapted on first use, not at start-up")
+
+    monkeypatch.setattr(TypeEngine, "_gen_dialect_impl", adapt_again)
+    for table in db.metadata.tables.values():
+        for column in table.columns:
+            assert column.type.dialect_impl(dialect) is not None

@@ -65,15 +65,15 @@ def tamper(app: Flask, *statements: str, recompute: bool = False) -> None:
         for statement in statements:
             conn.execute(text(statement))
         if recompute:
-            prev = "0" * 64
+            prev: dict[int, str] = {}  # each chain's last hash
             rows = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
             for row in rows:
-                new_hash = _digest(prev, row)
-                if (row.prev_hash, row.hash) != (prev, new_hash):
+                new_hash = _digest(prev.get(row.chain, "0" * 64), row)
+                if (row.prev_hash, row.hash) != (prev.get(row.chain, "0" * 64), new_hash):
                     conn.execute(
                         text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE id = :id"),
-                        {"p": prev, "h": new_hash, "id": row.id},
+                        {"p": prev.get(row.chain, "0" * 64), "h": new_hash, "id": row.id},
                     )
-                prev = new_hash
+                prev[row.chain] = new_hash
             db.session.expunge_all()
         db.session.commit()

@@ -1,0 +1,218 @@
+"""The audit trail split into chains, each with its own lock: events about different people go
+to different chains, every checkpoint signs every chain's head through a Merkle root, and
+tampering with any one chain is found and named. Events and checkpoints written before the
+trail was partitioned (all in chain 0) still verify.
+
+Each test commits for real on a scratch database (of the kind under test).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from assessment_engine.extensions import db
+from assessment_engine.kernel.actor import Actor
+from assessment_engine.kernel.audit import chain_of, record_event, verify_chain
+from assessment_engine.partners.models import OrganisationKind
+from assessment_engine.partners.services import ensure_organisation
+from assessment_engine.records.checkpoints import (
+    AuditCheckpoint,
+    Checkpoint,
+    Finding,
+    merkle_root,
+)
+from assessment_engine.records.models import AuditEvent
+
+from .audit_scenes import tamper, verify
+
+CHAINS = 4
+
+
+def _people_app(scratch_app: Callable[..., Flask], **config: object) -> Flask:
+    settings = {
+        "AUDIT_CHAIN_PARTITIONS": CHAINS,
+        "AUDIT_CHECKPOINT_EVERY": 40,
+        "AUDIT_CHECKPOINT_MINUTES": 0,
+        **config,
+    }
+    app = scratch_app(seed=False, **settings)
+    with app.app_context():
+        org, _ = ensure_organisation(
+            db.session, slug="audit", name="Audit", kind=OrganisationKind.HEALTH
+        )
+        db.session.commit()
+        app.config["TEST_ORG"] = org.id
+    return app
+
+
+def _write_for_people(app: Flask, commits: int, people: int = 8) -> None:
+    """``commits`` commits of three events each, about person 1, 2, ... in turn."""
+    with app.app_context():
+        actor = Actor(organisation_id=app.config["TEST_ORG"], label="test", address="127.0.0.1")
+        for n in range(commits):
+            person = uuid.UUID(int=1 + n % people)
+            for action in ("client.view", "assessment.submit", "decision.create"):
+                record_event(
+                    db.session, actor, action, record_type="client", record_id=n, client_id=person
+                )
+            db.session.commit()
+
+
+@pytest.fixture()
+def people(scratch_app: Callable[..., Flask]) -> Flask:
+    """150 events about 8 people, in 4 chains; checkpoints every 40 events or so."""
+    app = _people_app(scratch_app)
+    _write_for_people(app, 50)
+    return app
+
+
+def _chain_events(app: Flask, chain: int) -> list[AuditEvent]:
+    with app.app_context():
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.id)
+        ).all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def test_each_person_s_events_join_their_chain_and_each_chain_links_its_own(people) -> None:
+    with people.app_context():
+        per_chain = dict(
+            db.session.execute(
+                select(AuditEvent.chain, func.count()).group_by(AuditEvent.chain)
+            ).all()
+        )
+        assert verify_chain(db.session).ok
+    assert per_chain == {0: 36, 1: 39, 2: 39, 3: 36}  # people 1-8 by client id modulo 4
+    for chain in range(CHAINS):
+        events = _chain_events(people, chain)
+        assert {chain_of(e.client_id, None, CHAINS) for e in events} == {chain}
+        assert events[0].prev_hash == "0" * 64
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
+
+
+def test_a_checkpoint_signs_every_chain_s_head_under_their_merkle_root(people) -> None:
+    with people.app_context():
+        rows = db.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id)).all()
+        checkpoints = [Checkpoint.from_row(row) for row in rows]
+    assert len(checkpoints) >= 3
+    newest = checkpoints[-1]
+    assert newest.heads is not None and [h[0] for h in newest.heads] == [0, 1, 2, 3]
+    for chain, head_id, head_hash, count in newest.heads:
+        signed = [e for e in _chain_events(people, chain) if e.id <= head_id]
+        assert (signed[-1].id, signed[-1].hash, len(signed)) == (head_id, head_hash, count)
+    assert newest.head_hash == merkle_root(newest.heads)
+    assert newest.event_count == sum(h[3] for h in newest.heads)
+    lines = Path(people.config["AUDIT_CHECKPOINT_FILE"]).read_text().splitlines()
+    filed = [json.loads(line) for line in lines]
+    assert [Checkpoint(**c) for c in filed] == checkpoints  # the file signs the same heads
+    report = verify(people)
+    assert report.ok, report.message
+    assert report.message == "Audit trail intact: 150 event(s) checked in 4 chains."
+    assert report.trusted == newest
+
+
+def test_the_merkle_root_is_rfc_6962_s_tree_hash_of_the_heads() -> None:
+    heads = [(c, c + 10, f"{c:064x}", c + 1) for c in range(3)]
+
+    def leaf(head: tuple[int, int, str, int]) -> bytes:
+        return hashlib.sha256(b"\x00" + json.dumps(list(head), separators=(",", ":")).encode())
+
+    def node(left: bytes, right: bytes) -> bytes:
+        return hashlib.sha256(b"\x01" + left + right).digest()
+
+    l0, l1, l2 = (leaf(h).digest() for h in heads)
+    assert merkle_root(heads) == node(node(l0, l1), l2).hex()
+    assert merkle_root(reversed(heads)) == merkle_root(heads)  # in chain order, however given
+    assert merkle_root(heads[:1]) == l0.hex()
+    changed = [*heads[:2], (2, 12, f"{3:064x}", 3)]
+    assert merkle_root(changed) != merkle_root(heads)
+
+
+@pytest.mark.parametrize("chain", [1, 2])
+def test_changing_an_event_in_one_chain_is_found_in_that_chain(people, chain: int) -> None:
+    target = _chain_events(people, chain)[5]
+    tamper(people, f"UPDATE audit_events SET action = 'client.search' WHERE id = {target.id}")  # noqa: S608 (ids of our own rows)
+    report = verify(people)
+    assert report.finding is Finding.CHANGED
+    assert f"Audit trail of chain {chain} broken at event {target.id}" in report.message
+    assert "its content was changed (5 event(s) before it are intact)" in report.message
+
+
+@pytest.mark.parametrize("chain", [0, 3])
+def test_deleting_one_chain_s_tail_is_found_though_the_others_are_whole(people, chain: int) -> None:
+    events = _chain_events(people, chain)
+    tamper(people, f"DELETE FROM audit_events WHERE chain = {chain} AND id > {events[10].id}")  # noqa: S608 (ids of our own rows)
+    report = verify(people)
+    assert report.finding is Finding.TRUNCATED, report.message
+    assert f"chain {chain} ends at event {events[10].id} (11 event(s))" in report.message
+    assert report.trusted is not None  # the newest checkpoint every chain still agrees with
+    assert report.trusted.head_of(chain)[1] <= events[10].id
+
+
+def test_recomputing_one_chain_after_deleting_from_it_is_found(people) -> None:
+    events = _chain_events(people, 2)
+    tamper(people, f"DELETE FROM audit_events WHERE id = {events[3].id}", recompute=True)  # noqa: S608 (ids of our own rows)
+    with people.app_context():
+        assert verify_chain(db.session).ok  # the chains agree with themselves again
+    report = verify(people)
+    assert report.finding is Finding.RECOMPUTED, report.message
+    assert "The chain of chain 2 was rewritten" in report.message
+
+
+def test_moving_an_event_to_another_chain_is_found(people) -> None:
+    moved = _chain_events(people, 1)[4]
+    tamper(people, f"UPDATE audit_events SET chain = 3 WHERE id = {moved.id}")  # noqa: S608 (ids of our own rows)
+    report = verify(people)
+    assert report.finding is Finding.CHANGED
+    assert "chain 1" in report.message or "chain 3" in report.message
+
+
+def test_a_trail_written_as_one_chain_still_verifies_once_partitioned(
+    scratch_app: Callable[..., Flask],
+) -> None:
+    """Before the partitions every event was chained as one sequence and a checkpoint named that
+    one head: after the migration those events are chain 0's, their checkpoint (signed without
+    heads) still checks, and new events about people join the other chains."""
+    one = _people_app(scratch_app, AUDIT_CHAIN_PARTITIONS=1, AUDIT_CHECKPOINT_EVERY=0)
+    _write_for_people(one, 20)
+    policy = one.extensions["audit_checkpoints"]
+    with one.app_context():
+        last = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert last is not None and last.chain == 0
+        old = policy.keys.sign(
+            Checkpoint(
+                id=1,
+                kind="periodic",
+                created_at=last.occurred_at.isoformat(),
+                head_event_id=last.id,
+                head_hash=last.hash,
+                event_count=60,
+            )
+        )
+        assert "heads" not in old.as_json()  # as a checkpoint was signed before
+        db.session.add(old.to_row())
+        db.session.commit()
+        policy.file.append([old])
+    many = _people_app(scratch_app)
+    _write_for_people(many, 30)
+    report = verify(many)
+    assert report.ok, report.message
+    assert report.message == "Audit trail intact: 150 event(s) checked in 4 chains."
+    assert report.trusted is not None and report.trusted.heads is not None
+    assert report.trusted.head_of(0)[3] > 60  # chain 0 went on from the old single chain
+
+    early = _chain_events(many, 0)[10]
+    tamper(many, f"DELETE FROM audit_events WHERE id = {early.id}", recompute=True)  # noqa: S608 (ids of our own rows)
+    report = verify(many)
+    assert report.finding is Finding.RECOMPUTED, report.message
+    assert "checkpoint #1" in report.message  # the old checkpoint still catches it
