@@ -111,7 +111,7 @@ def main() -> None:
                 for part in ("document", "rules", "test_cases")
             }
             data = {**texts, "revision": _revision(version), "csrf_token": token}
-            saved_ms, saved = _timed(lambda: client.post(base, data=data))
+            saved_ms, saved = _timed(lambda data=data: client.post(base, data=data))
             assert saved.status_code == 302
             page_ms, shown = _timed(lambda: client.get(base))
             assert shown.status_code == 200
@@ -130,7 +130,7 @@ def main() -> None:
                 "not_after": "",
                 "section": "about",
             }
-            edit_ms, edited = _timed(lambda: client.post(question, data=posted))
+            edit_ms, edited = _timed(lambda posted=posted: client.post(question, data=posted))
             assert edited.status_code == 302, edited.get_data(as_text=True)[:2000]
             list_ms, listed = _timed(lambda: client.get(f"{base}/questions"))
             assert listed.status_code == 200
