@@ -24,7 +24,15 @@ from ..questionnaires.editing import Draft, EditRefused
 from ..questionnaires.models import QuestionnaireVersion, VersionStatus
 from ..questionnaires.structure import QuestionType
 from .forms_questions import QuestionForm, SectionForm, encode_when, form_data
-from .views import _context, _form_schemas, _runtime, _version_or_404, actor, bp
+from .views import (
+    _context,
+    _form_schemas,
+    _runtime,
+    _version_or_404,
+    actor,
+    bp,
+    draft_cache,
+)
 
 
 def _draft_or_409(key: str, number: int) -> QuestionnaireVersion:
@@ -49,11 +57,12 @@ def _save(
     found: QuestionnaireVersion, change: Callable[[Draft], Draft], revision: int, form: Any = None
 ) -> EditRefused | drafts.AdminError | None:
     """Apply and save one edit; the refusal (rolled back, shown on ``form``), or None."""
+    context = _context()
     saved = attempt(
         lambda: edit_drafts.apply_edit(
             db.session,
             actor(),
-            _context(),
+            context,
             found,
             change,
             expected_revision=revision,
@@ -63,6 +72,7 @@ def _save(
         refuse=(EditRefused, drafts.AdminError),
     )
     if saved.result is not None:
+        preview.remember_saved(db.session, draft_cache(), found, saved.result, context)
         problems = len(saved.result.problems)
         flash(
             "Saved. "

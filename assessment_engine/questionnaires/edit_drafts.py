@@ -39,5 +39,6 @@ def apply_edit(
             raise AdminError("This draft has changed since you opened it; open it again")
         raise StaleDraft(source)
     before = source_texts(session, draft, form_schemas)
-    after = change(Draft.parse(before)).texts(before)
+    parsed = Draft.parse(before)
+    after = change(parsed).texts(before, parsed)  # the edits copy: ``parsed`` is unchanged
     return save_draft(session, actor, context, draft, after, expected_revision=expected_revision)

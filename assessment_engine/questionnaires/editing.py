@@ -118,9 +118,10 @@ class Draft:
             raise EditRefused("The draft's document has no sections; fix it in the JSON editor")
         return cls(document, rules if isinstance(rules, dict) else {}, cases)
 
-    def texts(self, before: DraftTexts) -> DraftTexts:
-        """The texts to save: a part re-written only when it changed (keeping its layout)."""
-        old = Draft.parse(before)
+    def texts(self, before: DraftTexts, old: Draft | None = None) -> DraftTexts:
+        """The texts to save: a part re-written only when it changed (keeping its layout).
+        ``old`` is ``before`` parsed, when the caller has it already."""
+        old = old if old is not None else Draft.parse(before)
         return DraftTexts(
             _dump(self.document) if self.document != old.document else before.document,
             _dump(self.rules) if self.rules != old.rules else before.rules,

@@ -168,3 +168,28 @@ def test_publishing_asks_first_and_says_what_changes(client: Any, drafts: Drafts
     )
     done = client.post_form(f"{base}/publish", {"revision": _revision(confirm), "confirmed": "yes"})
     assert done.status_code == 302 and done.headers["Location"].endswith("/admin/questionnaires")
+
+
+def test_the_page_after_a_save_does_not_check_the_draft_again(
+    client: Any, drafts: Drafts, monkeypatch: Any
+) -> None:
+    from assessment_engine.questionnaires import preview
+
+    number = drafts.start(KEY)
+    base = f"/admin/questionnaires/{KEY}/versions/{number}"
+    revision = _revision(client.get(f"{base}/questions").get_data(as_text=True))
+    assert (
+        client.post_form(
+            f"{base}/questions/about/preferred_name/down", {"revision": revision}
+        ).status_code
+        == 302
+    )
+    checks: list[object] = []
+    original = preview.check_draft
+    monkeypatch.setattr(
+        preview, "check_draft", lambda *a, **k: checks.append(1) or original(*a, **k)
+    )
+    listing = client.get(f"{base}/questions").get_data(as_text=True)
+    assert "No problems" in listing and checks == []  # the save's own check was kept
+    client.get(f"{base}/preview")
+    assert checks == []
