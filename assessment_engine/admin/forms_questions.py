@@ -22,6 +22,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import FieldList, FormField, HiddenField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..questionnaires.editing import (
@@ -30,6 +31,7 @@ from ..questionnaires.editing import (
     OptionEdit,
     QuestionEdit,
     ShowWhen,
+    editable_type,
     editable_types,
 )
 from ..questionnaires.structure import QuestionType
@@ -82,13 +84,16 @@ class QuestionForm(FlaskForm):
     )
     type = RadioField(
         "Type of answer",
-        choices=[(t.type.value, t.label) for t in editable_types()],
+        choices=[SelectChoice(t.type.value, t.label) for t in editable_types()],
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select the type of answer")],
     )
     required = RadioField(
         "Must it be answered?",
-        choices=[("yes", "Yes, when it is shown"), ("no", "No, it can be left out")],
+        choices=[
+            SelectChoice("yes", "Yes, when it is shown"),
+            SelectChoice("no", "No, it can be left out"),
+        ],
         default="no",
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select whether it must be answered")],
@@ -99,6 +104,12 @@ class QuestionForm(FlaskForm):
     min_length = StringField("Fewest characters (or choices)", widget=GovTextInput())
     max_length = StringField("Most characters (or choices)", widget=GovTextInput())
     not_after = SelectField("May not be after", choices=[], widget=GovSelect())
+    item_label = StringField(
+        "What one item is called",
+        widget=GovTextInput(),
+        description="In lower case, for buttons such as \u201cAdd another medicine\u201d",
+        validators=[Length(max=60)],
+    )
     show_when = SelectField("Show this question when", choices=[], widget=GovSelect())
     section = SelectField(
         "Section",
@@ -127,8 +138,8 @@ class QuestionForm(FlaskForm):
     def edit(self) -> QuestionEdit:
         """What the form says (call after it validated)."""
         kind = QuestionType(self.type.data)
-        chosen = editable_types()
-        has_options = next(t.options for t in chosen if t.type is kind)
+        chosen = editable_type(kind.value)
+        has_options = chosen is not None and chosen.options
         options = tuple(
             OptionEdit(
                 (entry.form.label.data or "").strip(),
@@ -152,6 +163,7 @@ class QuestionForm(FlaskForm):
             max_length=_whole(self.max_length),
             not_after=self.not_after.data or "",
             show_when=decode_when(self.show_when.data),
+            item_label=self.item_label.data or "",
         )
 
 
@@ -202,6 +214,7 @@ def form_data(edit: QuestionEdit, section: str) -> dict[str, Any]:
         "max_length": text(edit.max_length),
         "not_after": edit.not_after,
         "show_when": encode_when(edit.show_when),
+        "item_label": edit.item_label,
         "section": section,
     }
 

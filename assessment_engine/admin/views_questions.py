@@ -9,11 +9,13 @@ same), and redirects; the page edge commits. Adds routes to the admin blueprint 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..pages import attempt, page
@@ -33,6 +35,10 @@ from .views import (
     bp,
     draft_cache,
 )
+
+
+def _session() -> Session:
+    return cast(Session, db.session)
 
 
 def _draft_or_409(key: str, number: int) -> QuestionnaireVersion:
@@ -60,7 +66,7 @@ def _save(
     context = _context()
     saved = attempt(
         lambda: edit_drafts.apply_edit(
-            db.session,
+            _session(),
             actor(),
             context,
             found,
@@ -72,7 +78,7 @@ def _save(
         refuse=(EditRefused, drafts.AdminError),
     )
     if saved.result is not None:
-        preview.remember_saved(db.session, draft_cache(), found, saved.result, context)
+        preview.remember_saved(_session(), draft_cache(), found, saved.result, context)
         problems = len(saved.result.problems)
         flash(
             "Saved. "
@@ -107,7 +113,7 @@ def questions(key: str, number: int) -> ResponseReturnValue:
     runtime = _runtime(found)
     refusal, uri = None, ""
     try:
-        current = edit_drafts.current(db.session, found, _form_schemas())
+        current = edit_drafts.current(_session(), found, _form_schemas())
         sections = editing.outline(current.document)
         uri = str(current.document.get("$id") or "")
     except EditRefused as error:
@@ -123,20 +129,24 @@ def questions(key: str, number: int) -> ResponseReturnValue:
         problems=runtime.problems,
         refusal=refusal,
         editable=found.status == VersionStatus.DRAFT,
-        revision=drafts.current_revision(db.session, found),
+        revision=drafts.current_revision(_session(), found),
         source_key=lambda ref: _source_key(urljoin(uri, ref)),
     )
 
 
 def _choices(form: QuestionForm, current: Draft, section: str, name: str | None) -> None:
     document = current.document
-    form.show_when.choices = [("", "Always")] + [
-        (encode_when(when), editing.describe(document, section, when))
+    node = document["properties"][section].get("properties", {}).get(name or "")
+    if isinstance(node, dict) and editing.type_of(node) is QuestionType.REPEATING_GROUP:
+        # it keeps its inner questions, so it stays a question that repeats
+        form.type.choices = [SelectChoice(editing.REPEATS.type.value, editing.REPEATS.label)]
+    form.show_when.choices = [SelectChoice("", "Always")] + [
+        SelectChoice(encode_when(when), editing.describe(document, section, when))
         for when in editing.answers_to_show_by(document, section, name or "")
     ]
-    form.section.choices = [(s.name, s.title) for s in editing.outline(document)]
-    form.not_after.choices = [("", "No limit")] + [
-        (q.pointer, q.title)
+    form.section.choices = [SelectChoice(s.name, s.title) for s in editing.outline(document)]
+    form.not_after.choices = [SelectChoice("", "No limit")] + [
+        SelectChoice(q.pointer, q.title)
         for s in editing.outline(document)
         for q in s.questions
         if not q.ref
@@ -196,12 +206,12 @@ def _question_page(
         name=name,
         pointer=pointer,
         form=form,
-        types=editing.editable_types(),
+        repeats=form.type.data == editing.REPEATS.type.value,
         problems=found_problems,
         fixed_condition=fixed,
         uses=editing.uses(current, pointer) if name else [],
         reasons=reasons or [],
-        revision=drafts.current_revision(db.session, found),
+        revision=drafts.current_revision(_session(), found),
     ), status
 
 
@@ -218,7 +228,7 @@ def question(key: str, number: int, section: str, name: str | None = None) -> Re
     name and section."""
     found = _draft_or_409(key, number)
     made = attempt(
-        lambda: edit_drafts.current(db.session, found, _form_schemas()), refuse=(EditRefused,)
+        lambda: edit_drafts.current(_session(), found, _form_schemas()), refuse=(EditRefused,)
     )
     if made.result is None:
         flash(str(made.refusal), "info")
@@ -243,7 +253,7 @@ def question(key: str, number: int, section: str, name: str | None = None) -> Re
                 return redirect(_questions_url(key, number, f"{section}-{name}"))
             data = form_data(read.result, section)
         form = QuestionForm(formdata=None, data=data)
-        form.revision.data = str(drafts.current_revision(db.session, found))
+        form.revision.data = str(drafts.current_revision(_session(), found))
         _choices(form, current, section, name)
         return _question_page(found, section, name, form, current)
     form = QuestionForm()
@@ -309,7 +319,7 @@ def section_page(key: str, number: int, section: str | None = None) -> ResponseR
     """Add a section, or change a section's title and description."""
     found = _draft_or_409(key, number)
     made = attempt(
-        lambda: edit_drafts.current(db.session, found, _form_schemas()), refuse=(EditRefused,)
+        lambda: edit_drafts.current(_session(), found, _form_schemas()), refuse=(EditRefused,)
     )
     if made.result is None:
         flash(str(made.refusal), "info")
@@ -325,7 +335,7 @@ def section_page(key: str, number: int, section: str | None = None) -> ResponseR
                 "name": section or "",
                 "title": node.get("title", ""),
                 "description": node.get("description", ""),
-                "revision": str(drafts.current_revision(db.session, found)),
+                "revision": str(drafts.current_revision(_session(), found)),
             },
         )
     else:
@@ -394,5 +404,5 @@ def publish_confirm(key: str, number: int) -> ResponseReturnValue:
         latest=latest,
         comparison=comparison,
         problems=runtime.problems,
-        revision=drafts.current_revision(db.session, found),
+        revision=drafts.current_revision(_session(), found),
     )

@@ -82,8 +82,13 @@ def editable_types() -> tuple[EditableType, ...]:
     )
 
 
+#: A question that repeats (a list of items, each with its own questions): its words, what one
+#: item is called and how many there may be are edited here; its inner questions in expert mode.
+REPEATS = EditableType(QuestionType.REPEATING_GROUP, "Repeats: a list of items", False, "items")
+
+
 def editable_type(value: str) -> EditableType | None:
-    return next((t for t in editable_types() if t.type.value == value), None)
+    return next((t for t in (*editable_types(), REPEATS) if t.type.value == value), None)
 
 
 class EditRefused(DomainError):
@@ -168,6 +173,8 @@ class QuestionEdit:
     max_length: int | None = None
     not_after: str = ""
     show_when: ShowWhen | None = None
+    #: A question that repeats: what one item is called ("medicine").
+    item_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -298,8 +305,8 @@ def read_question(document: Mapping[str, Any], section: str, name: str) -> Quest
     kind = type_of(node)
     if kind is None:
         raise EditRefused(
-            "This question is of a kind edited in the JSON editor (a group, repeating group "
-            "or calculated value)"
+            "This question is of a kind edited in the JSON editor (a group of questions or a "
+            "calculated value)"
         )
     options_of = (
         node.get("items", {}).get("oneOf")
@@ -329,6 +336,7 @@ def read_question(document: Mapping[str, Any], section: str, name: str) -> Quest
         if isinstance(entry, Mapping)
     )
     limits_of = node.get("items", {}) if kind is QuestionType.MULTIPLE_CHOICE else node
+    counted = kind in (QuestionType.MULTIPLE_CHOICE, QuestionType.REPEATING_GROUP)
     return QuestionEdit(
         name=name,
         type=kind,
@@ -339,18 +347,11 @@ def read_question(document: Mapping[str, Any], section: str, name: str) -> Quest
         options=options,
         minimum=_float(limits_of.get("minimum")),
         maximum=_float(limits_of.get("maximum")),
-        min_length=_int(
-            node.get("minLength")
-            if kind is not QuestionType.MULTIPLE_CHOICE
-            else node.get("minItems")
-        ),
-        max_length=_int(
-            node.get("maxLength")
-            if kind is not QuestionType.MULTIPLE_CHOICE
-            else node.get("maxItems")
-        ),
+        min_length=_int(node.get("minItems" if counted else "minLength")),
+        max_length=_int(node.get("maxItems" if counted else "maxLength")),
         not_after=str(node.get("x-not-after", "")),
         show_when=show_when,
+        item_label=str(node.get("x-item-label", "")),
     )
 
 
@@ -368,6 +369,8 @@ def type_of(node: Mapping[str, Any]) -> QuestionType | None:
         return None
     if kind == "array":
         items = node.get("items")
+        if isinstance(items, Mapping) and items.get("type") == "object":
+            return QuestionType.REPEATING_GROUP
         return (
             QuestionType.MULTIPLE_CHOICE
             if isinstance(items, Mapping) and "oneOf" in items
@@ -453,7 +456,7 @@ def describe(document: Mapping[str, Any], section: str, when: ShowWhen) -> str:
 _OWNED = frozenset(
     {"type", "format", "x-widget", "oneOf", "items", "uniqueItems", "minItems", "maxItems"}
     | {"minimum", "maximum", "minLength", "maxLength", "x-not-after", "title", "x-hint"}
-    | {"description", "not"}
+    | {"description", "not", "x-item-label"}
 )
 _TYPE_KEEPS: Mapping[QuestionType, frozenset[str]] = {
     QuestionType.SHORT_TEXT: frozenset({"pattern", "x-suffix"}),
@@ -562,6 +565,17 @@ def build_node(edit: QuestionEdit, old: Mapping[str, Any] | None = None) -> dict
             node["x-not-after"] = edit.not_after.strip()
     elif kind is QuestionType.YES_NO:
         node["type"] = "boolean"
+    elif kind is QuestionType.REPEATING_GROUP:
+        items = old.get("items")
+        if not isinstance(items, Mapping) or items.get("type") != "object":
+            raise EditRefused(
+                "A question that repeats needs its inner questions: add it in the JSON editor",
+                field="type",
+            )
+        node.update({"type": "array", "items": items})
+        if edit.item_label.strip():
+            node["x-item-label"] = edit.item_label.strip()
+        _limits(node, edit.min_length, edit.max_length, "minItems", "maxItems", "length")
     elif kind is QuestionType.MULTIPLE_CHOICE:
         node.update(
             {

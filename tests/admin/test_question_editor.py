@@ -142,10 +142,19 @@ def test_deleting_what_a_rule_uses_is_refused_with_the_reason(client: Any, draft
 
 
 def test_a_problem_shows_on_its_question(client: Any, drafts: Drafts) -> None:
-    number = drafts.start("phq-9")
-    base = f"/admin/questionnaires/phq-9/versions/{number}"
-    page = client.get(f"{base}/questions").get_data(as_text=True)
-    assert "No problems" in page
+    number = drafts.start(KEY)
+    base = f"/admin/questionnaires/{KEY}/versions/{number}"
+
+    def break_it(document: Any) -> None:  # in expert mode: a drop-down for a yes/no question
+        document["properties"]["falls"]["properties"]["fallen"]["x-widget"] = "select"
+
+    drafts.edit_json(KEY, number, "document", break_it)
+    listing = client.get(f"{base}/questions").get_data(as_text=True)
+    row = listing[listing.index('id="falls-fallen"') :]
+    row = row[: row.index("</div>")]
+    assert "cannot show a yes_no question" in row
+    page = client.get(f"{base}/questions/falls/fallen").get_data(as_text=True)
+    assert 'id="question-problems"' in page and "cannot show a yes_no question" in page
 
 
 def test_publishing_asks_first_and_says_what_changes(client: Any, drafts: Drafts) -> None:
@@ -193,3 +202,21 @@ def test_the_page_after_a_save_does_not_check_the_draft_again(
     assert "No problems" in listing and checks == []  # the save's own check was kept
     client.get(f"{base}/preview")
     assert checks == []
+
+
+def test_a_question_that_repeats_is_edited_without_its_inner_questions(
+    client: Any, drafts: Drafts
+) -> None:
+    number = drafts.start(KEY)
+    url = f"/admin/questionnaires/{KEY}/versions/{number}/questions/health/medicines"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="inner-questions"' in page and 'value="repeating_group"' in page
+    assert 'value="short_text"' not in page  # it cannot become another type
+    data = _question_form(client, url, item_label="tablet", max_length="12")
+    saved = client.post_form(url, data)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    node = json.loads(drafts.texts(KEY, number)["document"])["properties"]["health"]["properties"][
+        "medicines"
+    ]
+    assert node["x-item-label"] == "tablet" and node["maxItems"] == 12
+    assert node["items"]["properties"]  # its inner questions are kept

@@ -83,9 +83,7 @@ def test_an_administrator_edits_questions_and_publishes(page: Any, live_app: Any
     # Edit an option's words.
     row.get_by_role("link", name=re.compile("^Change")).click()
     page.get_by_role("heading", name="Change question").wait_for()
-    expect(page.get_by_label("Show this question when")).to_have_value(
-        re.compile('"fallen", true')
-    )
+    expect(page.get_by_label("Show this question when")).to_have_value(re.compile('"fallen", true'))
     page.get_by_label("Words shown, option 2").fill("Hurt, and needed treatment")
     screenshot(page, "question-editor-change")
     check_accessibility(page, "change a question")

@@ -207,3 +207,15 @@ def test_a_refused_edit_names_its_field(draft: Draft) -> None:
             QuestionEdit(name="new_q", type=QuestionType.SCORED, title="x"),
         )
     assert refused.value.errors.keys() == {"options"}
+
+
+def test_a_question_that_repeats_keeps_its_inner_questions(draft: Draft) -> None:
+    read = editing.read_question(draft.document, "health", "medicines")
+    assert read.type is QuestionType.REPEATING_GROUP and read.item_label == "medicine"
+    changed = QuestionEdit(**{**read.__dict__, "item_label": "tablet", "max_length": 12})
+    after = editing.save_question(draft, "health", "medicines", changed)
+    node = after.document["properties"]["health"]["properties"]["medicines"]
+    before = draft.document["properties"]["health"]["properties"]["medicines"]
+    assert node["items"] == before["items"]
+    assert node["x-item-label"] == "tablet" and node["maxItems"] == 12
+    assert editing.read_question(after.document, "health", "medicines") == changed
