@@ -91,7 +91,17 @@ def _save(
     return refusal
 
 
+#: An edit made on a page shown before someone else saved the draft.
+STALE = (
+    "Someone else saved this draft since this page was shown, so nothing was saved. Check what "
+    "they changed, then make your change again"
+)
+
+
 def _refused(refusal: EditRefused | drafts.AdminError) -> None:
+    if isinstance(refusal, drafts.StaleDraft):
+        flash(STALE + ".", "info")
+        return
     reasons = refusal.reasons if isinstance(refusal, EditRefused) else []
     flash(
         str(refusal) + (": " + "; ".join(reasons) if reasons else "") + ". Nothing was saved.",
@@ -276,10 +286,13 @@ def question(key: str, number: int, section: str, name: str | None = None) -> Re
         return saved
 
     refusal = _save(found, change, _revision(), form)
+    if isinstance(refusal, drafts.StaleDraft):
+        # An edit applies to the draft as saved, so saving again (now) applies it to theirs.
+        form.form_errors.append(STALE + ": saving this form again changes only this question")
+        form.revision.data = str(drafts.current_revision(_session(), found))
+        current = edit_drafts.current(_session(), found, _form_schemas())
+        return _question_page(found, section, name, form, current, status=409)
     if refusal is not None:
-        if isinstance(refusal, drafts.StaleDraft):
-            flash(str(refusal), "info")
-            return redirect(_questions_url(key, number))
         if not refusal.errors:
             form.form_errors.append(str(refusal))
         reasons = refusal.reasons if isinstance(refusal, EditRefused) else []
@@ -352,9 +365,9 @@ def section_page(key: str, number: int, section: str | None = None) -> ResponseR
             if refusal is None:
                 return redirect(_questions_url(key, number, name))
             if isinstance(refusal, drafts.StaleDraft):
-                flash(str(refusal), "info")
-                return redirect(_questions_url(key, number))
-            if not refusal.errors:
+                form.form_errors.append(STALE)
+                form.revision.data = str(drafts.current_revision(_session(), found))
+            elif not refusal.errors:
                 form.form_errors.append(str(refusal))
     status = 422 if form.errors else 200
     return render_template(

@@ -127,10 +127,16 @@ class Draft:
         """The texts to save: a part re-written only when it changed (keeping its layout).
         ``old`` is ``before`` parsed, when the caller has it already."""
         old = old if old is not None else Draft.parse(before)
+
+        def part(new: Any, was: Any, text: str) -> str:
+            # compared as written: equal dicts may differ in order (a question moved up)
+            written = _dump(new)
+            return written if written != _dump(was) else text
+
         return DraftTexts(
-            _dump(self.document) if self.document != old.document else before.document,
-            _dump(self.rules) if self.rules != old.rules else before.rules,
-            _dump(self.cases) if self.cases != old.cases else before.test_cases,
+            part(self.document, old.document, before.document),
+            part(self.rules, old.rules, before.rules),
+            part(self.cases, old.cases, before.test_cases),
         )
 
 

@@ -220,3 +220,33 @@ def test_a_question_that_repeats_is_edited_without_its_inner_questions(
     ]
     assert node["x-item-label"] == "tablet" and node["maxItems"] == 12
     assert node["items"]["properties"]  # its inner questions are kept
+
+
+def test_an_edit_from_a_page_shown_before_another_save_saves_nothing(
+    client: Any, drafts: Drafts
+) -> None:
+    number = drafts.start(KEY)
+    base = f"/admin/questionnaires/{KEY}/versions/{number}"
+    url = f"{base}/questions/about/preferred_name"
+    old_form = _question_form(client, url, title="What name do they use?")
+    assert (
+        client.post_form(
+            f"{base}/questions/about/lives_with/down", {"revision": old_form["revision"]}
+        ).status_code
+        == 302
+    )
+    stale = client.post_form(url, old_form)
+    assert stale.status_code == 409
+    html = stale.get_data(as_text=True)
+    assert "Someone else saved this draft" in html and "What name do they use?" in html
+    document = json.loads(drafts.texts(KEY, number)["document"])
+    assert (
+        document["properties"]["about"]["properties"]["preferred_name"]["title"]
+        != "What name do they use?"
+    )
+    again = client.post_form(url, {**old_form, "revision": _revision(html)})
+    assert again.status_code == 302  # applied on top of the other save, which is kept
+    about = json.loads(drafts.texts(KEY, number)["document"])["properties"]["about"]["properties"]
+    assert about["preferred_name"]["title"] == "What name do they use?"
+    names = list(about)
+    assert names.index("lives_with") > names.index("main_language")  # the other save stays

@@ -14,7 +14,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from .conftest import check_accessibility, make_client, make_user, screenshot, sign_in
+from .conftest import SCREENSHOTS, check_accessibility, make_client, make_user, screenshot, sign_in
 
 PASSWORD = "a question editor password"
 QUESTION = "Was the person hurt in the most recent fall?"
@@ -78,6 +78,13 @@ def test_an_administrator_edits_questions_and_publishes(page: Any, live_app: Any
     row = page.locator("#falls-hurt_in_fall")
     expect(row).to_contain_text(QUESTION)
     assert page.locator("#no-problems").is_visible()
+    # Move it up, above the person's own words.
+    row.get_by_role("button", name=f"Up {QUESTION}").click()
+    rows = page.locator("#falls .govuk-summary-list__row")
+    expect(rows.last).not_to_have_id("falls-hurt_in_fall")
+    ids = [rows.nth(i).get_attribute("id") for i in range(rows.count())]
+    assert ids.index("falls-hurt_in_fall") == ids.index("falls-own_words") - 1
+    page.locator("#falls").screenshot(path=str(SCREENSHOTS / "question-editor-falls.png"))
     check_accessibility(page, "question editor after adding")
 
     # Edit an option's words.

@@ -164,10 +164,13 @@ def test_deleting_what_a_rule_uses_is_refused_with_the_list(draft: Draft) -> Non
     assert "own_words" not in after.document["properties"]["falls"]["properties"]
 
 
-def test_move_duplicate_and_sections(draft: Draft) -> None:
+def test_move_duplicate_and_sections(draft: Draft, texts: DraftTexts) -> None:
     names = list(draft.document["properties"]["falls"]["properties"])
     moved = editing.move_question(draft, "falls", names[1], -1)
     assert list(moved.document["properties"]["falls"]["properties"])[:2] == [names[1], names[0]]
+    # the saved text says the new order (the parsed values are equal dicts)
+    saved = json.loads(moved.texts(texts).document)["properties"]["falls"]["properties"]
+    assert list(saved)[:2] == [names[1], names[0]]
     copied, name = editing.duplicate_question(draft, "falls", "own_words")
     listed = list(copied.document["properties"]["falls"]["properties"])
     assert name == "own_words_copy" and listed[listed.index("own_words") + 1] == name
