@@ -192,6 +192,8 @@ class Entry:
     title: str
     #: The ``$ref`` it is reached through (read-only here), or "".
     ref: str = ""
+    #: Its type in words ("Yes or no"), or "" for a kind edited in expert mode only.
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,7 @@ def outline(document: Mapping[str, Any]) -> tuple[SectionEntry, ...]:
                 f"/{escape_token(name)}/{escape_token(q)}",
                 str(node.get("title") or q) if isinstance(node, Mapping) else q,
                 str(node["$ref"]) if isinstance(node, Mapping) and "$ref" in node else "",
+                _kind_words(node),
             )
             for q, node in _properties(schema).items()
         )
@@ -227,6 +230,12 @@ def outline(document: Mapping[str, Any]) -> tuple[SectionEntry, ...]:
             )
         )
     return tuple(sections)
+
+
+def _kind_words(node: Any) -> str:
+    kind = type_of(node) if isinstance(node, Mapping) and "$ref" not in node else None
+    chosen = editable_type(kind.value) if kind is not None else None
+    return chosen.label if chosen is not None else ""
 
 
 def _properties(schema: Any) -> dict[str, Any]:
