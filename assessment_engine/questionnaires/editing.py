@@ -622,9 +622,15 @@ def _limits(
         node[hi] = _number(high) if what == "number" else int(high)
 
 
+#: Names the editor's own addresses use (``.../questions/<section>/new``).
+RESERVED_NAMES = frozenset({"new"})
+
+
 def _check_name(name: str, taken: Mapping[str, Any], what: str) -> None:
     if not NAME_PATTERN.match(name):
         raise EditRefused(f"The {what}'s name must be {NAME_RULE}", field="name")
+    if name in RESERVED_NAMES:
+        raise EditRefused(f"“{name}” cannot be a {what}'s name; choose another", field="name")
     if name in taken:
         raise EditRefused(f"This section already has a {what} called {name!r}", field="name")
 

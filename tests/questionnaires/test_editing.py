@@ -222,3 +222,12 @@ def test_a_question_that_repeats_keeps_its_inner_questions(draft: Draft) -> None
     assert node["items"] == before["items"]
     assert node["x-item-label"] == "tablet" and node["maxItems"] == 12
     assert editing.read_question(after.document, "health", "medicines") == changed
+
+
+def test_the_editors_own_words_are_not_names(draft: Draft) -> None:
+    with pytest.raises(EditRefused):
+        editing.save_question(
+            draft, "falls", None, QuestionEdit(name="new", type=QuestionType.YES_NO, title="x")
+        )
+    with pytest.raises(EditRefused):
+        editing.save_section(draft, None, "new", "New", "")
