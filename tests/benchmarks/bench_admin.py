@@ -115,6 +115,8 @@ def main() -> None:
             assert saved.status_code == 302
             page_ms, shown = _timed(lambda: client.get(base))
             assert shown.status_code == 200
+            # what was measured is a whole check: the texts saved have no problems
+            assert 'id="no-problems"' in shown.get_data(as_text=True)
             # the question editor: one question's form posted, then the list with its checks
             form = client.get(question).get_data(as_text=True)
             posted = {
@@ -134,6 +136,7 @@ def main() -> None:
             assert edited.status_code == 302, edited.get_data(as_text=True)[:2000]
             list_ms, listed = _timed(lambda: client.get(f"{base}/questions"))
             assert listed.status_code == 200
+            assert 'id="no-problems"' in listed.get_data(as_text=True)
             preview_ms, previewed = _timed(lambda: client.get(f"{base}/preview"))
             assert previewed.status_code == 200
             if round_ >= 2:  # two warm-up rounds
