@@ -250,3 +250,33 @@ def test_an_edit_from_a_page_shown_before_another_save_saves_nothing(
     assert about["preferred_name"]["title"] == "What name do they use?"
     names = list(about)
     assert names.index("lives_with") > names.index("main_language")  # the other save stays
+
+
+def test_an_option_refused_is_said_on_the_options(client: Any, drafts: Drafts) -> None:
+    number = drafts.start(KEY)
+    url = f"/admin/questionnaires/{KEY}/versions/{number}/questions/falls/new"
+    revision = _revision(client.get(url).get_data(as_text=True))
+    base = {
+        "revision": revision,
+        "title": "Hurt?",
+        "name": "hurt",
+        "type": "scored",
+        "required": "no",
+        "show_when": "",
+        "not_after": "",
+        "section": "falls",
+    }
+    bad_score = client.post_form(
+        url,
+        {**base, "options-0-label": "Badly", "options-0-code": "bad", "options-0-score": "lots"},
+    )
+    assert bad_score.status_code == 422
+    html = bad_score.get_data(as_text=True)
+    assert 'id="options-0-score-error"' in html and "Score must be a number" in html
+    assert 'href="#options-0-score"' in html  # the summary links to the field
+    assert "{&#39;" not in html
+    no_score = client.post_form(
+        url, {**base, "options-0-label": "Badly", "options-0-code": "bad", "options-0-score": ""}
+    )
+    assert no_score.status_code == 422
+    assert "Enter a score for option 1" in no_score.get_data(as_text=True)

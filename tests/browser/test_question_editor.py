@@ -69,6 +69,11 @@ def test_an_administrator_edits_questions_and_publishes(page: Any, live_app: Any
     page.get_by_label("Score, option 1").fill("0")
     page.get_by_label("Words shown, option 2").fill("Hurt, needed treatment")
     page.get_by_label("Code, option 2").fill("treated")
+    page.get_by_label("Score, option 2").fill("two")
+    page.get_by_role("button", name="Save question").click()
+    expect(page.locator("#options-1-score-error")).to_contain_text("Score must be a number")
+    screenshot(page, "question-editor-option-error")
+    check_accessibility(page, "a question with an option refused")
     page.get_by_label("Score, option 2").fill("2")
     page.get_by_label("Show this question when").select_option(
         label="Has the person fallen in the last 6 months? is Yes"
