@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         views,
         views_accounts,
         views_outbox,
+        views_questions,
         views_rules,
     )
 

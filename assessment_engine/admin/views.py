@@ -218,6 +218,8 @@ def publish(key: str, number: int) -> ResponseReturnValue:
     found = _version_or_404(key, number)
     if found.status != VersionStatus.DRAFT:
         abort(409)
+    if request.form.get("confirmed") != "yes":  # publishing asks first (views_questions)
+        return redirect(url_for("admin.publish_confirm", key=key, number=number))
     revision = _posted_revision()
     published = attempt(
         lambda: drafts.publish(db.session, actor(), _context(), found, expected_revision=revision),

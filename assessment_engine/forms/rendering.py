@@ -67,11 +67,9 @@ def _node(form: SectionForm, container: Any, question: Question, pointer: str) -
         "hidden": bool(question.conditions) and pointer not in form.visible,
     }
     kind = question.type
-    hint = (
-        {"text": question.hint or question.description}
-        if (question.hint or question.description)
-        else None
-    )
+    # the description beside the hint (it was dropped when the question had both)
+    words = " ".join(text for text in (question.hint, question.description) if text)
+    hint = {"text": words} if words else None
     if kind is QuestionType.GUIDANCE:
         node.update(macro="guidance", title=question.title, text=question.description or "")
     elif kind is QuestionType.CALCULATED:

@@ -161,7 +161,8 @@ def check_draft(texts: DraftTexts, *, key: str, version: int, context: CheckCont
     else:
         cases = {"cases": []}
     compiled = _compiled(document, problems, context, files["document"], key, version)
-    items = _items(document, context, files["document"])
+    # the compiled questionnaire's items when there is one (its structure is built once)
+    items = compiled.items if compiled is not None else _items(document, context, files["document"])
     ruleset, case_results, more = _rules_and_cases(
         rules,
         cases,
@@ -198,6 +199,7 @@ def _compiled(
             key=key,
             version=version,
             types=context.question_types,
+            checked=True,  # check_text has just run the same checks and found nothing
         )
     except QuestionnaireError:  # pragma: no cover - check_text found these already
         return None

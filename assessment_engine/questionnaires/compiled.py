@@ -129,22 +129,29 @@ def compile_questionnaire(
     texts: Mapping[str, str] | None = None,
     files: Mapping[str, str] | None = None,
     types: QuestionTypes | None = None,
+    checked: bool = False,
 ) -> CompiledQuestionnaire:
     """Check ``document`` and build its question model and validator.
 
     Raises :class:`QuestionnaireError` with every problem when the document is refused.
-    ``registry`` holds the other questionnaires it may ``$ref``.
+    ``registry`` holds the other questionnaires it may ``$ref``. ``checked``: the caller has
+    just run :func:`check_document` on it and found nothing (the draft editor), so it is not
+    run twice.
     """
-    problems = check_document(
-        document,
-        file=file,
-        extensions=extensions,
-        registry=registry,
-        key=key,
-        version=version,
-        texts=texts,
-        files=files,
-        types=types,
+    problems = (
+        []
+        if checked
+        else check_document(
+            document,
+            file=file,
+            extensions=extensions,
+            registry=registry,
+            key=key,
+            version=version,
+            texts=texts,
+            files=files,
+            types=types,
+        )
     )
     if problems:
         raise QuestionnaireError(problems)

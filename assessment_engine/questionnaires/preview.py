@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..scoring.compiler import CompiledRuleset
 from ..scoring.decision import DecisionResult
-from .checks import CheckContext, check_draft
+from .checks import CheckContext, DraftCheck, check_draft
 from .compiled import CompiledQuestionnaire
 from .diff import Comparison, compare
 from .documents import build_registry
@@ -97,17 +97,40 @@ def runtime_of(
         context = context_of()
         texts = source_texts(session, version, Path(cache.form_schemas))
         result = check_draft(texts, key=key, version=number, context=context)
-        structure = result.compiled.structure if result.compiled is not None else None
-        if structure is None and result.document is not None:
-            own = build_registry([result.document], base=context.registry)
-            structure, _problems = build_structure(
-                result.document, own, types=context.question_types
-            )
-        return VersionRuntime(
-            key, number, result.compiled, result.ruleset, tuple(result.problems), structure
-        )
+        return _draft_runtime(key, number, result, context)
 
     return drafts.get((version.id, revision, version.checksum), build)
+
+
+def _draft_runtime(
+    key: str, number: int, result: DraftCheck, context: CheckContext
+) -> VersionRuntime:
+    structure = result.compiled.structure if result.compiled is not None else None
+    if structure is None and result.document is not None:
+        own = build_registry([result.document], base=context.registry)
+        structure, _problems = build_structure(result.document, own, types=context.question_types)
+    return VersionRuntime(
+        key, number, result.compiled, result.ruleset, tuple(result.problems), structure
+    )
+
+
+def remember_saved(
+    session: Session,
+    drafts: DraftRuntimeCache,
+    version: QuestionnaireVersion,
+    result: DraftCheck,
+    context: CheckContext,
+) -> None:
+    """Keep the check a save just ran as the draft's runtime at its new revision, so that the
+    pages after the save (the editor's list, the preview) do not compile the draft again."""
+    source = source_of(session, version)
+    if source is None:
+        return
+    key, number = version.questionnaire.key, version.version
+    drafts.get(
+        (version.id, source.revision, version.checksum),
+        lambda: _draft_runtime(key, number, result, context),
+    )
 
 
 def parse_answers(text: str | None) -> dict[str, Any]:

@@ -80,7 +80,8 @@ class Drafts:
     def publish(self, key: str, number: int) -> Any:
         revision = revision_of(self.page(key, number))
         return self.client.post_form(
-            f"/admin/questionnaires/{key}/versions/{number}/publish", {"revision": revision}
+            f"/admin/questionnaires/{key}/versions/{number}/publish",
+            {"revision": revision, "confirmed": "yes"},
         )
 
 

@@ -135,6 +135,10 @@ def test_an_administrator_publishes_a_new_version_and_assessments_keep_theirs(
     check_accessibility(page, "preview")
     page.go_back()
     page.get_by_role("button", name="Publish version 3").click()
+    page.get_by_role("heading", name="Publish version 3?").wait_for()
+    assert "/phq9/item1" in page.locator("#question-changes").inner_text()
+    check_accessibility(page, "publish confirmation")
+    page.get_by_role("button", name="Yes, publish version 3").click()
     page.get_by_text("Version 3 is published").wait_for()
     row = page.locator('#questionnaire-phq-9 tr[data-version="3"]')
     assert row.get_attribute("data-status") == "published"

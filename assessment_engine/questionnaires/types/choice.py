@@ -68,7 +68,7 @@ class SingleChoice(QuestionKind):
     """One of ``oneOf``'s ``{"const", "title"}`` options, as radios."""
 
     name: ClassVar[str] = "single_choice"
-    label: ClassVar[str] = "One choice (radios)"
+    label: ClassVar[str] = "One answer from a list (radios)"
     keywords: ClassVar[frozenset[str]] = frozenset({"type", "oneOf", "x-widget"})
     widgets: ClassVar[frozenset[str]] = frozenset({"radios"})
     default_widget: ClassVar[str | None] = "radios"
@@ -112,7 +112,7 @@ class Select(SingleChoice):
     """One of the options, from a drop-down list (``x-widget: select``)."""
 
     name: ClassVar[str] = "select"
-    label: ClassVar[str] = "One choice (drop-down)"
+    label: ClassVar[str] = "One answer from a long list (drop-down)"
     widgets: ClassVar[frozenset[str]] = frozenset({"select"})
     default_widget: ClassVar[str | None] = "select"
 
@@ -145,14 +145,14 @@ class Scored(SingleChoice):
     """Radios whose options carry ``x-score`` (a PHQ-9 item, say)."""
 
     name: ClassVar[str] = "scored"
-    label: ClassVar[str] = "Scored choice"
+    label: ClassVar[str] = "One scored answer from a list (radios with scores)"
 
 
 class MultipleChoice(QuestionKind):
     """Any of the options (an array of them with ``uniqueItems``), as checkboxes."""
 
     name: ClassVar[str] = "multiple_choice"
-    label: ClassVar[str] = "Several choices (checkboxes)"
+    label: ClassVar[str] = "Several answers from a list (checkboxes)"
     keywords: ClassVar[frozenset[str]] = frozenset(
         {"type", "items", "uniqueItems", "minItems", "maxItems", "x-widget"}
     )

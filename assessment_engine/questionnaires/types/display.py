@@ -43,7 +43,7 @@ class Calculated(QuestionKind):
 
 class Guidance(QuestionKind):
     name: ClassVar[str] = "guidance"
-    label: ClassVar[str] = "Guidance (no answer)"
+    label: ClassVar[str] = "Guidance for the assessor (no answer)"
     keywords: ClassVar[frozenset[str]] = frozenset({"x-widget", "not"})
     widgets: ClassVar[frozenset[str]] = frozenset({"guidance"})
     default_widget: ClassVar[str | None] = "guidance"

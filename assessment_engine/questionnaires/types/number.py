@@ -71,7 +71,7 @@ class Integer(QuestionKind):
 
 class Decimal(Integer):
     name: ClassVar[str] = "decimal"
-    label: ClassVar[str] = "Number"
+    label: ClassVar[str] = "Number (decimals allowed)"
     item_kind: ClassVar[str | None] = "number"
     fhir_type: ClassVar[str] = "decimal"
     fhir_value_keys: ClassVar[tuple[str, ...]] = ("valueDecimal", "valueInteger")

@@ -36,7 +36,7 @@ class ShortText(QuestionKind):
 
 class LongText(ShortText):
     name: ClassVar[str] = "long_text"
-    label: ClassVar[str] = "Long text"
+    label: ClassVar[str] = "Long text, in the person's own words"
     keywords: ClassVar[frozenset[str]] = frozenset(
         {"type", "minLength", "maxLength", "pattern", "x-widget"}
     )
