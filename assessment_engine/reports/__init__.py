@@ -1,0 +1,1 @@
+"""Outputs and outcomes for managers and partnership leads, and the person-level return."""
