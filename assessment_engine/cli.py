@@ -33,6 +33,9 @@ def register_commands(app: Flask) -> None:
     from .notifications.commands import run_scheduled_command
 
     app.cli.add_command(run_scheduled_command)
+    from .reports.jobs import reports_cli
+
+    app.cli.add_command(reports_cli)
 
 
 @click.command("demo")
@@ -66,7 +69,7 @@ def demo_command(force: bool) -> None:
         click.echo("  (or: python -c \"import pyotp; print(pyotp.TOTP('KEY').now())\"):")
     for user in report.users:
         key = report.second_factor_keys.get(user.email, "")
-        click.echo(f"  {user.email:<36} {user.role.label:<14} {user.organisation.name:<28} {key}")
+        click.echo(f"  {user.email:<36} {user.role.label:<17} {user.organisation.name:<28} {key}")
 
 
 @click.command("create-user")

@@ -21,6 +21,10 @@ ACCESS_LOG = "who has seen the record (team managers, administrators)"
 EMERGENCY = "break the glass (only where sharing is refused)"
 REFERRAL = "referrals addressed to the caller's organisation"
 ACCOUNT = "the signed-in user's own account and sign-in steps (no person's record)"
+REPORTS = (
+    "counts of outputs and outcomes (team managers, partnership leads, reports:read); "
+    "people only in a team manager's 6-week breaches, as far as sharing allows"
+)
 
 CLASSIFIED: dict[str, str] = {
     "static": PUBLIC,
@@ -100,6 +104,9 @@ CLASSIFIED: dict[str, str] = {
     "api.get_support_plan_fhir": REFERRAL,
     "api.list_reviews": REFERRAL,
     "api.record_review_outcome": REFERRAL,
+    "reports.index": REPORTS,
+    "reports.table_csv": REPORTS,
+    "api.get_outputs": REPORTS,
 }
 ADMIN_PREFIX = "admin."
 

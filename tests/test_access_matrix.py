@@ -730,6 +730,18 @@ STAFF_PROBES = [
         lambda _p: "/reviews",
         lambda c: 403 if c.role == "administrator" else 200,
     ),
+    Probe(
+        "reports.index",
+        "GET",
+        lambda _p: "/reports",
+        lambda c: 200 if c.role == "team_manager" else 403,
+    ),
+    Probe(
+        "reports.table_csv",
+        "GET",
+        lambda _p: "/reports/breaches.csv",
+        lambda c: 200 if c.role == "team_manager" else 403,
+    ),
 ]
 
 #: Routes the matrix does not request, and why (each has tests of its own).

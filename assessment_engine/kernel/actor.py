@@ -13,6 +13,8 @@ class Role(enum.StrEnum):
     ASSESSOR = "assessor"
     TEAM_MANAGER = "team_manager"
     ADMINISTRATOR = "administrator"
+    #: Sees the partnership's outputs and outcomes: every partner's counts, never a person.
+    PARTNERSHIP_LEAD = "partnership_lead"
 
     @property
     def label(self) -> str:

@@ -61,6 +61,7 @@ class Level(enum.IntEnum):
 
 #: Roles as plain strings (the values of ``auth.models.Role``).
 ASSESSOR, TEAM_MANAGER, ADMINISTRATOR = "assessor", "team_manager", "administrator"
+PARTNERSHIP_LEAD = "partnership_lead"
 
 
 @dataclass(frozen=True)
@@ -164,3 +165,33 @@ def may_read_access_log(actor: ActorFacts, record: RecordFacts) -> bool:
         and actor.role == TEAM_MANAGER
         and decide(actor, record).allows(Level.CONTENT)
     )
+
+
+class OutputsScope(enum.StrEnum):
+    """Which outputs and outcomes figures an actor may see (``reports``)."""
+
+    NONE = "none"
+    #: Its own organisation's counts; a team manager also sees its 6-week breaches, by person.
+    ORGANISATION = "organisation"
+    #: Every partner's counts, small numbers suppressed, never a person.
+    PARTNERSHIP = "partnership"
+
+
+def outputs_scope(actor: ActorFacts) -> OutputsScope:
+    """Team managers see their organisation's figures; partnership leads every partner's (and
+    nothing of any person's record: :func:`decide` gives them nothing); a partner system its
+    organisation's (the API also asks for the ``reports:read`` scope). Assessors and
+    administrators see none."""
+    if actor.kind is ActorKind.PARTNER_SYSTEM:
+        return OutputsScope.ORGANISATION
+    if actor.kind is ActorKind.USER and actor.role == TEAM_MANAGER:
+        return OutputsScope.ORGANISATION
+    if actor.kind is ActorKind.USER and actor.role == PARTNERSHIP_LEAD:
+        return OutputsScope.PARTNERSHIP
+    return OutputsScope.NONE
+
+
+def may_see_breaches_by_person(actor: ActorFacts) -> bool:
+    """The list of 6-week breaches names people: only a team manager of its organisation sees
+    it (each person then as far as :func:`decide` allows)."""
+    return actor.kind is ActorKind.USER and actor.role == TEAM_MANAGER

@@ -304,3 +304,37 @@ __all__ = [
     "refuse",
     "search_records",
 ]
+
+
+def listed(
+    session: Session,
+    actor: Actor,
+    clients: list[Client],
+    action: str,
+    *,
+    level: policy.Level = policy.Level.CONTENT,
+    detail: dict[str, object] | None = None,
+) -> list[RecordAccess]:
+    """The people of a list (a report's, an export's) the actor may know to ``level``, in
+    order, each person once; audited as one ``action`` event linked to every person shown, so
+    that the list appears on each one's "who has seen this record"."""
+    seen: set[uuid.UUID] = set()
+    shown: list[RecordAccess] = []
+    for client in clients:
+        if client.id in seen:
+            continue
+        seen.add(client.id)
+        entry = access_to(session, actor, client)
+        if entry.decision.allows(level):
+            shown.append(entry)
+    ids = [entry.client.id for entry in shown]
+    event = record_event(
+        session,
+        actor,
+        action,
+        record_type="report",
+        record_id="-",
+        detail={**(detail or {}), "results": len(shown), "clients": [str(i) for i in ids]},
+    )
+    event.linked_clients = [AuditEventClient(client_id=client_id) for client_id in ids]
+    return shown

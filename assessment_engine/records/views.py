@@ -41,6 +41,9 @@ web_actor = _actor = actor
 @bp.route("/")
 @page
 def dashboard() -> ResponseReturnValue:
+    if getattr(current_user, "role", None) is Role.PARTNERSHIP_LEAD:
+        # Their work is the partnership's counts; the dashboard lists people.
+        return redirect(url_for("reports.index"))
     form = FindForm(request.args)
     recent = services.recent_clients(db.session, current_user.organisation_id)
     published = questionnaires.published_versions(db.session)

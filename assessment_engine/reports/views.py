@@ -1,0 +1,99 @@
+"""The outputs and outcomes page for team managers and partnership leads (thin: the figures
+are ``outputs``), and the CSV of each of its tables.
+
+* ``/reports``: the figures for the filters in the query string, each chart with its table;
+* ``/reports/<table>.csv``: one table as CSV (``all``: every table, long; ``breaches``: the
+  team manager's list of 6-week breaches).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+
+from ..assessments.clock import uk_today
+from ..auth import roles_required
+from ..auth.models import Role
+from ..extensions import db
+from ..pages import actor as web_actor
+from ..pages import page
+from ..scoring.outcomes import Priority, Route
+from .charts import charts
+from .csv import Cell, csv_response, csv_text
+from .outputs import Outputs, ReportError, long_table, outputs, parse_filters
+
+bp = Blueprint("reports", __name__)
+
+READERS = (Role.TEAM_MANAGER, Role.PARTNERSHIP_LEAD)
+
+
+def _outputs(*, with_breaches: bool = True) -> Outputs:
+    filters = parse_filters(request.args, uk_today())
+    return outputs(
+        db.session,
+        web_actor(),
+        filters,
+        uk_today(),
+        suppress_below=int(current_app.config["REPORTS_SUPPRESS_BELOW"]),
+        with_breaches=with_breaches,
+    )
+
+
+@bp.get("/reports")
+@roles_required(*READERS)
+@page
+def index() -> ResponseReturnValue:
+    """The figures, their charts and tables, and the filters."""
+    try:
+        found = _outputs()
+    except ReportError as error:
+        return (
+            render_template(
+                "reports/outputs.html",
+                found=None,
+                errors=error.errors,
+                args=request.args,
+                routes=list(Route),
+                priorities=list(Priority),
+            ),
+            400,
+        )
+    return render_template(
+        "reports/outputs.html",
+        found=found,
+        charts=charts(found),
+        errors={},
+        args=request.args,
+        routes=list(Route),
+        priorities=list(Priority),
+    )
+
+
+@bp.get("/reports/<key>.csv")
+@roles_required(*READERS)
+@page
+def table_csv(key: str) -> ResponseReturnValue:
+    """One table of the page (for the same filters) as CSV."""
+    try:
+        found = _outputs(with_breaches=key == "breaches")
+    except ReportError:
+        abort(400)
+    name = f"outputs-{key}-{found.filters.first.isoformat()}-{found.filters.last.isoformat()}.csv"
+    if key == "all":
+        header, rows = long_table(found)
+        return csv_response(name, csv_text(header, rows))
+    if key == "breaches":
+        if found.breaches is None:
+            abort(403)
+        breach_rows: list[list[Cell]] = [
+            [b.name, b.service, b.assessed_on, b.due_on, b.started_on, b.words]
+            for b in found.breaches
+        ]
+        return csv_response(
+            name,
+            csv_text(["Person", "Service", "Assessed", "Due", "Started", "Clock"], breach_rows),
+        )
+    table = found.tables.get(key)
+    if table is None:
+        abort(404)
+    return csv_response(name, csv_text(table.columns, table.rows))
