@@ -82,7 +82,8 @@ def _column(table: Table, index: int) -> list[Cell]:
 
 def _total(table: Table) -> tuple[list[str], list[Cell]]:
     """Each column's total over the rows (a column with a suppressed cell is not drawn)."""
-    labels, values = [], []
+    labels: list[str] = []
+    values: list[Cell] = []
     for index, name in enumerate(table.columns[1:], start=1):
         cells = _column(table, index)
         numbers = [_number(cell) for cell in cells]

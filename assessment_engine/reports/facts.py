@@ -123,18 +123,18 @@ def events_between(session: Session, start: datetime, end: datetime) -> Iterator
         .join(Client, Assessment.client_id == Client.id)
         .where(Assessment.submitted_at >= start, Assessment.submitted_at < end)
     ).all()
-    routes = _submission_routes(session, {row.id for row in submitted})
-    for row in submitted:
-        route, priority = routes.get(row.id, ("", ""))
-        day = uk_date(row.submitted_at)
+    routes = _submission_routes(session, {sub.id for sub in submitted})
+    for sub in submitted:
+        route, priority = routes.get(sub.id, ("", ""))
+        day = uk_date(sub.submitted_at)
         yield FactKey(
             day,
             "submitted",
-            row.organisation_id,
+            sub.organisation_id,
             route=route,
             priority=priority,
-            district=postcode_district(row.postcode),
-            days=(day - uk_date(row.created_at)).days,
+            district=postcode_district(sub.postcode),
+            days=(day - uk_date(sub.created_at)).days,
         )
     yield from _referral_events(session, start, end)
     yield from _support_events(session, start, end)

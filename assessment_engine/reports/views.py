@@ -8,13 +8,17 @@ are ``outputs``), and the CSV of each of its tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from ..assessments.clock import uk_today
 from ..auth import roles_required
-from ..auth.models import Role
 from ..extensions import db
+from ..kernel.actor import Role
 from ..pages import actor as web_actor
 from ..pages import page
 from ..scoring.outcomes import Priority, Route
@@ -24,13 +28,15 @@ from .outputs import Outputs, ReportError, long_table, outputs, parse_filters
 
 bp = Blueprint("reports", __name__)
 
-READERS = (Role.TEAM_MANAGER, Role.PARTNERSHIP_LEAD)
+View = Callable[..., ResponseReturnValue]
+#: Team managers and partnership leads; everyone else gets the 403 page.
+readers = cast(Callable[[View], View], roles_required(Role.TEAM_MANAGER, Role.PARTNERSHIP_LEAD))
 
 
 def _outputs(*, with_breaches: bool = True) -> Outputs:
     filters = parse_filters(request.args, uk_today())
     return outputs(
-        db.session,
+        cast(Session, db.session),
         web_actor(),
         filters,
         uk_today(),
@@ -40,7 +46,7 @@ def _outputs(*, with_breaches: bool = True) -> Outputs:
 
 
 @bp.get("/reports")
-@roles_required(*READERS)
+@readers
 @page
 def index() -> ResponseReturnValue:
     """The figures, their charts and tables, and the filters."""
@@ -70,7 +76,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.get("/reports/<key>.csv")
-@roles_required(*READERS)
+@readers
 @page
 def table_csv(key: str) -> ResponseReturnValue:
     """One table of the page (for the same filters) as CSV."""
