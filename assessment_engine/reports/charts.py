@@ -18,14 +18,15 @@ from pygal.style import Style
 from .csv import Cell
 from .outputs import Outputs, Table
 
-#: GOV.UK blue on white, text in the page's colours, a readable size.
+#: GOV.UK light blue bars (near-black text on them or on white passes WCAG AA contrast),
+#: text in the page's colours, a readable size.
 STYLE = Style(
     background="#ffffff",
     plot_background="#ffffff",
     foreground="#0b0c0c",
     foreground_strong="#0b0c0c",
     foreground_subtle="#505a5f",
-    colors=("#1d70b8",),
+    colors=("#5694ca",),
     font_family="arial, sans-serif",
     label_font_size=14,
     major_label_font_size=14,
@@ -53,6 +54,9 @@ def _number(cell: Cell) -> float | None:
 def _draw(
     chart: pygal.graph.graph.Graph, key: str, title: str, labels: list[str], values: list[Cell]
 ) -> Chart:
+    if isinstance(chart, pygal.HorizontalBar):
+        # Drawn from the bottom up: reversed, so that it reads top down as its table does.
+        labels, values = labels[::-1], values[::-1]
     chart.x_labels = labels
     chart.add(title, [_number(v) for v in values])
     svg = chart.render(is_unicode=True).encode()
@@ -67,12 +71,14 @@ def _options(height: int) -> dict[str, object]:
         "style": STYLE,
         "show_legend": False,
         "print_values": True,
+        "print_values_position": "top",
         "width": 760,
         "height": height,
         "margin": 16,
         "disable_xml_declaration": True,
         "show_y_guides": True,
         "print_zeroes": True,
+        "no_data_text": "Nothing to draw here: see the table",
     }
 
 

@@ -62,7 +62,7 @@ def index() -> ResponseReturnValue:
                 routes=list(Route),
                 priorities=list(Priority),
             ),
-            400,
+            422,
         )
     return render_template(
         "reports/outputs.html",

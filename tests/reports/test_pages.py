@@ -39,7 +39,7 @@ def test_the_team_manager_sees_figures_charts_and_breaches(
 def test_bad_filters_are_shown_on_their_fields(client: Any, login_as: Any) -> None:
     login_as("team_manager", "perth-kinross-council")
     page = client.get("/reports?from=2026-02-30&locality=%3DSUM(1)")
-    assert page.status_code == 400
+    assert page.status_code == 422
     html = page.get_data(as_text=True)
     assert "There is a problem" in html
     assert 'href="#filter-from"' in html and 'href="#filter-locality"' in html
