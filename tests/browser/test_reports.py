@@ -101,7 +101,7 @@ def test_team_manager_and_partnership_lead(page: Any, live_app: Any, tmp_path: P
     downloading.value.save_as(saved)
     rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8"))))
     assert rows[0][:3] == ["Month", "Started", "Submitted"]
-    assert [r for r in rows if r[0] == month][0][2] == str(demo["community"])
+    assert next(r for r in rows if r[0] == month)[2] == str(demo["community"])
 
     page.get_by_label("Locality", exact=True).fill("=SUM(1)")
     page.get_by_role("button", name="Apply filters").click()
