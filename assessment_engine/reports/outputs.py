@@ -20,20 +20,23 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, joinedload
 
-from ..assessments.models import Referral, ReferralStatus
+from ..assessments.clock import ALLOWED_DAYS, support_clock
+from ..assessments.models import Assessment, Referral, ReferralStatus
 from ..kernel import policy
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..kernel.errors import DomainError
 from ..partners.models import Organisation, Service
 from ..records.access import AccessDenied, actor_facts, listed
+from ..records.models import Client
 from ..scoring.outcomes import Priority, Route
-from ..support.services import reviews_due, six_week_breaches
+from ..support.models import SupportPlan
+from ..support.services import reviews_due
 from .csv import Cell
-from .facts import FactKey, count_events, last_folded, postcode_district
+from .facts import FactKey, count_events, last_folded, uk_bounds
 from .models import DailyFact
 
 #: How far back the page looks when no start is given.
@@ -149,6 +152,8 @@ class Outputs:
     services: list[Service]
     tables: dict[str, Table] = field(default_factory=dict)
     breaches: list[Breach] | None = None
+    #: How many referrals are overdue now (the list shows at most MOST_LISTED of them).
+    overdue: int = 0
     #: Counts below this are shown as "<N" (the partnership view); 0 shows everything.
     suppress_below: int = 0
     folded_to: date | None = None
@@ -500,7 +505,7 @@ def outputs(
     sums, folded = sum_facts(session, filters, today)
     months = _months(filters.first, filters.last)
     waiting = _waiting(session, filters)
-    breaches = _breaches(session, filters, today)
+    overdue = _overdue_count(session, filters, today)
     review_rows = _review_counts(session, filters, organisations, today)
     found = Outputs(filters, scope, organisations, services, suppress_below=below, folded_to=folded)
     for table in (
@@ -509,12 +514,13 @@ def outputs(
         _by_month(sums, months, shown, "priority"),
         _referrals(sums, waiting, names, services, shown),
         _times(sums, shown),
-        _standard(sums, len(breaches), shown),
+        _standard(sums, overdue, shown),
         _reviews(review_rows, shown),
     ):
         found.tables[table.key] = table
     if with_breaches and policy.may_see_breaches_by_person(actor_facts(actor)):
-        found.breaches = _listed_breaches(session, actor, breaches, today)
+        found.breaches = _listed_breaches(session, actor, filters, today)
+        found.overdue = overdue
     record_event(
         session,
         actor,
@@ -543,27 +549,76 @@ def _waiting(session: Session, filters: Filters) -> dict[tuple[int, int], int]:
     return {(org, service): int(n) for org, service, n in session.execute(stmt)}
 
 
-def _breaches(session: Session, filters: Filters, today: date) -> list[tuple[Referral, Any]]:
-    """Referrals overdue under the 6-week standard now, within the filters."""
-    found = six_week_breaches(
-        session, filters.organisation_id, today, service_id=filters.service_id
-    )
-    return [
-        (referral, clock)
-        for referral, clock in found
-        if clock.started_on is None
-        and (not filters.priority or referral.priority.value == filters.priority)
-        and (
-            not filters.district or postcode_district(referral.client.postcode) == filters.district
+#: The most overdue people a team manager's list shows (the count covers all of them).
+MOST_LISTED = 100
+
+
+def _overdue(filters: Filters, today: date) -> Select[Any]:
+    """Referrals whose support is overdue under the 6-week standard now and has not started
+    (``assessments.clock.support_clock``'s rule, as a query: personal care, critical or
+    substantial, not declined, no support recorded, and assessed more than the urgency's
+    allowed days before today), within the filters."""
+    late = [
+        and_(
+            Referral.urgency == urgency,
+            Assessment.submitted_at < uk_bounds(today - timedelta(days=days), today)[0],
         )
+        for urgency, days in ALLOWED_DAYS.items()
     ]
+    stmt = (
+        select(Referral)
+        .join(Service, Referral.service_id == Service.id)
+        .join(Assessment, Referral.assessment_id == Assessment.id)
+        .where(
+            Service.personal_care.is_(True),
+            Referral.priority.in_([p for p in Priority if p.is_high]),
+            Referral.status != ReferralStatus.DECLINED,
+            ~exists().where(SupportPlan.referral_id == Referral.id),
+            or_(*late),
+        )
+    )
+    if filters.organisation_id is not None:
+        stmt = stmt.where(Referral.organisation_id == filters.organisation_id)
+    if filters.service_id is not None:
+        stmt = stmt.where(Referral.service_id == filters.service_id)
+    if filters.priority:
+        stmt = stmt.where(Referral.priority == filters.priority)
+    if filters.district:
+        outward = func.upper(func.replace(Client.postcode, " ", ""))
+        stmt = stmt.join(Client, Referral.client_id == Client.id).where(
+            func.length(outward) >= 5,
+            func.substr(outward, 1, func.length(outward) - 3) == filters.district,
+        )
+    return stmt
 
 
-def _listed_breaches(
-    session: Session, actor: Actor, found: list[tuple[Referral, Any]], today: date
-) -> list[Breach]:
-    """The overdue referrals' people, as far as their sharing views let the actor's
+def _overdue_count(session: Session, filters: Filters, today: date) -> int:
+    stmt = _overdue(filters, today).with_only_columns(func.count(Referral.id))
+    return int(session.scalar(stmt) or 0)
+
+
+def _most_overdue(session: Session, filters: Filters, today: date) -> list[Referral]:
+    stmt = (
+        _overdue(filters, today)
+        .options(
+            joinedload(Referral.client),
+            joinedload(Referral.service),
+            joinedload(Referral.assessment),
+        )
+        .order_by(Assessment.submitted_at, Referral.id)
+        .limit(MOST_LISTED)
+    )
+    return list(session.scalars(stmt))
+
+
+def _listed_breaches(session: Session, actor: Actor, filters: Filters, today: date) -> list[Breach]:
+    """The most overdue referrals' people, as far as their sharing views let the actor's
     organisation know them; audited, linked to each person shown."""
+    found = []
+    for referral in _most_overdue(session, filters, today):
+        clock = support_clock(referral, None, today)
+        if clock is not None:
+            found.append((referral, clock))
     allowed = {
         entry.client.id
         for entry in listed(

@@ -21,10 +21,12 @@ from assessment_engine.reports.models import DailyFact, FoldedDay
 from assessment_engine.reports.outputs import (
     Filters,
     ReportError,
+    _most_overdue,
     outputs,
     parse_filters,
     percentile,
 )
+from assessment_engine.support.services import six_week_breaches
 
 COUNCIL = "perth-kinross-council"
 
@@ -155,6 +157,10 @@ def test_breaches_are_listed_by_person_only_to_the_team_manager_as_sharing_allow
     waiting = world["people"][1]
     assert [b.name for b in found.breaches or []] == [waiting.display_name]
     assert found.table("standard").rows == [[1, 0, 1, 50.0]]
+    # The query's rule is the clock's: the same referrals as support.services finds.
+    breaches = six_week_breaches(db_session, None, later)
+    rule = {r.id for r, clock in breaches if not clock.started_on}
+    assert {r.id for r in _most_overdue(db_session, Filters(period.first, later), later)} == rule
     factories.settle()
     event = db_session.scalars(
         select(AuditEvent).where(AuditEvent.action == "reports.breaches")
