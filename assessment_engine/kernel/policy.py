@@ -19,6 +19,8 @@ The rules, deny by default:
 - Where the view in force *declined* or *withdrew* sharing with the actor's organisation, only
   the identity, unless the actor broke the glass (a stated reason, audited, time-limited).
 - Administrators know the identity only: they never see details or answers (need-to-know).
+- Partnership leads know nothing of any record: they see the partnership's counts only
+  (:func:`outputs_scope`), never a person.
 - Writes need the content level; administrators write nothing on a record. Starting an
   assessment is for assessors and partner systems; a draft belongs to the organisation whose
   assessor started it: others may read it (where they may know the content), never change it.

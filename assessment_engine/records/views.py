@@ -53,6 +53,13 @@ def dashboard() -> ResponseReturnValue:
     )
 
 
+def _refuse_partnership_leads() -> None:
+    """A partnership lead knows nothing of any record (``kernel.policy``): finding or
+    recording a person is not their work (403, as for any role a page is not for)."""
+    if getattr(current_user, "role", None) is Role.PARTNERSHIP_LEAD:
+        abort(403)
+
+
 def _search_limit() -> str:
     return str(current_app.config["SEARCH_RATE_LIMIT"])
 
@@ -70,6 +77,7 @@ def _per_user() -> str:
 @limiter.limit(_search_limit, key_func=_per_user, exempt_when=_not_searching)
 def find() -> ResponseReturnValue:
     """Search by CHI or name; each person shown as far as the access policy allows."""
+    _refuse_partnership_leads()
     form = FindForm(request.args)
     results = None
     searched = bool(form.q.data) or form.date_of_birth.raw_data is not None
@@ -83,6 +91,7 @@ def find() -> ResponseReturnValue:
 @bp.route("/people/new", methods=["GET", "POST"])
 @page
 def new_client() -> ResponseReturnValue:
+    _refuse_partnership_leads()
     form = ClientForm()
     if request.method == "GET" and request.args.get("chi"):
         form.chi.data = request.args["chi"]

@@ -61,6 +61,9 @@ def test_the_partnership_lead_sees_counts_and_no_one(
         assert person.family_name not in html
     assert 'id="filter-organisation"' in html
     assert client.get("/reports/breaches.csv").status_code == 403
+    # Nor do they find or record people.
+    assert client.get("/people?q=MacDonald").status_code == 403
+    assert client.get("/people/new").status_code == 403
 
 
 def test_assessors_are_refused_with_a_clear_page(client: Any, login_as: Any) -> None:
