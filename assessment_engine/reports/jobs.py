@@ -7,16 +7,23 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from ..assessments.clock import uk_today
+from ..db import utcnow
 from ..extensions import db
 from .facts import check, fold_due
+from .outputs import take_snapshot
 
 
 def fold_report_facts(app: Flask) -> str:
-    """Fold every finished UK day not yet folded (each day committed on its own)."""
-    folded = fold_due(db.session(), uk_today())
+    """Fold every finished UK day not yet folded (each day committed on its own), then count
+    what is waiting and overdue now for the page."""
+    session = db.session()
+    folded = fold_due(session, uk_today())
+    counted = take_snapshot(session, utcnow(), uk_today())
+    session.commit()
     if not folded:
-        return "no finished day to fold"
-    return f"folded {len(folded)} days, {folded[0].isoformat()} to {folded[-1].isoformat()}"
+        return f"no finished day to fold; {counted} counts of now"
+    days = f"{folded[0].isoformat()} to {folded[-1].isoformat()}"
+    return f"folded {len(folded)} days, {days}; {counted} counts of now"
 
 
 reports_cli = AppGroup("reports", help="The outputs page's facts.")

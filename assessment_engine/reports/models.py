@@ -51,3 +51,23 @@ class FoldedDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     facts: Mapped[int] = mapped_column(Integer)
     folded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NowSnapshot(Base):
+    """What is so "now" (referrals waiting, support overdue under the 6-week standard), counted
+    by the scheduled runner each time it folds: one set of rows per count, all with the same
+    ``taken_at``, never updated; the page reads the newest set while it is fresh. Submissions
+    never write here (no row every writer queues on); older sets are deleted by the runner."""
+
+    __tablename__ = "report_now_snapshots"
+    __table_args__ = (Index("ix_report_now_snapshots_taken_at", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column()
+    #: "waiting" or "overdue".
+    measure: Mapped[str] = mapped_column(String(24))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    priority: Mapped[str] = mapped_column(String(16))
+    district: Mapped[str] = mapped_column(String(4))
+    count: Mapped[int] = mapped_column(Integer)

@@ -17,14 +17,15 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..assessments.clock import ALLOWED_DAYS, support_clock
 from ..assessments.models import Assessment, Referral, ReferralStatus
+from ..db import utcnow
 from ..kernel import policy
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
@@ -37,7 +38,7 @@ from ..support.models import SupportPlan
 from ..support.services import reviews_due
 from .csv import Cell
 from .facts import FactKey, count_events, last_folded, uk_bounds
-from .models import DailyFact
+from .models import DailyFact, NowSnapshot
 
 #: How far back the page looks when no start is given.
 DEFAULT_DAYS = 365
@@ -154,6 +155,8 @@ class Outputs:
     breaches: list[Breach] | None = None
     #: How many referrals are overdue now (the list shows at most MOST_LISTED of them).
     overdue: int = 0
+    #: When the "now" counts were taken by the scheduled runner (None: counted for this page).
+    now_as_of: datetime | None = None
     #: Counts below this are shown as "<N" (the partnership view); 0 shows everything.
     suppress_below: int = 0
     folded_to: date | None = None
@@ -504,10 +507,17 @@ def outputs(
     shown = _Shown(below)
     sums, folded = sum_facts(session, filters, today)
     months = _months(filters.first, filters.last)
-    waiting = _waiting(session, filters)
-    overdue = _overdue_count(session, filters, today)
+    waiting, overdue, as_of = now_counts(session, filters, today)
     review_rows = _review_counts(session, filters, organisations, today)
-    found = Outputs(filters, scope, organisations, services, suppress_below=below, folded_to=folded)
+    found = Outputs(
+        filters,
+        scope,
+        organisations,
+        services,
+        suppress_below=below,
+        folded_to=folded,
+        now_as_of=as_of,
+    )
     for table in (
         _activity(sums, months, shown),
         _by_month(sums, months, shown, "route"),
@@ -687,3 +697,97 @@ def by_slugs(session: Session, args: Mapping[str, str]) -> dict[str, str]:
             raise ReportError(errors={"service": "There is no service with this slug"})
         found["service"] = str(service_id)
     return found
+
+
+# --------------------------------------------------------------------------- the "now" counts
+
+#: The runner's counts are used while they are younger than this; older, the page counts.
+SNAPSHOT_FRESH = timedelta(hours=2)
+
+
+def _district_of_client() -> ColumnElement[str]:
+    """:func:`facts.postcode_district` as SQL."""
+    outward = func.upper(func.replace(Client.postcode, " ", ""))
+    return case(
+        (func.length(outward) >= 5, func.substr(outward, 1, func.length(outward) - 3)),
+        else_="",
+    )
+
+
+def take_snapshot(session: Session, now: datetime, today: date) -> int:
+    """Count what is waiting and overdue now, by organisation, service, priority and district,
+    as one new set of rows; delete sets older than a day. The caller commits."""
+    district = _district_of_client().label("district")
+    waiting = (
+        select(
+            Referral.organisation_id, Referral.service_id, Referral.priority, district, func.count()
+        )
+        .join(Client, Referral.client_id == Client.id)
+        .where(Referral.status == ReferralStatus.PENDING)
+        .group_by(Referral.organisation_id, Referral.service_id, Referral.priority, district)
+    )
+    overdue = (
+        _overdue(Filters(today, today), today)
+        .join(Client, Referral.client_id == Client.id)
+        .with_only_columns(
+            Referral.organisation_id,
+            Referral.service_id,
+            Referral.priority,
+            district,
+            func.count(Referral.id),
+        )
+        .group_by(Referral.organisation_id, Referral.service_id, Referral.priority, district)
+    )
+    rows = [
+        NowSnapshot(
+            taken_at=now,
+            measure=measure,
+            organisation_id=org,
+            service_id=service,
+            priority=priority.value,
+            district=(place or "")[:4],
+            count=int(n),
+        )
+        for measure, stmt in (("waiting", waiting), ("overdue", overdue))
+        for org, service, priority, place, n in session.execute(stmt)
+    ]
+    session.add_all(rows)
+    session.execute(delete(NowSnapshot).where(NowSnapshot.taken_at < now - timedelta(days=1)))
+    return len(rows)
+
+
+def now_counts(
+    session: Session, filters: Filters, today: date
+) -> tuple[dict[tuple[int, int], int], int, datetime | None]:
+    """Referrals waiting now by (organisation, service), support overdue now, and when they
+    were counted: from the runner's newest snapshot while fresh, otherwise counted now."""
+    taken: datetime | None = session.scalar(select(func.max(NowSnapshot.taken_at)))
+    if taken is None or utcnow() - taken > SNAPSHOT_FRESH:
+        return _waiting(session, filters), _overdue_count(session, filters, today), None
+    stmt = select(
+        NowSnapshot.measure,
+        NowSnapshot.organisation_id,
+        NowSnapshot.service_id,
+        NowSnapshot.district,
+        func.sum(NowSnapshot.count),
+    ).where(NowSnapshot.taken_at == taken)
+    if filters.organisation_id is not None:
+        stmt = stmt.where(NowSnapshot.organisation_id == filters.organisation_id)
+    if filters.service_id is not None:
+        stmt = stmt.where(NowSnapshot.service_id == filters.service_id)
+    if filters.priority:
+        stmt = stmt.where(NowSnapshot.priority == filters.priority)
+    stmt = stmt.group_by(
+        NowSnapshot.measure,
+        NowSnapshot.organisation_id,
+        NowSnapshot.service_id,
+        NowSnapshot.district,
+    )
+    waiting: Counter[tuple[int, int]] = Counter()
+    overdue = 0
+    for measure, org, service, place, n in session.execute(stmt):
+        if measure == "waiting":  # as counted now (_waiting): whatever the district
+            waiting[(org, service)] += int(n)
+        elif not filters.district or place == filters.district:
+            overdue += int(n)
+    return dict(waiting), overdue, taken

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assessment_engine.assessments.clock import uk_today
+from assessment_engine.db import utcnow
 from assessment_engine.kernel.actor import Actor
 from assessment_engine.kernel.models import AuditEvent
 from assessment_engine.records.access import AccessDenied
@@ -25,6 +26,7 @@ from assessment_engine.reports.outputs import (
     outputs,
     parse_filters,
     percentile,
+    take_snapshot,
 )
 from assessment_engine.support.services import six_week_breaches
 
@@ -181,3 +183,25 @@ def test_breaches_are_listed_by_person_only_to_the_team_manager_as_sharing_allow
     assert (
         db_session.scalar(select(func.count()).select_from(FoldedDay)) == 0
     )  # nothing was folded: all of it counted from the records
+
+
+def test_the_runners_counts_of_now_give_what_the_page_counts(
+    db_session: Any, world: dict[str, Any]
+) -> None:
+    manager = Actor.for_user(world["manager"])
+    later = uk_today() + timedelta(days=50)
+    asked = [
+        Filters(uk_today().replace(day=1), later),
+        Filters(uk_today().replace(day=1), later, district="PH16"),
+        Filters(uk_today().replace(day=1), later, district="PH1", priority="substantial"),
+    ]
+    counted = [outputs(db_session, manager, filters, later) for filters in asked]
+    assert take_snapshot(db_session, utcnow(), later) > 0
+    db_session.flush()
+    for filters, before in zip(asked, counted, strict=True):
+        after = outputs(db_session, manager, filters, later)
+        assert before.now_as_of is None and after.now_as_of is not None
+        assert {k: t.rows for k, t in after.tables.items()} == {
+            k: t.rows for k, t in before.tables.items()
+        }
+    assert counted[1].table("standard").rows[0][2] == 1  # Iain, in PH16, is overdue
