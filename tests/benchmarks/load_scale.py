@@ -244,11 +244,14 @@ def load(url: str, clients: int, assessments: int, batch: int) -> None:
 
 def fold(url: str) -> None:
     """Fold every finished day into the outputs page's daily facts, as the scheduled runner
-    would have done day by day (``reports.facts.fold_due``, each day committed)."""
+    would have done day by day (``reports.facts.fold_due``, each day committed), and take its
+    counts of what is waiting and overdue now (``reports.outputs.take_snapshot``)."""
     from assessment_engine import create_app
     from assessment_engine.assessments.clock import uk_today
+    from assessment_engine.db import utcnow
     from assessment_engine.extensions import db
     from assessment_engine.reports.facts import fold_due
+    from assessment_engine.reports.outputs import take_snapshot
 
     started = time.perf_counter()
     app = create_app({"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "scale"})
@@ -257,6 +260,8 @@ def fold(url: str) -> None:
         while folded := fold_due(db.session(), uk_today()):
             days += len(folded)
             print(f"folded {days} days ({time.perf_counter() - started:.0f} s)", flush=True)
+        print(f"{take_snapshot(db.session(), utcnow(), uk_today())} counts of now", flush=True)
+        db.session.commit()
         db.session.execute(db.text("ANALYZE report_daily_facts"))
         db.session.commit()
     print(f"folded in {time.perf_counter() - started:.0f} s", flush=True)
