@@ -197,6 +197,8 @@ class Referral(KeyedAtCreation, Base):
         # The day's rows that reports.facts folds.
         Index("ix_referrals_created_at", "created_at"),
         Index("ix_referrals_accepted_at", "accepted_at"),
+        Index("ix_referrals_declined_at", "declined_at"),
+        Index("ix_referrals_completed_at", "completed_at"),
         # A partner's open queue in its page order (assessments.queue: most urgent urgency, then
         # priority, then oldest), so that a page is an index range read; see the README's
         # Performance section.

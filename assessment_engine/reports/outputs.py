@@ -613,7 +613,10 @@ def _most_overdue(session: Session, filters: Filters, today: date) -> list[Refer
         .options(
             joinedload(Referral.client),
             joinedload(Referral.service),
-            joinedload(Referral.assessment),
+            # The clock needs when it was submitted, not its answers.
+            joinedload(Referral.assessment).load_only(
+                Assessment.submitted_at, Assessment.organisation_id
+            ),
         )
         .order_by(Assessment.submitted_at, Referral.id)
         .limit(MOST_LISTED)

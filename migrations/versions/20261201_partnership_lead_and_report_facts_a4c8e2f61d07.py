@@ -4,7 +4,7 @@ Users may have the role ``partnership_lead`` (every partner's counts, never a pe
 role's CHECK constraint gains the value and the column grows to hold it. The outputs page's
 figures come from ``report_daily_facts`` (one row per UK day, measure and dimensions, never
 updated) and ``report_folded_days``; the detail rows folded each day are found by new indexes
-on when they were created, submitted and accepted.
+on when they were created, submitted, accepted, declined and completed.
 
 Revision ID: a4c8e2f61d07
 Revises: e3a7c1d95b20
@@ -28,6 +28,8 @@ INDEXES = (
     ("ix_assessments_submitted_at", "assessments", "submitted_at"),
     ("ix_referrals_created_at", "referrals", "created_at"),
     ("ix_referrals_accepted_at", "referrals", "accepted_at"),
+    ("ix_referrals_declined_at", "referrals", "declined_at"),
+    ("ix_referrals_completed_at", "referrals", "completed_at"),
     ("ix_support_plans_created_at", "support_plans", "created_at"),
 )
 
