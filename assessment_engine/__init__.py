@@ -113,6 +113,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     notifications.init_app(app)
     reports.init_app(app)
+    _register_report_job(app)
     errors.init_app(app)
     templating.init_app(app)
     register_commands(app)
@@ -122,6 +123,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         g.csp_nonce = secrets.token_urlsafe(16)
 
     return app
+
+
+def _register_report_job(app: Flask) -> None:
+    """The scheduled job folding each finished day into the outputs page's facts (here, since
+    the scheduler and the reports sit side by side and the scheduler's jobs import the API,
+    which imports the reports)."""
+    from datetime import timedelta
+
+    from .notifications.scheduler import Job, register_job
+    from .reports import FOLD_JOB, FOLD_SECONDS
+    from .reports.jobs import fold_report_facts
+
+    every = (app.config.get("SCHEDULED_JOB_SECONDS") or {}).get(FOLD_JOB, FOLD_SECONDS)
+    register_job(
+        app,
+        Job(
+            FOLD_JOB,
+            fold_report_facts,
+            timedelta(seconds=float(every)),
+            "fold each finished day into the outputs page's facts",
+        ),
+    )
 
 
 def _configure_engine(engine: Any) -> None:

@@ -33,6 +33,9 @@ def register_commands(app: Flask) -> None:
     from .notifications.commands import run_scheduled_command
 
     app.cli.add_command(run_scheduled_command)
+    from .reports.jobs import reports_cli
+
+    app.cli.add_command(reports_cli)
 
 
 @click.command("demo")

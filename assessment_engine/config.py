@@ -104,6 +104,9 @@ DEFAULTS: dict[str, Any] = {
     #: ``flask run-scheduled``: seconds between its rounds, and any job's own interval.
     "SCHEDULED_LOOP_SECONDS": 15,
     "SCHEDULED_JOB_SECONDS": {},
+    # Reports (reports/): counts below this are shown as "<N" in the partnership view, as
+    # official statistics suppress them, so that no count reveals a person (0: none hidden).
+    "REPORTS_SUPPRESS_BELOW": 5,
 }
 
 

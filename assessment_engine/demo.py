@@ -79,6 +79,13 @@ USERS = [
         "Befriending co-ordinator",
     ),
     (
+        "kirsty.lennox@pkc.example",
+        "Kirsty Lennox",
+        "perth-kinross-council",
+        Role.PARTNERSHIP_LEAD,
+        "Partnership lead, Perth and Kinross Health and Social Care Partnership",
+    ),
+    (
         "alex.morgan@pkc.example",
         "Alex Morgan",
         "perth-kinross-council",

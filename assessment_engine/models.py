@@ -10,6 +10,7 @@ from .questionnaires.draft_sources import DraftSource
 from .questionnaires.models import Questionnaire, QuestionnaireVersion
 from .records.checkpoints import AuditCheckpoint
 from .records.models import BreakGlassGrant, Client, SharingView, SharingViewPartner
+from .reports.models import DailyFact, FoldedDay, NowSnapshot
 from .support.models import Review, ReviewPolicy, SupportPlan, SupportPlanVersion
 
 __all__ = [
@@ -19,9 +20,12 @@ __all__ = [
     "AuditEvent",
     "BreakGlassGrant",
     "Client",
+    "DailyFact",
     "Decision",
     "DraftSource",
+    "FoldedDay",
     "IdempotencyKey",
+    "NowSnapshot",
     "Organisation",
     "OutboxMessage",
     "Questionnaire",

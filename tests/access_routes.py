@@ -22,6 +22,10 @@ EMERGENCY = "break the glass (only where sharing is refused)"
 REFERRAL = "referrals addressed to the caller's organisation"
 ACCOUNT = "the signed-in user's own account and sign-in steps (no person's record)"
 RETURN = "the person-level return: performance analysts, reports:read (sharing views applied)"
+REPORTS = (
+    "counts of outputs and outcomes (team managers, partnership leads, reports:read); "
+    "people only in a team manager's 6-week breaches, as far as sharing allows"
+)
 
 CLASSIFIED: dict[str, str] = {
     "static": PUBLIC,
@@ -103,6 +107,9 @@ CLASSIFIED: dict[str, str] = {
     "api.record_review_outcome": REFERRAL,
     "reports.quarterly_return_page": RETURN,
     "api.get_return": RETURN,
+    "reports.index": REPORTS,
+    "reports.table_csv": REPORTS,
+    "api.get_outputs": REPORTS,
 }
 ADMIN_PREFIX = "admin."
 

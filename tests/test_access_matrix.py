@@ -732,6 +732,18 @@ STAFF_PROBES = [
     ),
     # The quarterly return is for performance analysts only (tests/reports/).
     Probe("reports.quarterly_return_page", "GET", lambda _p: "/reports/return", lambda _c: 403),
+    Probe(
+        "reports.index",
+        "GET",
+        lambda _p: "/reports",
+        lambda c: 200 if c.role == "team_manager" else 403,
+    ),
+    Probe(
+        "reports.table_csv",
+        "GET",
+        lambda _p: "/reports/breaches.csv",
+        lambda c: 200 if c.role == "team_manager" else 403,
+    ),
 ]
 
 #: Routes the matrix does not request, and why (each has tests of its own).

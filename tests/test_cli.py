@@ -36,6 +36,7 @@ def test_demo_creates_partners_users_and_people_once(runner, db_session) -> None
         "sam.reid@pkc.example",
         "priya.shah@tayside.example",
         "jo.bell@communitylink.example",
+        "kirsty.lennox@pkc.example",
         "alex.morgan@pkc.example",
     ):
         assert slug_email in first.output

@@ -18,6 +18,7 @@ def build_blueprint() -> tuple[Blueprint, list[Operation]]:
         views_assessments,
         views_clients,
         views_meta,
+        views_outputs,
         views_questionnaires,
         views_referrals,
         views_reports,
@@ -35,6 +36,7 @@ def build_blueprint() -> tuple[Blueprint, list[Operation]]:
             views_reports.route,
             views_sharing.route,
             views_support.route,
+            views_outputs.route,
         ],
         pages=[views_meta.register],
     )

@@ -34,6 +34,7 @@ from .tokens import actor_for, authenticate, note_use
 
 JSON = "application/json"
 FHIR_JSON = "application/fhir+json"
+CSV = "text/csv"
 PROBLEM_JSON = "application/problem+json"
 
 

@@ -751,3 +751,75 @@ class ReturnSchema(Schema):
             "description": "People left out: their sharing view keeps them from your organisation"
         },
     )
+
+
+# ------------------------------------------------------------- reports: outputs and outcomes
+
+
+class OutputsQuerySchema(Schema):
+    """The outputs' filters (``reports.outputs.parse_filters`` checks the days and the span)."""
+
+    from_ = fields.Str(
+        data_key="from",
+        validate=validate.Length(max=10),
+        metadata={"description": "First day, YYYY-MM-DD (default: a year before `to`)."},
+    )
+    to = fields.Str(
+        validate=validate.Length(max=10),
+        metadata={"description": "Last day, YYYY-MM-DD (default: today, UK)."},
+    )
+    organisation = fields.Str(
+        validate=validate.Length(max=64),
+        metadata={"description": "Only your own organisation's slug may be given."},
+    )
+    service = fields.Str(
+        validate=validate.Length(max=64), metadata={"description": "A service's slug."}
+    )
+    route = fields.Str(validate=validate.OneOf([r.value for r in Route]))
+    priority = fields.Str(validate=validate.OneOf([p.value for p in Priority]))
+    locality = fields.Str(
+        validate=validate.Length(max=8),
+        metadata={"description": "A postcode district, like PH1."},
+    )
+    group_by = fields.Str(
+        load_default="month",
+        validate=validate.OneOf(["month"]),
+        metadata={"description": "Time series are by month."},
+    )
+    format = fields.Str(
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "csv: the same as `Accept: text/csv`."},
+    )
+
+
+class OutputsTableSchema(Schema):
+    key = fields.Str(required=True)
+    title = fields.Str(required=True)
+    columns = fields.List(fields.Str(), required=True)
+    rows = fields.List(
+        fields.List(fields.Raw(allow_none=True)),
+        required=True,
+        metadata={
+            "description": "The first cell names the row; the others are numbers, or "
+            "null where nothing can be said (a share of none)."
+        },
+    )
+    note = fields.Str(required=True)
+
+
+class OutputsSchema(Schema):
+    """Counts and times, never a person."""
+
+    organisation = fields.Str(required=True)
+    period = fields.Dict(keys=fields.Str(), values=fields.Str(), required=True)
+    filters = fields.Dict(keys=fields.Str(), values=fields.Str(), required=True)
+    group_by = fields.Str(required=True)
+    folded_to = fields.Str(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The last day summed from daily facts; later days are counted "
+            "from the records."
+        },
+    )
+    tables = fields.List(fields.Nested(OutputsTableSchema), required=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from ..assessments.clock import uk_today
-from ..reports.csv import csv_response
+from ..reports.csv import csv_response, rows_text
 from ..reports.quarterly import COLUMNS, Quarter, ReturnError, quarterly_return
 from .http import JSON, Call, json_response
 from .problems import ApiError
@@ -53,7 +53,7 @@ def get_return(call: Call) -> Response:
         ) from None
     found = quarterly_return(call.session, call.actor, quarter)
     if _wants_csv(call):
-        return csv_response(COLUMNS, found.rows, f"return-{quarter.label}.csv")
+        return csv_response(f"return-{quarter.label}.csv", rows_text(COLUMNS, found.rows))
     return json_response(
         {
             "quarter": quarter.label,

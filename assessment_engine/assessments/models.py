@@ -52,6 +52,9 @@ class Assessment(KeyedAtCreation, Base):
     __table_args__ = (
         Index("ix_assessments_client_id_created_at", "client_id", "created_at"),
         Index("ix_assessments_organisation_id_status", "organisation_id", "status"),
+        # The day's rows that reports.facts folds.
+        Index("ix_assessments_created_at", "created_at"),
+        Index("ix_assessments_submitted_at", "submitted_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -191,6 +194,11 @@ class Referral(KeyedAtCreation, Base):
     __tablename__ = "referrals"
     __table_args__ = (
         Index("ix_referrals_queue", "organisation_id", "status", "priority", "created_at"),
+        # The day's rows that reports.facts folds.
+        Index("ix_referrals_created_at", "created_at"),
+        Index("ix_referrals_accepted_at", "accepted_at"),
+        Index("ix_referrals_declined_at", "declined_at"),
+        Index("ix_referrals_completed_at", "completed_at"),
         # A partner's open queue in its page order (assessments.queue: most urgent urgency, then
         # priority, then oldest), so that a page is an index range read; see the README's
         # Performance section.

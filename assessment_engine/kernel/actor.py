@@ -15,6 +15,8 @@ class Role(enum.StrEnum):
     ADMINISTRATOR = "administrator"
     #: Exports the person-level quarterly return; opens no one's record.
     PERFORMANCE_ANALYST = "performance_analyst"
+    #: Sees the partnership's outputs and outcomes: every partner's counts, never a person.
+    PARTNERSHIP_LEAD = "partnership_lead"
 
     @property
     def label(self) -> str:

@@ -21,6 +21,8 @@ The rules, deny by default:
 - Administrators know the identity only: they never see details or answers (need-to-know).
 - Performance analysts open no one's record (no level at all); they export the person-level
   quarterly return (:func:`in_return`), as partner systems with the ``reports:read`` scope may.
+- Partnership leads know nothing of any record: they see the partnership's counts only
+  (:func:`outputs_scope`), never a person.
 - Writes need the content level; administrators write nothing on a record. Starting an
   assessment is for assessors and partner systems; a draft belongs to the organisation whose
   assessor started it: others may read it (where they may know the content), never change it.
@@ -64,6 +66,7 @@ class Level(enum.IntEnum):
 #: Roles as plain strings (the values of ``auth.models.Role``).
 ASSESSOR, TEAM_MANAGER, ADMINISTRATOR = "assessor", "team_manager", "administrator"
 PERFORMANCE_ANALYST = "performance_analyst"
+PARTNERSHIP_LEAD = "partnership_lead"
 
 
 @dataclass(frozen=True)
@@ -198,3 +201,33 @@ def in_return(actor: ActorFacts, record: RecordFacts) -> Decision:
     if not record.sharing.shares:
         return Decision(Level.NOTHING, False, False, reason=record.sharing.value)
     return Decision(Level.CONTENT, False, False)
+
+
+class OutputsScope(enum.StrEnum):
+    """Which outputs and outcomes figures an actor may see (``reports``)."""
+
+    NONE = "none"
+    #: Its own organisation's counts; a team manager also sees its 6-week breaches, by person.
+    ORGANISATION = "organisation"
+    #: Every partner's counts, small numbers suppressed, never a person.
+    PARTNERSHIP = "partnership"
+
+
+def outputs_scope(actor: ActorFacts) -> OutputsScope:
+    """Team managers see their organisation's figures; partnership leads every partner's (and
+    nothing of any person's record: :func:`decide` gives them nothing); a partner system its
+    organisation's (the API also asks for the ``reports:read`` scope). Assessors and
+    administrators see none."""
+    if actor.kind is ActorKind.PARTNER_SYSTEM:
+        return OutputsScope.ORGANISATION
+    if actor.kind is ActorKind.USER and actor.role == TEAM_MANAGER:
+        return OutputsScope.ORGANISATION
+    if actor.kind is ActorKind.USER and actor.role == PARTNERSHIP_LEAD:
+        return OutputsScope.PARTNERSHIP
+    return OutputsScope.NONE
+
+
+def may_see_breaches_by_person(actor: ActorFacts) -> bool:
+    """The list of 6-week breaches names people: only a team manager of its organisation sees
+    it (each person then as far as :func:`decide` allows)."""
+    return actor.kind is ActorKind.USER and actor.role == TEAM_MANAGER

@@ -378,3 +378,53 @@ __all__ = [
     "refuse",
     "search_records",
 ]
+
+
+def listed(
+    session: Session,
+    actor: Actor,
+    clients: list[Client],
+    action: str,
+    *,
+    level: policy.Level = policy.Level.CONTENT,
+    detail: dict[str, object] | None = None,
+) -> list[RecordAccess]:
+    """The people of a list (a report's, an export's) the actor may know to ``level``, in
+    order, each person once; audited as one ``action`` event linked to every person shown, so
+    that the list appears on each one's "who has seen this record"."""
+    seen: set[uuid.UUID] = set()
+    shown: list[RecordAccess] = []
+    # Only people with a recorded view on sharing are asked about one by one (one query for
+    # the rest): with no view in force, the decision is the policy's for "no view".
+    with_views = set(
+        session.scalars(
+            select(SharingView.client_id)
+            .where(SharingView.client_id.in_({client.id for client in clients}))
+            .distinct()
+        )
+    )
+    who = actor_facts(actor)
+    for client in clients:
+        if client.id in seen:
+            continue
+        seen.add(client.id)
+        if client.id in with_views:
+            entry = access_to(session, actor, client)
+        else:
+            facts = policy.RecordFacts(client.organisation_id, policy.Sharing.NO_VIEW)
+            entry = RecordAccess(
+                client, actor.role, None, None, who, facts, policy.decide(who, facts)
+            )
+        if entry.decision.allows(level):
+            shown.append(entry)
+    ids = [entry.client.id for entry in shown]
+    event = record_event(
+        session,
+        actor,
+        action,
+        record_type="report",
+        record_id="-",
+        detail={**(detail or {}), "results": len(shown), "clients": [str(i) for i in ids]},
+    )
+    event.linked_clients = [AuditEventClient(client_id=client_id) for client_id in ids]
+    return shown

@@ -41,6 +41,9 @@ web_actor = _actor = actor
 @bp.route("/")
 @page
 def dashboard() -> ResponseReturnValue:
+    if getattr(current_user, "role", None) is Role.PARTNERSHIP_LEAD:
+        # Their work is the partnership's counts; the dashboard lists people.
+        return redirect(url_for("reports.index"))
     form = FindForm(request.args)
     known = access_rules.knows_identities(_actor())
     recent = services.recent_clients(db.session, current_user.organisation_id) if known else []
@@ -49,6 +52,13 @@ def dashboard() -> ResponseReturnValue:
     return render_template(
         "records/dashboard.html", form=form, recent=recent, published=published, work=work
     )
+
+
+def _refuse_partnership_leads() -> None:
+    """A partnership lead knows nothing of any record (``kernel.policy``): finding or
+    recording a person is not their work (403, as for any role a page is not for)."""
+    if getattr(current_user, "role", None) is Role.PARTNERSHIP_LEAD:
+        abort(403)
 
 
 def _search_limit() -> str:
@@ -68,6 +78,7 @@ def _per_user() -> str:
 @limiter.limit(_search_limit, key_func=_per_user, exempt_when=_not_searching)
 def find() -> ResponseReturnValue:
     """Search by CHI or name; each person shown as far as the access policy allows."""
+    _refuse_partnership_leads()
     form = FindForm(request.args)
     results = None
     searched = bool(form.q.data) or form.date_of_birth.raw_data is not None
@@ -83,6 +94,7 @@ def find() -> ResponseReturnValue:
 @roles_required(Role.ASSESSOR, Role.TEAM_MANAGER, Role.ADMINISTRATOR)
 @page
 def new_client() -> ResponseReturnValue:
+    _refuse_partnership_leads()
     form = ClientForm()
     if request.method == "GET" and request.args.get("chi"):
         form.chi.data = request.args["chi"]

@@ -1,11 +1,17 @@
-"""``/reports/return``: a performance analyst downloads the quarterly return's CSV (thin: the
-rules are ``quarterly`` and ``kernel.policy.in_return``, as for the API and the command line)."""
+"""The outputs and outcomes page for team managers and partnership leads (thin: the figures
+are ``outputs``), and the CSV of each of its tables.
+
+* ``/reports``: the figures for the filters in the query string, each chart with its table;
+* ``/reports/<table>.csv``: one table as CSV (``all``: every table, long; ``breaches``: the
+  team manager's list of 6-week breaches).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
@@ -14,40 +20,86 @@ from ..auth import roles_required
 from ..extensions import db
 from ..kernel.actor import Role
 from ..pages import actor as web_actor
-from ..pages import attempt, page
-from .csv import csv_response
-from .forms import ReturnForm
-from .quarterly import COLUMNS, Quarter, quarterly_return, recent_quarters
-
-
-def _session() -> Session:
-    return cast(Session, db.session)
-
+from ..pages import page
+from ..scoring.outcomes import Priority, Route
+from .charts import charts
+from .csv import Cell, csv_response, csv_text
+from .outputs import Outputs, ReportError, long_table, outputs, parse_filters
 
 bp = Blueprint("reports", __name__)
 
+View = Callable[..., ResponseReturnValue]
+#: Team managers and partnership leads; everyone else gets the 403 page.
+readers = cast(Callable[[View], View], roles_required(Role.TEAM_MANAGER, Role.PARTNERSHIP_LEAD))
 
-@bp.route("/reports/return", methods=["GET", "POST"])
-@roles_required(Role.PERFORMANCE_ANALYST)
+
+def _outputs(*, with_breaches: bool = True) -> Outputs:
+    filters = parse_filters(request.args, uk_today())
+    return outputs(
+        cast(Session, db.session),
+        web_actor(),
+        filters,
+        uk_today(),
+        suppress_below=int(current_app.config["REPORTS_SUPPRESS_BELOW"]),
+        with_breaches=with_breaches,
+    )
+
+
+@bp.get("/reports")
+@readers
 @page
-def quarterly_return_page() -> ResponseReturnValue:
-    """Choose a quarter; the CSV downloads (every person in it audited on their record)."""
-    today = uk_today()
-    form = ReturnForm()
-    quarters = recent_quarters(today)
-    form.offer(quarters)
-    if request.method == "GET":
-        form.quarter.data = quarters[1].label  # the last complete quarter
-    elif form.validate_on_submit():
-        made = attempt(
-            lambda: quarterly_return(
-                _session(), web_actor(), Quarter.parse(form.quarter.data, today)
+def index() -> ResponseReturnValue:
+    """The figures, their charts and tables, and the filters."""
+    try:
+        found = _outputs()
+    except ReportError as error:
+        return (
+            render_template(
+                "reports/outputs.html",
+                found=None,
+                errors=error.errors,
+                args=request.args,
+                routes=list(Route),
+                priorities=list(Priority),
             ),
-            form,
-            field="quarter",
+            422,
         )
-        if made.result is not None:
-            label = made.result.quarter.label
-            return csv_response(COLUMNS, made.result.rows, f"return-{label}.csv")
-    status = 422 if form.errors else 200
-    return render_template("reports/return.html", form=form, columns=COLUMNS), status
+    return render_template(
+        "reports/outputs.html",
+        found=found,
+        charts=charts(found),
+        errors={},
+        args=request.args,
+        routes=list(Route),
+        priorities=list(Priority),
+    )
+
+
+@bp.get("/reports/<key>.csv")
+@readers
+@page
+def table_csv(key: str) -> ResponseReturnValue:
+    """One table of the page (for the same filters) as CSV."""
+    try:
+        found = _outputs(with_breaches=key == "breaches")
+    except ReportError:
+        abort(400)
+    name = f"outputs-{key}-{found.filters.first.isoformat()}-{found.filters.last.isoformat()}.csv"
+    if key == "all":
+        header, rows = long_table(found)
+        return csv_response(name, csv_text(header, rows))
+    if key == "breaches":
+        if found.breaches is None:
+            abort(403)
+        breach_rows: list[list[Cell]] = [
+            [b.name, b.service, b.assessed_on, b.due_on, b.started_on, b.words]
+            for b in found.breaches
+        ]
+        return csv_response(
+            name,
+            csv_text(["Person", "Service", "Assessed", "Due", "Started", "Clock"], breach_rows),
+        )
+    table = found.tables.get(key)
+    if table is None:
+        abort(404)
+    return csv_response(name, csv_text(table.columns, table.rows))

@@ -123,6 +123,7 @@ class SupportPlan(KeyedAtCreation, Base):
     __table_args__ = (
         UniqueConstraint("referral_id", name="uq_support_plans_referral_id"),
         Index("ix_support_plans_organisation_id_status", "organisation_id", "status"),
+        Index("ix_support_plans_created_at", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

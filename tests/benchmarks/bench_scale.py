@@ -4,8 +4,10 @@ Needs a database filled by load_scale.py, named by ``BENCH_SCALE_URL`` (skipped 
 since loading a million assessments takes many minutes). Each query goes through the
 application's own services, in a transaction rolled back afterwards (they audit):
 find by CHI, find by name and date of birth, a partner's referral queue page, a client's
-timeline, and the manager's outputs counts. The reference, measured in the same run, is a
-primary-key lookup of one client. Targets: CHI p95 < 5 ms, queue and timeline p95 < 50 ms.
+timeline, and the outputs and outcomes figures (``reports.outputs``, from the daily facts that
+load_scale.py folds) for a team manager and for the partnership lead, with and without drawing
+the page's charts. The reference, measured in the same run, is a primary-key lookup of one
+client. Targets: CHI p95 < 5 ms, queue and timeline p95 < 50 ms, outputs p95 < 100 ms.
 
 Run: ``BENCH_SCALE_URL=postgresql+psycopg://postgres@127.0.0.1/bench_scale
 .venv/bin/python tests/benchmarks/bench_scale.py [--repeat 200] [--json] [--explain]``
@@ -20,20 +22,10 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from report import Row, emit
-
-OUTPUTS_BY_ROUTE = """
-SELECT d.route, d.priority, date_trunc('month', d.created_at) AS month, count(*)
-FROM decisions d WHERE d.kind = :kind AND d.created_at >= now() - interval '12 months'
-GROUP BY 1, 2, 3 ORDER BY 3, 1, 2
-"""
-OUTPUTS_WAITING = """
-SELECT r.organisation_id, r.service_id, r.status, count(*)
-FROM referrals r WHERE r.status IN ('pending', 'accepted')
-GROUP BY 1, 2, 3
-"""
 
 
 def percentiles(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
@@ -129,25 +121,39 @@ def measure(url: str, repeat: int, explain: bool) -> list[Row]:
         def timeline() -> Any:
             return client_timeline(session, rng.choice(assessed))
 
-        kind = _submission_kind(session)
-        session.rollback()
+        from assessment_engine.assessments.clock import uk_today
+        from assessment_engine.kernel.actor import Role
+        from assessment_engine.reports.charts import charts
+        from assessment_engine.reports.outputs import Filters
+        from assessment_engine.reports.outputs import outputs as outputs_of
+
+        today = uk_today()
+        year = Filters(today - timedelta(days=364), today)
+        manager = Actor(**{**actor.__dict__, "role": Role.TEAM_MANAGER})
+        lead = Actor(**{**actor.__dict__, "role": Role.PARTNERSHIP_LEAD})
 
         def outputs() -> Any:
-            by_route = session.execute(text(OUTPUTS_BY_ROUTE), {"kind": kind}).all()
-            waiting = session.execute(text(OUTPUTS_WAITING)).all()
-            return by_route, waiting
+            return outputs_of(session, manager, year, today)
+
+        def partnership() -> Any:
+            return outputs_of(session, lead, year, today)
+
+        def page() -> Any:
+            return charts(outputs_of(session, manager, year, today))
 
         figures = [
             ("find by CHI", by_chi, 5.0),
             ("find by name + date of birth", by_name, None),
             ("partner's referral queue page", queue, 50.0),
             ("client's timeline", timeline, 50.0),
-            ("manager's outputs counts", outputs, None),
+            ("team manager's outputs, a year", outputs, 100.0),
+            ("partnership lead's outputs, a year", partnership, 100.0),
+            ("outputs page's figures and charts", page, 100.0),
         ]
         reference = percentiles(rolled_back(by_id), repeat)
         rows = []
         for name, run, target in figures:
-            times = repeat if run is not outputs else max(3, repeat // 20)
+            times = repeat if target != 100.0 else max(20, repeat // 4)
             p50, p95 = percentiles(rolled_back(run), times)
             rows.append(
                 Row(
@@ -166,12 +172,6 @@ def measure(url: str, repeat: int, explain: bool) -> list[Row]:
         if explain:
             _explain(session, people, partner_orgs)
     return rows
-
-
-def _submission_kind(session: Any) -> str:
-    from sqlalchemy import text
-
-    return str(session.scalar(text("SELECT kind FROM decisions LIMIT 1")))
 
 
 def _explain(session: Any, people: list[Any], partner_orgs: list[int]) -> None:

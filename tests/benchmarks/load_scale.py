@@ -239,6 +239,32 @@ def load(url: str, clients: int, assessments: int, batch: int) -> None:
             print(f"assessments: {done:,} ({time.perf_counter() - started:.0f} s)", flush=True)
         conn.execute("ANALYZE")
     print(f"loaded in {time.perf_counter() - started:.0f} s", flush=True)
+    fold(url)
+
+
+def fold(url: str) -> None:
+    """Fold every finished day into the outputs page's daily facts, as the scheduled runner
+    would have done day by day (``reports.facts.fold_due``, each day committed), and take its
+    counts of what is waiting and overdue now (``reports.outputs.take_snapshot``)."""
+    from assessment_engine import create_app
+    from assessment_engine.assessments.clock import uk_today
+    from assessment_engine.db import utcnow
+    from assessment_engine.extensions import db
+    from assessment_engine.reports.facts import fold_due
+    from assessment_engine.reports.outputs import take_snapshot
+
+    started = time.perf_counter()
+    app = create_app({"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "scale"})
+    with app.app_context():
+        days = 0
+        while folded := fold_due(db.session(), uk_today()):
+            days += len(folded)
+            print(f"folded {days} days ({time.perf_counter() - started:.0f} s)", flush=True)
+        print(f"{take_snapshot(db.session(), utcnow(), uk_today())} counts of now", flush=True)
+        db.session.commit()
+        db.session.execute(db.text("ANALYZE report_daily_facts"))
+        db.session.commit()
+    print(f"folded in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def _assessment_batch(
@@ -353,8 +379,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=200_000)
     parser.add_argument("--assessments", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=50_000)
+    parser.add_argument("--fold-only", action="store_true", help="only fold the daily facts")
     args = parser.parse_args()
-    load(args.url, args.clients, args.assessments, args.batch)
+    if args.fold_only:
+        fold(args.url)
+    else:
+        load(args.url, args.clients, args.assessments, args.batch)
     return 0
 
 

@@ -135,6 +135,7 @@ def test_run_scheduled_lists_and_runs_its_jobs(app: Flask, db_session: Session) 
         "deliver-outbox",
         "audit-checkpoint",
         "purge-idempotency-keys",
+        "report-facts",
     ]
     ran = runner.invoke(args=["run-scheduled", "--once", "--job", "purge-idempotency-keys"])
     assert ran.exit_code == 0, ran.output

@@ -20,7 +20,7 @@ from assessment_engine.partners.models import Service
 from assessment_engine.records.access import AccessDenied
 from assessment_engine.records.models import Client
 from assessment_engine.records.sharing import break_glass, record_sharing_view
-from assessment_engine.reports.csv import csv_text, escape_cell
+from assessment_engine.reports.csv import escape_cell, rows_text
 from assessment_engine.reports.quarterly import (
     COLUMNS,
     EXPORTED,
@@ -100,7 +100,7 @@ def test_the_councils_return_has_a_row_for_each_demo_person_and_support(
     assert fiona["reviews_completed"] == "1" and fiona["last_review_outcome"] == "reduce"
     assert fiona["last_reviewed_on"] == today
     # No names, addresses or answers: the CHI number is the key.
-    text = csv_text(COLUMNS, made.rows)
+    text = rows_text(COLUMNS, made.rows)
     assert "MacDonald" not in text and "PH1 5PH" not in text
     # Another partner's return has its own people: NHS Tayside assessed Seán and Ruaridh.
     nhs = quarterly_return(
@@ -191,7 +191,7 @@ def test_every_exported_person_is_on_their_records_who_has_seen_it(
         ("Home care", "Home care"),
         ("a=b", "a=b"),
         (None, ""),
-        (7, "7"),
+        (7, 7),  # numbers stay numbers
     ],
 )
 def test_a_cell_that_would_run_as_a_formula_is_escaped(value: Any, cell: str) -> None:
@@ -205,7 +205,7 @@ def test_a_service_named_like_a_formula_is_text_in_the_csv(
     home_care.name = "=cmd|' /C calc'!A0"
     db_session.flush()
     made = quarterly_return(db_session, _analyst(demo), Quarter.of(uk_today()))
-    cells = [row for row in csv.DictReader(io.StringIO(csv_text(COLUMNS, made.rows)))]
+    cells = [row for row in csv.DictReader(io.StringIO(rows_text(COLUMNS, made.rows)))]
     services = {row["support_service"] for row in cells if row["support_service"]}
     assert services == {"'=cmd|' /C calc'!A0"}
     assert all(not row["services_referred"].startswith("=") for row in cells)
