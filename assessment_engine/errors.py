@@ -80,8 +80,9 @@ def init_app(app: Flask) -> None:
         title, paragraphs = _PAGES.get(status, (error.name, [error.description or ""]))
         response = render_template("errors/error.html", title=title, paragraphs=paragraphs)
         headers = {}
-        if status == 429 and getattr(error, "retry_after", None):
-            headers["Retry-After"] = str(error.retry_after)
+        retry_after = getattr(error, "retry_after", None)
+        if status == 429 and retry_after:
+            headers["Retry-After"] = str(retry_after)
         return response, status, headers
 
     @app.errorhandler(Exception)

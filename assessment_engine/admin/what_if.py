@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..assessments.models import Assessment, AssessmentStatus
 from ..assessments.services import current_decision, prepare_version, what_if
+from ..db import DbSession
 from ..kernel.actor import Actor
 from ..questionnaires.carry_forward import carry_forward
 from ..questionnaires.drafts import AdminError
@@ -55,7 +56,7 @@ class WhatIfReport:
 
 
 def rescore(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     cache: VersionCache,
     version: QuestionnaireVersion,

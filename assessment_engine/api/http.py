@@ -24,6 +24,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..db import DbSession
 from ..extensions import db
 from ..kernel.actor import Actor
 from ..pages import audit_refusals
@@ -70,7 +71,7 @@ class Call:
     actor: Actor
     body: Any
     query: Any
-    session: Session
+    session: DbSession
 
 
 def _openapi_path(rule: str) -> str:

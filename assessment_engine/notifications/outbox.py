@@ -22,7 +22,7 @@ from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..assessments.models import Referral, ReferralStatus
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..scoring.outcomes import Urgency
@@ -36,7 +36,7 @@ _ACTOR = Actor.system("deliver-outbox")
 logger = logging.getLogger("assessment_engine.notifications")
 
 
-def queue_referral(session: Session, referral: Referral) -> OutboxMessage:
+def queue_referral(session: DbSession, referral: Referral) -> OutboxMessage:
     """Add the notification of a same-day or urgent referral to the caller's transaction."""
     # A new referral may have only its service object yet (its id is set at this flush).
     service_id = referral.service_id if referral.service_id is not None else referral.service.id
@@ -60,7 +60,7 @@ def _raised_to_notified(referral: Referral) -> bool:
 
 
 @event.listens_for(Session, "before_flush")
-def _queue_at_flush(session: Session, _context: Any, _instances: Any) -> None:
+def _queue_at_flush(session: DbSession, _context: Any, _instances: Any) -> None:
     """Referrals that became same-day or urgent in this flush: one outbox row each."""
     for obj in list(session.new):
         if isinstance(obj, Referral) and Urgency(obj.urgency) in NOTIFIED_AT_ONCE:
@@ -110,7 +110,7 @@ class DeliveryReport:
         return said + (f", {self.cancelled} no longer waiting" if self.cancelled else "")
 
 
-def due(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:
+def due(session: DbSession, now: datetime, limit: int) -> list[uuid.UUID]:
     """Pending messages whose time has come and that no runner holds, oldest first."""
     return list(
         session.scalars(
@@ -126,7 +126,7 @@ def due(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:
     )
 
 
-def claim(session: Session, message_id: uuid.UUID, now: datetime, until: datetime) -> bool:
+def claim(session: DbSession, message_id: uuid.UUID, now: datetime, until: datetime) -> bool:
     """Hold a due message until ``until`` (committed); False if another runner holds or sent
     it, or it is not due yet (a retry written since the list of due messages was read).
 
@@ -147,7 +147,7 @@ def claim(session: Session, message_id: uuid.UUID, now: datetime, until: datetim
     return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def deliver_due(session: Session, mailer: Mailer, policy: DeliveryPolicy) -> DeliveryReport:
+def deliver_due(session: DbSession, mailer: Mailer, policy: DeliveryPolicy) -> DeliveryReport:
     """Send every due message once; commit after each (see the module's docstring). Whatever
     goes wrong with one message is recorded on it (by the error's type) and the next is tried."""
     report = DeliveryReport()
@@ -196,7 +196,7 @@ def deliver_due(session: Session, mailer: Mailer, policy: DeliveryPolicy) -> Del
     return report
 
 
-def _no_longer_waiting(session: Session, message: OutboxMessage) -> bool:
+def _no_longer_waiting(session: DbSession, message: OutboxMessage) -> bool:
     if message.kind is not OutboxKind.REFERRAL or message.referral_id is None:
         return False
     status = session.scalar(select(Referral.status).where(Referral.id == message.referral_id))
@@ -204,7 +204,7 @@ def _no_longer_waiting(session: Session, message: OutboxMessage) -> bool:
 
 
 def _finish(
-    session: Session, message: OutboxMessage, lease_until: datetime, **values: object
+    session: DbSession, message: OutboxMessage, lease_until: datetime, **values: object
 ) -> bool:
     """Write the outcome only while this runner's claim still holds (a runner whose lease ran
     out while the mail server dawdled must not overwrite the one that took the row over)."""
@@ -224,7 +224,7 @@ def _finish(
     return True
 
 
-def _audit(session: Session, message: OutboxMessage, action: str, **detail: object) -> None:
+def _audit(session: DbSession, message: OutboxMessage, action: str, **detail: object) -> None:
     record_event(
         session,
         _ACTOR,
@@ -241,7 +241,7 @@ def _audit(session: Session, message: OutboxMessage, action: str, **detail: obje
 
 
 def _cancel(
-    session: Session, message: OutboxMessage, lease_until: datetime, report: DeliveryReport
+    session: DbSession, message: OutboxMessage, lease_until: datetime, report: DeliveryReport
 ) -> None:
     if _finish(session, message, lease_until, status=OutboxStatus.CANCELLED):
         report.cancelled += 1
@@ -249,7 +249,7 @@ def _cancel(
 
 
 def _sent(
-    session: Session, message: OutboxMessage, lease_until: datetime, report: DeliveryReport
+    session: DbSession, message: OutboxMessage, lease_until: datetime, report: DeliveryReport
 ) -> None:
     if _finish(
         session,
@@ -273,7 +273,7 @@ def _error_words(error: Exception) -> str:
 
 
 def _failed(
-    session: Session,
+    session: DbSession,
     message: OutboxMessage,
     lease_until: datetime,
     policy: DeliveryPolicy,

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from ..db import DbSession
 from ..scoring.compiler import CompiledRuleset
 from ..scoring.decision import DecisionResult
 from .checks import CheckContext, check_draft
@@ -77,7 +76,7 @@ class DraftRuntimeCache:
 
 
 def runtime_of(
-    session: Session,
+    session: DbSession,
     cache: VersionCache,
     drafts: DraftRuntimeCache,
     context_of: Callable[[], CheckContext],

@@ -32,7 +32,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import BigInteger, Integer, String, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..db import Base, utcnow
+from ..db import Base, DbSession, utcnow
 from ..kernel.audit import APPENDED_UP_TO, GENESIS, _digest, _in_order
 from ..kernel.models import AuditEvent
 
@@ -239,7 +239,7 @@ def checkpoint_policy(config: Any) -> CheckpointPolicy:
 _UNFILED = "audit_checkpoints_unfiled"
 
 
-def _head(session: Session, after: AuditCheckpoint | None) -> tuple[int, str, int]:
+def _head(session: DbSession, after: AuditCheckpoint | None) -> tuple[int, str, int]:
     """The chain's head (last event id, its hash) and its length, counted from ``after``."""
     last = session.execute(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
@@ -253,12 +253,12 @@ def _head(session: Session, after: AuditCheckpoint | None) -> tuple[int, str, in
     return last.id, last.hash, (after.event_count if after is not None else 0) + (counted or 0)
 
 
-def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+def latest_checkpoint(session: DbSession) -> AuditCheckpoint | None:
     return session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1))
 
 
 def write_checkpoint(
-    session: Session,
+    session: DbSession,
     policy: CheckpointPolicy,
     *,
     kind: CheckpointKind = CheckpointKind.PERIODIC,
@@ -292,7 +292,7 @@ def write_checkpoint(
     return signed
 
 
-def checkpoint_if_due(session: Session, policy: CheckpointPolicy, appended_up_to: int) -> None:
+def checkpoint_if_due(session: DbSession, policy: CheckpointPolicy, appended_up_to: int) -> None:
     """After a commit's events are appended: write a checkpoint if enough events or time have
     passed since the last one. Cheap when none is due: one indexed read of the last row."""
     if not policy.automatic:
@@ -310,7 +310,7 @@ def checkpoint_if_due(session: Session, policy: CheckpointPolicy, appended_up_to
 
 
 @event.listens_for(Session, "before_commit")
-def _checkpoint_at_commit(session: Session) -> None:
+def _checkpoint_at_commit(session: DbSession) -> None:
     """After the audit trail's own listener (registered first: this module imports it) has
     appended the commit's events, still holding the chain's lock."""
     appended = session.info.pop(APPENDED_UP_TO, None)
@@ -318,7 +318,7 @@ def _checkpoint_at_commit(session: Session) -> None:
         after_append(session, appended)
 
 
-def after_append(session: Session, appended_up_to: int) -> None:
+def after_append(session: DbSession, appended_up_to: int) -> None:
     """Once a commit's events are appended: checkpoint if one is due under the application's
     policy. Outside an application (a bare session in a script) no checkpoint is written."""
     if has_app_context():
@@ -328,7 +328,7 @@ def after_append(session: Session, appended_up_to: int) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def file_committed(session: Session) -> None:
+def file_committed(session: DbSession) -> None:
     """At commit: append the transaction's checkpoints to their file."""
     unfiled = session.info.pop(_UNFILED, None)
     if unfiled:
@@ -340,7 +340,7 @@ def file_committed(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_unfiled(session: Session, _rolled_back: Any) -> None:
+def _forget_unfiled(session: DbSession, _rolled_back: Any) -> None:
     """A checkpoint whose transaction (or savepoint) rolled back is never filed."""
     session.info.pop(_UNFILED, None)
     session.info.pop(APPENDED_UP_TO, None)
@@ -373,7 +373,7 @@ class AuditReport:
         return self.finding is Finding.INTACT
 
 
-def verify_audit(session: Session, policy: CheckpointPolicy) -> AuditReport:
+def verify_audit(session: DbSession, policy: CheckpointPolicy) -> AuditReport:
     """Check the chain, then the chain against every checkpoint whose signature is good.
 
     The file is the reference: a checkpoint in the table that the file lacks (or that differs)
@@ -538,7 +538,7 @@ def verify_audit(session: Session, policy: CheckpointPolicy) -> AuditReport:
     )
 
 
-def record_restore(session: Session, policy: CheckpointPolicy) -> Checkpoint:
+def record_restore(session: DbSession, policy: CheckpointPolicy) -> Checkpoint:
     """After a restore: a signed gap checkpoint naming the events the checkpoint file signed
     that the restored database lacks (none if the copy is as new as the file).
 
