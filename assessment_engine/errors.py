@@ -21,8 +21,10 @@ _PAGES: dict[int, tuple[str, list[str]]] = {
         "Page not found",
         [
             "If you typed the web address, check it is correct.",
-            "If you followed a link to a person's record, "
-            "it may not be shared with your organisation.",
+            (
+                "If you followed a link to a person's record, "
+                "it may not be shared with your organisation."
+            ),
         ],
     ),
     405: ("There is a problem with this request", ["Go back and try again."]),

@@ -264,7 +264,8 @@ def support_started(session: DbSession, referral_ids: list[uuid.UUID]) -> dict[u
             SupportPlan.referral_id.in_(referral_ids)
         )
     )
-    return {referral_id: start for referral_id, start in rows}
+    # Not dict(rows): a Result has keys(), so dict() would read it as a mapping.
+    return {referral_id: start for referral_id, start in rows}  # noqa: C416
 
 
 def gate(
