@@ -27,6 +27,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .config import load_config
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .questionnaires.runtime import VersionCache
+    from .questionnaires.types.registry import EXTENSION_KEY as QUESTION_TYPES
+    from .questionnaires.types.registry import load_question_types
     from .scoring.registry import load_registry
 
     app = Flask(__name__, instance_relative_config=True)
@@ -80,8 +82,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Rule kinds come from the entry-point group, once; a duplicate name stops start-up here.
     rules = load_registry()
     app.extensions["assessment_rules"] = rules
+    # Question types the same way, from their own group (built-ins and plugins alike).
+    types = load_question_types()
+    app.extensions[QUESTION_TYPES] = types
     app.extensions["assessment_versions"] = VersionCache(
-        Path(app.config["FORM_SCHEMAS_DIR"]), rules
+        Path(app.config["FORM_SCHEMAS_DIR"]), rules, types
     )
 
     from . import (
@@ -93,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         errors,
         notifications,
         records,
+        reports,
         support,
         templating,
     )
@@ -106,6 +112,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     support.init_app(app)
     admin.init_app(app)
     notifications.init_app(app)
+    reports.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     register_commands(app)

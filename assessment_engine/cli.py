@@ -66,7 +66,7 @@ def demo_command(force: bool) -> None:
         click.echo("  (or: python -c \"import pyotp; print(pyotp.TOTP('KEY').now())\"):")
     for user in report.users:
         key = report.second_factor_keys.get(user.email, "")
-        click.echo(f"  {user.email:<36} {user.role.label:<14} {user.organisation.name:<28} {key}")
+        click.echo(f"  {user.email:<36} {user.role.label:<20} {user.organisation.name:<28} {key}")
 
 
 @click.command("create-user")
@@ -144,7 +144,13 @@ def load_schemas_command(directory: Path | None) -> None:
     path = directory or Path(current_app.config["FORM_SCHEMAS_DIR"])
     rules = current_app.extensions["assessment_rules"]
     try:
-        report = load_directory(db.session, path, rules, Actor.system("load-schemas"))
+        report = load_directory(
+            db.session,
+            path,
+            rules,
+            Actor.system("load-schemas"),
+            question_types=current_app.extensions["question_types"],
+        )
     except SchemaLoadError as exc:
         db.session.rollback()
         for problem in exc.problems:
@@ -171,7 +177,10 @@ def check_rules_command(directory: Path | None) -> None:
 
     path = directory or Path(current_app.config["FORM_SCHEMAS_DIR"])
     checked, problems = check_directory(
-        db.session, path, current_app.extensions["assessment_rules"]
+        db.session,
+        path,
+        current_app.extensions["assessment_rules"],
+        current_app.extensions["question_types"],
     )
     passed = failed = 0
     for version in checked:

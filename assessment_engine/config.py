@@ -51,7 +51,7 @@ DEFAULTS: dict[str, Any] = {
     #: Second-factor codes tried per signing-in user (6 digits: a guess is 1 in a million).
     "SECOND_FACTOR_RATE_LIMIT": "5 per minute;20 per hour",
     #: Roles that must use a second factor (an authenticator app); others may choose to.
-    "SECOND_FACTOR_ROLES": ["administrator", "team_manager"],
+    "SECOND_FACTOR_ROLES": ["administrator", "team_manager", "performance_analyst"],
     #: Fernet keys (comma-separated, the first encrypts) for TOTP secrets. Default (local only):
     #: a key kept in the instance folder. Required outside local development.
     "TOTP_ENCRYPTION_KEY": None,

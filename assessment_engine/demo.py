@@ -84,6 +84,13 @@ USERS = [
         Role.ADMINISTRATOR,
         "Systems administrator",
     ),
+    (
+        "kirsty.lamb@pkc.example",
+        "Kirsty Lamb",
+        "perth-kinross-council",
+        Role.PERFORMANCE_ANALYST,
+        "Performance analyst, health and social care partnership",
+    ),
 ]
 
 PEOPLE = [
@@ -198,7 +205,15 @@ def load_demo(
     from .questionnaires.services import load_directory
 
     loader = Actor.system("demo")
-    report.lines.extend(load_directory(session, form_schemas, cache.rule_registry, loader))
+    report.lines.extend(
+        load_directory(
+            session,
+            form_schemas,
+            cache.rule_registry,
+            loader,
+            question_types=cache.question_types,
+        )
+    )
     users = {user.email: user for user in report.users}
 
     for serial, (given, family, dob, postcode, org_slug) in enumerate(PEOPLE):

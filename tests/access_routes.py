@@ -21,6 +21,7 @@ ACCESS_LOG = "who has seen the record (team managers, administrators)"
 EMERGENCY = "break the glass (only where sharing is refused)"
 REFERRAL = "referrals addressed to the caller's organisation"
 ACCOUNT = "the signed-in user's own account and sign-in steps (no person's record)"
+RETURN = "the person-level return: performance analysts, reports:read (sharing views applied)"
 
 CLASSIFIED: dict[str, str] = {
     "static": PUBLIC,
@@ -100,6 +101,8 @@ CLASSIFIED: dict[str, str] = {
     "api.get_support_plan_fhir": REFERRAL,
     "api.list_reviews": REFERRAL,
     "api.record_review_outcome": REFERRAL,
+    "reports.quarterly_return_page": RETURN,
+    "api.get_return": RETURN,
 }
 ADMIN_PREFIX = "admin."
 

@@ -730,6 +730,8 @@ STAFF_PROBES = [
         lambda _p: "/reviews",
         lambda c: 403 if c.role == "administrator" else 200,
     ),
+    # The quarterly return is for performance analysts only (tests/reports/).
+    Probe("reports.quarterly_return_page", "GET", lambda _p: "/reports/return", lambda _c: 403),
 ]
 
 #: Routes the matrix does not request, and why (each has tests of its own).
@@ -750,6 +752,8 @@ NOT_REQUESTED = {
         "assessments.print_pdf",
         "GET",
     ): "print_view's access, one function (tests/assessments/test_printing.py)",
+    ("reports.quarterly_return_page", "POST"): "the same role check as its GET; the analyst's "
+    "downloads and refusals are tests/reports/test_return.py",
     ("support.start_assessment", "POST"): "starts a review assessment through the reviews.start "
     "rule (tests/browser/test_support_journey.py)",
 }

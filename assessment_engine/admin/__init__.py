@@ -9,7 +9,12 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the /admin blueprint and the drafts' runtime cache."""
     from ..questionnaires.preview import DraftRuntimeCache
-    from . import views, views_accounts  # noqa: F401  (views_accounts adds routes to views.bp)
+    from . import (  # noqa: F401  (they add routes to views.bp)
+        views,
+        views_accounts,
+        views_outbox,
+        views_rules,
+    )
 
     app.extensions["admin_draft_runtimes"] = DraftRuntimeCache()
     app.register_blueprint(views.bp)

@@ -336,7 +336,7 @@ def preview_page(key: str, number: int) -> ResponseReturnValue:
 @page
 def what_if_page(key: str, number: int) -> ResponseReturnValue:
     """Recent submitted assessments re-scored under this version's rules (stored as "what if"
-    decisions, never acted on); only routes and priorities are shown."""
+    decisions, never acted on); the whole decision is compared."""
     from . import what_if
 
     found = _version_or_404(key, number)

@@ -20,6 +20,7 @@ def build_blueprint() -> tuple[Blueprint, list[Operation]]:
         views_meta,
         views_questionnaires,
         views_referrals,
+        views_reports,
         views_sharing,
         views_support,
     )
@@ -31,6 +32,7 @@ def build_blueprint() -> tuple[Blueprint, list[Operation]]:
             views_clients.route,
             views_questionnaires.route,
             views_referrals.route,
+            views_reports.route,
             views_sharing.route,
             views_support.route,
         ],

@@ -695,3 +695,59 @@ class ReviewOutcomeSchema(_SupportTermsSchema):
         validate=validate.Length(max=2000),
         metadata={"description": "On increase or reduce: the support's new description."},
     )
+
+
+# -------------------------------------------------------------------- the quarterly return
+
+
+class ReturnQuerySchema(Schema):
+    quarter = fields.Str(
+        validate=validate.Length(max=20),
+        metadata={
+            "description": "Required: a calendar quarter, like 2026-Q3 (or 2026Q3), up to the "
+            "current one. A missing or malformed quarter is a 400."
+        },
+    )
+    format = fields.Str(
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "csv for CSV (as Accept: text/csv); json is the default."},
+    )
+
+
+class ReturnRowSchema(Schema):
+    """One person and support; empty columns are null (in CSV, empty cells)."""
+
+    chi = fields.Str(required=True)
+    assessment_id = fields.Str(allow_none=True)
+    assessed_on = fields.Date(allow_none=True)
+    assessed_by = fields.Str(allow_none=True, metadata={"description": "organisation slug"})
+    route = fields.Str(allow_none=True, validate=validate.OneOf([r.value for r in Route]))
+    priority = fields.Str(allow_none=True, validate=validate.OneOf([p.value for p in Priority]))
+    services_referred = fields.Str(allow_none=True, metadata={"description": "names, '; '"})
+    support_plan_id = fields.Str(allow_none=True)
+    support_service = fields.Str(allow_none=True)
+    support_started_on = fields.Date(allow_none=True)
+    hours_per_week = fields.Str(allow_none=True, metadata={"description": "decimal hours"})
+    sds_option = fields.Str(allow_none=True, validate=validate.OneOf(["1", "2", "3", "4"]))
+    weekly_cost = fields.Str(allow_none=True, metadata={"description": "GBP, decimal"})
+    support_status = fields.Str(allow_none=True, validate=validate.OneOf(["active", "ended"]))
+    support_ended_on = fields.Date(allow_none=True)
+    reviews_completed = fields.Str(allow_none=True, metadata={"description": "in the quarter"})
+    last_reviewed_on = fields.Date(allow_none=True)
+    last_review_outcome = fields.Str(allow_none=True)
+    next_review_due = fields.Date(allow_none=True)
+
+
+class ReturnSchema(Schema):
+    quarter = fields.Str(required=True)
+    first_day = fields.Date(required=True)
+    last_day = fields.Date(required=True)
+    columns = fields.List(fields.Str(), required=True)
+    rows = fields.List(fields.Nested(ReturnRowSchema), required=True)
+    people = fields.Int(required=True)
+    withheld = fields.Int(
+        required=True,
+        metadata={
+            "description": "People left out: their sharing view keeps them from your organisation"
+        },
+    )

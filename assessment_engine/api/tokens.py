@@ -34,9 +34,11 @@ SCOPES: tuple[str, ...] = (
     "questionnaires:write",
     "support:read",
     "support:write",
+    "reports:read",
 )
 #: Scopes of api.md's additions: always asked for by name, never given by default.
-EXPLICIT_SCOPES: tuple[str, ...] = ("support:read", "support:write")
+#: ``reports:read`` (a bulk export of CHI-keyed rows) above all.
+EXPLICIT_SCOPES: tuple[str, ...] = ("support:read", "support:write", "reports:read")
 #: What a client gets when no scope is named: the base contract's scopes but administering
 #: questionnaires.
 DEFAULT_SCOPES: tuple[str, ...] = tuple(

@@ -64,11 +64,14 @@ def index() -> ResponseReturnValue:
 
 def _clocks(found: list[Referral]) -> dict[Any, SupportClock]:
     """The 6-week standard's clock of each referral it applies to, with when support started
-    (the support package provides the start dates, registered at start-up)."""
+    (the support package provides the start dates, registered at start-up). A support plan is
+    the person's record content: its start shows only where the person's sharing view lets the
+    organisation see their content, as on the plan's own page."""
     started: Callable[..., dict[Any, date]] = current_app.extensions.get(
         "support_started", lambda _session, _ids: {}
     )
-    starts = started(db.session, [r.id for r in found])
+    visible = access.answers_visible(db.session, web_actor(), (r.client for r in found))
+    starts = started(db.session, [r.id for r in found if r.client_id in visible])
     today = uk_today()
     return {
         r.id: clock

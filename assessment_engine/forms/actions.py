@@ -15,8 +15,8 @@ from typing import Any, Literal
 from werkzeug.datastructures import MultiDict
 
 from ..questionnaires.structure import QuestionType
+from ..questionnaires.types.naming import ITEM_MARKER, LIST_MARKER, field_id
 from .builder import Questionnaire, SectionForm, compiled_of, section_form, section_question
-from .naming import ITEM_MARKER, LIST_MARKER, field_id
 
 #: The name of the buttons that say what a post is for.
 ACTION_FIELD = "action"

@@ -11,8 +11,6 @@ document: :func:`section_form` fills a form from saved answers or posted data, a
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,28 +20,20 @@ from wtforms import Field, Form
 
 from ..questionnaires.answers import calculated_values, prune, visible_pointers
 from ..questionnaires.compiled import CompiledQuestionnaire
-from ..questionnaires.runtime import PreparedVersion
-from ..questionnaires.structure import Question, QuestionType, Structure, escape_token
-from .answer_fields import (
+from ..questionnaires.structure import Question, QuestionType, Structure, escape_token, kind_of
+from ..questionnaires.types.answer_fields import (
     AnswerField,
-    ChoiceAnswerField,
     DateAnswerField,
     GroupField,
-    MultiChoiceAnswerField,
-    NumberAnswerField,
     RepeatField,
-    TextAnswerField,
-    encode_value,
-    none_code_for,
-    options_json_type,
 )
-from .naming import encode_name, field_id
+from ..questionnaires.types.naming import encode_name, field_id
+from .attributes import ATTR_PREFIX, child_field
+from .messages import named
+from .rendering import section_nodes
+from .versions import Questionnaire, compiled_of
 
-#: Form attributes are this plus the encoded name, so a question called ``data`` or ``meta``
-#: cannot clash with WTForms' own attributes; the HTML name drops it (see ``_Meta``).
-ATTR_PREFIX = "q_"
-
-Questionnaire = PreparedVersion | CompiledQuestionnaire
+__all__ = ["ATTR_PREFIX", "Questionnaire", "child_field", "compiled_of"]
 
 
 class _Meta:
@@ -107,8 +97,6 @@ class SectionForm(FlaskForm):
 
     def render_nodes(self) -> list[dict[str, Any]]:
         """What ``templates/forms/section_fields.html`` renders (see :mod:`.rendering`)."""
-        from .rendering import section_nodes
-
         return section_nodes(self)
 
 
@@ -119,38 +107,22 @@ class QuestionnaireForms:
     sections: Mapping[str, type[SectionForm]]
 
 
-_CACHE: weakref.WeakKeyDictionary[CompiledQuestionnaire, QuestionnaireForms] = (
-    weakref.WeakKeyDictionary()
-)
-_LOCK = threading.Lock()
-
-
-def compiled_of(questionnaire: Questionnaire) -> CompiledQuestionnaire:
-    """The compiled questionnaire of a prepared version (or the compiled one itself)."""
-    if isinstance(questionnaire, PreparedVersion):
-        return questionnaire.questionnaire
-    return questionnaire
-
-
 def questionnaire_forms(questionnaire: Questionnaire) -> QuestionnaireForms:
     """Every section's form class, built on first use and then shared for the version's life.
 
-    The cache is keyed on the compiled questionnaire object (which the app's version cache keeps
-    for the process), weakly, so a version dropped from that cache takes its forms with it.
+    The classes are kept on the compiled questionnaire object (which the app's version cache
+    keeps for the process), so a version dropped from that cache takes its forms with it.
     """
     compiled = compiled_of(questionnaire)
-    found = _CACHE.get(compiled)
-    if found is None:
-        with _LOCK:
-            found = _CACHE.get(compiled)
-            if found is None:
-                found = QuestionnaireForms(
-                    {
-                        section.name: _form_class(section, SectionForm)
-                        for section in compiled.structure.sections
-                    }
-                )
-                _CACHE[compiled] = found
+    found: QuestionnaireForms = compiled.memo(
+        "forms",
+        lambda: QuestionnaireForms(
+            {
+                section.name: _form_class(section, SectionForm)
+                for section in compiled.structure.sections
+            }
+        ),
+    )
     return found
 
 
@@ -172,37 +144,12 @@ def _form_class(container: Question, base: type[Form]) -> type[Any]:
 def _unbound_field(question: Question) -> Any:
     """The unbound WTForms field for a question (``None`` for guidance and calculated values)."""
     kind = question.type
-    common: dict[str, Any] = {"question": question}
-    if kind in (QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT):
-        return TextAnswerField(question.title, **common)
-    if kind in (QuestionType.INTEGER, QuestionType.DECIMAL):
-        return NumberAnswerField(question.title, integer=kind is QuestionType.INTEGER, **common)
-    if kind is QuestionType.DATE:
-        # The label is only used in messages ("The date must include a month").
-        return DateAnswerField("The date", **common)
-    if kind is QuestionType.YES_NO:
-        codes = {"true": True, "false": False}
-        return ChoiceAnswerField(question.title, codes=codes, json_type="boolean", **common)
-    if kind.is_choice:
-        codes = {encode_value(option.value): option.value for option in question.options}
-        return ChoiceAnswerField(
-            question.title, codes=codes, json_type=options_json_type(question), **common
-        )
-    if kind is QuestionType.MULTIPLE_CHOICE:
-        codes = {encode_value(option.value): option.value for option in question.options}
-        return MultiChoiceAnswerField(
-            question.title,
-            codes=codes,
-            json_type=options_json_type(question),
-            none_code=none_code_for(question),
-            **common,
-        )
     if kind is QuestionType.GROUP:
-        return GroupField(_form_class(question, GroupForm), question.title, **common)
+        return GroupField(_form_class(question, GroupForm), question.title, question=question)
     if kind is QuestionType.REPEATING_GROUP:
         item = GroupField(_form_class(question, GroupForm), question.title, question=question)
-        return RepeatField(item, question.title, **common)
-    return None
+        return RepeatField(item, question.title, question=question)
+    return kind_of(question).field(question)
 
 
 # ------------------------------------------------------------------------ answers <-> form
@@ -319,11 +266,6 @@ def _collect(container: Form, children: tuple[Question, ...]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- walking
 
 
-def child_field(container: Form, question: Question) -> Field | None:
-    """The field answering ``question`` in a section form, group or repeat item."""
-    return container._fields.get(ATTR_PREFIX + encode_name(question.name))
-
-
 def _walk(
     container: Form, parent: Question, prefix: str | None = None
 ) -> Iterator[tuple[str, Entry]]:
@@ -357,22 +299,7 @@ def _walk(
 
 def _leaf_anchor(question: Question, pointer: str, field: Field | None) -> str:
     """The id the error summary links to: the first input of the question."""
-    identifier = field_id(pointer)
-    if question.type is QuestionType.DATE:
-        part = "day"
-        if isinstance(field, DateAnswerField) and field.raw_data:
-            parts = [*field.raw_data, "", "", ""][:3]
-            if any(parts):
-                part = next(
-                    (
-                        name
-                        for name, v in zip(("day", "month", "year"), parts, strict=True)
-                        if not v
-                    ),
-                    "day",
-                )
-        return f"{identifier}-{part}"
-    return identifier
+    return kind_of(question).first_input(field_id(pointer), field)
 
 
 def _first_anchor(container: Form, parent: Question, pointer: str) -> str | None:
@@ -424,8 +351,6 @@ def apply_errors(form: SectionForm, errors: Mapping[str, list[str]]) -> None:
 def error_summary(form: SectionForm) -> list[dict[str, str]]:
     """The GOV.UK error summary's ``errorList``: one message per field, in page order, each
     naming its question."""
-    from .messages import named
-
     return [
         {
             "text": named(form.questionnaire, pointer, messages[0]),

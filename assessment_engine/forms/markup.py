@@ -135,6 +135,8 @@ def _input_element(params: Params, identifier: str, described_by: str) -> str:
         attributes.append(f' aria-describedby="{_e(described_by)}"')
     if params.get("inputmode"):
         attributes.append(f' inputmode="{_e(params["inputmode"])}"')
+    if params.get("autocomplete"):
+        attributes.append(f' autocomplete="{_e(params["autocomplete"])}"')
     attributes.append(">")
     return "".join(attributes)
 
@@ -243,8 +245,10 @@ def _choices(params: Params, kind: str) -> str:
         item_hint = item.get("hint")
         hint_id = f"{item_id}-item-hint" if item_hint and item_hint.get("text") else ""
         control = [
-            f'<input class="govuk-{kind}__input" id="{_e(item_id)}" name="{name}"'
-            f' type="{input_type}" value="{_e(item["value"])}"'
+            (
+                f'<input class="govuk-{kind}__input" id="{_e(item_id)}" name="{name}"'
+                f' type="{input_type}" value="{_e(item["value"])}"'
+            )
         ]
         if item.get("checked"):
             control.append(" checked")

@@ -11,7 +11,7 @@ adds the question's title and, inside a repeating group, the item ("condition 2"
 from __future__ import annotations
 
 from ..questionnaires.structure import QuestionType
-from .builder import Questionnaire, compiled_of
+from .versions import Questionnaire, compiled_of
 
 #: Messages that ask for something: the question is named after them ("... for 'Title'").
 _ASKING = ("Enter ", "Select ", "Add ", "Answer ", "Complete ")

@@ -13,27 +13,30 @@ server decides) and ``static/src/conditions.js`` can show it as soon as the answ
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..questionnaires.structure import Condition, Question, QuestionType, escape_token
-from .answer_fields import (
-    ChoiceAnswerField,
-    DateAnswerField,
+from ..questionnaires.structure import Condition, Question, QuestionType, escape_token, kind_of
+from ..questionnaires.types.answer_fields import (
     GroupField,
-    MultiChoiceAnswerField,
     RepeatField,
     encode_value,
     none_code_for,
     options_json_type,
 )
-from .builder import SectionForm, child_field
+from ..questionnaires.types.naming import (
+    ITEM_MARKER,
+    LIST_MARKER,
+    encode_name,
+    field_id,
+    unescape_token,
+)
+from .attributes import child_field
 from .messages import named
-from .naming import ITEM_MARKER, LIST_MARKER, encode_name, field_id, unescape_token
 
-LABEL = "govuk-label--s"
-LEGEND = "govuk-fieldset__legend--s"
+if TYPE_CHECKING:
+    from .builder import SectionForm
+
 GROUP_LEGEND = "govuk-fieldset__legend--m"
-NONE_LABEL = "None of these"
 
 
 def section_nodes(form: SectionForm) -> list[dict[str, Any]]:
@@ -96,128 +99,9 @@ def _node(form: SectionForm, container: Any, question: Question, pointer: str) -
         )
     elif isinstance(field, RepeatField):
         node.update(_repeat(form, field, question, pointer, identifier, hint, error))
-    elif isinstance(field, DateAnswerField):
-        day, month, year = field.parts()
-        classes = " govuk-input--error" if error else ""
-        node.update(
-            macro="date",
-            params={
-                "id": identifier,
-                "fieldset": {"legend": {"text": question.title, "classes": LEGEND}},
-                "hint": hint,
-                "errorMessage": error,
-                "items": [
-                    {
-                        "name": field.name,
-                        "id": f"{identifier}-{part}",
-                        "label": label,
-                        "classes": width + classes,
-                        "value": value,
-                    }
-                    for part, label, width, value in (
-                        ("day", "Day", "govuk-input--width-2", day),
-                        ("month", "Month", "govuk-input--width-2", month),
-                        ("year", "Year", "govuk-input--width-4", year),
-                    )
-                ],
-            },
-        )
-    elif isinstance(field, MultiChoiceAnswerField):
-        items: list[dict[str, Any]] = [
-            _item(field, option.value, option.label, option.hint) for option in question.options
-        ]
-        if field.none_code is not None:
-            items += [
-                {"divider": "or"},
-                {
-                    "value": field.none_code,
-                    "text": NONE_LABEL,
-                    "checked": field.is_selected(field.none_code),
-                    "behaviour": "exclusive",
-                },
-            ]
-        node.update(macro="checkboxes", params=_choice_params(field, question, hint, error, items))
-    elif isinstance(field, ChoiceAnswerField):
-        if kind is QuestionType.SELECT:
-            node.update(macro="select", params=_select_params(field, question, hint, error))
-        else:
-            if kind is QuestionType.YES_NO:
-                items = [_item(field, True, "Yes"), _item(field, False, "No")]
-            else:
-                items = [_item(field, o.value, o.label, o.hint) for o in question.options]
-            params = _choice_params(field, question, hint, error, items)
-            if kind is QuestionType.YES_NO:
-                params["classes"] = "govuk-radios--inline"
-            node.update(macro="radios", params=params)
     elif field is not None:
-        node.update(_text_node(field, question, identifier, hint, error))
+        node.update(kind_of(question).markup(field, question, identifier, hint, error))
     return node
-
-
-def _item(field: Any, value: Any, label: str, hint: str | None = None) -> dict[str, Any]:
-    code = encode_value(value)
-    item: dict[str, Any] = {"value": code, "text": label, "checked": field.is_selected(code)}
-    if hint:
-        item["hint"] = {"text": hint}
-    return item
-
-
-def _choice_params(
-    field: Any, question: Question, hint: Any, error: Any, items: list[dict[str, Any]]
-) -> dict[str, Any]:
-    return {
-        "idPrefix": field.id,
-        "name": field.name,
-        "fieldset": {"legend": {"text": question.title, "classes": LEGEND}},
-        "hint": hint,
-        "errorMessage": error,
-        "items": items,
-    }
-
-
-def _select_params(field: Any, question: Question, hint: Any, error: Any) -> dict[str, Any]:
-    items = [{"value": "", "text": "Select an option", "selected": False}]
-    for option in question.options:
-        item = _item(field, option.value, option.label)
-        items.append({"value": item["value"], "text": option.label, "selected": item["checked"]})
-    if not any(item["selected"] for item in items):
-        items[0]["selected"] = True
-    return {
-        "id": field.id,
-        "name": field.name,
-        "label": {"text": question.title, "classes": LABEL},
-        "hint": hint,
-        "errorMessage": error,
-        "items": items,
-    }
-
-
-def _text_node(
-    field: Any, question: Question, identifier: str, hint: Any, error: Any
-) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "id": identifier,
-        "name": field.name,
-        "label": {"text": question.title, "classes": LABEL},
-        "hint": hint,
-        "errorMessage": error,
-        "value": field._value(),
-    }
-    if question.type is QuestionType.LONG_TEXT:
-        params["rows"] = 5
-        if question.max_length:
-            params["maxlength"] = question.max_length
-            return {"macro": "character_count", "params": params}
-        return {"macro": "textarea", "params": params}
-    if question.suffix:
-        params["suffix"] = {"text": question.suffix}
-    if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
-        params["inputmode"] = "numeric" if question.type is QuestionType.INTEGER else "decimal"
-        params["spellcheck"] = False
-        params["classes"] = "govuk-input--width-5"
-    elif question.max_length and question.max_length <= 20:
-        params["classes"] = "govuk-input--width-20"
-    return {"macro": "input", "params": params}
 
 
 def _repeat(
@@ -334,22 +218,7 @@ def _json_type(question: Question | None) -> str:
     """How conditions.js should read the subject's inputs."""
     if question is None:
         return "string"
-    kind = question.type
-    if kind is QuestionType.YES_NO:
-        return "boolean"
-    if kind is QuestionType.INTEGER:
-        return "integer"
-    if kind is QuestionType.DECIMAL:
-        return "number"
-    if kind.is_choice:
-        return options_json_type(question)
-    if kind is QuestionType.MULTIPLE_CHOICE:
-        return "array"
-    if kind is QuestionType.REPEATING_GROUP:
-        return "list"
-    if kind is QuestionType.GROUP:
-        return "object"
-    return "string"
+    return kind_of(question).condition_type(question)
 
 
 def _number_text(value: float) -> str:

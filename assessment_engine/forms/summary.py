@@ -8,15 +8,16 @@ answers appear. Each row carries the id of the field its "Change" link should la
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..questionnaires.answers import calculated_values, prune, visible_pointers
-from ..questionnaires.structure import Question, QuestionType
+from ..questionnaires.structure import Question, QuestionType, kind_of
+from ..questionnaires.types.naming import field_id
+from ..questionnaires.types.words import lines as _lines
+from ..questionnaires.types.words import number_words as _number
 from .builder import Questionnaire, compiled_of, section_question
-from .naming import field_id
 
 NOT_ANSWERED = "Not answered"
 
@@ -139,56 +140,14 @@ def _row(
 
 
 def _anchor(question: Question, pointer: str) -> str:
-    identifier = field_id(pointer)
-    return f"{identifier}-day" if question.type is QuestionType.DATE else identifier
+    return kind_of(question).first_input(field_id(pointer), None)
 
 
 def _words(question: Question, value: Any, answered: bool) -> str | Markup:
     """An answer in words, as the person answering would recognise it."""
     if not answered or value is None:
         return NOT_ANSWERED
-    kind = question.type
-    if kind is QuestionType.YES_NO:
-        return "Yes" if value is True else "No" if value is False else str(value)
-    if kind.is_choice:
-        option = question.option(value)
-        return option.label if option is not None else str(value)
-    if kind is QuestionType.MULTIPLE_CHOICE:
-        if not isinstance(value, list):
-            return str(value)
-        if not value:
-            return "None of these"
-        labels = []
-        for item in value:
-            option = question.option(item)
-            labels.append(option.label if option is not None else str(item))
-        return _lines(labels)
-    if kind is QuestionType.DATE:
-        return uk_date(value)
-    if kind in (QuestionType.INTEGER, QuestionType.DECIMAL):
-        return _number(value, question.suffix)
-    text = str(value)
-    return _lines(text.split("\n")) if "\n" in text else text
-
-
-def _number(value: Any, suffix: str | None) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return f"{value} {suffix}" if suffix else str(value)
-
-
-def uk_date(value: Any) -> str:
-    """``"1985-04-19"`` -> ``"19 April 1985"`` (anything else as it is)."""
-    try:
-        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
-    except ValueError:
-        day = None
-    return f"{day.day} {day:%B %Y}" if day is not None else str(value)
-
-
-def _lines(lines: list[str]) -> Markup:
-    """Lines of plain text as HTML: each escaped, then joined with line breaks."""
-    return Markup("<br>").join(escape(line) for line in lines)
+    return kind_of(question).words(question, value)
 
 
 def _plain(shown: str | Markup) -> str:

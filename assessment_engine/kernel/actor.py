@@ -13,6 +13,8 @@ class Role(enum.StrEnum):
     ASSESSOR = "assessor"
     TEAM_MANAGER = "team_manager"
     ADMINISTRATOR = "administrator"
+    #: Exports the person-level quarterly return; opens no one's record.
+    PERFORMANCE_ANALYST = "performance_analyst"
 
     @property
     def label(self) -> str:

@@ -272,6 +272,7 @@ ACTION_LABELS = {
     "client.create": "Recorded the person",
     "client.update": "Changed the person's details",
     "client.search": "Searched",
+    "reports.return": "Exported in the quarterly return",
     "client.timeline": "Read the timeline",
     "client.access_log": "Read who has seen the record",
     "client.break_glass": "Emergency access (break glass)",

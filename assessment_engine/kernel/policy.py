@@ -19,6 +19,8 @@ The rules, deny by default:
 - Where the view in force *declined* or *withdrew* sharing with the actor's organisation, only
   the identity, unless the actor broke the glass (a stated reason, audited, time-limited).
 - Administrators know the identity only: they never see details or answers (need-to-know).
+- Performance analysts open no one's record (no level at all); they export the person-level
+  quarterly return (:func:`in_return`), as partner systems with the ``reports:read`` scope may.
 - Writes need the content level; administrators write nothing on a record. Starting an
   assessment is for assessors and partner systems; a draft belongs to the organisation whose
   assessor started it: others may read it (where they may know the content), never change it.
@@ -61,6 +63,7 @@ class Level(enum.IntEnum):
 
 #: Roles as plain strings (the values of ``auth.models.Role``).
 ASSESSOR, TEAM_MANAGER, ADMINISTRATOR = "assessor", "team_manager", "administrator"
+PERFORMANCE_ANALYST = "performance_analyst"
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,13 @@ def decide(actor: ActorFacts, record: RecordFacts) -> Decision:
     return Decision(Level.CONTENT, True, starts, break_glass=emergency)
 
 
+def knows_identities(actor: ActorFacts) -> bool:
+    """Whether the actor may know any record's identity: the role decides, never the record
+    (a performance analyst may not: lists of people, the dashboard's recent records included,
+    are not for them)."""
+    return decide(actor, RecordFacts(actor.organisation_id)).allows(Level.IDENTITY)
+
+
 def may_change_assessment(
     actor: ActorFacts, record: RecordFacts, assessment: AssessmentFacts
 ) -> bool:
@@ -164,3 +174,27 @@ def may_read_access_log(actor: ActorFacts, record: RecordFacts) -> bool:
         and actor.role == TEAM_MANAGER
         and decide(actor, record).allows(Level.CONTENT)
     )
+
+
+def may_export_return(actor: ActorFacts) -> bool:
+    """The person-level quarterly return, a bulk list keyed by CHI: performance analysts, partner
+    systems (the API's door also asks for the ``reports:read`` scope) and the command line."""
+    if actor.kind is ActorKind.USER:
+        return actor.role == PERFORMANCE_ANALYST
+    return True
+
+
+def in_return(actor: ActorFacts, record: RecordFacts) -> Decision:
+    """What the quarterly return may carry of one person: their content where the view in force
+    for the actor's organisation shares (no view, or agreed), and nothing otherwise.
+
+    A person who declined or withdrew sharing is left out of the return altogether, not listed
+    with their identity only: the identity level is there to find one record and whom to
+    contact, not for a list of people that a partner may not know more of. Emergency access
+    is for one person's care, never a bulk export, so it does not count here.
+    """
+    if not may_export_return(actor):
+        return Decision(Level.NOTHING, False, False, reason="role")
+    if not record.sharing.shares:
+        return Decision(Level.NOTHING, False, False, reason=record.sharing.value)
+    return Decision(Level.CONTENT, False, False)

@@ -19,12 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, inspect, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..assessments.models import Referral, ReferralStatus
 from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
+from ..kernel.errors import DomainError
+from ..partners.models import Service
 from ..scoring.outcomes import Urgency
 from .mail import DeliveryError, Mailer, Undeliverable, compose
 from .models import OutboxKind, OutboxMessage, OutboxStatus
@@ -301,3 +303,54 @@ def _failed(
     else:
         report.retrying += 1
     _audit(session, message, "notification.failed", final=final, error=type(error).__name__)
+
+
+# ------------------------------------------------------------------ the administrators' view
+
+
+class NotSentAgain(DomainError):
+    """A notification that may not be sent again (it is not one that failed for good)."""
+
+
+def undelivered(session: DbSession, limit: int = 200) -> list[OutboxMessage]:
+    """What has not reached its team: the notifications that failed for good, and those tried
+    at least once that wait to be tried again, newest first (the administrators' page)."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(
+                or_(
+                    OutboxMessage.status == OutboxStatus.FAILED,
+                    (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.attempts > 0),
+                )
+            )
+            .options(joinedload(OutboxMessage.service).joinedload(Service.organisation))
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def send_again(session: DbSession, actor: Actor, message_id: uuid.UUID) -> OutboxMessage:
+    """An administrator's second go at a notification that failed for good (once the team's
+    address is mended, say): due now, with its attempts counted afresh, audited. The runner
+    still checks at delivery that what it tells of waits."""
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
+        .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotSentAgain("This notification has not failed, so it is not sent again.")
+    message = session.get_one(OutboxMessage, message_id)
+    session.refresh(message)
+    record_event(
+        session,
+        actor,
+        "notification.send_again",
+        record_type="outbox_message",
+        record_id=message.id,
+        detail={"kind": message.kind.value, "service_id": message.service_id},
+    )
+    return message

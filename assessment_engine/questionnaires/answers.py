@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry
 
-from .structure import EACH_ITEM, Question, QuestionType, Structure, escape_token
+from .structure import EACH_ITEM, Question, QuestionType, Structure, escape_token, kind_of
 
 #: Keywords that only say an answer must be present: a draft may leave answers out.
 COMPLETENESS_KEYWORDS = frozenset({"required", "dependentRequired", "minProperties"})
@@ -303,8 +303,10 @@ class AnswerValidator:
                 found = _parse_date(value)
                 if found is not None and found > limit:
                     errors[pointer] = [
-                        f"Must be on or before the \u2018{limit_title}\u2019 "
-                        f"({limit.day} {limit:%B %Y})"
+                        (
+                            f"Must be on or before the \u2018{limit_title}\u2019 "
+                            f"({limit.day} {limit:%B %Y})"
+                        )
                     ]
         return errors
 
@@ -346,19 +348,7 @@ class AnswerValidator:
         question = self.structure.question(pointer)
         if question is None:
             return "Answer this question"
-        if question.type is QuestionType.SECTION:
-            return f"Complete the section \u2018{question.title}\u2019"
-        if question.type is QuestionType.GROUP:
-            return "Answer these questions"
-        if question.type in (QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT):
-            return "Enter an answer"
-        if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
-            return "Enter a number"
-        if question.type is QuestionType.DATE:
-            return "Enter a date"
-        if question.type is QuestionType.REPEATING_GROUP:
-            return "Add an item, or say there are none"
-        return "Select an answer"
+        return kind_of(question).missing(question)
 
     def _message(self, error: ValidationError, pointer: str) -> str:
         keyword = error.validator

@@ -25,6 +25,7 @@ from .documents import (
     parse_text,
 )
 from .problems import Problem, QuestionnaireError, unique_problems
+from .types.registry import QuestionTypes
 
 EXTENSIONS_PATH = Path("_meta") / "extensions.json"
 
@@ -98,11 +99,12 @@ class Catalogue:
         }
 
 
-def load_directory(root: Path | str) -> Catalogue:
+def load_directory(root: Path | str, types: QuestionTypes | None = None) -> Catalogue:
     """Read, check and compile every questionnaire version under ``root`` (``form_schemas/``).
 
     Nothing is raised for a bad document: the catalogue lists every problem of every file so the
     caller can refuse to start (:func:`load_directory_strict`) or show them to an administrator.
+    ``types`` are the application's question types (the built-ins when not given).
     """
     root = Path(root)
     extensions = load_extensions(root / EXTENSIONS_PATH)
@@ -156,6 +158,7 @@ def load_directory(root: Path | str) -> Catalogue:
                 version=entry.version,
                 texts=texts,
                 files=uris,
+                types=types,
             )
         except QuestionnaireError as error:
             problems += error.problems

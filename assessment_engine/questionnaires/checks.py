@@ -31,6 +31,7 @@ from .documents import (
 from .problems import Problem, QuestionnaireError
 from .specs import item_specs
 from .structure import build_structure
+from .types.registry import QuestionTypes
 
 #: The parts of a draft, in the order the editor shows them.
 PARTS = ("document", "rules", "test_cases")
@@ -57,6 +58,8 @@ class CheckContext:
     registry: Registry[Any]
     rule_registry: RuleRegistry
     services: Mapping[str, ServiceSpec]
+    #: The application's question types (None: the built-ins).
+    question_types: QuestionTypes | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,6 +138,7 @@ def check_draft(texts: DraftTexts, *, key: str, version: int, context: CheckCont
         registry=context.registry,
         key=key,
         version=version,
+        types=context.question_types,
     )
     bad = next(json_pointers(document), None) if document is not None else None
     if bad is not None:  # a \u0000 or \ud800 escape: valid JSON, but not storable
@@ -193,6 +197,7 @@ def _compiled(
             file=file,
             key=key,
             version=version,
+            types=context.question_types,
         )
     except QuestionnaireError:  # pragma: no cover - check_text found these already
         return None
@@ -204,7 +209,7 @@ def _items(document: dict[str, Any] | None, context: CheckContext, file: str) ->
     if document is None:
         return None
     own = build_registry([document], base=context.registry)
-    structure, _problems = build_structure(document, own, file=file)
+    structure, _problems = build_structure(document, own, file=file, types=context.question_types)
     return item_specs(structure) if structure is not None else None
 
 

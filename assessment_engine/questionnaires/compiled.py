@@ -4,7 +4,8 @@ its validator, all once. Everything else asks this object, never the raw documen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -17,6 +18,7 @@ from .documents import build_registry, check_document
 from .problems import QuestionnaireError
 from .specs import item_specs
 from .structure import Structure, build_structure, escape_token
+from .types.registry import QuestionTypes
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,6 +30,24 @@ class CompiledQuestionnaire:
     validator: AnswerValidator = field(repr=False)
     registry: Registry[Any] = field(repr=False)
     items: Mapping[str, ItemSpec] = field(repr=False)
+    #: What other layers build once from this version (the form classes, say), by name.
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, init=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, init=False)
+
+    def memo(self, name: str, build: Callable[[], Any]) -> Any:
+        """``build()``'s result, built on first use and kept with this version.
+
+        The layers above (forms) keep what they derive from a version here, so it lives and
+        dies with the version in the app's version cache, with no module-level cache.
+        """
+        found = self._memo.get(name)
+        if found is None:
+            with self._memo_lock:
+                found = self._memo.get(name)
+                if found is None:
+                    found = build()
+                    self._memo[name] = found
+        return found
 
     @property
     def uri(self) -> str:
@@ -108,6 +128,7 @@ def compile_questionnaire(
     version: int | None = None,
     texts: Mapping[str, str] | None = None,
     files: Mapping[str, str] | None = None,
+    types: QuestionTypes | None = None,
 ) -> CompiledQuestionnaire:
     """Check ``document`` and build its question model and validator.
 
@@ -123,11 +144,12 @@ def compile_questionnaire(
         version=version,
         texts=texts,
         files=files,
+        types=types,
     )
     if problems:
         raise QuestionnaireError(problems)
     own = build_registry([document], base=registry if registry is not None else Registry())
-    structure, problems = build_structure(document, own, file=file, files=files)
+    structure, problems = build_structure(document, own, file=file, files=files, types=types)
     if structure is None or problems:  # pragma: no cover - check_document found these already
         raise QuestionnaireError(problems)
     return CompiledQuestionnaire(

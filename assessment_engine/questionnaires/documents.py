@@ -22,6 +22,7 @@ from referencing.jsonschema import DRAFT202012
 from .problems import Problem, unique_problems
 from .source_map import line_of_pointer, pointer_lines
 from .structure import build_structure
+from .types.registry import QuestionTypes
 
 #: Where our questionnaires live on the web (nothing is fetched from there; it names documents).
 BASE_URI = "https://shared-assessment.example/form_schemas/"
@@ -135,6 +136,7 @@ def check_document(
     version: int | None = None,
     texts: Mapping[str, str] | None = None,
     files: Mapping[str, str] | None = None,
+    types: QuestionTypes | None = None,
 ) -> list[Problem]:
     """Every problem with a parsed document, in the order the admin editor lists them.
 
@@ -167,7 +169,9 @@ def check_document(
             )
         )
     own = build_registry([document], base=registry if registry is not None else Registry())
-    _structure, structure_problems = build_structure(document, own, file=file, files=files)
+    _structure, structure_problems = build_structure(
+        document, own, file=file, files=files, types=types
+    )
     problems += structure_problems
     return add_lines(unique_problems(problems), texts or {})
 
@@ -182,6 +186,7 @@ def check_text(
     version: int | None = None,
     texts: Mapping[str, str] | None = None,
     files: Mapping[str, str] | None = None,
+    types: QuestionTypes | None = None,
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Parse and check a document's text (the admin editor's save); returns it and its problems."""
     document, problems = parse_text(text, file=file)
@@ -198,6 +203,7 @@ def check_text(
         version=version,
         texts=all_texts,
         files=files,
+        types=types,
     )
 
 

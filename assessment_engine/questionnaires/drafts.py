@@ -70,6 +70,7 @@ def check_context(session: DbSession, cache: VersionCache) -> CheckContext:
         registry=registry_of(others),
         rule_registry=cache.rule_registry,
         services=services_catalogue(session, cache.form_schemas),
+        question_types=cache.question_types,
     )
 
 
@@ -389,6 +390,7 @@ def publish(
             registry=registry_of([*_published_documents(session), document]),
             rule_registry=context.rule_registry,
             services=context.services,
+            question_types=context.question_types,
         )
     except QuestionnaireError as error:
         raise DraftRefused("The draft does not pass its checks", list(error.problems)) from None

@@ -99,7 +99,9 @@ def runtime_of(
         structure = result.compiled.structure if result.compiled is not None else None
         if structure is None and result.document is not None:
             own = build_registry([result.document], base=context.registry)
-            structure, _problems = build_structure(result.document, own)
+            structure, _problems = build_structure(
+                result.document, own, types=context.question_types
+            )
         return VersionRuntime(
             key, number, result.compiled, result.ruleset, tuple(result.problems), structure
         )

@@ -24,6 +24,7 @@ from ..scoring.services import ServiceSpec
 from .compiled import CompiledQuestionnaire, compile_questionnaire
 from .documents import build_registry, load_extensions
 from .problems import Problem, QuestionnaireError
+from .types.registry import QuestionTypes
 
 EXTENSIONS_FILE = Path("_meta") / "extensions.json"
 
@@ -105,11 +106,18 @@ def prepare(
     registry: Registry[Any],
     rule_registry: RuleRegistry,
     services: Mapping[str, ServiceSpec] | None,
+    question_types: QuestionTypes | None = None,
 ) -> PreparedVersion:
     """Check and compile a version; raises QuestionnaireError with every problem found."""
     file = f"{key}/v{version}.json"
     questionnaire = compile_questionnaire(
-        document, extensions=extensions, registry=registry, file=file, key=key, version=version
+        document,
+        extensions=extensions,
+        registry=registry,
+        file=file,
+        key=key,
+        version=version,
+        types=question_types,
     )
     ruleset, problems = rules_problems(
         questionnaire,
@@ -134,10 +142,17 @@ class VersionCache:
     checksum changes with every edit, which gives it a new entry.
     """
 
-    def __init__(self, form_schemas: Path, rule_registry: RuleRegistry) -> None:
+    def __init__(
+        self,
+        form_schemas: Path,
+        rule_registry: RuleRegistry,
+        question_types: QuestionTypes | None = None,
+    ) -> None:
         self.form_schemas = form_schemas
         self.extensions = load_extensions(form_schemas / EXTENSIONS_FILE)
         self.rule_registry = rule_registry
+        #: The application's question types (None: the built-ins), for every version it reads.
+        self.question_types = question_types
         self._entries: dict[tuple[int, str], PreparedVersion] = {}
         self._lock = threading.Lock()
 

@@ -22,6 +22,7 @@ from .models import Questionnaire, QuestionnaireVersion, VersionStatus
 from .problems import Problem
 from .publishing import mark_published
 from .runtime import PreparedVersion, VersionCache, checksum, prepare, registry_of, rules_problems
+from .types.registry import QuestionTypes
 
 
 def published_versions(session: DbSession) -> list[QuestionnaireVersion]:
@@ -157,10 +158,13 @@ class CheckedVersion:
 
 
 def check_directory(
-    session: DbSession, directory: Path, rule_registry: RuleRegistry
+    session: DbSession,
+    directory: Path,
+    rule_registry: RuleRegistry,
+    question_types: QuestionTypes | None = None,
 ) -> tuple[list[CheckedVersion], list[Problem]]:
     """Check every version in ``directory``: documents, rules and test cases; every problem."""
-    loaded = catalogue_module.load_directory(directory)
+    loaded = catalogue_module.load_directory(directory, question_types)
     problems = list(loaded.problems)
     services = services_catalogue(session, directory)
     checked = []
@@ -209,6 +213,7 @@ def load_directory(
     directory: Path,
     rule_registry: RuleRegistry,
     actor: Actor | None = None,
+    question_types: QuestionTypes | None = None,
 ) -> list[str]:
     """Load every questionnaire version of ``directory`` as published, idempotently.
 
@@ -220,7 +225,7 @@ def load_directory(
     ``load-schemas`` task unless another is given).
     """
     actor = actor or Actor.system("load-schemas")
-    checked, problems = check_directory(session, Path(directory), rule_registry)
+    checked, problems = check_directory(session, Path(directory), rule_registry, question_types)
     if problems:
         raise SchemaLoadError(problems)
     report = [
@@ -305,6 +310,7 @@ def prepared(
             registry=registry_of([*others, version.document]),
             rule_registry=cache.rule_registry,
             services=services,
+            question_types=cache.question_types,
         )
 
     return cache.get(version.id, version.checksum, build)

@@ -2,31 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from types import MappingProxyType
 
 from ..scoring.items import ItemSpec
-from .structure import Question, QuestionType, Structure
-
-#: The scoring engine's kind for each question type (guidance has none: it takes no answer).
-ITEM_KINDS: Mapping[QuestionType, str] = MappingProxyType(
-    {
-        QuestionType.SECTION: "group",
-        QuestionType.GROUP: "group",
-        QuestionType.SHORT_TEXT: "string",
-        QuestionType.LONG_TEXT: "text",
-        QuestionType.INTEGER: "integer",
-        QuestionType.DECIMAL: "number",
-        QuestionType.DATE: "date",
-        QuestionType.YES_NO: "boolean",
-        QuestionType.SINGLE_CHOICE: "choice",
-        QuestionType.SELECT: "choice",
-        QuestionType.SCORED: "choice",
-        QuestionType.MULTIPLE_CHOICE: "multichoice",
-        QuestionType.REPEATING_GROUP: "repeat",
-        QuestionType.CALCULATED: "calculated",
-    }
-)
+from .structure import Question, Structure, kind_of
 
 
 def item_spec(question: Question) -> ItemSpec:
@@ -34,7 +13,7 @@ def item_spec(question: Question) -> ItemSpec:
     labels = {option.value: option.label for option in question.options} or None
     return ItemSpec(
         pointer=question.pointer,
-        kind=ITEM_KINDS[question.type],
+        kind=_item_kind(question),
         scores=question.scores,
         required=question.required,
         title=question.title,
@@ -47,5 +26,13 @@ def item_specs(structure: Structure) -> dict[str, ItemSpec]:
     return {
         question.pointer: item_spec(question)
         for question in structure
-        if question.type is not QuestionType.GUIDANCE
+        if kind_of(question).item_kind is not None
     }
+
+
+def _item_kind(question: Question) -> str:
+    """The scoring engine's kind of item, which the question's type declares."""
+    kind = kind_of(question).item_kind
+    if kind is None:
+        raise KeyError(question.type.value)
+    return kind

@@ -1,9 +1,13 @@
-"""The question model of a questionnaire version, and the check that the form can render it.
+"""Reading a questionnaire version into its question model, and the check that the form can
+render it.
 
 A questionnaire is a JSON Schema document; this module reads it once into an immutable
-:class:`Structure` (sections in order, each question with its type, words, options, limits,
-required-ness and the condition under which it is shown), which the form renderer, the
+:class:`~.model.Structure` (sections in order, each question with its type, words, options,
+limits, required-ness and the condition under which it is shown), which the form renderer, the
 validator, the scoring engine and the FHIR mapping all use instead of re-reading the schema.
+The model's classes are defined in :mod:`.model` and importable from here too. What differs
+between question types (their keywords, widgets and type-specific reading) is asked of the
+question type classes in :mod:`.types`, from the registry the reader is given.
 
 Reading the document is also the "supported by the renderer" check: every construct the form
 cannot render faithfully is reported as a :class:`Problem` with its file and JSON Pointer,
@@ -11,7 +15,7 @@ rather than half-rendered. The language we accept:
 
 * the root and every section are ``type: object`` with a ``title`` and
   ``additionalProperties: false``; sections are the root's properties, questions theirs;
-* a question's kind follows from its schema (see :class:`QuestionType`); options are ``oneOf``
+* a question's kind follows from its schema (see :meth:`Reader.kind`); options are ``oneOf``
   of ``{"const", "title"}`` (with ``x-score`` for scored items); multiple choice is an array of
   such options with ``uniqueItems``; a repeating group is an array of objects; a nested group is
   an object; a calculated value has ``x-calculated`` and ``readOnly``; guidance has
@@ -26,9 +30,8 @@ rather than half-rendered. The language we accept:
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urldefrag, urljoin
@@ -37,70 +40,52 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
-from .patterns import backtracking_problem
+from .model import (
+    EACH_ITEM,
+    Calculation,
+    Clause,
+    Condition,
+    Option,
+    PluginTypeName,
+    Question,
+    QuestionType,
+    Structure,
+    TypeName,
+    escape_token,
+)
 from .problems import Problem
+from .types.base import ANNOTATIONS, QuestionKind
+from .types.registry import QuestionTypes, builtin_types, kind_of, question_types
 
 if TYPE_CHECKING:
     from referencing._core import Resolver
 
-#: The pointer token that stands for "every item" of a repeating group in a question's pointer.
-EACH_ITEM = "*"
+__all__ = [
+    "CLAUSE_KEYWORDS",
+    "EACH_ITEM",
+    "EXTENSION_KEYWORDS",
+    "MAX_OPTIONS",
+    "MAX_QUESTION_DEPTH",
+    "Calculation",
+    "Clause",
+    "Condition",
+    "Option",
+    "PluginTypeName",
+    "Question",
+    "QuestionType",
+    "Reader",
+    "Structure",
+    "TypeName",
+    "build_structure",
+    "escape_token",
+    "kind_of",
+    "question_types",
+]
+
 #: Questions may sit at most this many pointer tokens deep (section/group/repeat/*/question...).
 MAX_QUESTION_DEPTH = 6
 #: A single question may offer at most this many options.
 MAX_OPTIONS = 500
-
-
-class QuestionType(enum.StrEnum):
-    """What kind of question a schema node is, and so how the form renders it."""
-
-    SECTION = "section"
-    SHORT_TEXT = "short_text"
-    LONG_TEXT = "long_text"
-    INTEGER = "integer"
-    DECIMAL = "decimal"
-    DATE = "date"
-    YES_NO = "yes_no"
-    SINGLE_CHOICE = "single_choice"
-    SELECT = "select"
-    MULTIPLE_CHOICE = "multiple_choice"
-    SCORED = "scored"
-    REPEATING_GROUP = "repeating_group"
-    GROUP = "group"
-    CALCULATED = "calculated"
-    GUIDANCE = "guidance"
-
-    @property
-    def is_container(self) -> bool:
-        """Sections and groups hold child questions; a repeating group holds them per item."""
-        return self in (QuestionType.SECTION, QuestionType.GROUP, QuestionType.REPEATING_GROUP)
-
-    @property
-    def is_choice(self) -> bool:
-        return self in (QuestionType.SINGLE_CHOICE, QuestionType.SELECT, QuestionType.SCORED)
-
-    @property
-    def takes_answer(self) -> bool:
-        """Guidance and calculated values are shown, never answered."""
-        return self not in (QuestionType.GUIDANCE, QuestionType.CALCULATED)
-
-
-#: The widget the form uses for each type, and the ``x-widget`` values allowed to say so.
-DEFAULT_WIDGETS: Mapping[QuestionType, str] = MappingProxyType(
-    {
-        QuestionType.SHORT_TEXT: "text",
-        QuestionType.LONG_TEXT: "textarea",
-        QuestionType.INTEGER: "number",
-        QuestionType.DECIMAL: "number",
-        QuestionType.DATE: "date",
-        QuestionType.YES_NO: "yesno",
-        QuestionType.SINGLE_CHOICE: "radios",
-        QuestionType.SCORED: "radios",
-        QuestionType.SELECT: "select",
-        QuestionType.MULTIPLE_CHOICE: "checkboxes",
-        QuestionType.GUIDANCE: "guidance",
-    }
-)
 
 #: Our extension keywords (described by ``form_schemas/_meta/extensions.json``).
 EXTENSION_KEYWORDS = frozenset(
@@ -113,248 +98,9 @@ CLAUSE_KEYWORDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
-    """One answer option: the stored ``value``, the ``label`` shown and its ``score`` if scored."""
-
-    value: Any
-    label: str
-    score: float | None = None
-    hint: str | None = None
-    #: The FHIR coding of an option imported from FHIR (``x-fhir``: system and code), if any.
-    system: str | None = None
-    code: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Clause:
-    """One test of a sibling's answer, e.g. ``fallen`` ``const`` ``true``.
-
-    ``keyword`` is a JSON Schema keyword from :data:`CLAUSE_KEYWORDS`, or ``answered`` for
-    ``dependentRequired``/``dependentSchemas`` (the sibling has any answer). ``subject`` is the
-    sibling's pointer (with ``*`` for repeat items), so scripts in the page can mirror it.
-    """
-
-    subject: str
-    keyword: str
-    value: Any
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """When a question is shown: every clause holds (or, for an ``else`` branch, not all do).
-
-    ``holds`` evaluates the original JSON Schema ``if`` with jsonschema, so the server agrees
-    exactly with the validator; ``clauses`` describe the same test for the page's script.
-    """
-
-    clauses: tuple[Clause, ...]
-    negated: bool
-    source: str
-    _test: Draft202012Validator | None = field(default=None, repr=False, compare=False)
-
-    def holds(self, siblings: Mapping[str, Any]) -> bool:
-        """Whether the condition holds for the answers of the object holding the question."""
-        if self._test is None:  # dependentRequired / dependentSchemas: the sibling is answered
-            result = all(clause.subject.rsplit("/", 1)[-1] in siblings for clause in self.clauses)
-        else:
-            result = bool(self._test.is_valid(siblings))
-        return not result if self.negated else result
-
-
-@dataclass(frozen=True, slots=True)
-class Calculation:
-    """A read-only value computed from siblings (``operation`` is ``sum``)."""
-
-    operation: str
-    of: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    """One node of the form: a section, group, repeating group, question or guidance block.
-
-    ``pointer`` is the stable id: the JSON Pointer of the answer, with ``*`` in place of a
-    repeating group's item index. ``required`` means "required for submission when shown".
-    ``schema_file``/``schema_pointer`` say where in which document it is defined.
-    """
-
-    pointer: str
-    name: str
-    type: QuestionType
-    title: str
-    hint: str | None = None
-    description: str | None = None
-    guidance: str | None = None
-    widget: str | None = None
-    options: tuple[Option, ...] = ()
-    minimum: float | None = None
-    maximum: float | None = None
-    exclusive_minimum: float | None = None
-    exclusive_maximum: float | None = None
-    min_length: int | None = None
-    max_length: int | None = None
-    pattern: str | None = None
-    min_items: int | None = None
-    max_items: int | None = None
-    required: bool = False
-    conditions: tuple[Condition, ...] = ()
-    children: tuple[Question, ...] = ()
-    calculation: Calculation | None = None
-    suffix: str | None = None
-    item_label: str | None = None
-    #: A date question: the pointer of the date question it may not be after (``x-not-after``).
-    not_after: str | None = None
-    #: A group or section: at least this many of its questions answered (``minProperties``).
-    min_answers: int | None = None
-    #: False (``x-person-copy: false``): left out of the person's own printed copy.
-    person_copy: bool = True
-    schema_file: str = ""
-    schema_pointer: str = ""
-    #: What an import from FHIR kept of the source item (``x-fhir``: linkId, prefix, code...).
-    fhir: Mapping[str, Any] | None = None
-
-    @property
-    def link_id(self) -> str:
-        """The question's FHIR linkId: the source's, when imported from FHIR; else its pointer."""
-        kept = self.fhir.get("linkId") if self.fhir else None
-        return kept if isinstance(kept, str) and kept else self.pointer
-
-    @property
-    def conditional(self) -> bool:
-        return bool(self.conditions)
-
-    @property
-    def scores(self) -> Mapping[Any, float] | None:
-        """Option value to score, when the options carry ``x-score``."""
-        if not self.options or all(option.score is None for option in self.options):
-            return None
-        return MappingProxyType(
-            {option.value: option.score for option in self.options if option.score is not None}
-        )
-
-    def option(self, value: Any) -> Option | None:
-        """The option whose value is ``value`` (``True`` never matches ``1``)."""
-        for option in self.options:
-            if option.value == value and type(option.value) is type(value):
-                return option
-        return None
-
-    def shown(self, siblings: Mapping[str, Any]) -> bool:
-        """Whether this question is shown, given the answers of the object that holds it."""
-        return all(condition.holds(siblings) for condition in self.conditions)
-
-    def walk(self) -> Iterator[Question]:
-        """This question and every question inside it, in document order."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Structure:
-    """The immutable question model of one questionnaire version."""
-
-    uri: str
-    title: str
-    description: str | None
-    sections: tuple[Question, ...]
-    questions: Mapping[str, Question]
-    #: What an import from FHIR kept of the source Questionnaire (``x-fhir``: url, version...).
-    fhir: Mapping[str, Any] | None = None
-
-    def question(self, pointer: str) -> Question | None:
-        """The question an answer pointer belongs to (indices of repeats become ``*``)."""
-        return self.questions.get(self.template_pointer(pointer))
-
-    def template_pointer(self, pointer: str) -> str:
-        """``/health/medicines/2/name`` -> ``/health/medicines/*/name``."""
-        if not pointer:
-            return ""
-        result = ""
-        repeat = False
-        for token in pointer[1:].split("/"):
-            result += "/" + (EACH_ITEM if repeat and token.isdigit() else token)
-            node = self.questions.get(result)
-            repeat = node is not None and node.type is QuestionType.REPEATING_GROUP
-        return result
-
-    def __iter__(self) -> Iterator[Question]:
-        """Every question of every section, in document order."""
-        return iter(self.questions.values())
-
-
-def escape_token(token: str) -> str:
-    """Escape one JSON Pointer reference token."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
 # --------------------------------------------------------------------------------- the reader
 
-_ANNOTATIONS = frozenset(
-    {
-        "title",
-        "description",
-        "$comment",
-        "x-hint",
-        "x-guidance",
-        "examples",
-        "x-person-copy",
-        "x-fhir",
-    }
-)
 _ROOT_ONLY = frozenset({"$schema", "$id", "$defs"})
-_OBJECT_KEYWORDS = frozenset(
-    {"type", "properties", "required", "additionalProperties", "if", "then", "else", "allOf"}
-    | {"dependentRequired", "dependentSchemas", "$defs", "minProperties"}
-)
-_BASE_KEYWORDS: dict[QuestionType, frozenset[str]] = {
-    QuestionType.SHORT_TEXT: frozenset(
-        {"type", "minLength", "maxLength", "pattern", "x-widget", "x-suffix"}
-    ),
-    QuestionType.LONG_TEXT: frozenset({"type", "minLength", "maxLength", "pattern", "x-widget"}),
-    QuestionType.DATE: frozenset({"type", "format", "x-widget", "x-not-after"}),
-    QuestionType.INTEGER: frozenset(
-        {"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
-        | {"x-widget", "x-suffix"}
-    ),
-    QuestionType.YES_NO: frozenset({"type", "x-widget"}),
-    QuestionType.SINGLE_CHOICE: frozenset({"type", "oneOf", "x-widget"}),
-    QuestionType.MULTIPLE_CHOICE: frozenset(
-        {"type", "items", "uniqueItems", "minItems", "maxItems", "x-widget"}
-    ),
-    QuestionType.REPEATING_GROUP: frozenset(
-        {"type", "items", "minItems", "maxItems", "x-item-label"}
-    ),
-    QuestionType.GROUP: _OBJECT_KEYWORDS,
-    QuestionType.SECTION: _OBJECT_KEYWORDS,
-    QuestionType.CALCULATED: frozenset({"type", "readOnly", "x-calculated", "minimum", "maximum"}),
-    QuestionType.GUIDANCE: frozenset({"x-widget", "not"}),
-}
-#: The keywords each question type may use besides annotations; anything else is refused.
-_KEYWORDS: Mapping[QuestionType, frozenset[str]] = MappingProxyType(
-    {
-        **_BASE_KEYWORDS,
-        QuestionType.DECIMAL: _BASE_KEYWORDS[QuestionType.INTEGER],
-        QuestionType.SELECT: _BASE_KEYWORDS[QuestionType.SINGLE_CHOICE],
-        QuestionType.SCORED: _BASE_KEYWORDS[QuestionType.SINGLE_CHOICE],
-    }
-)
-_WIDGETS: Mapping[QuestionType, frozenset[str]] = MappingProxyType(
-    {
-        QuestionType.SHORT_TEXT: frozenset({"text"}),
-        QuestionType.LONG_TEXT: frozenset({"textarea"}),
-        QuestionType.DATE: frozenset({"date"}),
-        QuestionType.INTEGER: frozenset({"number"}),
-        QuestionType.DECIMAL: frozenset({"number"}),
-        QuestionType.YES_NO: frozenset({"yesno", "radios"}),
-        QuestionType.SINGLE_CHOICE: frozenset({"radios"}),
-        QuestionType.SCORED: frozenset({"radios"}),
-        QuestionType.SELECT: frozenset({"select"}),
-        QuestionType.MULTIPLE_CHOICE: frozenset({"checkboxes"}),
-        QuestionType.GUIDANCE: frozenset({"guidance"}),
-    }
-)
 _OPTION_KEYWORDS = frozenset({"const", "title", "description", "x-score", "$comment", "x-fhir"})
 _SCALAR_TYPES: dict[str, type | tuple[type, ...]] = {
     "string": str,
@@ -364,7 +110,7 @@ _SCALAR_TYPES: dict[str, type | tuple[type, ...]] = {
 
 
 @dataclass(frozen=True, slots=True)
-class _Place:
+class Place:
     """Where a schema node is: its file, its pointer in that file, and a resolver for its $refs."""
 
     file: str
@@ -373,20 +119,21 @@ class _Place:
     resolver: Resolver[Any]
     refs: tuple[str, ...] = ()
 
-    def child(self, *tokens: str | int) -> _Place:
+    def child(self, *tokens: str | int) -> Place:
         pointer = self.pointer + "".join("/" + escape_token(str(t)) for t in tokens)
-        return _Place(self.file, pointer, self.base, self.resolver, self.refs)
+        return Place(self.file, pointer, self.base, self.resolver, self.refs)
 
 
-class _Reader:
+class Reader:
     """Reads a document into questions, collecting every problem instead of stopping at one."""
 
-    def __init__(self, files: Mapping[str, str]) -> None:
+    def __init__(self, files: Mapping[str, str], types: QuestionTypes) -> None:
         self.files = files
+        self.types = types
         self.problems: list[Problem] = []
 
     def problem(
-        self, place: _Place, message: str, *tokens: str | int, check: str = "renderer"
+        self, place: Place, message: str, *tokens: str | int, check: str = "renderer"
     ) -> None:
         self.problems.append(Problem(place.file, place.child(*tokens).pointer, message, check))
 
@@ -396,13 +143,13 @@ class _Reader:
     # -- $ref ------------------------------------------------------------------------------
 
     def follow(
-        self, schema: Mapping[str, Any], place: _Place
-    ) -> tuple[Mapping[str, Any], _Place] | None:
+        self, schema: Mapping[str, Any], place: Place
+    ) -> tuple[Mapping[str, Any], Place] | None:
         """Resolve a ``$ref`` (repeatedly), keeping the referring node's annotations."""
         annotations: dict[str, Any] = {}
         while "$ref" in schema:
             ref = schema["$ref"]
-            extra = set(schema) - _ANNOTATIONS - {"$ref"}
+            extra = set(schema) - ANNOTATIONS - {"$ref"}
             if extra:
                 self.problem(
                     place,
@@ -427,13 +174,11 @@ class _Reader:
                 )
                 return None
             for key, value in schema.items():
-                if key in _ANNOTATIONS:
+                if key in ANNOTATIONS:
                     annotations.setdefault(key, value)
             url, fragment = urldefrag(target)
             pointer = unquote(fragment) if fragment.startswith("/") else ""
-            place = _Place(
-                self.file_of(url), pointer, url, resolved.resolver, (*place.refs, target)
-            )
+            place = Place(self.file_of(url), pointer, url, resolved.resolver, (*place.refs, target))
             schema = resolved.contents
             if not isinstance(schema, Mapping):
                 self.problem(place, "a $ref must lead to a schema object")
@@ -442,9 +187,9 @@ class _Reader:
 
     # -- nodes -----------------------------------------------------------------------------
 
-    def structure(self, document: Mapping[str, Any], place: _Place) -> Structure | None:
+    def structure(self, document: Mapping[str, Any], place: Place) -> Structure | None:
         """Read the whole document; ``None`` (with problems) when it cannot be rendered."""
-        extra = set(document) - _ANNOTATIONS - _ROOT_ONLY - {"type", "properties", "required"}
+        extra = set(document) - ANNOTATIONS - _ROOT_ONLY - {"type", "properties", "required"}
         extra -= {"additionalProperties"}
         for key in sorted(extra):
             self.problem(place, f"{key} is not supported at the top of a questionnaire", key)
@@ -490,6 +235,7 @@ class _Reader:
             sections=tuple(sections),
             questions=MappingProxyType(questions),
             fhir=_fhir(document.get("x-fhir")),
+            types=self.types,
         )
 
     def check_date_limits(self, questions: Mapping[str, Question]) -> None:
@@ -515,7 +261,7 @@ class _Reader:
         *,
         name: str,
         pointer: str,
-        place: _Place,
+        place: Place,
         required: bool,
         conditions: tuple[Condition, ...],
         section: bool = False,
@@ -534,22 +280,22 @@ class _Reader:
         kind = self.kind(schema, place, section=section)
         if kind is None:
             return None
-        allowed = _KEYWORDS[kind] | _ANNOTATIONS
+        allowed = kind.keywords | ANNOTATIONS
         for key in sorted(set(schema) - allowed):
-            self.problem(place, self.unsupported(key, kind), key)
+            self.problem(place, self.unsupported(key, kind.name), key)
         title = schema.get("title")
         if not isinstance(title, str) or not title.strip():
             self.problem(place, "every question and section needs a title", "title")
             title = name
-        widget = schema.get("x-widget", DEFAULT_WIDGETS.get(kind))
-        if "x-widget" in schema and widget not in _WIDGETS.get(kind, frozenset()):
+        widget = schema.get("x-widget", kind.default_widget)
+        if "x-widget" in schema and widget not in kind.widgets:
             self.problem(
-                place, f"x-widget {widget!r} cannot show a {kind.value} question", "x-widget"
+                place, f"x-widget {widget!r} cannot show a {kind.name} question", "x-widget"
             )
         common: dict[str, Any] = {
             "pointer": pointer,
             "name": name,
-            "type": kind,
+            "type": kind.type_name,
             "title": title,
             "hint": _text(schema.get("x-hint")),
             "description": _text(schema.get("description")),
@@ -561,94 +307,25 @@ class _Reader:
             "schema_file": place.file,
             "schema_pointer": place.pointer,
             "fhir": _fhir(schema.get("x-fhir")),
+            "kind": kind,
         }
-        if kind in (QuestionType.SECTION, QuestionType.GROUP):
-            return Question(
-                **common,
-                children=self.children(schema, pointer, place),
-                min_answers=_int(schema.get("minProperties")),
-            )
-        if kind is QuestionType.REPEATING_GROUP:
-            items = self.follow(schema["items"], place.child("items"))
-            if items is None:
-                return None
-            item_schema, item_place = items
-            if item_schema.get("type") != "object":
-                self.problem(item_place, "each item of a repeating group must be an object")
-                return None
-            for key in sorted(set(item_schema) - _OBJECT_KEYWORDS - _ANNOTATIONS - {"$defs"}):
-                self.problem(item_place, self.unsupported(key, QuestionType.GROUP), key)
-            children = self.children(item_schema, f"{pointer}/{EACH_ITEM}", item_place)
-            label = schema.get("x-item-label")
-            return Question(
-                **common,
-                children=children,
-                min_items=_int(schema.get("minItems")),
-                max_items=_int(schema.get("maxItems")),
-                item_label=label if isinstance(label, str) else None,
-            )
-        if kind is QuestionType.MULTIPLE_CHOICE:
-            if schema.get("uniqueItems") is not True:
-                self.problem(place, 'a multiple choice needs "uniqueItems": true')
-            items = self.follow(schema["items"], place.child("items"))
-            if items is None:
-                return None
-            item_schema, item_place = items
-            for key in sorted(set(item_schema) - {"type", "oneOf", "$comment"}):
-                self.problem(
-                    item_place, f"{key} is not supported in a multiple choice's items", key
-                )
-            options = self.options(item_schema, item_place)
-            return Question(
-                **common,
-                options=options,
-                min_items=_int(schema.get("minItems")),
-                max_items=_int(schema.get("maxItems")),
-            )
-        if kind.is_choice:
-            return Question(**common, options=self.options(schema, place))
-        if kind is QuestionType.CALCULATED:
-            calc = schema.get("x-calculated")
-            if schema.get("readOnly") is not True:
-                self.problem(place, 'a calculated value must say "readOnly": true')
-            return Question(
-                **common,
-                minimum=_number(schema.get("minimum")),
-                maximum=_number(schema.get("maximum")),
-                calculation=Calculation(str(calc["operation"]), tuple(calc["of"])),
-            )
-        if kind is QuestionType.GUIDANCE:
-            if schema.get("not") != {}:
-                self.problem(place, 'guidance must say "not": {} so that it takes no answer')
-            return Question(**common)
-        pattern = schema.get("pattern")
-        if isinstance(pattern, str):
-            trouble = backtracking_problem(pattern)
-            if trouble:
-                self.problem(place, f"pattern refused: {trouble}", "pattern")
-        if "x-suffix" in schema and kind not in (
-            QuestionType.INTEGER,
-            QuestionType.DECIMAL,
-            QuestionType.SHORT_TEXT,
-        ):
-            self.problem(place, "x-suffix is only for number and short text questions", "x-suffix")
-        return Question(
-            **common,
-            minimum=_number(schema.get("minimum")),
-            maximum=_number(schema.get("maximum")),
-            exclusive_minimum=_number(schema.get("exclusiveMinimum")),
-            exclusive_maximum=_number(schema.get("exclusiveMaximum")),
-            min_length=_int(schema.get("minLength")),
-            max_length=_int(schema.get("maxLength")),
-            pattern=pattern if isinstance(pattern, str) else None,
-            suffix=_text(schema.get("x-suffix")),
-            not_after=_text(schema.get("x-not-after")),
-        )
+        return kind.read(self, schema, common, place)
 
     def kind(
-        self, schema: Mapping[str, Any], place: _Place, *, section: bool
+        self, schema: Mapping[str, Any], place: Place, *, section: bool
+    ) -> QuestionKind | None:
+        """The question type of a schema (a plugin's, if one claims it), or report why none."""
+        if not section:
+            for plugin in self.types.plugins:
+                if plugin.claims(schema):
+                    return plugin
+        found = self.builtin_kind(schema, place, section=section)
+        return None if found is None else self.types[found.value]
+
+    def builtin_kind(
+        self, schema: Mapping[str, Any], place: Place, *, section: bool
     ) -> QuestionType | None:
-        """Decide the question type from the schema, or report why there is none."""
+        """Decide the built-in question type from the schema, or report why there is none."""
         if schema.get("x-widget") == "guidance":
             if section:
                 self.problem(place, "a section cannot be guidance; use x-guidance on it instead")
@@ -730,14 +407,15 @@ class _Reader:
             )
         return QuestionType.INTEGER if type_ == "integer" else QuestionType.DECIMAL
 
-    def unsupported(self, key: str, kind: QuestionType) -> str:
+    def unsupported(self, key: str, kind: str) -> str:
+        """Why ``key`` is refused in a question of type ``kind`` (its registered name)."""
         if key.startswith("x-") and key not in EXTENSION_KEYWORDS:
             return f"{key} is not one of our extension keywords"
         if key.startswith("x-"):
-            return f"{key} does not apply to a {kind.value.replace('_', ' ')}"
-        return f"{key} is not supported in a {kind.value.replace('_', ' ')} by the form renderer"
+            return f"{key} does not apply to a {kind.replace('_', ' ')}"
+        return f"{key} is not supported in a {kind.replace('_', ' ')} by the form renderer"
 
-    def options(self, schema: Mapping[str, Any], place: _Place) -> tuple[Option, ...]:
+    def options(self, schema: Mapping[str, Any], place: Place) -> tuple[Option, ...]:
         """Read ``oneOf`` options, checking each is ``{"const", "title"}`` of the right type."""
         raw = schema.get("oneOf")
         if not isinstance(raw, list) or not raw:
@@ -792,7 +470,7 @@ class _Reader:
     # -- objects and their conditions ------------------------------------------------------
 
     def children(
-        self, schema: Mapping[str, Any], pointer: str, place: _Place
+        self, schema: Mapping[str, Any], pointer: str, place: Place
     ) -> tuple[Question, ...]:
         """Read an object's properties as child questions, with their conditions."""
         properties = schema.get("properties")
@@ -836,12 +514,12 @@ class _Reader:
         return tuple(children)
 
     def conditions(
-        self, schema: Mapping[str, Any], pointer: str, place: _Place, names: set[str]
+        self, schema: Mapping[str, Any], pointer: str, place: Place, names: set[str]
     ) -> tuple[dict[str, list[Condition]], set[str]]:
         """The conditions on each child, and which children are required when shown."""
         found: dict[str, list[Condition]] = {}
         required: set[str] = set()
-        blocks: list[tuple[Mapping[str, Any], _Place]] = []
+        blocks: list[tuple[Mapping[str, Any], Place]] = []
         if "if" in schema or "then" in schema or "else" in schema:
             blocks.append((schema, place))
         all_of = schema.get("allOf", [])
@@ -917,7 +595,7 @@ class _Reader:
         return found, required
 
     def clauses(
-        self, test: Any, pointer: str, place: _Place, names: set[str]
+        self, test: Any, pointer: str, place: Place, names: set[str]
     ) -> tuple[Clause, ...] | None:
         """Read an ``if`` into clauses on siblings, or report why the page cannot follow it."""
         if not isinstance(test, Mapping) or not set(test) <= {"properties", "required", "$comment"}:
@@ -969,7 +647,7 @@ class _Reader:
             clauses.append(Clause(f"{pointer}/{escape_token(subject)}", keyword, value))
         return tuple(clauses) if ok else None
 
-    def branch(self, branch: Any, place: _Place, names: set[str]) -> tuple[set[str], set[str]]:
+    def branch(self, branch: Any, place: Place, names: set[str]) -> tuple[set[str], set[str]]:
         """The children a then/else/dependentSchemas branch shows, and those it requires."""
         if not isinstance(branch, Mapping) or not set(branch) <= {
             "required",
@@ -998,7 +676,7 @@ class _Reader:
             self.problem(place, f"{name!r} is not a question here")
         return shown & names, must & names
 
-    def check_calculations(self, children: list[Question], place: _Place) -> None:
+    def check_calculations(self, children: list[Question], place: Place) -> None:
         """A calculated value may only sum siblings that are numbers or scored choices."""
         by_name = {child.name: child for child in children}
         for child in children:
@@ -1035,18 +713,20 @@ def build_structure(
     *,
     file: str = "<document>",
     files: Mapping[str, str] | None = None,
+    types: QuestionTypes | None = None,
 ) -> tuple[Structure | None, list[Problem]]:
     """Read ``document`` into its question model, with every problem the renderer would have.
 
     ``registry`` resolves ``$ref`` to other questionnaires; ``files`` names the file of each
-    document URI so problems found inside a referenced document point at that file.
+    document URI so problems found inside a referenced document point at that file. ``types``
+    are the question types to read with (the application's; the built-ins when not given).
     """
     uri = str(document.get("$id", ""))
     names = dict(files or {})
     names.setdefault(urldefrag(uri).url, file)
-    reader = _Reader(names)
+    reader = Reader(names, types if types is not None else builtin_types())
     resolver = registry.resolver(base_uri=uri)
-    structure = reader.structure(document, _Place(file, "", uri, resolver))
+    structure = reader.structure(document, Place(file, "", uri, resolver))
     return structure, reader.problems
 
 
@@ -1066,7 +746,3 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return value
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -14,7 +14,7 @@ as a refused attempt (:func:`refuse`), which the edges audit after the request r
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,7 +29,7 @@ from ..kernel.models import AuditEventClient
 from ..partners.models import Organisation
 from .models import BreakGlassGrant, Client, SharingView
 from .services import RecordNotFound, is_chi_search, record_key, search_clients
-from .sharing import active_grant, view_in_force
+from .sharing import active_grant, view_in_force, views_in_force
 
 
 class AccessDenied(PermissionError):
@@ -122,7 +122,28 @@ def _load_client(session: DbSession, client_id: uuid.UUID | str) -> Client:
 
 def access_to(session: DbSession, actor: Actor, client: Client) -> RecordAccess:
     """What ``actor`` may see of ``client`` (not audited: nothing is shown yet)."""
-    view = view_in_force(session, client.id, actor.own_organisation_id)
+    return _decide(
+        session, actor, client, view_in_force(session, client.id, actor.own_organisation_id)
+    )
+
+
+def answers_visible(session: DbSession, actor: Actor, clients: Iterable[Client]) -> set[uuid.UUID]:
+    """The ids of those ``clients`` whose content ``actor`` may see: :func:`access_to`'s
+    ``answers`` for each, with the sharing views read in one query (for lists such as the
+    referral queue)."""
+    found = {client.id: client for client in clients}
+    views = views_in_force(session, list(found), actor.own_organisation_id)
+    return {
+        client_id
+        for client_id, client in found.items()
+        if _decide(session, actor, client, views.get(client_id)).answers
+    }
+
+
+def _decide(
+    session: DbSession, actor: Actor, client: Client, view: SharingView | None
+) -> RecordAccess:
+    """The one decision, given the newest sharing view covering the actor's organisation."""
     restriction = view if view is not None and not view.status.shares else None
     grant = active_grant(session, actor, client.id) if restriction is not None else None
     who = actor_facts(actor, break_glass=grant is not None)
@@ -258,21 +279,71 @@ def search_records(
     shown = [access_to(session, actor, client) for client in found]
     shown = [entry for entry in shown if entry.decision.allows(policy.Level.IDENTITY)]
     ids = [entry.client.id for entry in shown]
-    event = record_event(
+    audit_shown(
         session,
         actor,
         "client.search",
-        record_type="search",
-        record_id="-",
-        detail={
+        "search",
+        ids,
+        {
             "results": len(shown),
             "by": "chi" if is_chi_search(query) else "name",
             "date_of_birth": date_of_birth is not None,
             "clients": [str(client_id) for client_id in ids],
         },
     )
-    event.linked_clients = [AuditEventClient(client_id=client_id) for client_id in ids]
     return shown
+
+
+def audit_shown(
+    session: DbSession,
+    actor: Actor,
+    action: str,
+    record_type: str,
+    client_ids: list[uuid.UUID],
+    detail: dict[str, object],
+) -> None:
+    """One event for a list of people shown at once (a search, an export), linked to each of
+    them, so that it appears on every one's "who has seen this record"."""
+    event = record_event(
+        session, actor, action, record_type=record_type, record_id="-", detail=detail
+    )
+    event.linked_clients = [AuditEventClient(client_id=client_id) for client_id in client_ids]
+
+
+@dataclass(frozen=True)
+class ReturnAccess:
+    """Who of a list of people the quarterly return may carry (:func:`kernel.policy.in_return`)."""
+
+    #: The ids of the people it may carry.
+    exported: set[uuid.UUID]
+    #: How many people were left out because their sharing view keeps them from the actor's
+    #: organisation (a count: who they are is not the return's to say).
+    withheld: int
+
+
+def for_return(session: DbSession, actor: Actor, owners: Mapping[uuid.UUID, int]) -> ReturnAccess:
+    """Of the people ``owners`` names (client id -> the organisation owning the record), those
+    the quarterly return may carry; AccessDenied for a role that may not export it. The sharing
+    views in force are read in one query (:func:`views_in_force`). Not audited:
+    :func:`audit_shown` does that."""
+    who = actor_facts(actor)
+    if not policy.may_export_return(who):
+        raise AccessDenied("reports.return")
+    views = views_in_force(session, list(owners), actor.own_organisation_id)
+    exported: set[uuid.UUID] = set()
+    for client_id, owner in owners.items():
+        view = views.get(client_id)
+        if policy.in_return(who, policy.RecordFacts(owner, _sharing(view))).allows(
+            policy.Level.CONTENT
+        ):
+            exported.add(client_id)
+    return ReturnAccess(exported, len(owners) - len(exported))
+
+
+def knows_identities(actor: Actor) -> bool:
+    """Whether ``actor``'s role may know any record's identity (see ``kernel.policy``)."""
+    return policy.knows_identities(actor_facts(actor))
 
 
 def client_for(session: DbSession, actor: Actor, client_id: uuid.UUID | str) -> Client:
@@ -293,9 +364,14 @@ __all__ = [
     "AccessDenied",
     "RecordAccess",
     "RecordNotFound",
+    "ReturnAccess",
     "access_to",
     "actor_facts",
+    "answers_visible",
+    "audit_shown",
     "client_for",
+    "for_return",
+    "knows_identities",
     "may_see_answers",
     "open_access_log",
     "open_for_assessment",

@@ -12,6 +12,7 @@ from assessment_engine.api.models import ApiClient
 from assessment_engine.api.tokens import EXPLICIT_SCOPES
 from assessment_engine.auth.models import Role, User, UserSession
 from assessment_engine.partners.models import Organisation, Service
+from assessment_engine.partners.services import ensure_service
 from assessment_engine.records.models import AuditEvent
 
 from ..conftest import sign_in_with_code
@@ -154,6 +155,9 @@ def test_services_are_created_and_deactivated_and_clear_compiled_versions(
     db_session.refresh(service)
     assert service.team_email == "team-10@cl.example"
     assert _audited(db_session, "service.team_email", "service")
+    # Services set up without a team address (every demo service has one).
+    for slug in ("day-centre", "men-s-shed"):
+        ensure_service(db_session, slug=slug, name=slug, organisation=org, kind=org.kind)
     listing = client.get("/admin/services").get_data(as_text=True)
     assert "team-10@cl.example" in listing
     # Addresses that would be delivered elsewhere than they seem are refused too.

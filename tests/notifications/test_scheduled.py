@@ -230,7 +230,7 @@ def test_delivery_cancels_what_no_longer_waits_fails_no_address_at_once_and_surv
     from assessment_engine.notifications.jobs import MAILER
     from assessment_engine.notifications.models import OutboxStatus
     from assessment_engine.notifications.scheduler import run_due
-    from assessment_engine.partners.models import Service
+    from assessment_engine.partners.services import ensure_service
 
     assessor = factories.user(role="assessor", org="perth-kinross-council")
     manager = factories.user(role="team_manager", org="nhs-tayside")
@@ -247,8 +247,14 @@ def test_delivery_cancels_what_no_longer_waits_fails_no_address_at_once_and_surv
     ).one()
     # Accepted before the runner came round: the team need not be told it is waiting.
     referrals.accept(db_session, Actor.for_user(manager), crisis, expected_version=crisis.version)
-    nowhere = db_session.scalar(select(Service).where(Service.team_email == ""))
-    assert nowhere is not None
+    nowhere, _ = ensure_service(
+        db_session,
+        slug="day-centre",
+        name="Day centre",
+        organisation=crisis.service.organisation,
+        kind=crisis.service.kind,
+    )
+    assert nowhere.team_email == ""
     unaddressed = OutboxMessage(
         kind=OutboxKind.REFERRAL, service_id=nowhere.id, detail={"urgency": "urgent"}
     )

@@ -449,3 +449,29 @@ def test_support_follows_the_persons_sharing_views(
         review.id
     ]  # the organisation's own count still has it (reports)
     assert review.status is ReviewStatus.DUE
+
+
+def test_the_queue_shows_when_support_started_only_as_sharing_allows(
+    app: Any, client: Any, db_session: Any, factories: Any, manager: Any
+) -> None:
+    """The start of support is the person's record content: the referral queue and the
+    referral's page show it as the plan's own page does, not past a withdrawn sharing view."""
+    from ..conftest import sign_in_with_code
+
+    review = _supported(app, db_session, factories, manager, "frail-older-person-living-alone")
+    sign_in_with_code(client, factories, manager)
+    referral_page = f"/referrals/{review.plan.referral_id}"
+    for url in ("/referrals", referral_page):
+        assert "Started in time" in client.get(url).get_data(as_text=True)
+    record_sharing_view(
+        db_session,
+        Actor.for_user(factories.user("assessor", "nhs-tayside")),
+        review.plan.client,
+        status="withdrawn",
+        stated_on=uk_today(),
+        partner_ids=[manager.organisation_id],
+    )
+    for url in ("/referrals", referral_page):
+        page = client.get(url)
+        assert page.status_code == 200
+        assert "Started in time" not in page.get_data(as_text=True)

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..documents import BASE_URI
-from ..structure import Question, QuestionType
+from ..structure import Question
+from ..types.fhir_names import ITEM_CONTROL, ITEM_CONTROL_SYSTEM, MAX_VALUE, MIN_VALUE
+
+__all__ = ["ITEM_CONTROL", "ITEM_CONTROL_SYSTEM", "MAX_VALUE", "MIN_VALUE"]
 
 #: Scotland's Community Health Index number.
 CHI_SYSTEM = "urn:oid:2.16.840.1.113883.2.1.3.2.4.16.53"
@@ -14,34 +17,11 @@ NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 #: R4's answer score extension, and SDC's later name for the same idea.
 ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 ITEM_WEIGHT = "http://hl7.org/fhir/StructureDefinition/itemWeight"
-ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
-ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
-MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
-MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 #: Our own extensions, so that an export imports back as the same questionnaire: the rules
 #: (JSON), a calculated value's x-calculated (JSON) and the type of coded option values.
 RULES_EXTENSION = f"{BASE_URI}fhir/rules"
 CALCULATED_EXTENSION = f"{BASE_URI}fhir/calculated"
 OPTION_TYPE_EXTENSION = f"{BASE_URI}fhir/option-type"
-
-#: Our question types as FHIR item types.
-ITEM_TYPES: dict[QuestionType, str] = {
-    QuestionType.SECTION: "group",
-    QuestionType.GROUP: "group",
-    QuestionType.REPEATING_GROUP: "group",
-    QuestionType.SHORT_TEXT: "string",
-    QuestionType.LONG_TEXT: "text",
-    QuestionType.INTEGER: "integer",
-    QuestionType.DECIMAL: "decimal",
-    QuestionType.DATE: "date",
-    QuestionType.YES_NO: "boolean",
-    QuestionType.SINGLE_CHOICE: "choice",
-    QuestionType.SELECT: "choice",
-    QuestionType.SCORED: "choice",
-    QuestionType.MULTIPLE_CHOICE: "choice",
-    QuestionType.CALCULATED: "decimal",
-    QuestionType.GUIDANCE: "display",
-}
 
 
 @dataclass(frozen=True, slots=True)

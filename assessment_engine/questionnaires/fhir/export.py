@@ -12,15 +12,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..structure import Clause, Condition, Option, Question, QuestionType, Structure
+from ..structure import Clause, Condition, Option, Question, QuestionType, Structure, kind_of
 from .common import (
     CALCULATED_EXTENSION,
     CHI_SYSTEM,
-    ITEM_CONTROL,
-    ITEM_CONTROL_SYSTEM,
-    ITEM_TYPES,
-    MAX_VALUE,
-    MIN_VALUE,
     OPTION_TYPE_EXTENSION,
     ORDINAL_VALUE,
     RULES_EXTENSION,
@@ -84,7 +79,7 @@ def _item(question: Question, structure: Structure, key: str, version: int) -> d
     item: dict[str, Any] = {
         "linkId": question.link_id,
         "text": question.title,
-        "type": ITEM_TYPES[question.type],
+        "type": kind_of(question).fhir_type,
     }
     kept = question.fhir or {}
     for element in ("prefix", "code", "initial", "readOnly"):
@@ -103,22 +98,13 @@ def _item(question: Question, structure: Structure, key: str, version: int) -> d
         extensions.append({"url": CALCULATED_EXTENSION, "valueString": json.dumps(calculated)})
     if question.max_length is not None and item["type"] in ("string", "text"):
         item["maxLength"] = question.max_length
-    if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
-        value_key = "valueInteger" if question.type is QuestionType.INTEGER else "valueDecimal"
-        if question.minimum is not None:
-            extensions.append({"url": MIN_VALUE, value_key: question.minimum})
-        if question.maximum is not None:
-            extensions.append({"url": MAX_VALUE, value_key: question.maximum})
     if question.options:
         item["answerOption"] = [_option(question, each, key, version) for each in question.options]
         kinds = {type(option.value) for option in question.options}
         if kinds in ({int}, {float}, {int, float}):  # codes are strings: say what they were
             value_type = "integer" if kinds == {int} else "number"
             extensions.append({"url": OPTION_TYPE_EXTENSION, "valueCode": value_type})
-        if question.type is QuestionType.MULTIPLE_CHOICE:
-            item["repeats"] = True
-        if question.type is QuestionType.SELECT:
-            extensions.append(_item_control("drop-down"))
+    extensions += kind_of(question).fhir_item(question, item)
     if extensions:
         item["extension"] = extensions
     enable_when = _enable_when(question, structure, key, version)
@@ -129,13 +115,6 @@ def _item(question: Question, structure: Structure, key: str, version: int) -> d
     if question.children:
         item["item"] = [_item(child, structure, key, version) for child in question.children]
     return item
-
-
-def _item_control(code: str) -> dict[str, Any]:
-    return {
-        "url": ITEM_CONTROL,
-        "valueCodeableConcept": {"coding": [{"system": ITEM_CONTROL_SYSTEM, "code": code}]},
-    }
 
 
 def _option(question: Question, option: Option, key: str, version: int) -> dict[str, Any]:
@@ -313,17 +292,9 @@ def _answer(subject: Question, value: Any, key: str, version: int) -> tuple[str,
             return None
         coding = _coding(subject, option, key, version)
         return "answerCoding", {"system": coding["system"], "code": coding["code"]}
-    if isinstance(value, bool):
-        return ("answerBoolean", value) if subject.type is QuestionType.YES_NO else None
-    if isinstance(value, int) and subject.type is QuestionType.INTEGER:
-        return "answerInteger", value
-    if isinstance(value, int | float) and subject.type is QuestionType.DECIMAL:
-        return "answerDecimal", value
-    if isinstance(value, str) and subject.type is QuestionType.DATE:
-        return "answerDate", value
-    if isinstance(value, str) and subject.type in (QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT):
-        return "answerString", value
-    return None
+    if isinstance(value, bool) and subject.type is not QuestionType.YES_NO:
+        return None
+    return kind_of(subject).fhir_condition(subject, value)
 
 
 # ------------------------------------------------------------------------ QuestionnaireResponse
@@ -408,12 +379,4 @@ def _value(question: Question, value: Any, key: str, version: int) -> dict[str, 
             "display": option_code(value),
         }
         return {"valueCoding": coding}
-    if question.type is QuestionType.YES_NO:
-        return {"valueBoolean": bool(value)}
-    if question.type is QuestionType.INTEGER:
-        return {"valueInteger": value}
-    if question.type is QuestionType.DECIMAL:
-        return {"valueDecimal": value}
-    if question.type is QuestionType.DATE:
-        return {"valueDate": value}
-    return {"valueString": str(value)}
+    return kind_of(question).fhir_value(question, value)

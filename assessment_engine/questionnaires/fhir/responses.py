@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..documents import BASE_URI
-from ..structure import Option, Question, QuestionType, Structure
+from ..structure import Option, Question, QuestionType, Structure, kind_of
 from .common import CHI_SYSTEM, ImportNote, option_code, parse_canonical
 
 #: QuestionnaireResponse.status to our assessment status; others are refused.
@@ -216,16 +216,6 @@ def _answer(question: Question, answers: Any, link_id: str, found: ResponseImpor
     return values[0]
 
 
-_VALUE_KEYS: dict[QuestionType, tuple[str, ...]] = {
-    QuestionType.SHORT_TEXT: ("valueString",),
-    QuestionType.LONG_TEXT: ("valueString",),
-    QuestionType.INTEGER: ("valueInteger",),
-    QuestionType.DECIMAL: ("valueDecimal", "valueInteger"),
-    QuestionType.DATE: ("valueDate",),
-    QuestionType.YES_NO: ("valueBoolean",),
-}
-
-
 def _value(question: Question, answer: Any, link_id: str, found: ResponseImport) -> Any | None:
     if not isinstance(answer, Mapping):
         found.note(link_id, "each answer must be an object with one value[x]")
@@ -237,7 +227,7 @@ def _value(question: Question, answer: Any, link_id: str, found: ResponseImport)
     name, value = given[0], answer[given[0]]
     if question.options:
         return _option(question, name, value, link_id, found)
-    expected = _VALUE_KEYS.get(question.type, ())
+    expected = kind_of(question).fhir_value_keys
     if name not in expected:
         found.note(
             link_id,
