@@ -53,22 +53,26 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python tools/check_changes.py
 
 # pytest exits 5 when it collects no test; make treats that as a failure, as it should.
 # With ASSESSMENT_TEST_DATABASE_URL set, the PostgreSQL pass runs beside the SQLite one (each pass
 # is one process; machines here have two cores) and its output is printed when both are done.
 # The browser tests run in the SQLite pass only: their live server is SQLite whichever database
 # the suite is on. JUNIT_DIR=dir writes dir/sqlite.xml and dir/postgresql.xml.
+# The SQLite pass measures branch coverage and prints it (setup.cfg's [coverage:*]); its floor
+# (fail_under) holds for the whole suite only, so a run narrowed by PYTEST_ARGS just prints it.
+COVERAGE := --cov --cov-report=term:skip-covered $(if $(PYTEST_ARGS),--cov-fail-under=0)
 test: install lint
 	@if [ -z "$$ASSESSMENT_TEST_DATABASE_URL" ]; then \
-		$(BIN)/pytest $(PYTEST_ARGS) $(if $(JUNIT_DIR),--junitxml=$(JUNIT_DIR)/sqlite.xml); \
+		$(BIN)/pytest $(COVERAGE) $(PYTEST_ARGS) $(if $(JUNIT_DIR),--junitxml=$(JUNIT_DIR)/sqlite.xml); \
 	else \
 		mkdir -p test-results; log=test-results/postgresql.log; \
 		echo "== the PostgreSQL pass runs beside this one; its output is in $$log"; \
 		$(BIN)/pytest --ignore=tests/browser $(PYTEST_ARGS) \
 			$(if $(JUNIT_DIR),--junitxml=$(JUNIT_DIR)/postgresql.xml) >$$log 2>&1 & pg=$$!; \
 		trap 'kill $$pg 2>/dev/null' INT TERM; \
-		env -u ASSESSMENT_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS) \
+		env -u ASSESSMENT_TEST_DATABASE_URL $(BIN)/pytest $(COVERAGE) $(PYTEST_ARGS) \
 			$(if $(JUNIT_DIR),--junitxml=$(JUNIT_DIR)/sqlite.xml); sqlite=$$?; \
 		wait $$pg; postgres=$$?; \
 		echo "== the PostgreSQL pass:"; cat $$log; \

@@ -6,12 +6,13 @@ import os
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -20,6 +21,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: What a service takes as its session: a plain ``Session`` (the CLI, jobs, tests) or
+#: Flask-SQLAlchemy's request-scoped proxy ``db.session`` that views pass, which forwards every
+#: ``Session`` method (``scoped_session`` is invariant, hence its own Session class here).
+DbSession: TypeAlias = Session | scoped_session[FlaskSession]
 
 #: JSON that is JSONB on PostgreSQL and JSON (text) on SQLite: for data that is queried.
 JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")

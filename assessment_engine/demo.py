@@ -15,13 +15,12 @@ from typing import Any
 
 import pyotp
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .admin.accounts import set_team_email
 from .auth.models import Role, User
 from .auth.second_factor import SecretCipher, new_recovery_codes
 from .auth.services import create_user
-from .db import utcnow
+from .db import DbSession, utcnow
 from .kernel.actor import Actor
 from .partners.models import OrganisationKind
 from .partners.services import ensure_organisation, ensure_service, get_organisation
@@ -156,7 +155,7 @@ def demo_chi(date_of_birth: date, serial: int, female: bool) -> str:
 
 
 def load_demo(
-    session: Session,
+    session: DbSession,
     form_schemas: Path,
     cache: VersionCache,
     cipher: SecretCipher | None = None,
@@ -176,14 +175,14 @@ def load_demo(
     services_file = form_schemas / "services.json"
     if services_file.exists():
         for entry in json.loads(services_file.read_text()):
-            org = get_organisation(session, entry["organisation"])
-            if org is None:
+            owner = get_organisation(session, entry["organisation"])
+            if owner is None:
                 continue
             service, created = ensure_service(
                 session,
                 slug=entry["slug"],
                 name=entry["name"],
-                organisation=org,
+                organisation=owner,
                 kind=OrganisationKind(entry["kind"]),
                 personal_care=bool(entry.get("personal_care", False)),
             )
@@ -273,7 +272,7 @@ def load_demo(
 
 
 def _support_stage(
-    session: Session, manager: User, decision: Any, stage: str, reassess: Callable[[], Any]
+    session: DbSession, manager: User, decision: Any, stage: str, reassess: Callable[[], Any]
 ) -> str:
     """Accept the home-care referral of ``decision``, record its support and move its review
     to ``stage`` (the review days are moved as a demo's time would have moved them; the
@@ -325,7 +324,7 @@ def _support_stage(
     return f"  home care: support {stage.replace('_', ' ')}"
 
 
-def _demo_second_factor(session: Session, cipher: SecretCipher, user: User) -> str:
+def _demo_second_factor(session: DbSession, cipher: SecretCipher, user: User) -> str:
     """The user's authenticator key: set up now if they have none (without asking for a first
     code, as the demo's users have no phones), else read back."""
     if user.totp_secret is not None:
@@ -338,7 +337,7 @@ def _demo_second_factor(session: Session, cipher: SecretCipher, user: User) -> s
 
 
 def _submit_example(
-    session: Session, cache: VersionCache, user: User, person: Any, form_schemas: Path, name: str
+    session: DbSession, cache: VersionCache, user: User, person: Any, form_schemas: Path, name: str
 ) -> Any:
     from .assessments import services as assessments
 

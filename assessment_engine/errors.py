@@ -21,8 +21,10 @@ _PAGES: dict[int, tuple[str, list[str]]] = {
         "Page not found",
         [
             "If you typed the web address, check it is correct.",
-            "If you followed a link to a person's record, "
-            "it may not be shared with your organisation.",
+            (
+                "If you followed a link to a person's record, "
+                "it may not be shared with your organisation."
+            ),
         ],
     ),
     405: ("There is a problem with this request", ["Go back and try again."]),
@@ -80,8 +82,9 @@ def init_app(app: Flask) -> None:
         title, paragraphs = _PAGES.get(status, (error.name, [error.description or ""]))
         response = render_template("errors/error.html", title=title, paragraphs=paragraphs)
         headers = {}
-        if status == 429 and getattr(error, "retry_after", None):
-            headers["Retry-After"] = str(error.retry_after)
+        retry_after = getattr(error, "retry_after", None)
+        if status == 429 and retry_after:
+            headers["Retry-After"] = str(retry_after)
         return response, status, headers
 
     @app.errorhandler(Exception)

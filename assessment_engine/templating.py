@@ -48,7 +48,7 @@ def init_app(app: Flask) -> None:
         if response.mimetype == "text/html":
             # Pages hold special-category data: never keep them in a shared or back-button cache.
             response.headers["Cache-Control"] = "no-store"
-        elif response.mimetype.endswith("json"):
+        elif (response.mimetype or "").endswith("json"):
             # ... and nor is the API's JSON kept, unless a view says it may be (the OpenAPI
             # document is public).
             response.headers.setdefault("Cache-Control", "no-store")

@@ -185,14 +185,14 @@ def rolled_back_connection(app: Flask) -> Iterator[tuple[Connection, Session]]:
         connection.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def db_session(app: Flask) -> Iterator[Session]:
     """One test's session, rolled back after it (see :func:`rolled_back_connection`)."""
     with rolled_back_connection(app) as (_connection, session):
         yield session
 
 
-@pytest.fixture()
+@pytest.fixture
 def scratch_database_url(tmp_path: Path) -> Iterator[str]:
     """An empty database of the kind under test, separate from the suite's own and dropped
     afterwards: for tests that need committed data and real concurrent connections."""
@@ -213,7 +213,7 @@ def scratch_database_url(tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture()
+@pytest.fixture
 def scratch_app(scratch_database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """``scratch_app(seed=True, **config)``: an app on the scratch database, built by the
     migrations and (with ``seed``) holding the reference data."""
@@ -263,18 +263,18 @@ class Client(FlaskClient):
         return self.post(url, data=form, **kwargs)
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(app: Flask, db_session: Any) -> FlaskClient:
     app.test_client_class = Client
     return app.test_client()
 
 
-@pytest.fixture()
+@pytest.fixture
 def factories(app: Flask, db_session: Any) -> Factories:
     return Factories(db_session, app)
 
 
-@pytest.fixture()
+@pytest.fixture
 def login_as(client: Client, factories: Factories) -> Callable[..., Any]:
     """Sign in through the real sign-in page as a new user of ``role`` in ``org`` (a slug)."""
 

@@ -18,7 +18,7 @@ from assessment_engine.records.models import AuditEvent
 from .records.audit_scenes import audited_app, verify, write_events
 
 
-@pytest.fixture()
+@pytest.fixture
 def audited(scratch_app: Callable[..., Flask]) -> Flask:
     return audited_app(scratch_app)
 

@@ -19,7 +19,7 @@ from assessment_engine.records.models import Client
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture()
+@pytest.fixture
 def runner(app, db_session):
     return app.test_cli_runner()
 

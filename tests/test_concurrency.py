@@ -35,7 +35,7 @@ from assessment_engine.records.models import AuditEvent, Client
 from .records import builders
 
 
-@pytest.fixture()
+@pytest.fixture
 def race_app(scratch_app: Any) -> Flask:
     return scratch_app(seed=False)
 

@@ -171,6 +171,31 @@ def test_relative_imports_are_resolved() -> None:
     assert f"{PACKAGE}.admin.views" in imports_of(ROOT / "admin" / "__init__.py")
 
 
+def test_a_relative_import_out_of_scoring_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The purity check sees ``from ..records import access`` written inside ``scoring/``."""
+    root = tmp_path / PACKAGE
+    for folder in ("scoring", "records"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "__init__.py").write_text("")
+    (root / "records" / "access.py").write_text("")
+    (root / "scoring" / "kinds.py").write_text("from . import outcomes\n")
+    (root / "scoring" / "outcomes.py").write_text("")
+    (root / "scoring" / "leak.py").write_text(
+        "def later() -> None:\n    from ..records import access\n"
+    )
+    monkeypatch.setitem(globals(), "ROOT", root)
+    monkeypatch.setitem(globals(), "MODULES", {_module_name(p)[0]: p for p in root.rglob("*.py")})
+    found = {part: sorted(lines) for part, lines in part_graph()["scoring"].items()}
+    assert found == {
+        "records": [
+            f"{PACKAGE}.scoring.leak -> {PACKAGE}.records",
+            f"{PACKAGE}.scoring.leak -> {PACKAGE}.records.access",
+        ]
+    }
+
+
 @pytest.mark.parametrize(
     ("graph", "cycle"),
     [

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, event, text
 from assessment_engine import _configure_engine
 
 
-@pytest.fixture()
+@pytest.fixture
 def engine(tmp_path: Path):
     made = create_engine(f"sqlite:///{tmp_path}/writers.db")
     _configure_engine(made)

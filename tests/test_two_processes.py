@@ -109,7 +109,7 @@ def gunicorn_processes(
                 process.wait()
 
 
-@pytest.fixture()
+@pytest.fixture
 def two_servers(scratch_database_url: str, scratch_app: Any) -> Iterator[dict[str, Any]]:
     """Two gunicorn processes (two threads each) on a seeded scratch PostgreSQL database."""
     if make_url(scratch_database_url).get_backend_name() != "postgresql":
@@ -215,12 +215,12 @@ def test_each_key_makes_exactly_one_assessment(two_servers: dict[str, Any]) -> N
     assert len(answered) == KEYS
 
     with two_servers["app"].app_context():
-        stored = set(
+        stored = {
             str(found)
             for found in db.session.scalars(
                 select(Assessment.id).where(Assessment.client_id == client_id)
             )
-        )
+        }
         done = db.session.scalar(
             select(func.count())
             .select_from(IdempotencyKey)

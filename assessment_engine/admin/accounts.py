@@ -10,16 +10,17 @@ import re
 from collections.abc import Iterable
 from email.errors import HeaderParseError
 from email.headerregistry import Address
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..api import tokens
 from ..api.models import ApiClient
 from ..auth import second_factor
 from ..auth import services as auth_services
 from ..auth.models import Role, User
+from ..db import DbSession
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..kernel.errors import DomainError
@@ -44,7 +45,7 @@ class Clearable(Protocol):
 # ------------------------------------------------------------------------------------ lists
 
 
-def organisations(session: Session) -> list[Organisation]:
+def organisations(session: DbSession) -> list[Organisation]:
     return list(
         session.scalars(
             select(Organisation)
@@ -54,7 +55,7 @@ def organisations(session: Session) -> list[Organisation]:
     )
 
 
-def users(session: Session, actor: Actor) -> list[User]:
+def users(session: DbSession, actor: Actor) -> list[User]:
     """The administrator's own organisation's users: administration stays in its lane."""
     return list(
         session.scalars(
@@ -65,7 +66,7 @@ def users(session: Session, actor: Actor) -> list[User]:
     )
 
 
-def services(session: Session) -> list[Service]:
+def services(session: DbSession) -> list[Service]:
     return list(
         session.scalars(
             select(Service).options(joinedload(Service.organisation)).order_by(Service.name)
@@ -73,7 +74,7 @@ def services(session: Session) -> list[Service]:
     )
 
 
-def api_clients(session: Session, actor: Actor) -> list[ApiClient]:
+def api_clients(session: DbSession, actor: Actor) -> list[ApiClient]:
     """The API clients acting for the administrator's own organisation."""
     return list(
         session.scalars(
@@ -84,11 +85,14 @@ def api_clients(session: Session, actor: Actor) -> list[ApiClient]:
     )
 
 
-def get(session: Session, model: type, ident: int) -> object | None:
+def get(session: DbSession, model: type, ident: int) -> object | None:
     return session.get(model, ident)
 
 
-def get_own(session: Session, actor: Actor, model: type[User | ApiClient], ident: int) -> Any:
+Account = TypeVar("Account", User, ApiClient)
+
+
+def get_own(session: DbSession, actor: Actor, model: type[Account], ident: int) -> Account | None:
     """A user or API client of the administrator's own organisation; None for another's, as
     for one that does not exist."""
     found = session.get(model, ident)
@@ -115,7 +119,7 @@ def _slug(value: str) -> str:
 
 
 def create_organisation(
-    session: Session, actor: Actor, *, slug: str, name: str, kind: OrganisationKind, contact: str
+    session: DbSession, actor: Actor, *, slug: str, name: str, kind: OrganisationKind, contact: str
 ) -> Organisation:
     slug = _slug(slug)
     if session.scalar(select(func.count()).where(Organisation.slug == slug)):
@@ -135,7 +139,7 @@ def create_organisation(
 
 
 def update_organisation(
-    session: Session, actor: Actor, org: Organisation, *, name: str, contact: str
+    session: DbSession, actor: Actor, org: Organisation, *, name: str, contact: str
 ) -> Organisation:
     before = {"name": org.name, "contact": org.contact}
     org.name, org.contact = name.strip(), contact.strip()
@@ -156,7 +160,7 @@ def update_organisation(
 
 
 def create_user(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     *,
     email: str,
@@ -190,7 +194,7 @@ def create_user(
     return user
 
 
-def set_active(session: Session, actor: Actor, user: User, active: bool) -> User:
+def set_active(session: DbSession, actor: Actor, user: User, active: bool) -> User:
     """Deactivate (ending every session at once) or reactivate a user."""
     if user.organisation_id != actor.organisation_id:
         raise AccountError("user", "You can change your own organisation's users only")
@@ -212,7 +216,7 @@ def set_active(session: Session, actor: Actor, user: User, active: bool) -> User
     return user
 
 
-def change_role(session: Session, actor: Actor, user: User, role: Role) -> User:
+def change_role(session: DbSession, actor: Actor, user: User, role: Role) -> User:
     if user.organisation_id != actor.organisation_id:
         raise AccountError("role", "You can change your own organisation's users only")
     if user.id == actor.user_id:
@@ -238,7 +242,7 @@ def _same_organisation(actor: Actor, user: User) -> None:
         raise AccountError("user", "Only an administrator of their own organisation can reset this")
 
 
-def reset_second_factor(session: Session, actor: Actor, user: User) -> User:
+def reset_second_factor(session: DbSession, actor: Actor, user: User) -> User:
     """Forget a user's authenticator app and recovery codes (a lost or replaced phone): they
     are signed out everywhere and set up the app again at their next sign-in."""
     _same_organisation(actor, user)
@@ -252,7 +256,7 @@ def reset_second_factor(session: Session, actor: Actor, user: User) -> User:
     return user
 
 
-def issue_temporary_password(session: Session, actor: Actor, user: User) -> str:
+def issue_temporary_password(session: DbSession, actor: Actor, user: User) -> str:
     """A temporary password for the administrator to pass on (shown once); the user is signed
     out everywhere and must choose their own password when they next sign in."""
     _same_organisation(actor, user)
@@ -273,7 +277,7 @@ def _clear(caches: Iterable[Clearable]) -> None:
 
 
 def create_service(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     caches: Iterable[Clearable],
     *,
@@ -339,7 +343,7 @@ def _team_address(value: str) -> str:
     return value
 
 
-def set_team_email(session: Session, actor: Actor, service: Service, team_email: str) -> Service:
+def set_team_email(session: DbSession, actor: Actor, service: Service, team_email: str) -> Service:
     """Where the service's team is told of same-day and urgent referrals and sent its daily
     digest ("" for nowhere); audited."""
     team_email = _team_address(team_email)
@@ -359,7 +363,7 @@ def set_team_email(session: Session, actor: Actor, service: Service, team_email:
 
 
 def set_service_active(
-    session: Session, actor: Actor, caches: Iterable[Clearable], service: Service, active: bool
+    session: DbSession, actor: Actor, caches: Iterable[Clearable], service: Service, active: bool
 ) -> Service:
     if service.active == active:
         return service
@@ -378,7 +382,7 @@ def set_service_active(
 
 
 def set_personal_care(
-    session: Session, actor: Actor, service: Service, personal_care: bool
+    session: DbSession, actor: Actor, service: Service, personal_care: bool
 ) -> Service:
     """Mark a service as personal care (or not): its critical and substantial referrals then
     run the 6-week clock (``assessments.clock``)."""
@@ -401,7 +405,7 @@ def set_personal_care(
 
 
 def create_api_client(
-    session: Session, actor: Actor, organisation: Organisation, name: str, scopes: list[str]
+    session: DbSession, actor: Actor, organisation: Organisation, name: str, scopes: list[str]
 ) -> tokens.IssuedToken:
     """A new API client of the administrator's own organisation (so ``questionnaires:write``
     goes only to administrators' organisations); the token is shown once and never stored."""
@@ -423,7 +427,7 @@ def create_api_client(
     return issued
 
 
-def revoke_api_client(session: Session, actor: Actor, client: ApiClient) -> ApiClient:
+def revoke_api_client(session: DbSession, actor: Actor, client: ApiClient) -> ApiClient:
     if client.organisation_id != actor.organisation_id:
         raise AccountError("client", "You can revoke your own organisation's API clients only")
     if client.revoked_at is not None:

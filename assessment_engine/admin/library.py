@@ -7,13 +7,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..assessments.models import Assessment, AssessmentStatus
+from ..db import DbSession
 from ..kernel.models import AuditEvent
 from ..questionnaires.draft_sources import DraftSource
-from ..questionnaires.drafts import RECORD_TYPE
 from ..questionnaires.models import Questionnaire, QuestionnaireVersion, VersionStatus
+from ..questionnaires.publishing import RECORD_TYPE
 
 #: What each audited change reads as in the library.
 ACTION_LABELS = {
@@ -64,7 +65,7 @@ class LibraryEntry:
         return max(published, key=lambda v: v.version.version) if published else None
 
 
-def usage_by_version(session: Session) -> dict[int, Usage]:
+def usage_by_version(session: DbSession) -> dict[int, Usage]:
     rows = session.execute(
         select(Assessment.questionnaire_version_id, Assessment.status, func.count()).group_by(
             Assessment.questionnaire_version_id, Assessment.status
@@ -79,7 +80,7 @@ def usage_by_version(session: Session) -> dict[int, Usage]:
 
 
 def history(
-    session: Session, version_ids: list[int], limit: int = 500
+    session: DbSession, version_ids: list[int], limit: int = 500
 ) -> dict[int, list[HistoryLine]]:
     """Audited changes to each version, newest first, with who made them."""
     if not version_ids:
@@ -104,7 +105,7 @@ def history(
     return found
 
 
-def library(session: Session) -> list[LibraryEntry]:
+def library(session: DbSession) -> list[LibraryEntry]:
     """Every questionnaire by title, with its versions newest first."""
     questionnaires = list(
         session.scalars(
@@ -139,7 +140,7 @@ def library(session: Session) -> list[LibraryEntry]:
     ]
 
 
-def version_entry(session: Session, version: QuestionnaireVersion) -> VersionEntry:
+def version_entry(session: DbSession, version: QuestionnaireVersion) -> VersionEntry:
     """One version with its usage, texts' last editor and history (the editor's header)."""
     usage = usage_by_version(session).get(version.id, Usage())
     source = session.get(DraftSource, version.id)

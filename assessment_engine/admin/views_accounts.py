@@ -41,7 +41,7 @@ def _organisation_choices() -> list[SelectChoice]:
 
 def _own_organisation_choice() -> list[SelectChoice]:
     """Users and API clients are added to the administrator's own organisation only."""
-    own = _get(Organisation, actor().organisation_id)
+    own = _get(Organisation, actor().own_organisation_id)
     return [SelectChoice(own.id, own.name)]
 
 
@@ -350,11 +350,11 @@ def review_policy() -> ResponseReturnValue:
     me = actor()
     form = ReviewPolicyForm()
     if request.method == "GET":
-        form.process(data=support.review_policy(db.session, me.organisation_id))
+        form.process(data=support.review_policy(db.session, me.own_organisation_id))
     elif form.validate_on_submit():
         days = {name: getattr(form, name).data for name in support.POLICY_FIELDS}
         saved = attempt(
-            lambda: support.set_review_policy(db.session, me, me.organisation_id, days), form
+            lambda: support.set_review_policy(db.session, me, me.own_organisation_id, days), form
         )
         if saved.done:
             flash("The review policy has been saved. New support plans follow it.", "success")

@@ -128,8 +128,10 @@ def _apply(
         )
     elif isinstance(refusal, drafts.StaleDraft):
         form.form_errors[:] = [
-            "Someone else saved this draft since you opened this page. Look at the rules "
-            "page to see their change, then send this form again."
+            (
+                "Someone else saved this draft since you opened this page. Look at the rules "
+                "page to see their change, then send this form again."
+            )
         ]
         form.revision.data = str(drafts.current_revision(db.session, draft.version))
     return None

@@ -23,10 +23,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..assessments.models import Assessment, AssessmentStatus, Decision
 from ..assessments.services import current_decision, prepare_version, what_if
+from ..db import DbSession
 from ..kernel import policy
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
@@ -207,7 +208,7 @@ def _override(decision: Decision) -> Override | None:
 
 
 def rescore(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     cache: VersionCache,
     version: QuestionnaireVersion,
@@ -274,7 +275,7 @@ def rescore(
     return WhatIfReport(runtime.ruleset_name, rows)
 
 
-def _audit_names(session: Session, actor: Actor, ruleset: str, named: list[uuid.UUID]) -> None:
+def _audit_names(session: DbSession, actor: Actor, ruleset: str, named: list[uuid.UUID]) -> None:
     """One event for the report, linked to every person it names (as a search is)."""
     ids = list(dict.fromkeys(named))
     event = record_event(

@@ -16,14 +16,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import wraps
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, Response, g, request
 from flask_limiter.util import get_remote_address
 from marshmallow import Schema, ValidationError
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..db import DbSession
 from ..extensions import db
 from ..kernel.actor import Actor
 from ..pages import audit_refusals
@@ -71,7 +71,7 @@ class Call:
     actor: Actor
     body: Any
     query: Any
-    session: Session
+    session: DbSession
 
 
 def _openapi_path(rule: str) -> str:
@@ -306,9 +306,9 @@ def _fingerprint(parsed: Any) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def session() -> Session:
-    """The request's session (Flask-SQLAlchemy's scoped session, typed as the session it is)."""
-    return cast(Session, db.session)
+def session() -> DbSession:
+    """The request's session (Flask-SQLAlchemy's scoped session)."""
+    return db.session
 
 
 # ---------------------------------------------------------------------------------- responses

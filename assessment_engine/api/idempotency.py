@@ -17,9 +17,8 @@ from datetime import timedelta
 from flask import Response
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from .models import ApiClient, IdempotencyKey, IdempotencyState
 from .problems import ApiError
 
@@ -46,7 +45,7 @@ class LeaseLost(ApiError):
 
 
 def run(
-    session: Session,
+    session: DbSession,
     client: ApiClient,
     key: str,
     fingerprint: str,
@@ -105,7 +104,7 @@ def run(
     return response
 
 
-def _claim(session: Session, client_id: int, key: str, fingerprint: str) -> IdempotencyKey:
+def _claim(session: DbSession, client_id: int, key: str, fingerprint: str) -> IdempotencyKey:
     """The stored record for this key, or a new in-progress claim committed for all to see."""
     for _attempt in range(2):
         existing = session.scalar(
@@ -163,13 +162,13 @@ def _claim(session: Session, client_id: int, key: str, fingerprint: str) -> Idem
     raise ApiError(409, "A request with this Idempotency-Key is being processed; retry.")
 
 
-def _release(session: Session, record_id: int) -> None:
+def _release(session: DbSession, record_id: int) -> None:
     session.rollback()
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == record_id))
     session.commit()
 
 
-def purge(session: Session, older_than: timedelta) -> int:
+def purge(session: DbSession, older_than: timedelta) -> int:
     """Delete the keys (and the responses stored with them) claimed before ``older_than`` ago;
     how many. A retry after that is a new request."""
     result = session.execute(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
+from ..db import DbSession
 from ..questionnaires.models import QuestionnaireVersion
 from ..questionnaires.services import published_versions
 
 
-def published_page(session: Session, after: str | None, limit: int) -> list[QuestionnaireVersion]:
+def published_page(session: DbSession, after: str | None, limit: int) -> list[QuestionnaireVersion]:
     """The latest published version of each questionnaire, by key, after ``after``."""
     versions = sorted(published_versions(session), key=lambda v: v.questionnaire.key)
     if after is not None:

@@ -189,7 +189,7 @@ def _stated_totals_field() -> fields.Dict:
     )
 
 
-def _warnings_field() -> fields.List:
+def _warnings_field() -> fields.List[Any]:
     return fields.List(
         fields.Nested(WarningSchema),
         required=True,

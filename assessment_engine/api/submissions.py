@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from ..assessments import lifecycle, totals
 from ..assessments import services as assessments
 from ..assessments.models import Assessment, AssessmentStatus
+from ..db import DbSession
 from ..kernel.actor import Actor
 from ..questionnaires import services as questionnaire_services
 from ..questionnaires.models import QuestionnaireVersion, VersionStatus
@@ -29,7 +29,7 @@ def cache() -> VersionCache:
 
 
 def pinned_version(
-    session: Session, key: str, version: int | None, *, where: str = ""
+    session: DbSession, key: str, version: int | None, *, where: str = ""
 ) -> QuestionnaireVersion:
     """The published version to pin (latest when ``version`` is None); 422 otherwise."""
     found = (
@@ -66,7 +66,7 @@ def answers_problem(error: assessments.AnswersInvalid, prefix: str = "/answers")
 
 
 def record(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     client: Client,
     version: QuestionnaireVersion,
@@ -89,7 +89,7 @@ def record(
 
 
 def _save_and_submit(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     assessment: Assessment,
     prepared: PreparedVersion,
@@ -111,7 +111,7 @@ def _save_and_submit(
 
 
 def update(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     assessment: Assessment,
     answers: Mapping[str, Any] | None,
@@ -149,7 +149,7 @@ def update(
 
 
 def amend(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     original: Assessment,
     answers: Mapping[str, Any] | None,

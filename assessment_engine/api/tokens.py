@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..kernel.errors import DomainError
 from ..partners.models import Organisation
@@ -71,7 +70,7 @@ def hash_token(token: str) -> str:
 
 
 def create_api_client(
-    session: Session,
+    session: DbSession,
     organisation: Organisation,
     name: str,
     scopes: list[str] | tuple[str, ...] | None = None,
@@ -102,14 +101,14 @@ def create_api_client(
     return IssuedToken(client, token)
 
 
-def revoke_api_client(session: Session, client: ApiClient) -> None:
+def revoke_api_client(session: DbSession, client: ApiClient) -> None:
     """Stop the client's token working, from the next request on. The row is kept for audit."""
     if client.revoked_at is None:
         client.revoked_at = utcnow()
         session.flush()
 
 
-def authenticate(session: Session, token: str) -> ApiClient | None:
+def authenticate(session: DbSession, token: str) -> ApiClient | None:
     """The active client whose token this is, or None."""
     if not token or len(token) > 200:
         return None
@@ -122,7 +121,7 @@ def authenticate(session: Session, token: str) -> ApiClient | None:
     return client
 
 
-def note_use(session: Session, client: ApiClient, now: datetime | None = None) -> bool:
+def note_use(session: DbSession, client: ApiClient, now: datetime | None = None) -> bool:
     """Record that the client was used, unless that was recorded under a minute ago.
 
     Returns whether a write was made (the caller commits it).

@@ -12,8 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
+from ..db import DbSession
 from ..kernel import policy
 from ..kernel.actor import Actor, Role
 from ..kernel.audit import record_event
@@ -51,7 +50,7 @@ class AssessmentAccess:
 
 
 def open_assessment(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     assessment_id: uuid.UUID | str,
     *,
@@ -95,7 +94,7 @@ def open_assessment(
 
 
 def assessment_for(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     assessment_id: uuid.UUID | str,
     *,
@@ -106,7 +105,7 @@ def assessment_for(
 
 
 def draft_for_change(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     assessment_id: uuid.UUID | str,
     *,
@@ -131,7 +130,7 @@ def draft_for_change(
     return opened
 
 
-def my_work(session: Session, actor: Actor) -> dict[str, list[Assessment]]:
+def my_work(session: DbSession, actor: Actor) -> dict[str, list[Assessment]]:
     """The dashboard's "my drafts" and "recently submitted": the actor's own, and only those
     whose person's assessments the actor may still see (a sharing view may have changed)."""
     if actor.role is not Role.ASSESSOR:
@@ -147,7 +146,7 @@ def my_work(session: Session, actor: Actor) -> dict[str, list[Assessment]]:
 
 
 def draft_for_discard(
-    session: Session, actor: Actor, assessment_id: uuid.UUID | str
+    session: DbSession, actor: Actor, assessment_id: uuid.UUID | str
 ) -> AssessmentAccess:
     """As :func:`open_assessment`, and refuses (AccessDenied) anyone but the draft's author or
     a team manager of its organisation, and anything but an open draft."""

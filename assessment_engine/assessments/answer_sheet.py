@@ -21,8 +21,9 @@ from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
+from ..db import DbSession
 from ..forms.summary import summary_rows
 from ..kernel.actor import Actor
 from ..questionnaires.runtime import VersionCache
@@ -86,7 +87,7 @@ class AnswerSheet:
 
 
 def answer_sheet(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     versions: VersionCache,
     assessment_id: uuid.UUID | str,
@@ -127,4 +128,5 @@ def answer_sheet(
 
 def _shown(row: Mapping[str, Any]) -> str | Markup:
     value = row["value"]
-    return value["html"] if "html" in value else value["text"]
+    shown: str | Markup = value["html"] if "html" in value else value["text"]
+    return shown

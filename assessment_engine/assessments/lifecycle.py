@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..auth.models import Role
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..questionnaires.structure import QuestionType, Structure
@@ -39,7 +38,7 @@ def _is_assessor(actor: Actor) -> bool:
     return actor.role is Role.ASSESSOR and actor.user_id is not None
 
 
-def amendment_of(session: Session, assessment: Assessment) -> Assessment | None:
+def amendment_of(session: DbSession, assessment: Assessment) -> Assessment | None:
     """The assessment that amends this one, if any."""
     return session.scalar(select(Assessment).where(Assessment.amends_id == assessment.id))
 
@@ -63,7 +62,7 @@ def may_co_sign(actor: Actor, assessment: Assessment) -> bool:
     )
 
 
-def may_amend(session: Session, actor: Actor, assessment: Assessment) -> bool:
+def may_amend(session: DbSession, actor: Actor, assessment: Assessment) -> bool:
     """An assessor of the same organisation (or that organisation's own system, through the
     API with the assessments:write scope), for the latest submitted version of a chain."""
     return (
@@ -80,7 +79,7 @@ def _check_version(assessment: Assessment, expected_version: int | None) -> None
 
 
 def sign_off(
-    session: Session, actor: Actor, assessment: Assessment, *, expected_version: int | None
+    session: DbSession, actor: Actor, assessment: Assessment, *, expected_version: int | None
 ) -> Assessment:
     """Sign off a submitted assessment; from now on it never changes."""
     _check_version(assessment, expected_version)
@@ -102,7 +101,7 @@ def sign_off(
 
 
 def co_sign(
-    session: Session, actor: Actor, assessment: Assessment, *, expected_version: int | None
+    session: DbSession, actor: Actor, assessment: Assessment, *, expected_version: int | None
 ) -> Assessment:
     """Add another partner's assessor's co-signature to a signed-off assessment (once)."""
     _check_version(assessment, expected_version)
@@ -125,7 +124,7 @@ def co_sign(
 
 
 def amend(
-    session: Session, actor: Actor, assessment: Assessment, *, expected_version: int | None
+    session: DbSession, actor: Actor, assessment: Assessment, *, expected_version: int | None
 ) -> Assessment:
     """A new draft amending ``assessment``: same person and version, the same answers to start."""
     _check_version(assessment, expected_version)

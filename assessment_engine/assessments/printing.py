@@ -23,9 +23,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..questionnaires.runtime import VersionCache
 from .answer_sheet import AnswerSheet, answer_sheet
@@ -70,7 +69,7 @@ class Printable:
 
 
 def printable(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     versions: VersionCache,
     assessment_id: uuid.UUID | str,

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import Select, case, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import Role, User
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..scoring.outcomes import Priority, Urgency
@@ -118,7 +118,7 @@ def describe(delta: timedelta | None) -> str:
 
 
 def work_queue(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     filters: QueueFilters,
     *,
@@ -147,7 +147,7 @@ def work_queue(
 
 def queue_statement(
     organisation_id: int | None, filters: QueueFilters, now: datetime, limit: int
-) -> Select[tuple[Referral]]:
+) -> Select[Referral]:
     """The queue's query (its order is what index ``ix_referrals_open_queue`` holds)."""
     stmt = (
         select(Referral)
@@ -171,7 +171,7 @@ def queue_statement(
     return stmt
 
 
-def workers(session: Session, actor: Actor) -> list[User]:
+def workers(session: DbSession, actor: Actor) -> list[User]:
     """The active assessors and team managers a referral to this organisation may go to."""
     return list(
         session.scalars(
@@ -205,7 +205,7 @@ def may_complete(actor: Actor, referral: Referral) -> bool:
 
 
 def accept(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     referral: Referral,
     *,
@@ -223,7 +223,7 @@ def accept(
 
 
 def decline(
-    session: Session, actor: Actor, referral: Referral, *, expected_version: int, reason: str
+    session: DbSession, actor: Actor, referral: Referral, *, expected_version: int, reason: str
 ) -> Referral:
     """Decline with a reason (kept on the referral, at most :data:`MAX_REASON` characters)."""
     if len(reason or "") > MAX_REASON:
@@ -239,7 +239,7 @@ def decline(
 
 
 def raise_priority(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     referral: Referral,
     *,
@@ -272,7 +272,7 @@ def raise_priority(
 
 
 def complete(
-    session: Session, actor: Actor, referral: Referral, *, expected_version: int
+    session: DbSession, actor: Actor, referral: Referral, *, expected_version: int
 ) -> Referral:
     """Mark an accepted referral completed."""
     try:

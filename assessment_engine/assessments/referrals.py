@@ -14,10 +14,10 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..auth.models import User
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..kernel.errors import DomainError, StaleEdit
@@ -53,7 +53,7 @@ _ALLOWED_FROM = {
 }
 
 
-def referral_for(session: Session, actor: Actor, referral_id: uuid.UUID | str) -> Referral:
+def referral_for(session: DbSession, actor: Actor, referral_id: uuid.UUID | str) -> Referral:
     """A referral addressed to the actor's organisation; RecordNotFound for any other."""
     referral = session.scalar(
         select(Referral)
@@ -65,7 +65,7 @@ def referral_for(session: Session, actor: Actor, referral_id: uuid.UUID | str) -
     return referral
 
 
-def open_referral(session: Session, actor: Actor, referral_id: uuid.UUID | str) -> Referral:
+def open_referral(session: DbSession, actor: Actor, referral_id: uuid.UUID | str) -> Referral:
     """:func:`referral_for`, audited as a view."""
     referral = referral_for(session, actor, referral_id)
     record_event(
@@ -80,7 +80,7 @@ def open_referral(session: Session, actor: Actor, referral_id: uuid.UUID | str) 
 
 
 def queue(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     *,
     status: ReferralStatus | None = None,
@@ -111,7 +111,7 @@ def queue(
     return found
 
 
-def worker_for(session: Session, actor: Actor, user_id: int | str) -> User:
+def worker_for(session: DbSession, actor: Actor, user_id: int | str) -> User:
     """An active user of the actor's organisation, to assign a referral to."""
     try:
         key = int(user_id)
@@ -146,7 +146,7 @@ def _check(actor: Actor, referral: Referral, to: ReferralStatus, expected: int |
 
 
 def _record(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     referral: Referral,
     to: ReferralStatus,
@@ -167,7 +167,7 @@ def _record(
 
 
 def accept(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     referral: Referral,
     *,
@@ -186,7 +186,7 @@ def accept(
 
 
 def decline(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     referral: Referral,
     *,
@@ -206,7 +206,7 @@ def decline(
 
 
 def complete(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     referral: Referral,
     *,
@@ -223,7 +223,7 @@ MAX_PRIORITY_REASON = 2000
 
 
 def raise_priority(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     referral: Referral,
     *,
@@ -318,7 +318,7 @@ def reasons_for(referral: Referral) -> list[str]:
     return reasons
 
 
-def referrals_of_assessment(session: Session, assessment_id: uuid.UUID) -> list[Referral]:
+def referrals_of_assessment(session: DbSession, assessment_id: uuid.UUID) -> list[Referral]:
     """The referrals an assessment's decision made, in the order they were made."""
     return list(
         session.scalars(
@@ -330,7 +330,7 @@ def referrals_of_assessment(session: Session, assessment_id: uuid.UUID) -> list[
     )
 
 
-def referrals_of_client(session: Session, client_id: uuid.UUID) -> list[Referral]:
+def referrals_of_client(session: DbSession, client_id: uuid.UUID) -> list[Referral]:
     """Every referral about a person, oldest first (for the record's timeline)."""
     return list(
         session.scalars(

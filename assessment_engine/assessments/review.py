@@ -18,9 +18,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy.orm import Session
 
 from ..auth.models import Role
+from ..db import DbSession
 from ..extensions import db
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
@@ -45,7 +45,7 @@ class ReviewError(AssessmentError):
 
 
 def start_review(
-    session: Session, actor: Actor, cache: VersionCache, assessment: Assessment
+    session: DbSession, actor: Actor, cache: VersionCache, assessment: Assessment
 ) -> tuple[Assessment, list[Flag]]:
     """A new draft on the latest published version with the carried answers, audited."""
     if assessment.status == AssessmentStatus.DRAFT:

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, inspect, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel import errors as kernel_errors
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
@@ -61,6 +61,9 @@ class StaleEdit(AssessmentError, kernel_errors.StaleEdit):
 class AnswersInvalid(AssessmentError):
     """Answers that the questionnaire version refuses; ``errors`` maps field pointer to messages."""
 
+    #: Lists of messages by answer pointer, where DomainError's are one message by form field.
+    errors: dict[str, list[str]]  # type: ignore[assignment]
+
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
         super().__init__(f"{len(errors)} answer(s) need attention")
         self.errors = dict(errors)
@@ -96,14 +99,14 @@ class SectionState:
 
 
 def prepare_version(
-    session: Session, cache: VersionCache, version: QuestionnaireVersion
+    session: DbSession, cache: VersionCache, version: QuestionnaireVersion
 ) -> PreparedVersion:
     """The version's compiled questionnaire and rules (built once per process, then shared)."""
     return prepared(session, cache, version)
 
 
 def start_assessment(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     client: Client,
     version: QuestionnaireVersion,
@@ -139,7 +142,7 @@ def start_assessment(
 
 
 def open_draft_of(
-    session: Session, actor: Actor, client: Client, version: QuestionnaireVersion
+    session: DbSession, actor: Actor, client: Client, version: QuestionnaireVersion
 ) -> Assessment | None:
     """The actor's organisation's latest open draft of ``version``'s questionnaire for
     ``client`` (not an amendment, not discarded), to resume instead of starting another."""
@@ -157,14 +160,14 @@ def open_draft_of(
     )
 
 
-def _open_drafts() -> Any:
+def _open_drafts() -> Select[Assessment]:
     return select(Assessment).where(
         Assessment.status == AssessmentStatus.DRAFT, Assessment.discarded_at.is_(None)
     )
 
 
 def discard_draft(
-    session: Session, actor: Actor, assessment: Assessment, *, expected_version: int | None
+    session: DbSession, actor: Actor, assessment: Assessment, *, expected_version: int | None
 ) -> Assessment:
     """Discard an open draft: kept, with who discarded it and when, and never changed again.
     The caller has checked the actor may (``access.draft_for_discard``)."""
@@ -183,7 +186,7 @@ def discard_draft(
     return assessment
 
 
-def my_drafts(session: Session, actor: Actor, limit: int = 10) -> list[Assessment]:
+def my_drafts(session: DbSession, actor: Actor, limit: int = 10) -> list[Assessment]:
     """The open drafts the actor started, most recently saved first."""
     return list(
         session.scalars(
@@ -196,7 +199,7 @@ def my_drafts(session: Session, actor: Actor, limit: int = 10) -> list[Assessmen
     )
 
 
-def recently_submitted(session: Session, actor: Actor, limit: int = 10) -> list[Assessment]:
+def recently_submitted(session: DbSession, actor: Actor, limit: int = 10) -> list[Assessment]:
     """The assessments the actor submitted, most recent first."""
     return list(
         session.scalars(
@@ -209,7 +212,7 @@ def recently_submitted(session: Session, actor: Actor, limit: int = 10) -> list[
     )
 
 
-def get_assessment(session: Session, assessment_id: uuid.UUID | str) -> Assessment:
+def get_assessment(session: DbSession, assessment_id: uuid.UUID | str) -> Assessment:
     key = record_key(assessment_id)
     found = session.scalar(
         select(Assessment)
@@ -239,7 +242,7 @@ def check_editable(assessment: Assessment, expected_version: int | None = None) 
         raise StaleEdit(assessment)
 
 
-def flush_or_stale(session: Session, assessment: Assessment) -> None:
+def flush_or_stale(session: DbSession, assessment: Assessment) -> None:
     """Flush now, so that a save that lost a race inside the database (another transaction
     changed the version between our read and our write) is :class:`StaleEdit`, not an error."""
     try:
@@ -249,7 +252,7 @@ def flush_or_stale(session: Session, assessment: Assessment) -> None:
 
 
 def save_answers(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     assessment: Assessment,
     prepared_version: PreparedVersion,
@@ -320,7 +323,7 @@ def section_states(
 
 
 def submit(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     assessment: Assessment,
     prepared_version: PreparedVersion,
@@ -378,7 +381,7 @@ def submit(
 
 
 def _decide(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     assessment: Assessment,
     prepared_version: PreparedVersion,
@@ -409,7 +412,7 @@ def _decide(
     return decision
 
 
-def create_referrals(session: Session, actor: Actor, decision: Decision) -> list[Referral]:
+def create_referrals(session: DbSession, actor: Actor, decision: Decision) -> list[Referral]:
     """One pending referral per service in the decision, to the organisation that runs it."""
     wanted = decision.outcome.get("services", [])
     slugs = [entry["service"] for entry in wanted]
@@ -501,7 +504,7 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def client_assessments(session: Session, client_id: uuid.UUID) -> list[Assessment]:
+def client_assessments(session: DbSession, client_id: uuid.UUID) -> list[Assessment]:
     return list(
         session.scalars(
             select(Assessment)
@@ -547,7 +550,7 @@ class OutcomeView:
     rules_title: str = ""
 
 
-def outcome_view(session: Session, decision: Decision) -> OutcomeView:
+def outcome_view(session: DbSession, decision: Decision) -> OutcomeView:
     """The decision with service and organisation names, and the reasons of the rules that fired."""
     referrals = {
         r.service.slug: r
@@ -595,7 +598,7 @@ def outcome_view(session: Session, decision: Decision) -> OutcomeView:
     )
 
 
-def last_editor_name(session: Session, assessment: Assessment) -> str:
+def last_editor_name(session: DbSession, assessment: Assessment) -> str:
     """Who last saved the assessment, for the conflict page ("Priya Shah, NHS Tayside")."""
     from ..auth.models import User
     from ..kernel.models import AuditEvent
@@ -618,7 +621,7 @@ MAX_REASON = 2000
 
 
 def override_decision(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     decision: Decision,
     *,
@@ -674,7 +677,7 @@ def override_decision(
 
 
 def what_if(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     assessment: Assessment,
     prepared_version: PreparedVersion,

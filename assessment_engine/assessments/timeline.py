@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..auth.models import User
+from ..db import DbSession
 from ..kernel.models import AuditEvent
 from ..partners.models import Organisation
 from ..records.sharing import sharing_history
@@ -184,7 +185,7 @@ def _referral_entries(
     return entries
 
 
-def client_timeline(session: Session, client_id: uuid.UUID) -> list[TimelineEntry]:
+def client_timeline(session: DbSession, client_id: uuid.UUID) -> list[TimelineEntry]:
     """Every assessment, amendment, decision, override, referral and sharing view, newest first.
 
     The caller has checked (records.access) that the actor may see the record's content.

@@ -32,6 +32,8 @@ from .forms import OverrideForm
 from .models import Assessment, AssessmentStatus
 
 bp = Blueprint("assessments", __name__)
+#: The query of a "Change" link from check answers, whose save goes back there.
+_FROM_CHECK: dict[str, Any] = {"from": "check"}
 
 DEFAULT_QUESTIONNAIRE = "joint-assessment"
 
@@ -201,7 +203,7 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
         return saved_now
     revealed_live = request.form.get(SCRIPTED_FIELD) == "1"
     # From a "Change" link on check answers: saving goes back there (the same checks first).
-    back_to_check = {"from": "check"} if request.form.get("from") == "check" else {}
+    back_to_check = _FROM_CHECK if request.form.get("from") == "check" else {}
     if not revealed_live and newly_visible(prepared, saved, post.answers, section):
         flash("There are more questions in this section, based on your answers.", "info")
         return redirect(
@@ -382,7 +384,9 @@ def _render_check(assessment: Assessment, errors: dict[str, list[str]]) -> Respo
     prepared = _prepared(assessment)
     answers = assessment.answers or {}
     # Every section as at least begun, so that an unstarted one's required questions show too.
-    begun = {section.name: {} for section in prepared.questionnaire.structure.sections}
+    begun: dict[str, Any] = {
+        section.name: {} for section in prepared.questionnaire.structure.sections
+    }
     missing = prepared.questionnaire.validate({**begun, **answers}, complete=True)
     sections = [
         (
@@ -396,7 +400,7 @@ def _render_check(assessment: Assessment, errors: dict[str, list[str]]) -> Respo
                         "assessments.section",
                         assessment_id=assessment.id,
                         section=section.name,
-                        **{"from": "check"},
+                        **_FROM_CHECK,
                     ),
                 ),
                 missing,
@@ -555,7 +559,9 @@ def override(assessment_id: str) -> ResponseReturnValue:
             flash("The decision has been changed. Both decisions are kept.", "success")
             return redirect(url_for("assessments.outcome", assessment_id=assessment_id))
     assessment = _open(assessment_id)
-    view = services.outcome_view(db.session, services.current_decision(assessment))
+    current = services.current_decision(assessment)
+    assert current is not None  # as above: a refused override leaves the decision
+    view = services.outcome_view(db.session, current)
     return _render_outcome(assessment, view, form, status=422)
 
 

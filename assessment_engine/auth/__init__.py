@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -20,7 +21,8 @@ PUBLIC_ENDPOINTS = frozenset(
 #: What a signed-in user who must first change their password or set up a second factor reaches.
 _ALWAYS_OPEN = frozenset({"auth.sign_out", "auth.change_password", "auth.set_up_second_factor"})
 
-F = TypeVar("F")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _check_second_factor_roles(roles: Any) -> None:
@@ -52,11 +54,14 @@ def init_app(app: Flask) -> None:
     absolute = timedelta(hours=int(app.config["SESSION_ABSOLUTE_HOURS"]))
     app.permanent_session_lifetime = absolute
 
-    @login_manager.user_loader
     def _load_user(token: str) -> Any:
         user = services.load_session_user(db.session, token, idle=idle, absolute=absolute)
         db.session.commit()  # the session's last-seen time, or the removal of an expired one
         return user
+
+    # Called, not used as a decorator: Flask-Login has no type hints, and mypy would call the
+    # decorated function untyped.
+    login_manager.user_loader(_load_user)
 
     @app.before_request
     def _require_sign_in() -> Any:
@@ -82,16 +87,16 @@ def init_app(app: Flask) -> None:
         return None
 
 
-def roles_required(*roles: Role) -> Any:
+def roles_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Route decorator: 403 unless the signed-in user has one of ``roles``."""
 
-    def decorator(view: F) -> F:
-        @wraps(view)  # type: ignore[arg-type]
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
             if not current_user.is_authenticated or not current_user.has_role(*roles):
                 abort(403)
-            return view(*args, **kwargs)  # type: ignore[operator]
+            return view(*args, **kwargs)
 
-        return cast(F, wrapped)
+        return wrapped
 
     return decorator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, ForeignKey, String
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import Base, enum_type, utcnow
-from ..kernel.actor import Role
+from ..kernel.actor import Role as Role  # re-exported: the forms and views import it from here
 from ..partners.models import Organisation
 
 
@@ -42,13 +43,15 @@ class User(UserMixin, Base):
 
     # flask-login reads these; the session id, not the user id, is what identifies a signed-in
     # session (see auth.services), so get_id is set per request by the loader.
+    if TYPE_CHECKING:  # not an annotation at run time, where the ORM would map it
+        _session_token: str | None
     _session_token = None
 
     def get_id(self) -> str | None:
         return self._session_token
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     def set_password(self, password: str) -> None:

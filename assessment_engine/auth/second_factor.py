@@ -20,10 +20,9 @@ import pyotp
 import segno
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Role
 from ..kernel.errors import DomainError
 from .models import RecoveryCode, User
@@ -111,7 +110,7 @@ def _matching_step(secret: str, code: str, now: float, after: int | None) -> int
 
 
 def confirm_enrolment(
-    session: Session, cipher: SecretCipher, user: User, secret: str, code: str, now: float | None
+    session: DbSession, cipher: SecretCipher, user: User, secret: str, code: str, now: float | None
 ) -> list[str]:
     """Save ``secret`` as the user's second factor once they typed a code from it; returns new
     recovery codes (to be shown once)."""
@@ -127,7 +126,7 @@ def confirm_enrolment(
 
 
 def verify(
-    session: Session, cipher: SecretCipher, user: User, code: str, now: float | None = None
+    session: DbSession, cipher: SecretCipher, user: User, code: str, now: float | None = None
 ) -> str:
     """Accept a TOTP code (once) or an unused recovery code; return which ("totp" or
     "recovery_code") or raise SecondFactorError."""
@@ -177,7 +176,7 @@ def _rowcount(result: object) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
-def new_recovery_codes(session: Session, user: User) -> list[str]:
+def new_recovery_codes(session: DbSession, user: User) -> list[str]:
     """Replace the user's recovery codes with new ones; only their hashes are kept."""
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = []
@@ -189,7 +188,7 @@ def new_recovery_codes(session: Session, user: User) -> list[str]:
     return codes
 
 
-def unused_recovery_codes(session: Session, user: User) -> int:
+def unused_recovery_codes(session: DbSession, user: User) -> int:
     return len(
         session.scalars(
             select(RecoveryCode.id).where(
@@ -199,7 +198,7 @@ def unused_recovery_codes(session: Session, user: User) -> int:
     )
 
 
-def remove(session: Session, user: User) -> None:
+def remove(session: DbSession, user: User) -> None:
     """Forget the user's second factor and recovery codes (they set up a new one next time)."""
     user.totp_secret = None
     user.totp_enrolled_at = None

@@ -8,10 +8,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.errors import DomainError
 from ..partners.models import Organisation
 from . import passwords
@@ -40,9 +39,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
+def authenticate(session: DbSession, email: str, password: str) -> User | None:
     """The active user with this email and password, or None without saying which was wrong."""
-    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    user: User | None = session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -51,7 +50,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def start_session(session: Session, user: User, address: str) -> str:
+def start_session(session: DbSession, user: User, address: str) -> str:
     """Record a new signed-in session and return the token the cookie will carry."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
@@ -70,7 +69,7 @@ def start_session(session: Session, user: User, address: str) -> str:
 
 
 def load_session_user(
-    session: Session, token: str, *, idle: timedelta, absolute: timedelta
+    session: DbSession, token: str, *, idle: timedelta, absolute: timedelta
 ) -> User | None:
     """The user of a live session, or None if it was ended, has expired or the user is inactive."""
     row = session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
@@ -88,17 +87,17 @@ def load_session_user(
     return row.user
 
 
-def end_session(session: Session, token: str | None) -> None:
+def end_session(session: DbSession, token: str | None) -> None:
     if token:
         session.execute(delete(UserSession).where(UserSession.token_hash == hash_token(token)))
 
 
-def end_all_sessions(session: Session, user: User) -> None:
+def end_all_sessions(session: DbSession, user: User) -> None:
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
 def create_user(
-    session: Session,
+    session: DbSession,
     *,
     email: str,
     name: str,
@@ -139,7 +138,7 @@ def _check_new_password(password: str, *about: str, field: str = "password") -> 
 
 
 def change_own_password(
-    session: Session, user: User, *, current: str, new: str, keep_token: str | None
+    session: DbSession, user: User, *, current: str, new: str, keep_token: str | None
 ) -> None:
     """The user's own change: the current password is required, the new one must be strong and
     different, and every other signed-in session of theirs is ended (this one is kept)."""
@@ -158,7 +157,7 @@ def change_own_password(
     session.flush()
 
 
-def issue_temporary_password(session: Session, user: User) -> str:
+def issue_temporary_password(session: DbSession, user: User) -> str:
     """A random password for an administrator to pass on: it works for one sign-in, at which
     the user must choose their own. The user is signed out everywhere."""
     temporary = passwords.temporary()

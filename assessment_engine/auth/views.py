@@ -199,6 +199,7 @@ def second_factor_step() -> ResponseReturnValue:
             _audit(user, "user.second_factor_refused")
             return render_template("auth/second_factor.html", form=form), 200
         method = verified.result
+        assert method is not None  # done: verify said which code it accepted
         target = session[_PENDING].get("next")
         _start_session(user, method)
         if method == "recovery_code":

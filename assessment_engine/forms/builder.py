@@ -46,7 +46,7 @@ class _Meta:
         return unbound_field.bind(form=form, **options)
 
 
-class GroupForm(Form):  # type: ignore[misc]  # WTForms ships no types
+class GroupForm(Form):
     """The questions of a nested group or of one repeat item."""
 
     class Meta(_Meta):
@@ -63,7 +63,7 @@ class Entry:
     anchor: str
 
 
-class SectionForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no types
+class SectionForm(FlaskForm):
     """One section of a questionnaire version as a web form.
 
     CSRF is checked for every POST by the app's ``CSRFProtect``, so the form does not add a

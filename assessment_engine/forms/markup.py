@@ -245,8 +245,10 @@ def _choices(params: Params, kind: str) -> str:
         item_hint = item.get("hint")
         hint_id = f"{item_id}-item-hint" if item_hint and item_hint.get("text") else ""
         control = [
-            f'<input class="govuk-{kind}__input" id="{_e(item_id)}" name="{name}"'
-            f' type="{input_type}" value="{_e(item["value"])}"'
+            (
+                f'<input class="govuk-{kind}__input" id="{_e(item_id)}" name="{name}"'
+                f' type="{input_type}" value="{_e(item["value"])}"'
+            )
         ]
         if item.get("checked"):
             control.append(" checked")

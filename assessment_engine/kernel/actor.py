@@ -68,6 +68,14 @@ class Actor:
         return cls(organisation_id=None, label=f"system:{task}")
 
     @property
+    def own_organisation_id(self) -> int:
+        """The organisation acted for, where a service needs one: every actor has one but the
+        system's own tasks (:meth:`system`), which never reach a person's record."""
+        if self.organisation_id is None:
+            raise LookupError(f"{self.label} acts for no organisation")
+        return self.organisation_id
+
+    @property
     def is_partner_system(self) -> bool:
         """A partner organisation's system calling the API with its own token."""
         return self.label.startswith("api:")

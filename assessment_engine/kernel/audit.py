@@ -28,7 +28,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, or_, select, text
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from .actor import Actor
 from .models import AuditEvent, AuditEventClient
 
@@ -77,7 +77,7 @@ def _digest(prev_hash: str, event_: AuditEvent) -> str:
 
 
 def record_event(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     action: str,
     *,
@@ -131,7 +131,7 @@ def chain_of(client_id: uuid.UUID | None, organisation_id: int | None, count: in
     return 0
 
 
-def lock_chain(session: Session, chain: int) -> None:
+def lock_chain(session: DbSession, chain: int) -> None:
     """Take one chain's lock to the end of the transaction (PostgreSQL; SQLite's ``BEGIN
     IMMEDIATE`` already holds the database's write lock)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -140,7 +140,7 @@ def lock_chain(session: Session, chain: int) -> None:
         )
 
 
-def chain_head(session: Session, chain: int) -> tuple[int, str] | None:
+def chain_head(session: DbSession, chain: int) -> tuple[int, str] | None:
     """The last event of one chain (its id and hash), or None for an empty chain."""
     row = session.execute(
         select(AuditEvent.id, AuditEvent.hash)
@@ -151,12 +151,12 @@ def chain_head(session: Session, chain: int) -> tuple[int, str] | None:
     return (row.id, row.hash) if row is not None else None
 
 
-def _own(session: Session | scoped_session[Session]) -> Session:
+def _own(session: DbSession) -> Session:
     """The session itself, also when given the application's scoped session."""
     return session() if isinstance(session, scoped_session) else session
 
 
-def write_pending(session: Session | scoped_session[Session]) -> None:
+def write_pending(session: DbSession) -> None:
     """Append the transaction's recorded events to their chains, in the order they were recorded.
 
     For each chain the events join (usually one: a request's events concern one person), in
@@ -189,7 +189,7 @@ def write_pending(session: Session | scoped_session[Session]) -> None:
 
 
 def note_refusal(
-    session: Session | scoped_session[Session],
+    session: DbSession,
     actor: Actor,
     asked: str,
     *,
@@ -221,24 +221,24 @@ def note_refusal(
     )
 
 
-def has_refusals(session: Session | scoped_session[Session]) -> bool:
+def has_refusals(session: DbSession) -> bool:
     """Whether refused attempts wait for a commit (see :func:`note_refusal`)."""
     return bool(_own(session).info.get(_REFUSED))
 
 
-def _record_refusals(session: Session) -> None:
+def _record_refusals(session: DbSession) -> None:
     for actor, where in session.info.pop(_REFUSED, None) or []:
         record_event(session, actor, REFUSED, **where)
 
 
 @event.listens_for(Session, "before_commit")
-def _append_at_commit(session: Session) -> None:
+def _append_at_commit(session: DbSession) -> None:
     _record_refusals(session)
     write_pending(session)
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, rolled_back: Any) -> None:
+def _forget_rolled_back(session: DbSession, rolled_back: Any) -> None:
     """Events recorded in a transaction or savepoint that rolled back never happened."""
     pending = session.info.get(_PENDING)
     if pending:
@@ -250,7 +250,7 @@ def _forget_rolled_back(session: Session, rolled_back: Any) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_at_end(session: Session, ended: Any) -> None:
+def _forget_at_end(session: DbSession, ended: Any) -> None:
     """A whole transaction ended without its commit writing them (closed, or rolled back by
     the connection pool): its events are gone with it."""
     if ended.parent is None:
@@ -276,7 +276,7 @@ class ChainReport:
         return self.first_broken_id is None
 
 
-def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
+def verify_chain(session: DbSession, batch: int = 5000) -> ChainReport:
     """Recompute every event's hash, chain by chain in order; report the first event that does
     not match."""
     checked = 0
@@ -292,12 +292,12 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
     return ChainReport(checked, None)
 
 
-def chains(session: Session) -> list[int]:
+def chains(session: DbSession) -> list[int]:
     """The chains that hold events, in order."""
     return list(session.scalars(select(AuditEvent.chain).distinct().order_by(AuditEvent.chain)))
 
 
-def _in_order(session: Session, batch: int, chain: int) -> Iterator[AuditEvent]:
+def _in_order(session: DbSession, batch: int, chain: int) -> Iterator[AuditEvent]:
     last_id = 0
     while True:
         rows = session.scalars(
@@ -363,7 +363,7 @@ ACTION_LABELS = {
 
 
 def client_events(
-    session: Session, client_id: uuid.UUID, limit: int = 2000, *, before: int | None = None
+    session: DbSession, client_id: uuid.UUID, limit: int = 2000, *, before: int | None = None
 ) -> list[AuditEvent]:
     """Every access to and change of one person's record, newest first, with who and where:
     the events about it and the searches that showed it. ``before`` (an event id) pages."""

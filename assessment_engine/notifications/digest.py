@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..assessments.clock import UK, uk_date
 from ..assessments.models import Referral, ReferralStatus
+from ..db import DbSession
 from ..partners.models import Service
 from ..scoring.outcomes import Urgency
 from ..support.services import reviews_due, six_week_breaches
@@ -39,7 +39,7 @@ class DigestLine:
     text: str
 
 
-DigestContributor = Callable[[Session, Service, datetime], Sequence[DigestLine]]
+DigestContributor = Callable[[DbSession, Service, datetime], Sequence[DigestLine]]
 
 
 def register_contributor(app: Flask, name: str, contributor: DigestContributor) -> None:
@@ -54,7 +54,9 @@ def contributors(app: Flask) -> list[DigestContributor]:
     return list(app.extensions.get(_KEY, {}).values())
 
 
-def referrals_waiting_lines(session: Session, service: Service, _now: datetime) -> list[DigestLine]:
+def referrals_waiting_lines(
+    session: DbSession, service: Service, _now: datetime
+) -> list[DigestLine]:
     """Pending referrals to the service, by urgency, most urgent first."""
     counts = dict(
         session.execute(
@@ -82,7 +84,7 @@ def _count_words(count: int, one: str, many: str) -> str:
     return one if count == 1 else many.format(count=count)
 
 
-def reviews_lines(session: Session, service: Service, now: datetime) -> list[DigestLine]:
+def reviews_lines(session: DbSession, service: Service, now: datetime) -> list[DigestLine]:
     """The service's open reviews: overdue (due before today), and due within a week."""
     today = uk_date(now)
     found = reviews_due(
@@ -112,7 +114,7 @@ def reviews_lines(session: Session, service: Service, now: datetime) -> list[Dig
     ]
 
 
-def six_week_breach_lines(session: Session, service: Service, now: datetime) -> list[DigestLine]:
+def six_week_breach_lines(session: DbSession, service: Service, now: datetime) -> list[DigestLine]:
     """The service's referrals past the 6-week standard whose support has not started (those
     that started late are history, not something to act on)."""
     today = uk_date(now)
@@ -137,7 +139,7 @@ def six_week_breach_lines(session: Session, service: Service, now: datetime) -> 
 
 
 def queue_digests(
-    session: Session, found: Sequence[DigestContributor], now: datetime, hour: int
+    session: DbSession, found: Sequence[DigestContributor], now: datetime, hour: int
 ) -> int:
     """Once the UK day has reached ``hour``: one digest row per team with anything to tell
     and none yet today (a unique key per team and day, so several runners write one)."""

@@ -123,8 +123,10 @@ def compose(
             "",
             f"Sign in to your team's queue: {sign_in_url}",
             "",
-            f"This message comes from {service_title}. It names no one on purpose: everything "
-            "about the people referred is in your team's queue, after you sign in.",
+            (
+                f"This message comes from {service_title}. It names no one on purpose: "
+                "everything about the people referred is in your team's queue, after you sign in."
+            ),
             "",
         ]
     )

@@ -22,7 +22,7 @@ from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from ..assessments.models import Referral, ReferralStatus
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..kernel.errors import DomainError
@@ -38,7 +38,7 @@ _ACTOR = Actor.system("deliver-outbox")
 logger = logging.getLogger("assessment_engine.notifications")
 
 
-def queue_referral(session: Session, referral: Referral) -> OutboxMessage:
+def queue_referral(session: DbSession, referral: Referral) -> OutboxMessage:
     """Add the notification of a same-day or urgent referral to the caller's transaction."""
     # A new referral may have only its service object yet (its id is set at this flush).
     service_id = referral.service_id if referral.service_id is not None else referral.service.id
@@ -62,7 +62,7 @@ def _raised_to_notified(referral: Referral) -> bool:
 
 
 @event.listens_for(Session, "before_flush")
-def _queue_at_flush(session: Session, _context: Any, _instances: Any) -> None:
+def _queue_at_flush(session: DbSession, _context: Any, _instances: Any) -> None:
     """Referrals that became same-day or urgent in this flush: one outbox row each."""
     for obj in list(session.new):
         if isinstance(obj, Referral) and Urgency(obj.urgency) in NOTIFIED_AT_ONCE:
@@ -112,7 +112,7 @@ class DeliveryReport:
         return said + (f", {self.cancelled} no longer waiting" if self.cancelled else "")
 
 
-def due(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:
+def due(session: DbSession, now: datetime, limit: int) -> list[uuid.UUID]:
     """Pending messages whose time has come and that no runner holds, oldest first."""
     return list(
         session.scalars(
@@ -128,7 +128,7 @@ def due(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:
     )
 
 
-def claim(session: Session, message_id: uuid.UUID, now: datetime, until: datetime) -> bool:
+def claim(session: DbSession, message_id: uuid.UUID, now: datetime, until: datetime) -> bool:
     """Hold a due message until ``until`` (committed); False if another runner holds or sent
     it, or it is not due yet (a retry written since the list of due messages was read).
 
@@ -149,7 +149,7 @@ def claim(session: Session, message_id: uuid.UUID, now: datetime, until: datetim
     return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def deliver_due(session: Session, mailer: Mailer, policy: DeliveryPolicy) -> DeliveryReport:
+def deliver_due(session: DbSession, mailer: Mailer, policy: DeliveryPolicy) -> DeliveryReport:
     """Send every due message once; commit after each (see the module's docstring). Whatever
     goes wrong with one message is recorded on it (by the error's type) and the next is tried."""
     report = DeliveryReport()
@@ -198,7 +198,7 @@ def deliver_due(session: Session, mailer: Mailer, policy: DeliveryPolicy) -> Del
     return report
 
 
-def _no_longer_waiting(session: Session, message: OutboxMessage) -> bool:
+def _no_longer_waiting(session: DbSession, message: OutboxMessage) -> bool:
     if message.kind is not OutboxKind.REFERRAL or message.referral_id is None:
         return False
     status = session.scalar(select(Referral.status).where(Referral.id == message.referral_id))
@@ -206,7 +206,7 @@ def _no_longer_waiting(session: Session, message: OutboxMessage) -> bool:
 
 
 def _finish(
-    session: Session, message: OutboxMessage, lease_until: datetime, **values: object
+    session: DbSession, message: OutboxMessage, lease_until: datetime, **values: object
 ) -> bool:
     """Write the outcome only while this runner's claim still holds (a runner whose lease ran
     out while the mail server dawdled must not overwrite the one that took the row over)."""
@@ -226,7 +226,7 @@ def _finish(
     return True
 
 
-def _audit(session: Session, message: OutboxMessage, action: str, **detail: object) -> None:
+def _audit(session: DbSession, message: OutboxMessage, action: str, **detail: object) -> None:
     record_event(
         session,
         _ACTOR,
@@ -243,7 +243,7 @@ def _audit(session: Session, message: OutboxMessage, action: str, **detail: obje
 
 
 def _cancel(
-    session: Session, message: OutboxMessage, lease_until: datetime, report: DeliveryReport
+    session: DbSession, message: OutboxMessage, lease_until: datetime, report: DeliveryReport
 ) -> None:
     if _finish(session, message, lease_until, status=OutboxStatus.CANCELLED):
         report.cancelled += 1
@@ -251,7 +251,7 @@ def _cancel(
 
 
 def _sent(
-    session: Session, message: OutboxMessage, lease_until: datetime, report: DeliveryReport
+    session: DbSession, message: OutboxMessage, lease_until: datetime, report: DeliveryReport
 ) -> None:
     if _finish(
         session,
@@ -275,7 +275,7 @@ def _error_words(error: Exception) -> str:
 
 
 def _failed(
-    session: Session,
+    session: DbSession,
     message: OutboxMessage,
     lease_until: datetime,
     policy: DeliveryPolicy,
@@ -312,7 +312,7 @@ class NotSentAgain(DomainError):
     """A notification that may not be sent again (it is not one that failed for good)."""
 
 
-def undelivered(session: Session, limit: int = 200) -> list[OutboxMessage]:
+def undelivered(session: DbSession, limit: int = 200) -> list[OutboxMessage]:
     """What has not reached its team: the notifications that failed for good, and those tried
     at least once that wait to be tried again, newest first (the administrators' page)."""
     return list(
@@ -331,7 +331,7 @@ def undelivered(session: Session, limit: int = 200) -> list[OutboxMessage]:
     )
 
 
-def send_again(session: Session, actor: Actor, message_id: uuid.UUID) -> OutboxMessage:
+def send_again(session: DbSession, actor: Actor, message_id: uuid.UUID) -> OutboxMessage:
     """An administrator's second go at a notification that failed for good (once the team's
     address is mended, say): due now, with its attempts counted afresh, audited. The runner
     still checks at delivery that what it tells of waits."""

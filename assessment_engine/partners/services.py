@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from ..db import DbSession
 from .models import Organisation, OrganisationKind, Service
 
 
-def get_organisation(session: Session, slug: str) -> Organisation | None:
+def get_organisation(session: DbSession, slug: str) -> Organisation | None:
     return session.scalar(select(Organisation).where(Organisation.slug == slug))
 
 
 def ensure_organisation(
-    session: Session, *, slug: str, name: str, kind: OrganisationKind, contact: str = ""
+    session: DbSession, *, slug: str, name: str, kind: OrganisationKind, contact: str = ""
 ) -> tuple[Organisation, bool]:
     """The organisation with this slug, created if missing. Returns (organisation, created)."""
     org = get_organisation(session, slug)
@@ -26,7 +26,7 @@ def ensure_organisation(
 
 
 def ensure_service(
-    session: Session,
+    session: DbSession,
     *,
     slug: str,
     name: str,
@@ -52,5 +52,5 @@ def ensure_service(
     return service, True
 
 
-def all_services(session: Session) -> list[Service]:
+def all_services(session: DbSession) -> list[Service]:
     return list(session.scalars(select(Service).order_by(Service.slug)))

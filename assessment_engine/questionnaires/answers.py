@@ -303,8 +303,10 @@ class AnswerValidator:
                 found = _parse_date(value)
                 if found is not None and found > limit:
                     errors[pointer] = [
-                        f"Must be on or before the \u2018{limit_title}\u2019 "
-                        f"({limit.day} {limit:%B %Y})"
+                        (
+                            f"Must be on or before the \u2018{limit_title}\u2019 "
+                            f"({limit.day} {limit:%B %Y})"
+                        )
                     ]
         return errors
 

@@ -13,8 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from ..db import DbSession
 from ..kernel.actor import Actor
 from .checks import CheckContext, DraftCheck, DraftTexts, check_draft, file_names
 from .drafts import DraftRefused, source_texts
@@ -34,7 +33,7 @@ def _problem_keys(result: DraftCheck, file: str, kinds: set[str]) -> set[tuple[s
 
 
 def save_part(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     context: CheckContext,
     draft: QuestionnaireVersion,

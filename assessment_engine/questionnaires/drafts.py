@@ -15,10 +15,9 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..bad_bytes import MESSAGE, json_pointers
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..kernel.errors import DomainError, StaleEdit
@@ -59,7 +58,7 @@ class DraftRefused(AdminError):
         self.problems = problems
 
 
-def check_context(session: Session, cache: VersionCache) -> CheckContext:
+def check_context(session: DbSession, cache: VersionCache) -> CheckContext:
     """What drafts are checked against: the published documents, rule kinds and services."""
     others = session.scalars(
         select(QuestionnaireVersion.document).where(
@@ -91,11 +90,13 @@ def _digest_of(texts: DraftTexts) -> str | None:
         return None
 
 
-def source_of(session: Session, version: QuestionnaireVersion) -> DraftSource | None:
+def source_of(session: DbSession, version: QuestionnaireVersion) -> DraftSource | None:
     return session.get(DraftSource, version.id)
 
 
-def source_texts(session: Session, version: QuestionnaireVersion, form_schemas: Path) -> DraftTexts:
+def source_texts(
+    session: DbSession, version: QuestionnaireVersion, form_schemas: Path
+) -> DraftTexts:
     """A version's texts as people wrote them, whenever that is known to be what it holds.
 
     A draft's texts are its source. For a published version: the editor's texts, or the bundled
@@ -123,7 +124,7 @@ def source_texts(session: Session, version: QuestionnaireVersion, form_schemas: 
     )
 
 
-def current_draft(session: Session, questionnaire: Questionnaire) -> QuestionnaireVersion | None:
+def current_draft(session: DbSession, questionnaire: Questionnaire) -> QuestionnaireVersion | None:
     return session.scalar(
         select(QuestionnaireVersion).where(
             QuestionnaireVersion.questionnaire_id == questionnaire.id,
@@ -138,7 +139,7 @@ def _with_id(text: str, old_uri: str, new_uri: str) -> str:
 
 
 def _store(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     questionnaire: Questionnaire,
     number: int,
@@ -196,7 +197,7 @@ def _store(
 
 
 def new_draft(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     context: CheckContext,
     questionnaire: Questionnaire,
@@ -250,7 +251,7 @@ def _ensure_draft(version: QuestionnaireVersion) -> None:
 
 
 def save_draft(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     context: CheckContext,
     draft: QuestionnaireVersion,
@@ -325,7 +326,7 @@ def save_draft(
 
 
 def publish(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     context: CheckContext,
     draft: QuestionnaireVersion,
@@ -404,7 +405,7 @@ def publish(
     return mark_published(session, actor, draft, document, rules, cases)
 
 
-def _published_documents(session: Session) -> list[Any]:
+def _published_documents(session: DbSession) -> list[Any]:
     return list(
         session.scalars(
             select(QuestionnaireVersion.document).where(
@@ -414,7 +415,7 @@ def _published_documents(session: Session) -> list[Any]:
     )
 
 
-def retire(session: Session, actor: Actor, version: QuestionnaireVersion) -> QuestionnaireVersion:
+def retire(session: DbSession, actor: Actor, version: QuestionnaireVersion) -> QuestionnaireVersion:
     """Stop new assessments starting on ``version``; those already on it carry on."""
     if version.status != VersionStatus.PUBLISHED:
         raise AdminError(f"Only a published version can be retired; this one is {version.status}")
@@ -432,7 +433,7 @@ def retire(session: Session, actor: Actor, version: QuestionnaireVersion) -> Que
     return version
 
 
-def discard_draft(session: Session, actor: Actor, draft: QuestionnaireVersion) -> None:
+def discard_draft(session: DbSession, actor: Actor, draft: QuestionnaireVersion) -> None:
     """Delete a draft and its texts (only drafts can be deleted)."""
     _ensure_draft(draft)
     name, draft_id = draft.ruleset_name, draft.id
@@ -478,7 +479,7 @@ def bundle_texts(text: str) -> tuple[DraftTexts | None, list[Problem]]:
 
 
 def import_draft(
-    session: Session, actor: Actor, context: CheckContext, texts: DraftTexts
+    session: DbSession, actor: Actor, context: CheckContext, texts: DraftTexts
 ) -> QuestionnaireVersion:
     """A new draft from imported files: the next version of the questionnaire its ``$id`` names.
 
@@ -515,7 +516,7 @@ def import_draft(
     )
 
 
-def next_version(session: Session, key: str) -> int:
+def next_version(session: DbSession, key: str) -> int:
     """The number the next version of ``key`` gets (1 for a new questionnaire)."""
     highest = session.scalar(
         select(func.max(QuestionnaireVersion.version))
@@ -526,7 +527,7 @@ def next_version(session: Session, key: str) -> int:
 
 
 def store_new_draft(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     context: CheckContext,
     *,
@@ -559,13 +560,13 @@ def store_new_draft(
     )
 
 
-def current_revision(session: Session, draft: QuestionnaireVersion) -> int:
+def current_revision(session: DbSession, draft: QuestionnaireVersion) -> int:
     """The revision a publish must name: the draft's saved texts, or 0 if never edited here."""
     source = source_of(session, draft)
     return source.revision if source is not None else 0
 
 
-def export_bundle(session: Session, version: QuestionnaireVersion, form_schemas: Path) -> str:
+def export_bundle(session: DbSession, version: QuestionnaireVersion, form_schemas: Path) -> str:
     """A bundle file of a version: key, version and its three parts (in their written order)."""
     texts = source_texts(session, version, form_schemas)
     parts: dict[str, Any] = {}

@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
+from ..db import DbSession
 from ..kernel.actor import Actor
 from .checks import CheckContext, DraftCheck
 from .drafts import AdminError, StaleDraft, current_revision, save_draft, source_of, source_texts
@@ -17,13 +16,13 @@ from .editing import Draft
 from .models import QuestionnaireVersion
 
 
-def current(session: Session, draft: QuestionnaireVersion, form_schemas: Path) -> Draft:
+def current(session: DbSession, draft: QuestionnaireVersion, form_schemas: Path) -> Draft:
     """The draft's parsed parts (refused, in words, when a text is not JSON)."""
     return Draft.parse(source_texts(session, draft, form_schemas))
 
 
 def apply_edit(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     context: CheckContext,
     draft: QuestionnaireVersion,

@@ -813,7 +813,7 @@ def delete_section(draft: Draft, section: str) -> Draft:
     new = _copy(draft)
     holder = _section(new.document, section)
     pointer = f"/{escape_token(section)}"
-    users = [u for u in uses(draft, pointer, outside=True)]
+    users = list(uses(draft, pointer, outside=True))
     if users:
         raise EditRefused("This section cannot be deleted while other parts use it", users)
     if len(_properties(new.document)) == 1:

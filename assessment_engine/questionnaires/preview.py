@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from ..db import DbSession
 from ..scoring.compiler import CompiledRuleset
 from ..scoring.decision import DecisionResult
 from .checks import CheckContext, DraftCheck, check_draft
@@ -77,7 +76,7 @@ class DraftRuntimeCache:
 
 
 def runtime_of(
-    session: Session,
+    session: DbSession,
     cache: VersionCache,
     drafts: DraftRuntimeCache,
     context_of: Callable[[], CheckContext],
@@ -115,7 +114,7 @@ def _draft_runtime(
 
 
 def remember_saved(
-    session: Session,
+    session: DbSession,
     drafts: DraftRuntimeCache,
     version: QuestionnaireVersion,
     result: DraftCheck,

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from .models import QuestionnaireVersion, VersionStatus
@@ -21,7 +19,7 @@ RECORD_TYPE = "questionnaire_version"
 
 
 def mark_published(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     version: QuestionnaireVersion,
     document: dict[str, Any],

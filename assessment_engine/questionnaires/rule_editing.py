@@ -614,10 +614,12 @@ def describe(
                 lines.append(
                     (
                         str(line.get("id")),
-                        f"Refers to {words.service(line.get('service'))} "
-                        f"({_urgency_words(line.get('urgency'))}, "
-                        f"{_priority_words(line.get('priority'))}) when "
-                        f"{words.logic(line.get('when'))}.",
+                        (
+                            f"Refers to {words.service(line.get('service'))} "
+                            f"({_urgency_words(line.get('urgency'))}, "
+                            f"{_priority_words(line.get('priority'))}) when "
+                            f"{words.logic(line.get('when'))}."
+                        ),
                     )
                 )
             none = Priority(rule.get("no_referral_priority", "no_risk")).label.lower()

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
+from ..db import DbSession
 from ..kernel.actor import Actor
 from ..partners.models import Service
 from ..scoring.cases import CaseResult, run_cases
@@ -24,7 +25,7 @@ from .runtime import PreparedVersion, VersionCache, checksum, prepare, registry_
 from .types.registry import QuestionTypes
 
 
-def published_versions(session: Session) -> list[QuestionnaireVersion]:
+def published_versions(session: DbSession) -> list[QuestionnaireVersion]:
     """The latest published version of each questionnaire, by title."""
     rows = session.scalars(
         select(QuestionnaireVersion)
@@ -43,12 +44,12 @@ def published_versions(session: Session) -> list[QuestionnaireVersion]:
 MAX_VERSION = 999_999
 
 
-def find_questionnaire(session: Session, key: str) -> Questionnaire | None:
+def find_questionnaire(session: DbSession, key: str) -> Questionnaire | None:
     return session.scalar(select(Questionnaire).where(Questionnaire.key == key))
 
 
 def find_version(
-    session: Session, key: str, number: int, *, drafts: bool
+    session: DbSession, key: str, number: int, *, drafts: bool
 ) -> QuestionnaireVersion | None:
     """Version ``number`` of questionnaire ``key``, or None; drafts only when ``drafts``
     (administrators and their systems). The one look-up of a version by key and number."""
@@ -65,7 +66,7 @@ def find_version(
     return found
 
 
-def latest_published(session: Session, key: str) -> QuestionnaireVersion | None:
+def latest_published(session: DbSession, key: str) -> QuestionnaireVersion | None:
     """The version new assessments of ``key`` start on."""
     return session.scalar(
         select(QuestionnaireVersion)
@@ -77,7 +78,9 @@ def latest_published(session: Session, key: str) -> QuestionnaireVersion | None:
     )
 
 
-def published_from_source(session: Session, key: str, url: str, version: str | None) -> int | None:
+def published_from_source(
+    session: DbSession, key: str, url: str, version: str | None
+) -> int | None:
     """The newest published version of ``key`` imported from the FHIR Questionnaire
     ``url|version`` (as its document's ``x-fhir`` says), or None."""
     rows = session.scalars(
@@ -105,7 +108,7 @@ class SchemaLoadError(Exception):
         self.problems = problems
 
 
-def services_catalogue(session: Session, form_schemas: Path) -> dict[str, ServiceSpec]:
+def services_catalogue(session: DbSession, form_schemas: Path) -> dict[str, ServiceSpec]:
     """Services the rules may refer to: the database's, or (before any exist) the bundled list."""
     rows = session.scalars(select(Service).join(Service.organisation)).all()
     if rows:
@@ -155,7 +158,7 @@ class CheckedVersion:
 
 
 def check_directory(
-    session: Session,
+    session: DbSession,
     directory: Path,
     rule_registry: RuleRegistry,
     question_types: QuestionTypes | None = None,
@@ -206,7 +209,7 @@ def check_directory(
 
 
 def load_directory(
-    session: Session,
+    session: DbSession,
     directory: Path,
     rule_registry: RuleRegistry,
     actor: Actor | None = None,
@@ -234,7 +237,7 @@ def load_directory(
 
 
 def _store_published(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     key: str,
     version: int,
@@ -286,7 +289,7 @@ def _next(questionnaire: Questionnaire) -> int:
 
 
 def prepared(
-    session: Session, cache: VersionCache, version: QuestionnaireVersion
+    session: DbSession, cache: VersionCache, version: QuestionnaireVersion
 ) -> PreparedVersion:
     """The compiled form of a stored version, from the per-process cache (built on first use)."""
 
@@ -313,7 +316,7 @@ def prepared(
     return cache.get(version.id, version.checksum, build)
 
 
-def prepare_published(session: Session, cache: VersionCache) -> int:
+def prepare_published(session: DbSession, cache: VersionCache) -> int:
     """Compile every published version into ``cache`` now (at start-up, before the first
     request, so that no request pays for it); how many. Versions published later are compiled
     on first use, as before."""

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
+from ..db import DbSession
 from ..kernel import policy
 from ..kernel.actor import Actor, Role
 from ..kernel.audit import note_refusal, record_event
@@ -44,7 +45,7 @@ def actor_facts(actor: Actor, *, break_glass: bool = False) -> policy.ActorFacts
     else:
         kind = policy.ActorKind.USER
     role = actor.role.value if actor.role is not None else None
-    return policy.ActorFacts(kind, actor.organisation_id, role, break_glass)
+    return policy.ActorFacts(kind, actor.own_organisation_id, role, break_glass)
 
 
 def _sharing(view: SharingView | None) -> policy.Sharing:
@@ -108,7 +109,7 @@ class RecordAccess:
         return detail
 
 
-def _load_client(session: Session, client_id: uuid.UUID | str) -> Client:
+def _load_client(session: DbSession, client_id: uuid.UUID | str) -> Client:
     client = session.scalar(
         select(Client)
         .where(Client.id == record_key(client_id))
@@ -119,17 +120,19 @@ def _load_client(session: Session, client_id: uuid.UUID | str) -> Client:
     return client
 
 
-def access_to(session: Session, actor: Actor, client: Client) -> RecordAccess:
+def access_to(session: DbSession, actor: Actor, client: Client) -> RecordAccess:
     """What ``actor`` may see of ``client`` (not audited: nothing is shown yet)."""
-    return _decide(session, actor, client, view_in_force(session, client.id, actor.organisation_id))
+    return _decide(
+        session, actor, client, view_in_force(session, client.id, actor.own_organisation_id)
+    )
 
 
-def answers_visible(session: Session, actor: Actor, clients: Iterable[Client]) -> set[uuid.UUID]:
+def answers_visible(session: DbSession, actor: Actor, clients: Iterable[Client]) -> set[uuid.UUID]:
     """The ids of those ``clients`` whose content ``actor`` may see: :func:`access_to`'s
     ``answers`` for each, with the sharing views read in one query (for lists such as the
     referral queue)."""
     found = {client.id: client for client in clients}
-    views = views_in_force(session, list(found), actor.organisation_id)
+    views = views_in_force(session, list(found), actor.own_organisation_id)
     return {
         client_id
         for client_id, client in found.items()
@@ -138,7 +141,7 @@ def answers_visible(session: Session, actor: Actor, clients: Iterable[Client]) -
 
 
 def _decide(
-    session: Session, actor: Actor, client: Client, view: SharingView | None
+    session: DbSession, actor: Actor, client: Client, view: SharingView | None
 ) -> RecordAccess:
     """The one decision, given the newest sharing view covering the actor's organisation."""
     restriction = view if view is not None and not view.status.shares else None
@@ -151,7 +154,7 @@ def _decide(
 
 
 def refuse(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     action: str,
     client: Client,
@@ -177,7 +180,7 @@ def refuse(
     return AccessDenied(action) if forbidden else RecordNotFound(str(record_id))
 
 
-def _deny_role(session: Session, actor: Actor, client_id: uuid.UUID | str, action: str) -> None:
+def _deny_role(session: DbSession, actor: Actor, client_id: uuid.UUID | str, action: str) -> None:
     """AccessDenied for a role that may never do ``action``; noted on the record if it exists."""
     try:
         client = _load_client(session, client_id)
@@ -191,7 +194,7 @@ def _role_reason(actor: Actor) -> str:
 
 
 def _open(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     client_id: uuid.UUID | str,
     action: str,
@@ -214,7 +217,7 @@ def _open(
 
 
 def open_record(
-    session: Session, actor: Actor, client_id: uuid.UUID | str, *, action: str = "client.view"
+    session: DbSession, actor: Actor, client_id: uuid.UUID | str, *, action: str = "client.view"
 ) -> RecordAccess:
     """The record and the actor's access to it, audited as ``action``; RecordNotFound if absent.
 
@@ -223,7 +226,7 @@ def open_record(
 
 
 def open_record_content(
-    session: Session, actor: Actor, client_id: uuid.UUID | str, *, action: str
+    session: DbSession, actor: Actor, client_id: uuid.UUID | str, *, action: str
 ) -> RecordAccess:
     """For pages and operations showing the record's content: AccessDenied for administrators,
     404 unless the policy allows the content (shared, or the glass was broken)."""
@@ -233,7 +236,7 @@ def open_record_content(
 
 
 def open_record_for_writing(
-    session: Session, actor: Actor, client_id: uuid.UUID | str, *, action: str
+    session: DbSession, actor: Actor, client_id: uuid.UUID | str, *, action: str
 ) -> RecordAccess:
     """For changes to the record (its details, its sharing views): 404 unless allowed."""
     if actor.role is Role.ADMINISTRATOR:
@@ -242,7 +245,7 @@ def open_record_for_writing(
 
 
 def open_for_assessment(
-    session: Session, actor: Actor, client_id: uuid.UUID | str, *, action: str = "client.view"
+    session: DbSession, actor: Actor, client_id: uuid.UUID | str, *, action: str = "client.view"
 ) -> RecordAccess:
     """For starting an assessment on the record: assessors and partner systems, where the
     content may be known (AccessDenied for other roles, 404 otherwise)."""
@@ -251,7 +254,7 @@ def open_for_assessment(
     return _open(session, actor, client_id, action, lambda access: access.may_start_assessment)
 
 
-def open_access_log(session: Session, actor: Actor, client_id: uuid.UUID | str) -> RecordAccess:
+def open_access_log(session: DbSession, actor: Actor, client_id: uuid.UUID | str) -> RecordAccess:
     """For the "who has seen this record" page: team managers who may see the record's content
     and administrators (the route for the person's own request); AccessDenied for assessors."""
     if actor.role not in (Role.TEAM_MANAGER, Role.ADMINISTRATOR):
@@ -262,7 +265,7 @@ def open_access_log(session: Session, actor: Actor, client_id: uuid.UUID | str) 
 
 
 def search_records(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     query: str,
     *,
@@ -293,7 +296,7 @@ def search_records(
 
 
 def audit_shown(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     action: str,
     record_type: str,
@@ -319,7 +322,7 @@ class ReturnAccess:
     withheld: int
 
 
-def for_return(session: Session, actor: Actor, owners: Mapping[uuid.UUID, int]) -> ReturnAccess:
+def for_return(session: DbSession, actor: Actor, owners: Mapping[uuid.UUID, int]) -> ReturnAccess:
     """Of the people ``owners`` names (client id -> the organisation owning the record), those
     the quarterly return may carry; AccessDenied for a role that may not export it. The sharing
     views in force are read in one query (:func:`views_in_force`). Not audited:
@@ -327,7 +330,7 @@ def for_return(session: Session, actor: Actor, owners: Mapping[uuid.UUID, int]) 
     who = actor_facts(actor)
     if not policy.may_export_return(who):
         raise AccessDenied("reports.return")
-    views = views_in_force(session, list(owners), actor.organisation_id)
+    views = views_in_force(session, list(owners), actor.own_organisation_id)
     exported: set[uuid.UUID] = set()
     for client_id, owner in owners.items():
         view = views.get(client_id)
@@ -343,7 +346,7 @@ def knows_identities(actor: Actor) -> bool:
     return policy.knows_identities(actor_facts(actor))
 
 
-def client_for(session: Session, actor: Actor, client_id: uuid.UUID | str) -> Client:
+def client_for(session: DbSession, actor: Actor, client_id: uuid.UUID | str) -> Client:
     """The client record as ``actor`` may see it, audited as a view; RecordNotFound otherwise.
 
     The record itself is returned even where it is not shared: ask :func:`may_see_answers`
@@ -352,7 +355,7 @@ def client_for(session: Session, actor: Actor, client_id: uuid.UUID | str) -> Cl
     return open_record(session, actor, client_id).client
 
 
-def may_see_answers(session: Session, actor: Actor, client: Client) -> bool:
+def may_see_answers(session: DbSession, actor: Actor, client: Client) -> bool:
     """Whether ``actor`` may see assessments, answers, decisions and referrals about ``client``."""
     return access_to(session, actor, client).answers
 
@@ -381,7 +384,7 @@ __all__ = [
 
 
 def listed(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     clients: list[Client],
     action: str,

@@ -35,7 +35,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import BigInteger, Integer, String, and_, event, func, or_, select, text, union_all
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..db import Base, JSONType, utcnow
+from ..db import Base, DbSession, JSONType, utcnow
 from ..kernel.audit import APPENDED_UP_TO, GENESIS, _digest, _in_order, chains, partitions
 from ..kernel.models import AuditEvent
 
@@ -302,7 +302,7 @@ def checkpoint_policy(config: Any) -> CheckpointPolicy:
 _UNFILED = "audit_checkpoints_unfiled"
 
 
-def _heads(session: Session, after: Checkpoint | None) -> list[Head]:
+def _heads(session: DbSession, after: Checkpoint | None) -> list[Head]:
     """Every chain's head (last event id, its hash) and length, each counted from what ``after``
     signed of it; a chain shorter than ``after`` says is counted from its start. Two statements
     whatever the number of chains, as this runs inside a commit holding its chain's lock."""
@@ -343,7 +343,7 @@ def _heads(session: Session, after: Checkpoint | None) -> list[Head]:
 _CHECKPOINT_LOCK = 727_274_002
 
 
-def lock_checkpoints(session: Session, *, wait: bool = True) -> bool:
+def lock_checkpoints(session: DbSession, *, wait: bool = True) -> bool:
     """Take the checkpoints' lock to the end of the transaction, so two commits in different
     chains never number a checkpoint alike. ``wait=False``: give up at once if it is held (its
     holder is writing a checkpoint that covers as much). SQLite: the write lock is held."""
@@ -357,12 +357,12 @@ def lock_checkpoints(session: Session, *, wait: bool = True) -> bool:
     )
 
 
-def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+def latest_checkpoint(session: DbSession) -> AuditCheckpoint | None:
     return session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1))
 
 
 def write_checkpoint(
-    session: Session,
+    session: DbSession,
     policy: CheckpointPolicy,
     *,
     kind: CheckpointKind = CheckpointKind.PERIODIC,
@@ -396,7 +396,7 @@ def write_checkpoint(
     return signed
 
 
-def checkpoint_if_due(session: Session, policy: CheckpointPolicy, appended_up_to: int) -> None:
+def checkpoint_if_due(session: DbSession, policy: CheckpointPolicy, appended_up_to: int) -> None:
     """After a commit's events are appended: write a checkpoint if enough events or time have
     passed since the last one. Cheap when none is due: one indexed read of the last row."""
     if not policy.automatic:
@@ -421,7 +421,7 @@ def _due(previous: AuditCheckpoint | None, policy: CheckpointPolicy, appended_up
 
 
 @event.listens_for(Session, "before_commit")
-def _checkpoint_at_commit(session: Session) -> None:
+def _checkpoint_at_commit(session: DbSession) -> None:
     """After the audit trail's own listener (registered first: this module imports it) has
     appended the commit's events, still holding their chains' locks."""
     appended = session.info.pop(APPENDED_UP_TO, None)
@@ -429,7 +429,7 @@ def _checkpoint_at_commit(session: Session) -> None:
         after_append(session, appended)
 
 
-def after_append(session: Session, appended_up_to: int) -> None:
+def after_append(session: DbSession, appended_up_to: int) -> None:
     """Once a commit's events are appended: checkpoint if one is due under the application's
     policy. Outside an application (a bare session in a script) no checkpoint is written."""
     if has_app_context():
@@ -439,7 +439,7 @@ def after_append(session: Session, appended_up_to: int) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def file_committed(session: Session) -> None:
+def file_committed(session: DbSession) -> None:
     """At commit: append the transaction's checkpoints to their file."""
     unfiled = session.info.pop(_UNFILED, None)
     if unfiled:
@@ -451,7 +451,7 @@ def file_committed(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_unfiled(session: Session, _rolled_back: Any) -> None:
+def _forget_unfiled(session: DbSession, _rolled_back: Any) -> None:
     """A checkpoint whose transaction (or savepoint) rolled back is never filed."""
     session.info.pop(_UNFILED, None)
     session.info.pop(APPENDED_UP_TO, None)
@@ -484,7 +484,7 @@ class AuditReport:
         return self.finding is Finding.INTACT
 
 
-def verify_audit(session: Session, policy: CheckpointPolicy) -> AuditReport:
+def verify_audit(session: DbSession, policy: CheckpointPolicy) -> AuditReport:
     """Check the chain, then the chain against every checkpoint whose signature is good.
 
     The file is the reference: a checkpoint in the table that the file lacks (or that differs)
@@ -588,7 +588,7 @@ class _Walk:
 
 
 def _walk(
-    session: Session, chain: int, trusted: list[Checkpoint], lost_rows: set[int], named: bool
+    session: DbSession, chain: int, trusted: list[Checkpoint], lost_rows: set[int], named: bool
 ) -> _Walk:
     """Recompute one chain's hashes in order, checking each checkpoint's head of it on the way.
     ``named``: the trail has several chains, so messages say which."""
@@ -696,7 +696,7 @@ def _walk(
     return walk
 
 
-def record_restore(session: Session, policy: CheckpointPolicy) -> Checkpoint:
+def record_restore(session: DbSession, policy: CheckpointPolicy) -> Checkpoint:
     """After a restore: a signed gap checkpoint naming the events the checkpoint file signed
     that the restored database lacks (none if the copy is as new as the file).
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy.orm import Session
+
+from ..db import DbSession
 
 _KEY = "record_page_parts"
 
@@ -21,12 +22,12 @@ _KEY = "record_page_parts"
 @dataclass(frozen=True)
 class RecordPageParts:
     #: The person's assessments, newest first (shown on the record where its content is shared).
-    assessments: Callable[[Session, uuid.UUID], Sequence[Any]]
+    assessments: Callable[[DbSession, uuid.UUID], Sequence[Any]]
     #: Every assessment, decision, override, referral and amendment, newest first.
-    timeline: Callable[[Session, uuid.UUID], Sequence[Any]]
+    timeline: Callable[[DbSession, uuid.UUID], Sequence[Any]]
     #: The signed-in actor's own work for the dashboard: "my drafts" and "recently submitted",
     #: only where the people's sharing views let the actor see their assessments.
-    work: Callable[[Session, Any], Mapping[str, Sequence[Any]]] = lambda _session, _actor: {}
+    work: Callable[[DbSession, Any], Mapping[str, Sequence[Any]]] = lambda _session, _actor: {}
 
 
 def provide(app: Flask, parts: RecordPageParts) -> None:

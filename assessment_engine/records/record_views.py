@@ -69,7 +69,7 @@ def sharing_views(client_id: str) -> ResponseReturnValue:
         form=form,
         history=history,
         summary=sharing.summarise(history),
-        lifted=sharing.lifted_restrictions(db.session, access.client.id, actor.organisation_id),
+        lifted=sharing.lifted_restrictions(db.session, access.client.id, actor.own_organisation_id),
     )
 
 

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..kernel.errors import DomainError, NotFound, StaleEdit
@@ -128,11 +127,11 @@ def clean_details(details: ClientDetails) -> ClientDetails:
     )
 
 
-def find_by_chi(session: Session, chi: str) -> Client | None:
+def find_by_chi(session: DbSession, chi: str) -> Client | None:
     return session.scalar(select(Client).where(Client.chi == chi))
 
 
-def exists(session: Session, client_id: uuid.UUID | str) -> bool:
+def exists(session: DbSession, client_id: uuid.UUID | str) -> bool:
     """Whether a record with this id exists (for telling "no such record" from "not yours")."""
     try:
         key = client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
@@ -142,7 +141,7 @@ def exists(session: Session, client_id: uuid.UUID | str) -> bool:
 
 
 def likely_duplicates(
-    session: Session, given_name: str, family_name: str, date_of_birth: date
+    session: DbSession, given_name: str, family_name: str, date_of_birth: date
 ) -> list[Client]:
     """Records with the same date of birth and a forgiving match on the names."""
     return list(
@@ -158,7 +157,7 @@ def likely_duplicates(
     )
 
 
-def create_client(session: Session, actor: Actor, details: ClientDetails) -> Client:
+def create_client(session: DbSession, actor: Actor, details: ClientDetails) -> Client:
     """Create the shared record; refuses a duplicate CHI (the database refuses it too)."""
     clean = clean_details(details)
     existing = find_by_chi(session, clean.chi)
@@ -237,7 +236,7 @@ def details_of(client: Client) -> ClientDetails:
 
 
 def update_client(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     client: Client,
     details: ClientDetails,
@@ -291,7 +290,7 @@ _CHI_LIKE = re.compile(r"^\d[\d\s]{8,}\d$")
 
 
 def search_clients(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     query: str,
     limit: int = 50,
@@ -340,7 +339,7 @@ def is_chi_search(query: str) -> bool:
     return bool(_CHI_LIKE.match(query.strip()))
 
 
-def recent_clients(session: Session, organisation_id: int, limit: int = 10) -> list[Client]:
+def recent_clients(session: DbSession, organisation_id: int, limit: int = 10) -> list[Client]:
     """Records the organisation created or changed most recently."""
     return list(
         session.scalars(

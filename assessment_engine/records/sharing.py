@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..kernel.errors import DomainError
@@ -56,7 +56,7 @@ class SharingSummary:
         return self.restricted.get(organisation_id)
 
 
-def sharing_history(session: Session, client_id: uuid.UUID) -> list[SharingView]:
+def sharing_history(session: DbSession, client_id: uuid.UUID) -> list[SharingView]:
     """Every recorded view, newest first, with who recorded it and the partners covered."""
     return list(
         session.scalars(
@@ -84,7 +84,7 @@ def summarise(views: Iterable[SharingView]) -> SharingSummary:
 
 
 def view_in_force(
-    session: Session, client_id: uuid.UUID, organisation_id: int
+    session: DbSession, client_id: uuid.UUID, organisation_id: int
 ) -> SharingView | None:
     """The newest view that covers ``organisation_id``, whatever it says; None if none does."""
     return session.scalar(
@@ -101,7 +101,7 @@ def view_in_force(
 
 
 def views_in_force(
-    session: Session, client_ids: list[uuid.UUID], organisation_id: int
+    session: DbSession, client_ids: list[uuid.UUID], organisation_id: int
 ) -> dict[uuid.UUID, SharingView]:
     """:func:`view_in_force` for many clients at once: the newest view of each that covers
     ``organisation_id`` (clients with none are absent)."""
@@ -126,7 +126,7 @@ _SLICE = 10_000
 
 
 def restriction_for(
-    session: Session, client_id: uuid.UUID, organisation_id: int
+    session: DbSession, client_id: uuid.UUID, organisation_id: int
 ) -> SharingView | None:
     """The view in force that stops ``organisation_id`` seeing the record's content, if any."""
     newest = view_in_force(session, client_id, organisation_id)
@@ -135,7 +135,7 @@ def restriction_for(
     return newest
 
 
-def partner_choices(session: Session, actor: Actor) -> list[Organisation]:
+def partner_choices(session: DbSession, actor: Actor) -> list[Organisation]:
     """The partners a view recorded by ``actor`` may cover: every organisation but its own."""
     return list(
         session.scalars(
@@ -147,7 +147,7 @@ def partner_choices(session: Session, actor: Actor) -> list[Organisation]:
 
 
 def record_sharing_view(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     client: Client,
     *,
@@ -229,7 +229,7 @@ def record_sharing_view(
 
 
 def _lifts(
-    session: Session, actor: Actor, client: Client, stated_on: date, partner_ids: list[int]
+    session: DbSession, actor: Actor, client: Client, stated_on: date, partner_ids: list[int]
 ) -> tuple[list[SharingView], str]:
     """The restrictions recorded by other organisations that a view agreeing to share with
     ``partner_ids`` would lift, and why it may not ("" if it may): the person must have
@@ -262,7 +262,7 @@ class LiftedView:
 
 
 def lifted_restrictions(
-    session: Session, client_id: uuid.UUID, organisation_id: int
+    session: DbSession, client_id: uuid.UUID, organisation_id: int
 ) -> list[LiftedView]:
     """The restrictions ``organisation_id`` recorded that another organisation's later view
     lifted, newest first: shown to the organisation that recorded the earlier view."""
@@ -283,7 +283,7 @@ def lifted_restrictions(
     return found[::-1]
 
 
-def active_grant(session: Session, actor: Actor, client_id: uuid.UUID) -> BreakGlassGrant | None:
+def active_grant(session: DbSession, actor: Actor, client_id: uuid.UUID) -> BreakGlassGrant | None:
     """The actor's own unexpired emergency access to this record, if any."""
     return session.scalar(
         select(BreakGlassGrant)
@@ -298,12 +298,12 @@ def active_grant(session: Session, actor: Actor, client_id: uuid.UUID) -> BreakG
     )
 
 
-def break_glass(session: Session, actor: Actor, client: Client, reason: str) -> BreakGlassGrant:
+def break_glass(session: DbSession, actor: Actor, client: Client, reason: str) -> BreakGlassGrant:
     """Emergency access for ``actor`` to a record not shared with its organisation.
 
     Only where sharing is restricted, only with a reason; audited as ``client.break_glass``.
     """
-    if restriction_for(session, client.id, actor.organisation_id) is None:
+    if restriction_for(session, client.id, actor.own_organisation_id) is None:
         raise SharingError({"reason": "This record is already shared with your organisation"})
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
@@ -336,7 +336,7 @@ def break_glass(session: Session, actor: Actor, client: Client, reason: str) -> 
     return grant
 
 
-def grants_for(session: Session, client_id: uuid.UUID) -> list[BreakGlassGrant]:
+def grants_for(session: DbSession, client_id: uuid.UUID) -> list[BreakGlassGrant]:
     """Every emergency access to the record, newest first, shown on the record."""
     return list(
         session.scalars(

@@ -29,6 +29,7 @@ from ..questionnaires import services as questionnaires
 from . import access as access_rules
 from . import services, sharing
 from .forms import ClientForm, EditClientForm, FindForm
+from .models import Client
 from .parts import page_parts
 
 bp = Blueprint("records", __name__)
@@ -98,7 +99,7 @@ def new_client() -> ResponseReturnValue:
     form = ClientForm()
     if request.method == "GET" and request.args.get("chi"):
         form.chi.data = request.args["chi"]
-    duplicates: list = []
+    duplicates: list[Client] = []
     existing = None
     if form.validate_on_submit():
 

@@ -35,10 +35,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from ..assessments.clock import UK, support_clock, uk_date
 from ..assessments.models import Assessment, Decision, DecisionKind, Referral
+from ..db import DbSession
 from ..records.models import Client
 from ..support.models import SupportPlan
 from .models import DailyFact, FoldedDay
@@ -85,7 +86,7 @@ def uk_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 
 def _submission_routes(
-    session: Session, assessment_ids: set[object]
+    session: DbSession, assessment_ids: set[object]
 ) -> dict[object, tuple[str, str]]:
     """Each submitted assessment's final route and priority (its latest submission decision)."""
     if not assessment_ids:
@@ -98,7 +99,7 @@ def _submission_routes(
     return {row.assessment_id: (row.route.value, row.priority.value) for row in rows}
 
 
-def events_between(session: Session, start: datetime, end: datetime) -> Iterator[FactKey]:
+def events_between(session: DbSession, start: datetime, end: datetime) -> Iterator[FactKey]:
     """One key per event that happened from ``start`` (inclusive) to ``end`` (exclusive)."""
     started = session.execute(
         select(Assessment.created_at, Assessment.organisation_id, Client.postcode)
@@ -140,7 +141,7 @@ def events_between(session: Session, start: datetime, end: datetime) -> Iterator
     yield from _support_events(session, start, end)
 
 
-def _referral_events(session: Session, start: datetime, end: datetime) -> Iterator[FactKey]:
+def _referral_events(session: DbSession, start: datetime, end: datetime) -> Iterator[FactKey]:
     moments = {
         "referred": Referral.created_at,
         "accepted": Referral.accepted_at,
@@ -176,7 +177,7 @@ def _referral_events(session: Session, start: datetime, end: datetime) -> Iterat
             )
 
 
-def _support_events(session: Session, start: datetime, end: datetime) -> Iterator[FactKey]:
+def _support_events(session: DbSession, start: datetime, end: datetime) -> Iterator[FactKey]:
     referral = aliased(Referral)
     plans = session.execute(
         select(SupportPlan, referral)
@@ -186,12 +187,12 @@ def _support_events(session: Session, start: datetime, end: datetime) -> Iterato
     for plan, ref in plans:
         day = uk_date(plan.created_at)
         submitted = ref.assessment.submitted_at
-        dims = dict(
-            service_id=ref.service_id,
-            route=ref.decision.route.value,
-            priority=ref.priority.value,
-            district=postcode_district(ref.client.postcode),
-        )
+        dims = {
+            "service_id": ref.service_id,
+            "route": ref.decision.route.value,
+            "priority": ref.priority.value,
+            "district": postcode_district(ref.client.postcode),
+        }
         waited = None if submitted is None else (plan.start_date - uk_date(submitted)).days
         yield FactKey(day, "support_started", ref.organisation_id, days=waited, **dims)  # type: ignore[arg-type]
         clock = support_clock(ref, plan.start_date, day)
@@ -200,12 +201,12 @@ def _support_events(session: Session, start: datetime, end: datetime) -> Iterato
             yield FactKey(day, measure, ref.organisation_id, **dims)  # type: ignore[arg-type]
 
 
-def count_events(session: Session, first: date, last: date) -> Counter[FactKey]:
+def count_events(session: DbSession, first: date, last: date) -> Counter[FactKey]:
     """Every event of UK days ``first`` to ``last``, counted by key."""
     return Counter(events_between(session, *uk_bounds(first, last)))
 
 
-def fold_day(session: Session, day: date) -> int:
+def fold_day(session: DbSession, day: date) -> int:
     """Write ``day``'s facts and mark it folded (the caller commits); a day already folded is
     refused by its primary key, so two runners never fold it twice."""
     counts = count_events(session, day, day)
@@ -215,18 +216,18 @@ def fold_day(session: Session, day: date) -> int:
     return len(counts)
 
 
-def last_folded(session: Session) -> date | None:
+def last_folded(session: DbSession) -> date | None:
     found: date | None = session.scalar(select(func.max(FoldedDay.day)))
     return found
 
 
-def first_event_day(session: Session) -> date | None:
+def first_event_day(session: DbSession) -> date | None:
     """The UK day of the oldest assessment (nothing is reported before one is started)."""
     oldest: datetime | None = session.scalar(select(func.min(Assessment.created_at)))
     return None if oldest is None else uk_date(oldest)
 
 
-def fold_due(session: Session, today: date, *, most: int = 400) -> list[date]:
+def fold_due(session: DbSession, today: date, *, most: int = 400) -> list[date]:
     """Fold each finished UK day (before ``today``) not yet folded, oldest first, at most
     ``most`` days a run, committing each day."""
     last = last_folded(session)
@@ -240,7 +241,7 @@ def fold_due(session: Session, today: date, *, most: int = 400) -> list[date]:
     return folded
 
 
-def stored_facts(session: Session, first: date, last: date) -> Counter[FactKey]:
+def stored_facts(session: DbSession, first: date, last: date) -> Counter[FactKey]:
     """The facts of UK days ``first`` to ``last``, summed by key."""
     found: Counter[FactKey] = Counter()
     rows = session.scalars(select(DailyFact).where(DailyFact.day >= first, DailyFact.day <= last))
@@ -283,7 +284,7 @@ class CheckResult:
         return f"the facts of {span} differ from a recount on {len(self.differing)} days: {days}"
 
 
-def check(session: Session) -> CheckResult:
+def check(session: DbSession) -> CheckResult:
     """Recount every folded day from the detail rows and compare with the stored facts."""
     first = session.scalar(select(func.min(FoldedDay.day)))
     last = last_folded(session)

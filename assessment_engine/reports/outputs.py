@@ -21,11 +21,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, delete, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..assessments.clock import ALLOWED_DAYS, support_clock
 from ..assessments.models import Assessment, Referral, ReferralStatus
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel import policy
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
@@ -172,7 +172,7 @@ def _month_of(day: Any) -> str:
     return str(day)[:7]
 
 
-def _facts(session: Session, filters: Filters, last: date) -> Select[Any]:
+def _facts(session: DbSession, filters: Filters, last: date) -> Select[Any]:
     """The facts of the filters' organisations and dimensions, from ``filters.first`` to
     ``last``, grouped by the columns each caller adds."""
     conditions: list[ColumnElement[bool]] = [
@@ -192,7 +192,7 @@ def _facts(session: Session, filters: Filters, last: date) -> Select[Any]:
     return select(func.sum(DailyFact.count).label("n")).where(*conditions)
 
 
-def _month_column(session: Session) -> ColumnElement[Any]:
+def _month_column(session: DbSession) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(DailyFact.day, "YYYY-MM")
     return func.strftime("%Y-%m", DailyFact.day)
@@ -228,7 +228,7 @@ class Sums:
             self.histograms[key.measure][key.days] += n
 
 
-def sum_facts(session: Session, filters: Filters, today: date) -> tuple[Sums, date | None]:
+def sum_facts(session: DbSession, filters: Filters, today: date) -> tuple[Sums, date | None]:
     """The facts of the filters' span, plus the days after the last one folded counted from
     the detail rows; and the last day folded."""
     sums = Sums()
@@ -468,7 +468,7 @@ def scope_of(actor: Actor) -> policy.OutputsScope:
 
 
 def outputs(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     filters: Filters,
     today: date,
@@ -542,7 +542,7 @@ def outputs(
     return found
 
 
-def _waiting(session: Session, filters: Filters) -> dict[tuple[int, int], int]:
+def _waiting(session: DbSession, filters: Filters) -> dict[tuple[int, int], int]:
     """Referrals not yet accepted or declined, by (organisation, service): the open queue's
     index holds them."""
     stmt = (
@@ -602,12 +602,12 @@ def _overdue(filters: Filters, today: date) -> Select[Any]:
     return stmt
 
 
-def _overdue_count(session: Session, filters: Filters, today: date) -> int:
+def _overdue_count(session: DbSession, filters: Filters, today: date) -> int:
     stmt = _overdue(filters, today).with_only_columns(func.count(Referral.id))
     return int(session.scalar(stmt) or 0)
 
 
-def _most_overdue(session: Session, filters: Filters, today: date) -> list[Referral]:
+def _most_overdue(session: DbSession, filters: Filters, today: date) -> list[Referral]:
     stmt = (
         _overdue(filters, today)
         .options(
@@ -624,7 +624,9 @@ def _most_overdue(session: Session, filters: Filters, today: date) -> list[Refer
     return list(session.scalars(stmt))
 
 
-def _listed_breaches(session: Session, actor: Actor, filters: Filters, today: date) -> list[Breach]:
+def _listed_breaches(
+    session: DbSession, actor: Actor, filters: Filters, today: date
+) -> list[Breach]:
     """The most overdue referrals' people, as far as their sharing views let the actor's
     organisation know them; audited, linked to each person shown."""
     found = []
@@ -658,7 +660,7 @@ def _listed_breaches(session: Session, actor: Actor, filters: Filters, today: da
 
 
 def _review_counts(
-    session: Session, filters: Filters, organisations: list[Organisation], today: date
+    session: DbSession, filters: Filters, organisations: list[Organisation], today: date
 ) -> list[tuple[str, int, int]]:
     rows = []
     for organisation in organisations:
@@ -680,7 +682,7 @@ def long_table(found: Outputs) -> tuple[list[str], list[list[Cell]]]:
     return ["table", "row", "column", "value"], rows
 
 
-def by_slugs(session: Session, args: Mapping[str, str]) -> dict[str, str]:
+def by_slugs(session: DbSession, args: Mapping[str, str]) -> dict[str, str]:
     """The API's query (organisation and service by slug) as the page's (by id); a slug that
     names nothing is a ReportError on its parameter."""
     found = {k: v for k, v in args.items() if k not in ("organisation", "service")}
@@ -717,7 +719,7 @@ def _district_of_client() -> ColumnElement[str]:
     )
 
 
-def take_snapshot(session: Session, now: datetime, today: date) -> int:
+def take_snapshot(session: DbSession, now: datetime, today: date) -> int:
     """Count what is waiting and overdue now, by organisation, service, priority and district,
     as one new set of rows; delete sets older than a day. The caller commits."""
     district = _district_of_client().label("district")
@@ -760,7 +762,7 @@ def take_snapshot(session: Session, now: datetime, today: date) -> int:
 
 
 def now_counts(
-    session: Session, filters: Filters, today: date
+    session: DbSession, filters: Filters, today: date
 ) -> tuple[dict[tuple[int, int], int], int, datetime | None]:
     """Referrals waiting now by (organisation, service), support overdue now, and when they
     were counted: from the runner's newest snapshot while fresh, otherwise counted now."""

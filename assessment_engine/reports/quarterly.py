@@ -38,10 +38,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..assessments.clock import UK, uk_date
 from ..assessments.models import Assessment, AssessmentStatus, Decision, DecisionKind, Referral
+from ..db import DbSession
 from ..kernel.actor import Actor
 from ..kernel.errors import DomainError
 from ..partners.models import Organisation, Service
@@ -180,7 +181,7 @@ class _Assessed:
     priority: str | None
 
 
-def _assessments(session: Session, *where: ColumnElement[bool]) -> dict[uuid.UUID, _Assessed]:
+def _assessments(session: DbSession, *where: ColumnElement[bool]) -> dict[uuid.UUID, _Assessed]:
     """Submitted assessments matching ``where``, each with its submission decision's final route
     and priority (the latest, where an override added one), by id."""
     rows = session.execute(
@@ -233,7 +234,7 @@ def assessed_in(organisation_id: int, quarter: Quarter) -> list[ColumnElement[bo
     ]
 
 
-def _supported(session: Session, organisation_id: int, quarter: Quarter) -> list[SupportPlan]:
+def _supported(session: DbSession, organisation_id: int, quarter: Quarter) -> list[SupportPlan]:
     return list(
         session.scalars(
             select(SupportPlan)
@@ -253,7 +254,7 @@ def _supported(session: Session, organisation_id: int, quarter: Quarter) -> list
     )
 
 
-def _services_referred(session: Session, assessments: Any) -> dict[uuid.UUID, str]:
+def _services_referred(session: DbSession, assessments: Any) -> dict[uuid.UUID, str]:
     """The referred services of the assessments ``assessments`` selects (a subquery or ids),
     by name, "; " between them."""
     names: dict[uuid.UUID, list[str]] = defaultdict(list)
@@ -320,7 +321,7 @@ def _completed_on(review: Review) -> date:
     return uk_date(review.completed_at)
 
 
-def quarterly_return(session: Session, actor: Actor, quarter: Quarter) -> QuarterlyReturn:
+def quarterly_return(session: DbSession, actor: Actor, quarter: Quarter) -> QuarterlyReturn:
     """The return of ``actor``'s organisation for ``quarter``, audited on every exported
     person's record; AccessDenied (``records.access``) for a role that may not export it."""
     assert actor.organisation_id is not None

@@ -20,14 +20,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..assessments import referrals
 from ..assessments.access import assessment_for
 from ..assessments.clock import SupportClock, support_clock, uk_date, uk_today
 from ..assessments.models import Assessment, AssessmentStatus, Referral, ReferralStatus
-from ..db import utcnow
+from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
 from ..kernel.audit import record_event
 from ..kernel.errors import DomainError, StaleEdit
@@ -156,7 +156,7 @@ def cost_text(pence: int | None) -> str | None:
 # ------------------------------------------------------------------------------ the policy
 
 
-def review_policy(session: Session, organisation_id: int) -> dict[str, int]:
+def review_policy(session: DbSession, organisation_id: int) -> dict[str, int]:
     """The organisation's review policy, or the default one."""
     rows = list(
         session.scalars(
@@ -187,7 +187,7 @@ POLICY_FIELDS = {
 
 
 def set_review_policy(
-    session: Session, actor: Actor, organisation_id: int, days: Mapping[str, int | None]
+    session: DbSession, actor: Actor, organisation_id: int, days: Mapping[str, int | None]
 ) -> ReviewPolicy:
     """Set the organisation's own review policy (days for each of ``POLICY_FIELDS``, 1 to
     3650), audited as ``review_policy.change``; plans recorded from now on follow it."""
@@ -232,7 +232,7 @@ def _proposed_review(assessment: Assessment) -> date | None:
         return None
 
 
-def first_review_due(session: Session, referral: Referral, start: date) -> date:
+def first_review_due(session: DbSession, referral: Referral, start: date) -> date:
     """The policy's first review (sooner for critical), or the assessor's proposed review date
     where it is earlier (and not before support starts)."""
     policy = review_policy(session, referral.organisation_id)
@@ -251,11 +251,11 @@ def first_review_due(session: Session, referral: Referral, start: date) -> date:
 # ------------------------------------------------------------------------- support arranged
 
 
-def plan_of_referral(session: Session, referral_id: uuid.UUID) -> SupportPlan | None:
+def plan_of_referral(session: DbSession, referral_id: uuid.UUID) -> SupportPlan | None:
     return session.scalar(select(SupportPlan).where(SupportPlan.referral_id == referral_id))
 
 
-def support_started(session: Session, referral_ids: list[uuid.UUID]) -> dict[uuid.UUID, date]:
+def support_started(session: DbSession, referral_ids: list[uuid.UUID]) -> dict[uuid.UUID, date]:
     """When support started for each of these referrals that has a plan (for the queue)."""
     if not referral_ids:
         return {}
@@ -264,11 +264,12 @@ def support_started(session: Session, referral_ids: list[uuid.UUID]) -> dict[uui
             SupportPlan.referral_id.in_(referral_ids)
         )
     )
-    return {referral_id: start for referral_id, start in rows}
+    # Not dict(rows): a Result has keys(), so dict() would read it as a mapping.
+    return {referral_id: start for referral_id, start in rows}  # noqa: C416
 
 
 def gate(
-    session: Session, actor: Actor, client: Client, action: str, record: tuple[str, object]
+    session: DbSession, actor: Actor, client: Client, action: str, record: tuple[str, object]
 ) -> None:
     """Support and reviews are the person's record content: RecordNotFound (noted as a refused
     attempt) where the person's sharing view keeps it from the actor's organisation, as for
@@ -278,7 +279,7 @@ def gate(
         raise refuse(session, actor, action, client, access.decision.reason, record=record)
 
 
-def open_referral(session: Session, actor: Actor, referral_id: uuid.UUID | str) -> Referral:
+def open_referral(session: DbSession, actor: Actor, referral_id: uuid.UUID | str) -> Referral:
     """The referral to record support for: gated by the person's sharing (:func:`gate`), then
     ``referrals.open_referral`` (its organisation's only, audited as a view)."""
     referral = session.get(Referral, record_key(referral_id))
@@ -289,7 +290,7 @@ def open_referral(session: Session, actor: Actor, referral_id: uuid.UUID | str) 
 
 
 def record_support(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     referral: Referral,
     *,
@@ -377,7 +378,7 @@ def _columns(terms: Terms) -> dict[str, object]:
 
 
 def _new_version(
-    session: Session, actor: Actor, plan: SupportPlan, reason: str, review: Review | None
+    session: DbSession, actor: Actor, plan: SupportPlan, reason: str, review: Review | None
 ) -> SupportPlanVersion:
     version = SupportPlanVersion(
         plan=plan,
@@ -401,7 +402,7 @@ _Owned = TypeVar("_Owned", SupportPlan, Review)
 
 
 def _of_organisation(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     model: type[_Owned],
     key: uuid.UUID | str,
@@ -420,7 +421,7 @@ def _of_organisation(
     return row
 
 
-def _viewed(session: Session, actor: Actor, row: _Owned, action: str, kind: str) -> _Owned:
+def _viewed(session: DbSession, actor: Actor, row: _Owned, action: str, kind: str) -> _Owned:
     """``row``, its view audited in this transaction."""
     record_event(
         session, actor, action, record_type=kind, record_id=row.id, client_id=row.client_id
@@ -428,7 +429,7 @@ def _viewed(session: Session, actor: Actor, row: _Owned, action: str, kind: str)
     return row
 
 
-def plan_for(session: Session, actor: Actor, plan_id: uuid.UUID | str) -> SupportPlan:
+def plan_for(session: DbSession, actor: Actor, plan_id: uuid.UUID | str) -> SupportPlan:
     """A support plan of the actor's organisation; RecordNotFound for any other."""
     return _of_organisation(
         session,
@@ -442,7 +443,7 @@ def plan_for(session: Session, actor: Actor, plan_id: uuid.UUID | str) -> Suppor
     )
 
 
-def open_plan(session: Session, actor: Actor, plan_id: uuid.UUID | str) -> SupportPlan:
+def open_plan(session: DbSession, actor: Actor, plan_id: uuid.UUID | str) -> SupportPlan:
     """:func:`plan_for`, audited as a view."""
     return _viewed(
         session, actor, plan_for(session, actor, plan_id), "support.view", "support_plan"
@@ -457,7 +458,7 @@ def next_review(plan: SupportPlan) -> Review | None:
 # --------------------------------------------------------------------------------- reviews
 
 
-def review_for(session: Session, actor: Actor, review_id: uuid.UUID | str) -> Review:
+def review_for(session: DbSession, actor: Actor, review_id: uuid.UUID | str) -> Review:
     """A review of the actor's organisation; RecordNotFound for any other."""
     return _of_organisation(
         session,
@@ -470,13 +471,13 @@ def review_for(session: Session, actor: Actor, review_id: uuid.UUID | str) -> Re
     )
 
 
-def open_review(session: Session, actor: Actor, review_id: uuid.UUID | str) -> Review:
+def open_review(session: DbSession, actor: Actor, review_id: uuid.UUID | str) -> Review:
     """:func:`review_for`, audited as a view."""
     return _viewed(session, actor, review_for(session, actor, review_id), "review.view", "review")
 
 
 def reviews_due(
-    session: Session,
+    session: DbSession,
     organisation_id: int,
     today: date,
     *,
@@ -523,7 +524,7 @@ def reviews_due(
 
 
 def review_queue(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     today: date,
     *,
@@ -536,7 +537,7 @@ def review_queue(
     found: list[Review] = []
     while True:
         batch = reviews_due(
-            session, actor.organisation_id, today, after=after, limit=limit, **filters
+            session, actor.own_organisation_id, today, after=after, limit=limit, **filters
         )
         found.extend(_visible(session, actor, batch))
         if limit is None or len(batch) < limit or len(found) >= limit:
@@ -554,7 +555,7 @@ def review_queue(
     return found
 
 
-def _visible(session: Session, actor: Actor, reviews: list[Review]) -> list[Review]:
+def _visible(session: DbSession, actor: Actor, reviews: list[Review]) -> list[Review]:
     """The reviews whose person's content the actor may know (only people with a recorded
     sharing view are asked about, one query for the rest)."""
     ids = {review.client_id for review in reviews}
@@ -594,7 +595,7 @@ def last_assessment(plan: SupportPlan) -> Assessment:
 
 
 def start_review_assessment(
-    session: Session, actor: Actor, review: Review, assessment: Assessment
+    session: DbSession, actor: Actor, review: Review, assessment: Assessment
 ) -> None:
     """Link the review to its review assessment (started by ``assessments.review``)."""
     if review.status is not ReviewStatus.DUE:
@@ -640,7 +641,7 @@ def _agreement(
 
 
 def _review_assessment(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     review: Review,
     assessment_id: str | None,
@@ -699,7 +700,7 @@ def _changes(plan: SupportPlan, terms: Terms | None) -> dict[str, str]:
 
 
 def record_outcome(
-    session: Session,
+    session: DbSession,
     actor: Actor,
     review: Review,
     today: date,
@@ -858,7 +859,7 @@ def record_outcome(
 
 
 def clocks(
-    session: Session, referrals: list[Referral], today: date
+    session: DbSession, referrals: list[Referral], today: date
 ) -> dict[uuid.UUID, SupportClock]:
     """The support clock of each referral it applies to (personal care, critical or
     substantial), by referral id."""
@@ -872,7 +873,7 @@ def clocks(
 
 
 def six_week_breaches(
-    session: Session, organisation_id: int | None, today: date, *, service_id: int | None = None
+    session: DbSession, organisation_id: int | None, today: date, *, service_id: int | None = None
 ) -> list[tuple[Referral, SupportClock]]:
     """Referrals whose support clock ran out: support started late, or not started and past
     its due day; of one organisation (or all, for ``None``), or of one service, by due day."""

@@ -9,14 +9,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..assessments.timeline import TimelineEntry, who_did
+from ..db import DbSession
 from .models import Review, ReviewStatus, SupportPlan
 from .services import hours_text
 
 
-def support_entries(session: Session, client_id: uuid.UUID) -> list[TimelineEntry]:
+def support_entries(session: DbSession, client_id: uuid.UUID) -> list[TimelineEntry]:
     plans = list(
         session.scalars(
             select(SupportPlan)
@@ -81,11 +82,11 @@ def support_entries(session: Session, client_id: uuid.UUID) -> list[TimelineEntr
 
 
 def with_support(
-    timeline: Callable[[Session, uuid.UUID], Sequence[Any]],
-) -> Callable[[Session, uuid.UUID], list[Any]]:
+    timeline: Callable[[DbSession, uuid.UUID], Sequence[Any]],
+) -> Callable[[DbSession, uuid.UUID], list[Any]]:
     """The record's timeline with the support entries added, newest first."""
 
-    def combined(session: Session, client_id: uuid.UUID) -> list[Any]:
+    def combined(session: DbSession, client_id: uuid.UUID) -> list[Any]:
         entries = [*timeline(session, client_id), *support_entries(session, client_id)]
         entries.sort(key=lambda e: e.at, reverse=True)
         return entries

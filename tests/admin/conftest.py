@@ -15,7 +15,7 @@ from assessment_engine.questionnaires.services import find_version
 get_version = partial(find_version, drafts=True)
 
 
-@pytest.fixture()
+@pytest.fixture
 def admin(login_as: Callable[..., Any]) -> Any:
     """A signed-in administrator of the council."""
     return login_as("administrator", org="perth-kinross-council")
@@ -85,6 +85,6 @@ class Drafts:
         )
 
 
-@pytest.fixture()
+@pytest.fixture
 def drafts(client: Any, db_session: Any, admin: Any) -> Drafts:
     return Drafts(client, db_session)

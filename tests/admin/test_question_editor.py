@@ -24,12 +24,7 @@ def _question_form(client: Any, url: str, **changes: str) -> dict[str, str]:
     page = client.get(url)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    data = dict(
-        (name, value)
-        for name, value in re.findall(
-            r'<input[^>]*name="([^"]+)"[^>]*type="text"[^>]*value="([^"]*)"', html
-        )
-    )
+    data = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*type="text"[^>]*value="([^"]*)"', html))
     data.update(
         re.findall(
             r'<input[^>]*id="([^"]+-\d+-[a-z]+)" name="\1" type="text"[^>]*value="([^"]*)"', html

@@ -31,7 +31,7 @@ EXAMPLES = FORM_SCHEMAS / "joint-assessment" / "examples"
 PARTNERS = ("perth-kinross-council", "nhs-tayside", "community-link")
 
 
-@pytest.fixture()
+@pytest.fixture
 def services(db_session: Session, factories: Factories) -> dict[str, Any]:
     """The three demo partners and the services of form_schemas/services.json."""
     found = {}
@@ -48,7 +48,7 @@ def services(db_session: Session, factories: Factories) -> dict[str, Any]:
     return found
 
 
-@pytest.fixture()
+@pytest.fixture
 def questionnaires(app: Flask, db_session: Session, services: dict[str, Any]) -> list[str]:
     """The bundled questionnaires, loaded and published in the test database."""
     report = load_directory(db_session, FORM_SCHEMAS, app.extensions["assessment_rules"])
@@ -71,7 +71,7 @@ class ApiClientFactory:
         return issued.token
 
 
-@pytest.fixture()
+@pytest.fixture
 def make_token(db_session: Session, factories: Factories) -> ApiClientFactory:
     return ApiClientFactory(db_session, factories)
 
@@ -106,7 +106,7 @@ class Api:
         return self.client.patch(url, headers=self._headers(headers), **kw)
 
 
-@pytest.fixture()
+@pytest.fixture
 def api_as(client: FlaskClient, make_token: ApiClientFactory) -> Callable[..., Api]:
     """``api_as(org, scopes)``: a client of a new API client of ``org``."""
 
@@ -116,13 +116,13 @@ def api_as(client: FlaskClient, make_token: ApiClientFactory) -> Callable[..., A
     return build
 
 
-@pytest.fixture()
+@pytest.fixture
 def api(api_as: Callable[..., Api], questionnaires: list[str]) -> Api:
     """An NHS Tayside system with the default scopes, questionnaires loaded."""
     return api_as("nhs-tayside")
 
 
-@pytest.fixture()
+@pytest.fixture
 def example() -> Callable[[str], dict[str, Any]]:
     """A bundled example's answers, by file name without .json."""
 
@@ -133,7 +133,7 @@ def example() -> Callable[[str], dict[str, Any]]:
     return read
 
 
-@pytest.fixture()
+@pytest.fixture
 def person(factories: Factories) -> Any:
     """A person's shared record."""
     return factories.client(org="perth-kinross-council")

@@ -19,7 +19,7 @@ from ..records import builders
 EXAMPLE = "depression-with-self-harm-thoughts"
 
 
-@pytest.fixture()
+@pytest.fixture
 def submitted(app, db_session, factories):
     """A council assessor's submitted assessment; the crisis referral goes to NHS Tayside."""
     user = factories.user("assessor", org="perth-kinross-council", name="Sam Reid")

@@ -28,7 +28,7 @@ def _pointers(body: dict[str, Any]) -> set[str]:
     return {entry.get("pointer", entry.get("parameter")) for entry in body["errors"]}
 
 
-@pytest.fixture()
+@pytest.fixture
 def counts(db_session: Any) -> Any:
     """Rows in the tables a request could write to."""
 
@@ -199,7 +199,7 @@ def test_a_duplicate_chi_is_409_with_the_existing_id(api: Api, person: Any) -> N
     assert body["existing_id"] == str(person.id)
 
 
-@pytest.fixture()
+@pytest.fixture
 def tight_rate_limit(app: Flask) -> Iterator[None]:
     previous = app.config.get("API_RATE_LIMIT")
     app.config["API_RATE_LIMIT"] = "3 per minute"

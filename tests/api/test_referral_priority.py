@@ -19,7 +19,7 @@ from ..factories import example_answers
 NHS = "nhs-tayside"
 
 
-@pytest.fixture()
+@pytest.fixture
 def home_care(app: Any, db_session: Any, factories: Any) -> Referral:
     """The low, routine home-care referral of a submitted crisis assessment (to the council)."""
     assessor = factories.user("assessor", NHS, name="Sam Reid")

@@ -27,7 +27,7 @@ IDENTITY = {
 }
 
 
-@pytest.fixture()
+@pytest.fixture
 def scene(api_as: Any, questionnaires: Any, factories: Any, db_session: Any, example: Any) -> Any:
     """The council's person with a submitted assessment and a draft, made through the API;
     then the person declines sharing with NHS Tayside (recorded by the council)."""

@@ -14,7 +14,7 @@ from ..records import builders
 COUNCIL, NHS = "perth-kinross-council", "nhs-tayside"
 
 
-@pytest.fixture()
+@pytest.fixture
 def draft(factories: Any, db_session: Any) -> Any:
     person = factories.client(org=COUNCIL)
     author = builders.user(db_session, "assessor", factories.organisation(COUNCIL))

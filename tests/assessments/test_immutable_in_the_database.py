@@ -121,12 +121,18 @@ def test_the_documented_changes_to_a_signed_off_assessment_go_through(
     scene = _scene(factories, db_session, AssessmentStatus.SIGNED_OFF)
     params = _params(scene)
     for statement in (
-        "UPDATE referrals SET status = 'accepted', accepted_at = :now,"
-        " accepted_by_id = :assessor, assigned_to_id = :assessor WHERE id = :r",
-        "UPDATE referrals SET status = 'completed', completed_at = :now,"
-        " version = version + 1 WHERE id = :r",
-        "UPDATE assessments SET cosigned_at = :now, cosigned_by_id = :nurse,"
-        " version = version + 1 WHERE id = :a",
+        (
+            "UPDATE referrals SET status = 'accepted', accepted_at = :now,"
+            " accepted_by_id = :assessor, assigned_to_id = :assessor WHERE id = :r"
+        ),
+        (
+            "UPDATE referrals SET status = 'completed', completed_at = :now,"
+            " version = version + 1 WHERE id = :r"
+        ),
+        (
+            "UPDATE assessments SET cosigned_at = :now, cosigned_by_id = :nurse,"
+            " version = version + 1 WHERE id = :a"
+        ),
     ):
         _allowed(db_session, statement, params)
     # ... and the co-signature is set once.
@@ -168,10 +174,15 @@ def test_a_submitted_assessment_can_still_be_overridden_and_signed_off(
     scene = _scene(factories, db_session, AssessmentStatus.SUBMITTED)
     params = _params(scene)
     for statement in (
-        "UPDATE decisions SET route = 'health', priority = 'critical', override_reason = 'seen',"
-        " overridden_by_id = :assessor, overridden_at = :now WHERE id = :d",
+        (
+            "UPDATE decisions SET route = 'health', priority = 'critical',"
+            " override_reason = 'seen', overridden_by_id = :assessor, overridden_at = :now"
+            " WHERE id = :d"
+        ),
         "UPDATE referrals SET priority = 'critical' WHERE id = :r",
-        "UPDATE assessments SET status = 'signed_off', signed_off_at = :now,"
-        " signed_off_by_id = :assessor WHERE id = :a",
+        (
+            "UPDATE assessments SET status = 'signed_off', signed_off_at = :now,"
+            " signed_off_by_id = :assessor WHERE id = :a"
+        ),
     ):
         _allowed(db_session, statement, params)

@@ -27,14 +27,14 @@ def _example(name: str) -> dict:
     return json.loads((ROOT / "form_schemas" / "phq-9" / "examples" / f"{name}.json").read_text())
 
 
-@pytest.fixture()
+@pytest.fixture
 def phq9(app, db_session, tmp_path):
     version = builders.load_phq9(db_session, app, tmp_path)
     prepared = services.prepare_version(db_session, app.extensions["assessment_versions"], version)
     return version, prepared
 
 
-@pytest.fixture()
+@pytest.fixture
 def submitted(factories, db_session, phq9):
     """A PHQ-9 assessment by a council assessor, submitted with moderate answers."""
     version, prepared = phq9

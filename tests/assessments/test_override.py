@@ -13,7 +13,7 @@ from assessment_engine.scoring.outcomes import Priority, Route
 from ..factories import example_answers
 
 
-@pytest.fixture()
+@pytest.fixture
 def submitted(app, db_session, factories):
     user = factories.user("assessor", org="perth-kinross-council", name="Sam Reid")
     assessment = factories.submitted(app, example_answers("carer-under-strain"), user)

@@ -19,7 +19,7 @@ from assessment_engine.scoring.outcomes import Priority, Route, Urgency
 from ..factories import example_answers
 
 
-@pytest.fixture()
+@pytest.fixture
 def crisis(app, db_session, factories):
     """A submitted joint assessment with thoughts of self-harm (a same-day crisis referral)."""
     user = factories.user("assessor", org="perth-kinross-council", name="Sam Reid")

@@ -16,7 +16,7 @@ from assessment_engine.records.models import AuditEvent
 from ..factories import example_answers
 
 
-@pytest.fixture()
+@pytest.fixture
 def prepared_for(app, db_session):
     cache = app.extensions["assessment_versions"]
 

@@ -7,6 +7,7 @@ import re
 import time
 
 import pyotp
+import pytest
 from sqlalchemy import select
 
 from assessment_engine.auth import second_factor
@@ -185,23 +186,17 @@ def test_a_code_from_the_previous_step_is_refused_after_a_later_one(db_session, 
     now = time.time() + 120  # well after the enrolment's step
     assert second_factor.verify(db_session, cipher, admin, totp.at(now), now) == "totp"
     earlier = totp.at(now - 30)
-    try:
+    with pytest.raises(second_factor.SecondFactorError) as refused:
         second_factor.verify(db_session, cipher, admin, earlier, now)
-    except second_factor.SecondFactorError as error:
-        assert "used already" in error.message
-    else:
-        raise AssertionError("an earlier step's code was accepted after a later one")
+    assert "used already" in refused.value.message
 
 
 def test_secrets_need_the_configured_key(app, factories):
     admin = factories.user("administrator")
     other = second_factor.SecretCipher([second_factor.Fernet.generate_key().decode()])
-    try:
+    with pytest.raises(second_factor.SecondFactorError) as refused:
         other.decrypt(admin.totp_secret)
-    except second_factor.SecondFactorError as error:
-        assert "reset your second factor" in error.message
-    else:
-        raise AssertionError("a secret was read with another key")
+    assert "reset your second factor" in refused.value.message
 
 
 def test_the_command_line_resets_a_lost_device_when_no_administrator_can(

@@ -37,7 +37,7 @@ def _attempts(client: Any, email: str, count: int, address: str, **headers: str)
     ]
 
 
-@pytest.fixture()
+@pytest.fixture
 def limits(app: Any) -> Iterator[dict[str, Any]]:
     """Small limits for one test, put back afterwards."""
     saved = {k: app.config[k] for k in ("SIGN_IN_RATE_LIMIT", "SIGN_IN_ACCOUNT_RATE_LIMIT")}
@@ -145,7 +145,7 @@ def _redis_or_skip() -> None:
         pytest.skip(f"Redis is not running at {REDIS_URL}")
 
 
-@pytest.fixture()
+@pytest.fixture
 def two_servers_sharing_redis(scratch_database_url: str, scratch_app: Any) -> Iterator[list[str]]:
     _redis_or_skip()
     app = scratch_app(seed=True)

@@ -100,7 +100,7 @@ def browser(chromium_path: str) -> Iterator[Any]:
         instance.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def page(browser: Any, server_url: str) -> Iterator[Any]:
     context = browser.new_context(base_url=server_url, viewport={"width": 1280, "height": 900})
     page = context.new_page()

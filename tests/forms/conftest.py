@@ -41,7 +41,7 @@ def examples() -> dict[str, dict[str, Any]]:
     return {path.stem: json.loads(path.read_text("utf-8")) for path in EXAMPLES}
 
 
-@pytest.fixture()
+@pytest.fixture
 def request_context(app: Flask) -> Iterator[None]:
     with app.test_request_context():
         yield
@@ -282,6 +282,6 @@ def element_ids(html: str) -> list[str]:
     return reader.ids
 
 
-@pytest.fixture()
+@pytest.fixture
 def browser() -> Callable[..., MultiDict[str, str]]:
     return post_data

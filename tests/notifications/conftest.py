@@ -62,7 +62,7 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
         controller.stop()
 
 
-@pytest.fixture()
+@pytest.fixture
 def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
     """The module's server, emptied and answering normally."""
     box = smtp_server[0]
@@ -73,7 +73,7 @@ def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
     return box
 
 
-@pytest.fixture()
+@pytest.fixture
 def smtp_config(smtp_server: tuple[Mailbox, int]) -> dict[str, Any]:
     return {
         "MAIL_BACKEND": "smtp",

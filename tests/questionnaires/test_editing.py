@@ -31,7 +31,7 @@ def texts() -> DraftTexts:
     )
 
 
-@pytest.fixture()
+@pytest.fixture
 def draft(texts: DraftTexts) -> Draft:
     return Draft.parse(texts)
 

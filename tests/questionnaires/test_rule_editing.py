@@ -93,8 +93,10 @@ def test_a_flag_keeps_the_option_value_typed_and_is_said_with_its_label(phq9) ->
     view = rule_editing.describe(new, structure, SERVICES)[-1]
     assert view.shape == "flag"
     assert view.sentences == (
-        "Sets the flag tired when the answer to “Feeling tired or having little energy” "
-        "is at least “More than half the days”.",
+        (
+            "Sets the flag tired when the answer to “Feeling tired or having little energy” "
+            "is at least “More than half the days”."
+        ),
     )
     with pytest.raises(RuleEditError, match="Choose one of the options"):
         rule_editing.add_flag(

@@ -67,7 +67,7 @@ def _write_for_people(app: Flask, commits: int, people: int = 8) -> None:
             db.session.commit()
 
 
-@pytest.fixture()
+@pytest.fixture
 def people(scratch_app: Callable[..., Flask]) -> Flask:
     """150 events about 8 people, in 4 chains; checkpoints every 40 events or so."""
     app = _people_app(scratch_app)

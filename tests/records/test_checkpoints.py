@@ -28,7 +28,7 @@ from assessment_engine.records.checkpoints import (
 from .audit_scenes import audited_app, tamper, verify, write_events
 
 
-@pytest.fixture()
+@pytest.fixture
 def audited(scratch_app: Callable[..., Flask]) -> Flask:
     return audited_app(scratch_app)
 

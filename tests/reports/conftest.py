@@ -23,7 +23,7 @@ from ..factories import example_answers
 COUNCIL = "perth-kinross-council"
 
 
-@pytest.fixture()
+@pytest.fixture
 def demo(app: Any, db_session: Any) -> dict[str, User]:
     """The demo partners, people, assessments and support (made today), by user email."""
     report = load_demo(
@@ -33,7 +33,7 @@ def demo(app: Any, db_session: Any) -> dict[str, User]:
     return {user.email: user for user in report.users}
 
 
-@pytest.fixture()
+@pytest.fixture
 def world(app: Any, db_session: Any, factories: Any) -> dict[str, Any]:
     """Two of the council's assessments submitted today, one home-care referral accepted and
     its support started; the council's team manager."""

@@ -163,7 +163,7 @@ def test_every_exported_person_is_on_their_records_who_has_seen_it(
     quarterly_return(db_session, _analyst(demo), Quarter.of(uk_today()))
     write_pending(db_session)
     for name in ("MacDonald", "McDonald", "Henderson", "Robertson", "Campbell-Lamont"):
-        events = [e for e in client_events(db_session, _person(db_session, name).id)]
+        events = list(client_events(db_session, _person(db_session, name).id))
         assert EXPORTED in [e.action for e in events], name
     # People the council neither assessed nor supports are not.
     events = client_events(db_session, _person(db_session, "Fraser").id)
@@ -205,7 +205,7 @@ def test_a_service_named_like_a_formula_is_text_in_the_csv(
     home_care.name = "=cmd|' /C calc'!A0"
     db_session.flush()
     made = quarterly_return(db_session, _analyst(demo), Quarter.of(uk_today()))
-    cells = [row for row in csv.DictReader(io.StringIO(rows_text(COLUMNS, made.rows)))]
+    cells = list(csv.DictReader(io.StringIO(rows_text(COLUMNS, made.rows))))
     services = {row["support_service"] for row in cells if row["support_service"]}
     assert services == {"'=cmd|' /C calc'!A0"}
     assert all(not row["services_referred"].startswith("=") for row in cells)

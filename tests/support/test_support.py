@@ -57,7 +57,7 @@ def _home_care(
     )
 
 
-@pytest.fixture()
+@pytest.fixture
 def manager(factories: Any) -> Any:
     return factories.user("team_manager", COUNCIL)
 

@@ -80,7 +80,7 @@ def none_code_for(question: Question) -> str | None:
     return code
 
 
-class AnswerField(Field):  # type: ignore[misc]  # WTForms ships no types
+class AnswerField(Field):
     """Base of the answer fields: ``data`` is the answer, ``question`` what it answers."""
 
     def __init__(
@@ -268,7 +268,7 @@ class MultiChoiceAnswerField(AnswerField):
         return any(encode_value(value) == code for value in self.data)
 
 
-class GroupField(FormField):  # type: ignore[misc]  # WTForms ships no types
+class GroupField(FormField):
     """A nested group of questions (a fieldset), or one item of a repeating group."""
 
     def __init__(self, form_class: Any, *args: Any, question: Question, **kwargs: Any) -> None:
@@ -276,7 +276,7 @@ class GroupField(FormField):  # type: ignore[misc]  # WTForms ships no types
         self.question = question
 
 
-class RepeatField(FieldList):  # type: ignore[misc]  # WTForms ships no types
+class RepeatField(FieldList):
     """A repeating group: a list of :class:`GroupField` items, added and removed by buttons.
 
     ``answered`` says whether the list itself has an answer: true once the saved answers hold a

@@ -9,7 +9,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from wtforms import Field
 
 
-class GovDateField(Field):  # type: ignore[misc]  # WTForms ships no types
+class GovDateField(Field):
     """A date entered as day, month and year, with the Design System's error messages.
 
     ``label`` is used in messages ("Date of birth must include a month").
