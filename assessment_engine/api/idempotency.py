@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Response
 from sqlalchemy import delete, select, update
@@ -60,12 +60,11 @@ def run(
             "Idempotency-Key must be 1 to 255 printable ASCII characters.",
             errors=[{"parameter": "Idempotency-Key", "message": "Not a valid key."}],
         )
-    record = _claim(session, client.id, key, fingerprint)
-    if record.state is IdempotencyState.DONE:
+    record, record_id, claimed_at = _claim(session, client.id, key, fingerprint)
+    if record is not None:
         return replay(
             record.response_status or 200, record.response_body or "", record.response_headers
         )
-    record_id, claimed_at = record.id, record.created_at
 
     def finish(response: Response) -> None:
         """Stage the response beside the handler's work, to be committed with it, if the
@@ -104,8 +103,12 @@ def run(
     return response
 
 
-def _claim(session: DbSession, client_id: int, key: str, fingerprint: str) -> IdempotencyKey:
-    """The stored record for this key, or a new in-progress claim committed for all to see."""
+def _claim(
+    session: DbSession, client_id: int, key: str, fingerprint: str
+) -> tuple[IdempotencyKey | None, int, datetime]:
+    """The stored record for this key if it is done (with its id and claim time), or else
+    None and the id and claim time of this request's in-progress claim, committed for all to
+    see (read before the commit, so the claim is not read back after it)."""
     for _attempt in range(2):
         existing = session.scalar(
             select(IdempotencyKey).where(
@@ -121,7 +124,7 @@ def _claim(session: DbSession, client_id: int, key: str, fingerprint: str) -> Id
                     errors=[{"parameter": "Idempotency-Key", "message": "Already used."}],
                 )
             if existing.state is IdempotencyState.DONE:
-                return existing
+                return existing, existing.id, existing.created_at
             if utcnow() - existing.created_at < ABANDONED_AFTER:
                 raise ApiError(
                     409,
@@ -144,7 +147,7 @@ def _claim(session: DbSession, client_id: int, key: str, fingerprint: str) -> Id
             if taken.rowcount != 1:  # type: ignore[attr-defined]
                 continue  # someone else took it or finished it: look again
             session.refresh(existing)
-            return existing
+            return None, existing.id, existing.created_at
         record = IdempotencyKey(
             api_client_id=client_id,
             key=key,
@@ -154,11 +157,13 @@ def _claim(session: DbSession, client_id: int, key: str, fingerprint: str) -> Id
         )
         session.add(record)
         try:
+            session.flush()
+            claim = (None, record.id, record.created_at)
             session.commit()
         except IntegrityError:
             session.rollback()  # another request claimed it first: look again
             continue
-        return record
+        return claim
     raise ApiError(409, "A request with this Idempotency-Key is being processed; retry.")
 
 

@@ -56,7 +56,11 @@ def init_app(app: Flask) -> None:
 
     def _load_user(token: str) -> Any:
         user = services.load_session_user(db.session, token, idle=idle, absolute=absolute)
-        db.session.commit()  # the session's last-seen time, or the removal of an expired one
+        if db.session.dirty or db.session.deleted:
+            # The session's last-seen time, or the removal of an expired one, committed now
+            # (whatever the request does next). Otherwise nothing to commit: the request goes
+            # on in the same transaction (one commit, not two, for most requests).
+            db.session.commit()
         return user
 
     # Called, not used as a decorator: Flask-Login has no type hints, and mypy would call the

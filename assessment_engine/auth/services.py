@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import DbSession, utcnow
@@ -80,9 +80,7 @@ def load_session_user(
         session.delete(row)
         return None
     if now - row.last_seen_at > _TOUCH_EVERY:
-        session.execute(
-            update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
-        )
+        row.last_seen_at = now  # flushed at the caller's commit
     row.user._session_token = token
     return row.user
 

@@ -158,3 +158,57 @@ def test_sign_in_is_rate_limited(app, client, factories) -> None:
     finally:
         app.config["SIGN_IN_RATE_LIMIT"] = "1000 per minute"
     assert codes == [200, 200, 200, 429]
+
+
+def _session_row(db_session, user) -> UserSession:
+    return db_session.scalars(select(UserSession).where(UserSession.user_id == user.id)).one()
+
+
+def test_a_session_is_touched_at_most_once_a_minute_and_the_touch_is_kept(
+    client, login_as, db_session
+) -> None:
+    from datetime import timedelta
+
+    user = login_as()
+    row = _session_row(db_session, user)
+    long_ago = row.last_seen_at - timedelta(minutes=5)
+    row.last_seen_at = long_ago
+    db_session.commit()
+    assert client.get("/").status_code == 200
+    db_session.expire_all()
+    touched = _session_row(db_session, user).last_seen_at
+    assert touched - long_ago >= timedelta(minutes=5)  # the request's time, committed
+    assert client.get("/").status_code == 200
+    db_session.expire_all()
+    assert _session_row(db_session, user).last_seen_at == touched  # within the minute: as it was
+
+
+def test_an_idle_session_is_ended_for_good(client, login_as, db_session) -> None:
+    from datetime import timedelta
+
+    user = login_as()
+    row = _session_row(db_session, user)
+    row.last_seen_at = row.last_seen_at - timedelta(minutes=61)  # SESSION_IDLE_MINUTES: 60
+    db_session.commit()
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+    db_session.expire_all()
+    assert db_session.scalars(select(UserSession).where(UserSession.user_id == user.id)).all() == []
+
+
+def test_a_signed_in_page_is_one_transaction(client, login_as) -> None:
+    # Loading the user commits only a touch of the session (at most once a minute), so a page
+    # commits once, at its end, with the audit of what it showed.
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    login_as()
+    assert client.get("/").status_code == 200
+    commits: list[object] = []
+    listener = commits.append
+    event.listen(Session, "after_commit", listener)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        event.remove(Session, "after_commit", listener)
+    assert len(commits) == 1

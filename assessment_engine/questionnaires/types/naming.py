@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 _PLAIN = re.compile(r"[A-Za-z0-9_]")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
 _ESCAPED = re.compile(r"\.([0-9a-f]+)\.")
 #: The name of the hidden input each repeat item posts, so an item survives with nothing typed.
 ITEM_MARKER = ".item"
@@ -33,6 +34,8 @@ def encode_name(name: str) -> str:
     """One property name as the part of an HTML name/id that stands for it."""
     if not name:
         return "._."
+    if _PLAIN_NAME.fullmatch(name):  # nearly every name: nothing to escape, one match
+        return name
     return "".join(ch if _PLAIN.fullmatch(ch) else f".{ord(ch):x}." for ch in name)
 
 
