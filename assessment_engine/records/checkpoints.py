@@ -325,9 +325,15 @@ def _heads(session: Session, after: Checkpoint | None) -> list[Head]:
         since[chain] = signed if signed[1] <= head_id else (chain, 0, GENESIS, 0)
     counted: dict[int, int] = {}
     if since:
+        # Up to the head read: a commit to a chain landing between the two statements (READ
+        # COMMITTED) must not be counted under a head that does not include it.
         in_chains = or_(
             *(
-                and_(AuditEvent.chain == chain, AuditEvent.id > signed[1])
+                and_(
+                    AuditEvent.chain == chain,
+                    AuditEvent.id > signed[1],
+                    AuditEvent.id <= found[chain][0],
+                )
                 for chain, signed in since.items()
             )
         )

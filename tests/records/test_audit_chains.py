@@ -216,3 +216,55 @@ def test_a_trail_written_as_one_chain_still_verifies_once_partitioned(
     report = verify(many)
     assert report.finding is Finding.RECOMPUTED, report.message
     assert "checkpoint #1" in report.message  # the old checkpoint still catches it
+
+
+def test_a_commit_to_another_chain_while_a_checkpoint_counts_does_not_spoil_it(
+    scratch_app: Callable[..., Flask],
+) -> None:
+    """A checkpoint reads the chains' heads, then counts each chain's events, in two statements:
+    under READ COMMITTED another request's commit to a chain can land between them. The count
+    must stop at the head it signs, or the checkpoint signs a head with a count one event off
+    and audit-verify later calls an intact chain "rewritten"."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.orm import Session
+
+    from assessment_engine.records.checkpoints import lock_checkpoints, write_checkpoint
+
+    app = _people_app(scratch_app, AUDIT_CHECKPOINT_EVERY=0)
+    _write_for_people(app, 8)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's one writer holds the whole database through the checkpoint")
+        actor = Actor(organisation_id=app.config["TEST_ORG"], label="test", address="127.0.0.1")
+        landed: list[int] = []
+
+        def commit_meanwhile(
+            _conn: object, _cursor: object, statement: str, *_args: object
+        ) -> None:
+            if landed or "count(*)" not in statement:
+                return
+            other = Session(db.engine)
+            try:  # another request, about person 1, commits while the count is about to run
+                record_event(
+                    other,
+                    actor,
+                    "client.view",
+                    record_type="client",
+                    record_id="x",
+                    client_id=uuid.UUID(int=1),
+                )
+                other.commit()
+                landed.append(1)
+            finally:
+                other.close()
+
+        sa_event.listen(db.engine, "before_cursor_execute", commit_meanwhile)
+        try:
+            assert lock_checkpoints(db.session())
+            write_checkpoint(db.session(), app.extensions["audit_checkpoints"])
+            db.session.commit()
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", commit_meanwhile)
+        assert landed
+    report = verify(app)
+    assert report.finding is Finding.INTACT, report.message
