@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +112,25 @@ def record_event(
         recorded_in = own.get_transaction()
     own.info.setdefault(_PENDING, []).append((new, recorded_in))
     return new
+
+
+#: ``detail`` key of the digest of the people an event is linked to (``audit_event_clients``):
+#: the links are rows of their own, outside the chain; the digest puts them under its hash.
+LINKED = "linked"
+
+
+def linked_digest(client_ids: Iterable[uuid.UUID | str]) -> str:
+    """SHA-256 of the people's ids, sorted, one a line: the same whatever their order."""
+    return hashlib.sha256("\n".join(sorted(str(c) for c in client_ids)).encode()).hexdigest()
+
+
+def link_clients(event_: AuditEvent, client_ids: Iterable[uuid.UUID]) -> None:
+    """Link a recorded (not yet appended) event to further people, for "who has seen this
+    record", with the links' digest in its detail, so that ``audit-verify`` finds a link
+    deleted or added afterwards."""
+    ids = list(dict.fromkeys(client_ids))
+    event_.linked_clients = [AuditEventClient(client_id=client_id) for client_id in ids]
+    event_.detail = {**event_.detail, LINKED: linked_digest(ids)}
 
 
 def partitions() -> int:

@@ -268,3 +268,40 @@ def test_a_commit_to_another_chain_while_a_checkpoint_counts_does_not_spoil_it(
         assert landed
     report = verify(app)
     assert report.finding is Finding.INTACT, report.message
+
+
+def test_a_link_of_an_export_to_a_person_deleted_afterwards_is_found(
+    scratch_app: Callable[..., Flask],
+) -> None:
+    """An export (or search) is one event linked to each person it showed; the links are rows
+    of their own. Deleting one hides the export from that person's "who has seen this record",
+    so the event's hash covers the links' digest and audit-verify checks them."""
+    from datetime import date
+
+    from assessment_engine.records import services as records
+    from assessment_engine.records.access import audit_shown
+
+    app = _people_app(scratch_app)
+    with app.app_context():
+        actor = Actor.command_line(app.config["TEST_ORG"])
+        people = [
+            records.create_client(
+                db.session,
+                actor,
+                records.ClientDetails(
+                    chi=chi, given_name="Ann", family_name="Bell", date_of_birth=date(1985, 4, 19)
+                ),
+            ).id
+            for chi in ("1904851231", "1904851258")
+        ]
+        audit_shown(db.session, actor, "reports.return", "report", people, {"people": 2})
+        db.session.commit()
+        exported = db.session.scalar(
+            select(AuditEvent.id).where(AuditEvent.action == "reports.return")
+        )
+    assert verify(app).finding is Finding.INTACT
+    links = f"FROM audit_event_clients WHERE audit_event_id = {exported}"
+    tamper(app, f"DELETE {links} AND client_id = (SELECT min(client_id) {links})")
+    report = verify(app)
+    assert report.finding is Finding.CHANGED
+    assert f"broken at event {exported}: the people it is linked to" in report.message

@@ -140,7 +140,7 @@ def test_a_person_who_declined_sharing_is_left_out_and_not_audited(
     chis = {row["chi"] for row in made.rows}
     assert morag.chi not in chis and jean.chi in chis
     assert made.people == 4 and made.withheld == 1
-    from assessment_engine.kernel.audit import write_pending
+    from assessment_engine.kernel.audit import linked_digest, write_pending
 
     write_pending(db_session)
     seen = lambda person: [e for e in client_events(db_session, person.id) if e.action == EXPORTED]  # noqa: E731
@@ -152,6 +152,8 @@ def test_a_person_who_declined_sharing_is_left_out_and_not_audited(
         "rows": 4,
         "people": 4,
         "withheld": 1,
+        # the digest of the people the event is linked to, under the chain's hash
+        "linked": linked_digest(e.client_id for e in event.linked_clients),
     }
 
 
