@@ -284,4 +284,4 @@ def _audit_names(session: Session, actor: Actor, ruleset: str, named: list[uuid.
         record_id=ruleset,
         detail={"ruleset": ruleset, "people": len(ids), "clients": [str(i) for i in ids]},
     )
-    link_clients(event, ids)
+    link_clients(session, event, ids)

@@ -304,7 +304,7 @@ def audit_shown(
     event = record_event(
         session, actor, action, record_type=record_type, record_id="-", detail=detail
     )
-    link_clients(event, client_ids)
+    link_clients(session, event, client_ids)
 
 
 @dataclass(frozen=True)
