@@ -307,3 +307,54 @@ def test_a_link_of_an_export_to_a_person_deleted_afterwards_is_found(
     report = verify(app)
     assert report.finding is Finding.CHANGED
     assert f"broken at event {exported}: the people it is linked to" in report.message
+
+
+def test_concurrent_commits_to_two_chains_keep_each_chain_whole(
+    scratch_app: Callable[..., Flask],
+) -> None:
+    """Three writers at once, each in its own connection: one about a person of chain 1, one of
+    chain 2, one about both in every commit; checkpoints are due every few events, so commits
+    also race to write them. Each chain stays linked and every checkpoint matches."""
+    import threading
+
+    app = _people_app(scratch_app, AUDIT_CHECKPOINT_EVERY=5)
+    people = {1: [uuid.UUID(int=1)], 2: [uuid.UUID(int=2)], 3: [uuid.UUID(int=1), uuid.UUID(int=2)]}
+    barrier = threading.Barrier(len(people))
+    errors: list[BaseException] = []
+
+    def write(about: list[uuid.UUID]) -> None:
+        with app.app_context():
+            actor = Actor(organisation_id=app.config["TEST_ORG"], label="test", address="::1")
+            barrier.wait()
+            try:
+                for n in range(15):
+                    for person in about:
+                        record_event(
+                            db.session,
+                            actor,
+                            "client.view",
+                            record_type="client",
+                            record_id=n,
+                            client_id=person,
+                        )
+                    db.session.commit()
+            except BaseException as error:  # pragma: no cover - shown in the assertion
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=write, args=(about,)) for about in people.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    report = verify(app)
+    assert report.finding is Finding.INTACT, report.message
+    assert report.checked == 60
+    for chain in (1, 2):
+        events = _chain_events(app, chain)
+        assert len(events) == 30
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditCheckpoint)) >= 2
