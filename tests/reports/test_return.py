@@ -384,3 +384,32 @@ def test_the_analyst_is_refused_every_page_about_a_person(
     assert wrong == {}
     leaked = [url for url, r in answered.items() if morag.family_name in r.get_data(as_text=True)]
     assert leaked == []
+
+
+def test_no_statement_binds_a_parameter_per_support(db_session: Any, demo: dict[str, User]) -> None:
+    """A statement may bind 65,535 parameters on PostgreSQL, 32,766 on SQLite: the return of a
+    national partner's quarter has more supports than that, so the assessments they were arranged
+    from are selected by a subquery, not by a list of their ids (which failed the export)."""
+    from sqlalchemy import event
+
+    from assessment_engine.support.models import SupportPlan
+
+    plans = db_session.scalars(select(SupportPlan)).all()
+    arranged_from = {plan.referral.assessment_id for plan in plans}
+    assert arranged_from
+    bound: set[str] = set()
+
+    def note(_conn: Any, _cursor: Any, _statement: str, parameters: Any, *_rest: Any) -> None:
+        values = parameters.values() if isinstance(parameters, dict) else parameters or ()
+        for value in values:
+            bound.update({str(value), getattr(value, "hex", str(value))})
+
+    engine = db_session.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        made = quarterly_return(db_session, _analyst(demo), Quarter.of(uk_today()))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert any(row["support_plan_id"] for row in made.rows)
+    assert not {str(key) for key in arranged_from} & bound
+    assert not {key.hex for key in arranged_from} & bound
