@@ -13,6 +13,7 @@ import itertools
 import json
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from assessment_engine.records.checkpoints import (
     Checkpoint,
     Finding,
     merkle_root,
+    verify_audit,
 )
 from assessment_engine.records.models import AuditEvent
 
@@ -358,3 +360,101 @@ def test_concurrent_commits_to_two_chains_keep_each_chain_whole(
         assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditCheckpoint)) >= 2
+
+
+def test_the_migration_keeps_a_trail_and_checkpoint_written_before_it_verifying(
+    scratch_database_url: str, tmp_path: Path
+) -> None:
+    """Through the migration itself: a trail and a checkpoint written at the revision before
+    the chains (no ``chain``, no ``heads`` column) verify after ``upgrade``; new events then
+    spread over the chains, and the old checkpoint still finds a rewrite of the old events."""
+    from types import SimpleNamespace
+
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from assessment_engine import create_app
+    from assessment_engine.db import utcnow
+    from assessment_engine.kernel.audit import GENESIS, _digest
+
+    app = create_app(
+        {
+            "ENV": "testing",
+            "DATABASE_URL": scratch_database_url,
+            "SECRET_KEY": "k" * 32,
+            "AUDIT_CHECKPOINT_KEY": "c" * 32,
+            "AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"),
+            "AUDIT_CHECKPOINT_EVERY": 0,
+            "AUDIT_CHECKPOINT_MINUTES": 0,
+            "AUDIT_CHAIN_PARTITIONS": CHAINS,
+        }
+    )
+    policy = app.extensions["audit_checkpoints"]
+
+    def old_table(model: type, *leave_out: str) -> sa.TableClause:
+        columns = model.__table__.c  # type: ignore[attr-defined]
+        return sa.table(
+            model.__tablename__,  # type: ignore[attr-defined]
+            *(sa.column(c.name, c.type) for c in columns if c.name not in leave_out),
+        )
+
+    try:
+        with app.app_context():
+            upgrade(revision="a4c8e2f61b37")
+            events = old_table(AuditEvent, "chain")
+            prev, rows = GENESIS, []
+            for n in range(12):
+                row = SimpleNamespace(
+                    occurred_at=utcnow(),
+                    actor="test",
+                    user_id=None,
+                    organisation_id=None,
+                    action="client.view",
+                    record_type="client",
+                    record_id=str(n),
+                    client_id=None,
+                    address="::1",
+                    detail={"n": n},
+                )
+                row.prev_hash, row.hash = prev, _digest(prev, row)
+                prev = row.hash
+                rows.append(vars(row))
+            db.session.execute(sa.insert(events), rows)
+            old = policy.keys.sign(
+                Checkpoint(
+                    id=1,
+                    kind="periodic",
+                    created_at=utcnow().isoformat(),
+                    head_event_id=12,
+                    head_hash=prev,
+                    event_count=12,
+                )
+            )
+            fields = json.loads(old.as_json())
+            fields["created_at"] = datetime.fromisoformat(fields["created_at"])
+            db.session.execute(sa.insert(old_table(AuditCheckpoint, "heads")), [fields])
+            db.session.commit()
+            policy.file.append([old])
+
+            upgrade()
+            report = verify_audit(db.session(), policy)
+            assert report.finding is Finding.INTACT, report.message
+            assert report.trusted == old
+            org, _ = ensure_organisation(
+                db.session, slug="later", name="Later", kind=OrganisationKind.HEALTH
+            )
+            db.session.commit()
+            app.config["TEST_ORG"] = org.id
+        _write_for_people(app, 4)
+        with app.app_context():
+            spread = set(db.session.scalars(select(AuditEvent.chain).distinct()))
+            db.session.rollback()
+        assert spread > {0}
+        assert verify(app).finding is Finding.INTACT
+        tamper(app, "UPDATE audit_events SET detail = '{\"n\": 99}' WHERE id = 3", recompute=True)
+        report = verify(app)
+        assert report.finding is Finding.RECOMPUTED, report.message
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
