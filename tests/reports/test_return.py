@@ -369,6 +369,10 @@ def test_the_analyst_is_refused_every_page_about_a_person(
         f"/assessments/{assessment.id}/answers",
         f"/assessments/{assessment.id}/outcome",
         f"/assessments/{assessment.id}/print",
+        f"/assessments/{assessment.id}/print.pdf",
+        f"/assessments/{assessment.id}/changes",
+        f"/assessments/{assessment.id}/review",
+        f"/assessments/{assessment.id}/review-notes",
         f"/assessments/{assessment.id}/sign-off",
         f"/assessments/{assessment.id}/discard",
         f"/referrals/{referral.id}/support",
@@ -378,6 +382,8 @@ def test_the_analyst_is_refused_every_page_about_a_person(
         "/referrals",
         "/reviews",
         "/people/new",
+        f"/people?q={morag.family_name}",
+        f"/people?q={morag.chi}",
     ]
     answered = {url: client.get(url) for url in urls}
     wrong = {url: r.status_code for url, r in answered.items() if r.status_code not in (403, 404)}
