@@ -30,8 +30,7 @@ from ..assessments.services import current_decision, prepare_version, what_if
 from ..db import DbSession
 from ..kernel import policy
 from ..kernel.actor import Actor
-from ..kernel.audit import record_event
-from ..kernel.models import AuditEventClient
+from ..kernel.audit import link_clients, record_event
 from ..questionnaires.carry_forward import carry_forward
 from ..questionnaires.drafts import AdminError
 from ..questionnaires.models import Questionnaire, QuestionnaireVersion
@@ -286,4 +285,4 @@ def _audit_names(session: DbSession, actor: Actor, ruleset: str, named: list[uui
         record_id=ruleset,
         detail={"ruleset": ruleset, "people": len(ids), "clients": [str(i) for i in ids]},
     )
-    event.linked_clients = [AuditEventClient(client_id=client_id) for client_id in ids]
+    link_clients(session, event, ids)

@@ -24,8 +24,7 @@ from sqlalchemy.orm import joinedload
 from ..db import DbSession
 from ..kernel import policy
 from ..kernel.actor import Actor, Role
-from ..kernel.audit import note_refusal, record_event
-from ..kernel.models import AuditEventClient
+from ..kernel.audit import link_clients, note_refusal, record_event
 from ..partners.models import Organisation
 from .models import BreakGlassGrant, Client, SharingView
 from .services import RecordNotFound, is_chi_search, record_key, search_clients
@@ -308,7 +307,7 @@ def audit_shown(
     event = record_event(
         session, actor, action, record_type=record_type, record_id="-", detail=detail
     )
-    event.linked_clients = [AuditEventClient(client_id=client_id) for client_id in client_ids]
+    link_clients(session, event, client_ids)
 
 
 @dataclass(frozen=True)
@@ -429,5 +428,5 @@ def listed(
         record_id="-",
         detail={**(detail or {}), "results": len(shown), "clients": [str(i) for i in ids]},
     )
-    event.linked_clients = [AuditEventClient(client_id=client_id) for client_id in ids]
+    link_clients(session, event, ids)
     return shown

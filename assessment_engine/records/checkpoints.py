@@ -36,8 +36,17 @@ from sqlalchemy import BigInteger, Integer, String, and_, event, func, or_, sele
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..db import Base, DbSession, JSONType, utcnow
-from ..kernel.audit import APPENDED_UP_TO, GENESIS, _digest, _in_order, chains, partitions
-from ..kernel.models import AuditEvent
+from ..kernel.audit import (
+    APPENDED_UP_TO,
+    GENESIS,
+    LINKED,
+    _digest,
+    _in_order,
+    chains,
+    linked_digest,
+    partitions,
+)
+from ..kernel.models import AuditEvent, AuditEventClient
 
 
 class CheckpointKind(enum.StrEnum):
@@ -325,9 +334,15 @@ def _heads(session: DbSession, after: Checkpoint | None) -> list[Head]:
         since[chain] = signed if signed[1] <= head_id else (chain, 0, GENESIS, 0)
     counted: dict[int, int] = {}
     if since:
+        # Up to the head read: a commit to a chain landing between the two statements (READ
+        # COMMITTED) must not be counted under a head that does not include it.
         in_chains = or_(
             *(
-                and_(AuditEvent.chain == chain, AuditEvent.id > signed[1])
+                and_(
+                    AuditEvent.chain == chain,
+                    AuditEvent.id > signed[1],
+                    AuditEvent.id <= found[chain][0],
+                )
                 for chain, signed in since.items()
             )
         )
@@ -622,6 +637,21 @@ def _walk(
     count = 0
     last_id = 0
     position = 0
+    # Events linked to further people (a search, an export): their links, checked in batches.
+    links: dict[int, str] = {}
+
+    def relinked() -> AuditReport | None:
+        broken = _relinked(session, links)
+        links.clear()
+        if broken is None:
+            return None
+        return AuditReport(
+            Finding.CHANGED,
+            f"Audit trail{where} broken at event {broken}: the people it is linked to (who "
+            "has seen their record) were changed after it was recorded.",
+            0,
+        )
+
     for row in _in_order(session, 5000, chain):
         while position < len(expected) and expected[position].head_event_id < row.id:
             missing = expected[position]
@@ -657,6 +687,11 @@ def _walk(
         prev = row.hash
         count += 1
         last_id = row.id
+        if isinstance(row.detail, dict) and LINKED in row.detail:
+            links[row.id] = str(row.detail[LINKED])
+            if len(links) >= 1000 and (found := relinked()) is not None:
+                walk.failure, walk.count = found, count
+                return walk
         while position < len(expected) and expected[position].head_event_id == row.id:
             checkpoint = expected[position]
             if checkpoint.head_hash != row.hash or checkpoint.event_count != count:
@@ -679,6 +714,9 @@ def _walk(
             walk.matched.add(checkpoint.id)
             position += 1
     walk.count = count
+    if links and (found := relinked()) is not None:
+        walk.failure = found
+        return walk
     if position < len(expected):
         first_missing = expected[position]
         state = f"chain {chain}" if named else "its chain"
@@ -694,6 +732,19 @@ def _walk(
                 0,
             )
     return walk
+
+
+def _relinked(session: DbSession, signed: dict[int, str]) -> int | None:
+    """The first of the events ``signed`` names (event id -> the digest of its people its
+    detail signs) whose links to people are no longer those (deleted, added or changed)."""
+    linked: dict[int, list[str]] = {key: [] for key in signed}
+    for event_id, client_id in session.execute(
+        select(AuditEventClient.audit_event_id, AuditEventClient.client_id).where(
+            AuditEventClient.audit_event_id.in_(list(signed))
+        )
+    ):
+        linked[event_id].append(str(client_id))
+    return next((key for key in sorted(signed) if linked_digest(linked[key]) != signed[key]), None)
 
 
 def record_restore(session: DbSession, policy: CheckpointPolicy) -> Checkpoint:

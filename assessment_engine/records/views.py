@@ -75,6 +75,10 @@ def _per_user() -> str:
 
 
 @bp.route("/people")
+# Not for performance analysts (no "Find a person" in their menu): the policy shows them nobody,
+# so the page told them "0 people found" for a person who is recorded, and offered to record
+# them again.
+@roles_required(Role.ASSESSOR, Role.TEAM_MANAGER, Role.ADMINISTRATOR)
 @page
 @limiter.limit(_search_limit, key_func=_per_user, exempt_when=_not_searching)
 def find() -> ResponseReturnValue:

@@ -234,15 +234,21 @@ def assessed_in(organisation_id: int, quarter: Quarter) -> list[ColumnElement[bo
     ]
 
 
+def running_in(organisation_id: int, quarter: Quarter) -> list[ColumnElement[bool]]:
+    """An organisation's support plans started by the quarter's last day, not ended before
+    its first."""
+    return [
+        SupportPlan.organisation_id == organisation_id,
+        SupportPlan.start_date <= quarter.last,
+        or_(SupportPlan.ended_on.is_(None), SupportPlan.ended_on >= quarter.first),
+    ]
+
+
 def _supported(session: DbSession, organisation_id: int, quarter: Quarter) -> list[SupportPlan]:
     return list(
         session.scalars(
             select(SupportPlan)
-            .where(
-                SupportPlan.organisation_id == organisation_id,
-                SupportPlan.start_date <= quarter.last,
-                or_(SupportPlan.ended_on.is_(None), SupportPlan.ended_on >= quarter.first),
-            )
+            .where(*running_in(organisation_id, quarter))
             .options(
                 joinedload(SupportPlan.client),
                 joinedload(SupportPlan.service),
@@ -329,9 +335,15 @@ def quarterly_return(session: DbSession, actor: Actor, quarter: Quarter) -> Quar
     in_quarter = assessed_in(organisation_id, quarter)
     assessed = _assessments(session, *in_quarter)
     plans = _supported(session, organisation_id, quarter)
-    sources = _assessments(
-        session, Assessment.id.in_({plan.referral.assessment_id for plan in plans})
+    # The assessments the plans were arranged from, as a subquery: a list of their ids would
+    # bind one parameter each, past what a statement may hold (PostgreSQL 65,535; SQLite, as
+    # built by default, 32,766) at a national partner's quarter.
+    arranged_from = (
+        select(Referral.assessment_id)
+        .join(SupportPlan, SupportPlan.referral_id == Referral.id)
+        .where(*running_in(organisation_id, quarter))
     )
+    sources = _assessments(session, Assessment.id.in_(arranged_from))
     owners = {a.client_id: a.owner_id for a in assessed.values()}
     owners.update((plan.client_id, plan.client.organisation_id) for plan in plans)
     access = for_return(session, actor, owners)
@@ -346,7 +358,7 @@ def quarterly_return(session: DbSession, actor: Actor, quarter: Quarter) -> Quar
     services = _services_referred(
         session, select(Assessment.id).where(*in_quarter).scalar_subquery()
     )
-    services.update(_services_referred(session, set(sources) - set(assessed)))
+    services.update(_services_referred(session, arranged_from))
     chis = {a.client_id: a.chi for a in assessed.values()}
     chis.update((plan.client_id, plan.client.chi) for plan in plans)
 

@@ -13,6 +13,7 @@ import itertools
 import json
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from assessment_engine.records.checkpoints import (
     Checkpoint,
     Finding,
     merkle_root,
+    verify_audit,
 )
 from assessment_engine.records.models import AuditEvent
 
@@ -216,3 +218,243 @@ def test_a_trail_written_as_one_chain_still_verifies_once_partitioned(
     report = verify(many)
     assert report.finding is Finding.RECOMPUTED, report.message
     assert "checkpoint #1" in report.message  # the old checkpoint still catches it
+
+
+def test_a_commit_to_another_chain_while_a_checkpoint_counts_does_not_spoil_it(
+    scratch_app: Callable[..., Flask],
+) -> None:
+    """A checkpoint reads the chains' heads, then counts each chain's events, in two statements:
+    under READ COMMITTED another request's commit to a chain can land between them. The count
+    must stop at the head it signs, or the checkpoint signs a head with a count one event off
+    and audit-verify later calls an intact chain "rewritten"."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.orm import Session
+
+    from assessment_engine.records.checkpoints import lock_checkpoints, write_checkpoint
+
+    app = _people_app(scratch_app, AUDIT_CHECKPOINT_EVERY=0)
+    _write_for_people(app, 8)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's one writer holds the whole database through the checkpoint")
+        actor = Actor(organisation_id=app.config["TEST_ORG"], label="test", address="127.0.0.1")
+        landed: list[int] = []
+
+        def commit_meanwhile(
+            _conn: object, _cursor: object, statement: str, *_args: object
+        ) -> None:
+            if landed or "count(*)" not in statement:
+                return
+            other = Session(db.engine)
+            try:  # another request, about person 1, commits while the count is about to run
+                record_event(
+                    other,
+                    actor,
+                    "client.view",
+                    record_type="client",
+                    record_id="x",
+                    client_id=uuid.UUID(int=1),
+                )
+                other.commit()
+                landed.append(1)
+            finally:
+                other.close()
+
+        sa_event.listen(db.engine, "before_cursor_execute", commit_meanwhile)
+        try:
+            assert lock_checkpoints(db.session())
+            write_checkpoint(db.session(), app.extensions["audit_checkpoints"])
+            db.session.commit()
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", commit_meanwhile)
+        assert landed
+    report = verify(app)
+    assert report.finding is Finding.INTACT, report.message
+
+
+def test_a_link_of_an_export_to_a_person_deleted_afterwards_is_found(
+    scratch_app: Callable[..., Flask],
+) -> None:
+    """An export (or search) is one event linked to each person it showed; the links are rows
+    of their own. Deleting one hides the export from that person's "who has seen this record",
+    so the event's hash covers the links' digest and audit-verify checks them."""
+    from datetime import date
+
+    from assessment_engine.records import services as records
+    from assessment_engine.records.access import audit_shown
+
+    app = _people_app(scratch_app)
+    with app.app_context():
+        actor = Actor.command_line(app.config["TEST_ORG"])
+        people = [
+            records.create_client(
+                db.session,
+                actor,
+                records.ClientDetails(
+                    chi=chi, given_name="Ann", family_name="Bell", date_of_birth=date(1985, 4, 19)
+                ),
+            ).id
+            for chi in ("1904851231", "1904851258")
+        ]
+        audit_shown(db.session, actor, "reports.return", "report", people, {"people": 2})
+        db.session.commit()
+        exported = db.session.scalar(
+            select(AuditEvent.id).where(AuditEvent.action == "reports.return")
+        )
+    assert verify(app).finding is Finding.INTACT
+    links = f"FROM audit_event_clients WHERE audit_event_id = {exported}"
+    tamper(
+        app, f"DELETE {links} AND client_id = (SELECT client_id {links} ORDER BY client_id LIMIT 1)"
+    )
+    report = verify(app)
+    assert report.finding is Finding.CHANGED
+    assert f"broken at event {exported}: the people it is linked to" in report.message
+
+
+def test_concurrent_commits_to_two_chains_keep_each_chain_whole(
+    scratch_app: Callable[..., Flask],
+) -> None:
+    """Three writers at once, each in its own connection: one about a person of chain 1, one of
+    chain 2, one about both in every commit; checkpoints are due every few events, so commits
+    also race to write them. Each chain stays linked and every checkpoint matches."""
+    import threading
+
+    app = _people_app(scratch_app, AUDIT_CHECKPOINT_EVERY=5)
+    people = {1: [uuid.UUID(int=1)], 2: [uuid.UUID(int=2)], 3: [uuid.UUID(int=1), uuid.UUID(int=2)]}
+    barrier = threading.Barrier(len(people))
+    errors: list[BaseException] = []
+
+    def write(about: list[uuid.UUID]) -> None:
+        with app.app_context():
+            actor = Actor(organisation_id=app.config["TEST_ORG"], label="test", address="::1")
+            barrier.wait()
+            try:
+                for n in range(15):
+                    for person in about:
+                        record_event(
+                            db.session,
+                            actor,
+                            "client.view",
+                            record_type="client",
+                            record_id=n,
+                            client_id=person,
+                        )
+                    db.session.commit()
+            except BaseException as error:  # pragma: no cover - shown in the assertion
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=write, args=(about,)) for about in people.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    report = verify(app)
+    assert report.finding is Finding.INTACT, report.message
+    assert report.checked == 60
+    for chain in (1, 2):
+        events = _chain_events(app, chain)
+        assert len(events) == 30
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditCheckpoint)) >= 2
+
+
+def test_the_migration_keeps_a_trail_and_checkpoint_written_before_it_verifying(
+    scratch_database_url: str, tmp_path: Path
+) -> None:
+    """Through the migration itself: a trail and a checkpoint written at the revision before
+    the chains (no ``chain``, no ``heads`` column) verify after ``upgrade``; new events then
+    spread over the chains, and the old checkpoint still finds a rewrite of the old events."""
+    from types import SimpleNamespace
+
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from assessment_engine import create_app
+    from assessment_engine.db import utcnow
+    from assessment_engine.kernel.audit import GENESIS, _digest
+
+    app = create_app(
+        {
+            "ENV": "testing",
+            "DATABASE_URL": scratch_database_url,
+            "SECRET_KEY": "k" * 32,
+            "AUDIT_CHECKPOINT_KEY": "c" * 32,
+            "AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"),
+            "AUDIT_CHECKPOINT_EVERY": 0,
+            "AUDIT_CHECKPOINT_MINUTES": 0,
+            "AUDIT_CHAIN_PARTITIONS": CHAINS,
+        }
+    )
+    policy = app.extensions["audit_checkpoints"]
+
+    def old_table(model: type, *leave_out: str) -> sa.TableClause:
+        columns = model.__table__.c  # type: ignore[attr-defined]
+        return sa.table(
+            model.__tablename__,  # type: ignore[attr-defined]
+            *(sa.column(c.name, c.type) for c in columns if c.name not in leave_out),
+        )
+
+    try:
+        with app.app_context():
+            upgrade(revision="a4c8e2f61b37")
+            events = old_table(AuditEvent, "chain")
+            prev, rows = GENESIS, []
+            for n in range(12):
+                row = SimpleNamespace(
+                    occurred_at=utcnow(),
+                    actor="test",
+                    user_id=None,
+                    organisation_id=None,
+                    action="client.view",
+                    record_type="client",
+                    record_id=str(n),
+                    client_id=None,
+                    address="::1",
+                    detail={"n": n},
+                )
+                row.prev_hash, row.hash = prev, _digest(prev, row)
+                prev = row.hash
+                rows.append(vars(row))
+            db.session.execute(sa.insert(events), rows)
+            old = policy.keys.sign(
+                Checkpoint(
+                    id=1,
+                    kind="periodic",
+                    created_at=utcnow().isoformat(),
+                    head_event_id=12,
+                    head_hash=prev,
+                    event_count=12,
+                )
+            )
+            fields = json.loads(old.as_json())
+            fields["created_at"] = datetime.fromisoformat(fields["created_at"])
+            db.session.execute(sa.insert(old_table(AuditCheckpoint, "heads")), [fields])
+            db.session.commit()
+            policy.file.append([old])
+
+            upgrade()
+            report = verify_audit(db.session(), policy)
+            assert report.finding is Finding.INTACT, report.message
+            assert report.trusted == old
+            org, _ = ensure_organisation(
+                db.session, slug="later", name="Later", kind=OrganisationKind.HEALTH
+            )
+            db.session.commit()
+            app.config["TEST_ORG"] = org.id
+        _write_for_people(app, 4)
+        with app.app_context():
+            spread = set(db.session.scalars(select(AuditEvent.chain).distinct()))
+            db.session.rollback()
+        assert spread > {0}
+        assert verify(app).finding is Finding.INTACT
+        tamper(app, "UPDATE audit_events SET detail = '{\"n\": 99}' WHERE id = 3", recompute=True)
+        report = verify(app)
+        assert report.finding is Finding.RECOMPUTED, report.message
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

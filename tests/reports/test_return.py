@@ -140,7 +140,7 @@ def test_a_person_who_declined_sharing_is_left_out_and_not_audited(
     chis = {row["chi"] for row in made.rows}
     assert morag.chi not in chis and jean.chi in chis
     assert made.people == 4 and made.withheld == 1
-    from assessment_engine.kernel.audit import write_pending
+    from assessment_engine.kernel.audit import linked_digest, write_pending
 
     write_pending(db_session)
     seen = lambda person: [e for e in client_events(db_session, person.id) if e.action == EXPORTED]  # noqa: E731
@@ -152,6 +152,8 @@ def test_a_person_who_declined_sharing_is_left_out_and_not_audited(
         "rows": 4,
         "people": 4,
         "withheld": 1,
+        # the digest of the people the event is linked to, under the chain's hash
+        "linked": linked_digest(e.client_id for e in event.linked_clients),
     }
 
 
@@ -367,6 +369,10 @@ def test_the_analyst_is_refused_every_page_about_a_person(
         f"/assessments/{assessment.id}/answers",
         f"/assessments/{assessment.id}/outcome",
         f"/assessments/{assessment.id}/print",
+        f"/assessments/{assessment.id}/print.pdf",
+        f"/assessments/{assessment.id}/changes",
+        f"/assessments/{assessment.id}/review",
+        f"/assessments/{assessment.id}/review-notes",
         f"/assessments/{assessment.id}/sign-off",
         f"/assessments/{assessment.id}/discard",
         f"/referrals/{referral.id}/support",
@@ -376,9 +382,40 @@ def test_the_analyst_is_refused_every_page_about_a_person(
         "/referrals",
         "/reviews",
         "/people/new",
+        f"/people?q={morag.family_name}",
+        f"/people?q={morag.chi}",
     ]
     answered = {url: client.get(url) for url in urls}
     wrong = {url: r.status_code for url, r in answered.items() if r.status_code not in (403, 404)}
     assert wrong == {}
     leaked = [url for url, r in answered.items() if morag.family_name in r.get_data(as_text=True)]
     assert leaked == []
+
+
+def test_no_statement_binds_a_parameter_per_support(db_session: Any, demo: dict[str, User]) -> None:
+    """A statement may bind 65,535 parameters on PostgreSQL, 32,766 on SQLite: the return of a
+    national partner's quarter has more supports than that, so the assessments they were arranged
+    from are selected by a subquery, not by a list of their ids (which failed the export)."""
+    from sqlalchemy import event
+
+    from assessment_engine.support.models import SupportPlan
+
+    plans = db_session.scalars(select(SupportPlan)).all()
+    arranged_from = {plan.referral.assessment_id for plan in plans}
+    assert arranged_from
+    bound: set[str] = set()
+
+    def note(_conn: Any, _cursor: Any, _statement: str, parameters: Any, *_rest: Any) -> None:
+        values = parameters.values() if isinstance(parameters, dict) else parameters or ()
+        for value in values:
+            bound.update({str(value), getattr(value, "hex", str(value))})
+
+    engine = db_session.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        made = quarterly_return(db_session, _analyst(demo), Quarter.of(uk_today()))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert any(row["support_plan_id"] for row in made.rows)
+    assert not {str(key) for key in arranged_from} & bound
+    assert not {key.hex for key in arranged_from} & bound
