@@ -10,9 +10,9 @@ saving service (``questionnaires.draft_edits``); the page edge commits once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -33,7 +33,7 @@ from .rule_forms import (
     ReferralForm,
     RemoveForm,
 )
-from .views import _context, _form_schemas, _runtime, _version_or_404, actor, bp
+from .views import actor, bp, check_context, form_schemas, version_or_404, version_runtime
 
 _BASE = "/questionnaires/<key>/versions/<int:number>"
 
@@ -42,12 +42,12 @@ class _Draft:
     """The draft being edited: its checked texts, question structure and services."""
 
     def __init__(self, key: str, number: int) -> None:
-        self.version: QuestionnaireVersion = _version_or_404(key, number)
+        self.version: QuestionnaireVersion = version_or_404(key, number)
         self.key, self.number = key, number
-        texts = drafts.source_texts(db.session, self.version, _form_schemas())
-        self.context = _context()
+        texts = drafts.source_texts(db.session, self.version, form_schemas())
+        self.context = check_context()
         self.check: DraftCheck = check_draft(texts, key=key, version=number, context=self.context)
-        self.runtime = _runtime(self.version)
+        self.runtime = version_runtime(self.version)
         self.revision = drafts.current_revision(db.session, self.version)
 
     @property
@@ -57,7 +57,14 @@ class _Draft:
     @property
     def structure(self) -> Structure:
         if self.runtime.structure is None:
-            abort(409)
+            document = file_names(self.key, self.number)["document"]
+            _cannot_build(
+                self,
+                "The questions have problems to fix first",
+                "The rules are built from the questions, and the questionnaire text of this "
+                "draft has problems, so its questions cannot be read. Nothing was changed.",
+                [p for p in self.check.problems if p.file == document],
+            )
         return self.runtime.structure
 
     @property
@@ -78,7 +85,7 @@ class _Draft:
             actor(),
             self.context,
             self.version,
-            _form_schemas(),
+            form_schemas(),
             part=part,
             value=value,
             expected_revision=expected,
@@ -86,10 +93,29 @@ class _Draft:
         )
 
 
+def _cannot_build(draft: _Draft, heading: str, reason: str, problems: list[Any]) -> NoReturn:
+    """Stop with a page saying why the builders cannot be used here (409, nothing changed)."""
+    page = render_template(
+        "admin/rules/cannot_build.html",
+        version=draft.version,
+        heading=heading,
+        reason=reason,
+        problems=problems,
+        published=not draft.editable,
+    )
+    abort(make_response(page, 409))
+
+
 def _draft_or_409(key: str, number: int) -> _Draft:
     draft = _Draft(key, number)
     if not draft.editable:
-        abort(409)
+        _cannot_build(
+            draft,
+            "This version can no longer change",
+            f"Version {number} is {draft.version.status.value}: its rules stay as they are. "
+            "Start a new draft of the questionnaire to change the rules. Nothing was changed.",
+            [],
+        )
     return draft
 
 
