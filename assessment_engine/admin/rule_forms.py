@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -59,7 +60,8 @@ class _Bands(FlaskForm):
         for row, (label, low, high) in enumerate(self.band_rows(), start=1):
             if not (label.data or "").strip() and low.data is None and high.data is None:
                 continue
-            missing = [f for f in (low, high) if f.data is None]
+            # Decimal reads "NaN", "Infinity" and "1e400" (infinite as a float): not totals
+            missing = [f for f in (low, high) if f.data is None or not math.isfinite(float(f.data))]
             if not (label.data or "").strip():
                 label.errors = [*label.errors, f"Give band {row} a name, or clear its row"]
             for f, end in ((low, "lowest"), (high, "highest")):

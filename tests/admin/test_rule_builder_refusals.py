@@ -1,0 +1,113 @@
+"""The rules builders on bad input, expert-written rules and versions they cannot change: each
+refusal is a page that says why, never a 500, and nothing odd is written to the rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from .test_rule_builder import SLEEP, _base, _post, _rules, _rules_revision
+
+
+def _broken_questions(drafts: Any, number: int) -> None:
+    document = json.loads(drafts.texts("phq-9", number)["document"])
+    document["$defs"]["phq9"]["properties"]["item1"]["type"] = "strin"
+    assert drafts.save("phq-9", number, document=json.dumps(document)).status_code == 302
+
+
+def test_a_builder_on_a_draft_whose_questions_cannot_be_read_says_why(client, drafts) -> None:
+    number = drafts.start("phq-9")
+    _broken_questions(drafts, number)
+    for path in ("sum", "flag", "flag?subject=/phq9/item3"):
+        response = client.get(f"{_base(number)}/rules/{path}")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 409, path
+        assert "The questions have problems to fix first" in html
+        assert "/$defs/phq9/properties/item1" in html  # the problem, where it is
+        assert "Go to version" in html
+
+
+def test_a_builder_on_a_published_version_says_it_cannot_change(client, drafts) -> None:
+    response = client.get(f"{_base(1)}/rules/sum")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "This version can no longer change" in html and "Start a new draft" in html
+
+
+@pytest.mark.parametrize("number_text", ["Infinity", "NaN", "1e400", "-inf"])
+def test_a_band_that_is_not_a_finite_number_is_refused_on_its_field(
+    client, drafts, number_text: str
+) -> None:
+    number = drafts.start("phq-9")
+    before = drafts.texts("phq-9", number)["rules"]
+    response = _post(client, number, "sum", {**SLEEP, "band2_high": number_text})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Enter the highest total of band 2, as a number" in html
+    assert drafts.texts("phq-9", number)["rules"] == before
+
+
+@pytest.mark.parametrize("number_text", ["inf", "nan", "1e400"])
+def test_a_flag_on_a_total_refuses_a_value_that_is_not_a_finite_number(
+    client, drafts, number_text: str
+) -> None:
+    number = drafts.start("phq-9")
+    before = drafts.texts("phq-9", number)["rules"]
+    response = client.post_form(
+        f"{_base(number)}/rules/flag",
+        {
+            "revision": _rules_revision(client, number),
+            "subject": "scores.phq9_total",
+            "title": "Very high",
+            "operator": "at_least",
+            "value": number_text,
+        },
+    )
+    assert response.status_code == 422
+    assert "Enter a number, like 3" in response.get_data(as_text=True)
+    assert drafts.texts("phq-9", number)["rules"] == before
+
+
+def test_the_rules_page_reads_expert_rules_it_cannot_build_without_failing(client, drafts) -> None:
+    number = drafts.start("phq-9")
+    rules = _rules(drafts, number)
+    by_id = {rule["id"]: rule for rule in rules["rules"]}
+    by_id["routing"]["no_referral_priority"] = "whenever"
+    by_id["routing"]["referrals"].append("not a referral line")
+    by_id["phq9-band"]["bands"].append({"band": "open", "label": "Open ended"})
+    assert drafts.save("phq-9", number, rules=json.dumps(rules)).status_code == 302
+
+    page = client.get(f"{_base(number)}/rules")
+    assert page.status_code == 200
+    assert "priority unknown" in page.get_data(as_text=True)
+
+    bands = client.get(f"{_base(number)}/rules/phq9-band/bands")
+    assert bands.status_code == 200  # the bands it can read, to put right
+
+    removed = client.post_form(
+        f"{_base(number)}/rules/referrals/crisis/remove",
+        {"revision": _rules_revision(client, number)},
+    )
+    assert removed.status_code == 302  # the problems it had were not new: moved, not added
+    lines = {rule["id"]: rule for rule in _rules(drafts, number)["rules"]}["routing"]["referrals"]
+    assert "crisis" not in [line.get("id") for line in lines if isinstance(line, dict)]
+
+
+def test_a_case_from_answers_that_are_not_plain_json_is_not_saved_with_them(client, drafts) -> None:
+    number = drafts.start("phq-9")
+    before = drafts.texts("phq-9", number)["test_cases"]
+    for answers in ('{"phq9": {"item1": NaN}}', '{"phq9": {"item1": 1e400}}'):
+        data = {
+            "answers": answers,
+            "step": "save",
+            "revision": _rules_revision(client, number),
+            "name": "Odd numbers",
+            "route": "community",
+            "priority": "no_risk",
+        }
+        response = client.post_form(f"{_base(number)}/cases/new", data)
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"{_base(number)}/preview")
+    assert drafts.texts("phq-9", number)["test_cases"] == before
