@@ -119,8 +119,10 @@ def _malformed(case: Mapping[str, Any]) -> list[str]:
         if unknown:
             problems.append(f"unknown expectation(s) {', '.join(unknown)}")
         for key in ("flags", "not_flags", "services"):
-            if key in expect and not isinstance(expect[key], list):
-                problems.append(f"'{key}' must be a list")
+            if key in expect and not (
+                isinstance(expect[key], list) and all(isinstance(n, str) for n in expect[key])
+            ):
+                problems.append(f"'{key}' must be a list of names")
         for key in ("scores", "bands"):
             if key in expect and not isinstance(expect[key], Mapping):
                 problems.append(f"'{key}' must be an object")

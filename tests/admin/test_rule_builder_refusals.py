@@ -111,3 +111,16 @@ def test_a_case_from_answers_that_are_not_plain_json_is_not_saved_with_them(clie
         assert response.status_code == 302
         assert response.headers["Location"].endswith(f"{_base(number)}/preview")
     assert drafts.texts("phq-9", number)["test_cases"] == before
+
+
+def test_test_cases_expecting_flags_or_services_that_are_not_names_are_a_problem_not_a_500(
+    client, drafts
+) -> None:
+    number = drafts.start("phq-9")
+    given = json.loads(drafts.texts("phq-9", number)["test_cases"])["cases"][0]["given"]
+    for key, listed in (("services", [1, "home-care"]), ("flags", [["x"]]), ("not_flags", [{}])):
+        cases = {"cases": [{"name": "Odd", "given": given, "expect": {key: listed}}]}
+        saved = drafts.save("phq-9", number, test_cases=json.dumps(cases))
+        assert saved.status_code == 302, key  # saved, with the problem shown: work not lost
+        html = client.get(f"{_base(number)}/rules").get_data(as_text=True)
+        assert f"&#39;{key}&#39; must be a list of names" in html
