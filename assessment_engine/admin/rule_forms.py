@@ -8,12 +8,14 @@ from typing import Any
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
 from wtforms import (
+    BooleanField,
     DecimalField,
     Field,
     HiddenField,
@@ -224,6 +226,11 @@ class CaseForm(FlaskForm):
     )
     flags = SelectMultipleField(
         "Expected flags (these must be set)", widget=GovCheckboxesInput(), validate_choice=True
+    )
+    #: the view puts the referrals' urgency and priority, in words, in its description
+    referral_levels = BooleanField(
+        "Also expect each referral's urgency and priority, as the rules decide them now",
+        widget=GovCheckboxInput(),
     )
     submit = SubmitField("Save the test case", widget=GovSubmitInput())
 

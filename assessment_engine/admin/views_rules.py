@@ -34,6 +34,7 @@ from .rule_forms import (
     RemoveForm,
 )
 from .views import actor, bp, check_context, form_schemas, version_or_404, version_runtime
+from .what_if import Referred
 
 _BASE = "/questionnaires/<key>/versions/<int:number>"
 
@@ -441,17 +442,21 @@ def new_case(key: str, number: int) -> ResponseReturnValue:
     flags = rule_editing.written(draft.rules, "flags")
     services = sorted({*draft.context.services, *decision.service_slugs})
     form.flags.choices = [SelectChoice(f, f) for f in dict.fromkeys([*flags, *decision.flags])]
-    form.services.choices = [
-        SelectChoice(s, draft.context.services[s].name or s if s in draft.context.services else s)
-        for s in services
-    ]
+    names = {slug: spec.name or slug for slug, spec in draft.context.services.items()}
+    form.services.choices = [SelectChoice(s, names.get(s, s)) for s in services]
+    expected = case_editing.expectation_of(decision)
+    form.referral_levels.description = "; ".join(
+        Referred(r.service, r.urgency, r.priority, names.get(r.service, "")).words
+        for r in expected.referrals
+    )
     if form.step.data != "save":
-        expected = case_editing.expectation_of(decision)
         form.route.data, form.priority.data = expected.route, expected.priority
         form.services.data, form.flags.data = list(expected.services), list(expected.flags)
+        form.referral_levels.data = bool(expected.referrals)
         form.step.data = "save"
         form.revision.data = str(draft.revision)
         return _render("admin/rules/case.html", draft, form, decision=decision)
+    levels = expected.referrals if form.referral_levels.data else ()
     if form.validate():
         saved = _apply(
             draft,
@@ -466,7 +471,8 @@ def new_case(key: str, number: int) -> ResponseReturnValue:
                     form.priority.data or "",
                     tuple(form.services.data or ()),
                     tuple(form.flags.data or ()),
-                ),
+                    levels,
+                ).pinned(form.services.data or ()),
             ),
             f"The test case {form.name.data} was saved.",
         )
