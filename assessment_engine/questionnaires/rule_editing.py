@@ -441,8 +441,19 @@ def remove_rule(document: Mapping[str, Any] | None, rule_id: str) -> dict[str, A
     """The document without the rule ``rule_id``."""
     new = _copy(document)
     _rule(new, rule_id)
+    _only_one([rule.get("id") for rule in _rules_of(new)], rule_id, "rules")
     new["rules"] = [rule for rule in new["rules"] if rule.get("id") != rule_id]
     return new
+
+
+def _only_one(ids: list[Any], wanted: str, what: str) -> None:
+    """Refuse to remove by an id that several share: which one is meant cannot be told."""
+    if ids.count(wanted) > 1:
+        raise RuleEditError(
+            "rule",
+            f"{ids.count(wanted)} {what} are called {wanted}, so which one to remove cannot be "
+            "told: give one of them another id in the rules text first",
+        )
 
 
 def remove_referral(document: Mapping[str, Any] | None, line_id: str) -> dict[str, Any]:
@@ -450,6 +461,8 @@ def remove_referral(document: Mapping[str, Any] | None, line_id: str) -> dict[st
     new = _copy(document)
     for rule in _rules_of(new):
         if rule.get("kind") == "route" and isinstance(rule.get("referrals"), list):
+            ids = [line.get("id") for line in rule["referrals"] if isinstance(line, dict)]
+            _only_one(ids, line_id, "referrals")
             kept = [
                 line
                 for line in rule["referrals"]

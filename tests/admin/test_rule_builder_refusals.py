@@ -124,3 +124,24 @@ def test_test_cases_expecting_flags_or_services_that_are_not_names_are_a_problem
         assert saved.status_code == 302, key  # saved, with the problem shown: work not lost
         html = client.get(f"{_base(number)}/rules").get_data(as_text=True)
         assert f"&#39;{key}&#39; must be a list of names" in html
+
+
+def test_removing_by_an_id_two_rules_share_is_refused_and_removes_neither(client, drafts) -> None:
+    number = drafts.start("phq-9")
+
+    def twice(rules: Any) -> None:
+        flag = next(rule for rule in rules["rules"] if rule["id"] == "mood-severe")
+        rules["rules"].append({**flag, "flag": "mood_severe_again"})
+        routing = next(rule for rule in rules["rules"] if rule["id"] == "routing")
+        routing["referrals"].append({**routing["referrals"][0]})
+
+    assert drafts.edit_json("phq-9", number, "rules", twice).status_code == 302
+    before = drafts.texts("phq-9", number)["rules"]
+    for path in ("mood-severe/remove", "referrals/crisis/remove"):
+        response = client.post_form(
+            f"{_base(number)}/rules/{path}", {"revision": _rules_revision(client, number)}
+        )
+        assert response.status_code == 302
+        page = client.get(f"{_base(number)}/rules").get_data(as_text=True)
+        assert "which one to remove cannot be told" in page, path
+    assert drafts.texts("phq-9", number)["rules"] == before
