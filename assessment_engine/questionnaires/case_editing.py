@@ -215,7 +215,8 @@ def _failed_targets(result: CaseResult, expect: Mapping[str, Any]) -> set[str]:
     for key in ("route", "priority", "services"):
         if key in expect and list(compare(decision, {key: expect[key]})):
             targets.add(key)
-    if list(compare(decision, {"referrals": _listed(expect.get("referrals"))})):
+    referrals = _listed(expect.get("referrals"))
+    if referrals and list(compare(decision, {"referrals": referrals})):
         targets.add("services")
     for key in ("flags", "not_flags"):
         for flag in expect.get(key, []) if isinstance(expect.get(key), list) else []:

@@ -173,7 +173,11 @@ def compare(decision: DecisionResult, expect: Mapping[str, Any]) -> Iterable[str
         wanted = sorted(expect["services"])
         if actual != wanted:
             yield f"services are [{', '.join(actual)}], expected [{', '.join(wanted)}]"
-    referred = {referral.service: referral for referral in decision.services}
+    referred = (
+        {referral.service: referral for referral in decision.services}
+        if expect.get("referrals")
+        else {}
+    )
     for wanted_referral in expect.get("referrals", []):
         service = wanted_referral["service"]
         referral = referred.get(service)
