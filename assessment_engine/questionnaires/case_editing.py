@@ -216,7 +216,7 @@ def _failed_targets(result: CaseResult, expect: Mapping[str, Any]) -> set[str]:
         if key in expect and list(compare(decision, {key: expect[key]})):
             targets.add(key)
     referrals = _listed(expect.get("referrals"))
-    if referrals and list(compare(decision, {"referrals": referrals})):
+    if referrals and any(compare(decision, {"referrals": referrals})):
         targets.add("services")
     for key in ("flags", "not_flags"):
         for flag in expect.get(key, []) if isinstance(expect.get(key), list) else []:
