@@ -392,6 +392,12 @@ def _remove(draft: _Draft, part: str, build: Callable[[], Any], what: str) -> Re
     if isinstance(done.refusal, drafts.DraftRefused):
         problems = "; ".join(p.message for p in done.refusal.problems)
         flash(f"{done.refusal}: {problems}", "info")
+    elif isinstance(done.refusal, drafts.StaleDraft):
+        flash(
+            "Someone else saved this draft since you opened this page, so nothing was removed. "
+            "Their change is shown below: remove it again if you still mean to.",
+            "info",
+        )
     else:
         flash(str(done.refusal), "info")
     return redirect(_rules_url(draft))

@@ -145,3 +145,21 @@ def test_removing_by_an_id_two_rules_share_is_refused_and_removes_neither(client
         page = client.get(f"{_base(number)}/rules").get_data(as_text=True)
         assert "which one to remove cannot be told" in page, path
     assert drafts.texts("phq-9", number)["rules"] == before
+
+
+def test_a_removal_on_a_page_someone_else_has_saved_since_says_so_in_its_words(
+    client, drafts
+) -> None:
+    number = drafts.start("phq-9")
+    opened = _rules_revision(client, number)
+    assert drafts.save("phq-9", number, revision=opened, test_cases="").status_code == 302
+    assert _rules_revision(client, number) != opened
+    response = client.post_form(
+        f"{_base(number)}/rules/referrals/crisis/remove", {"revision": opened}
+    )
+    assert response.status_code == 302
+    html = client.get(f"{_base(number)}/rules").get_data(as_text=True)
+    assert "Someone else saved this draft since you opened this page, so nothing was" in html
+    assert "Your text is below" not in html  # the JSON editor's words: no text is below here
+    routing = next(r for r in _rules(drafts, number)["rules"] if r["id"] == "routing")
+    assert "crisis" in [line["id"] for line in routing["referrals"]]
