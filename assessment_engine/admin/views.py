@@ -176,11 +176,18 @@ def _posted_texts() -> DraftTexts:
     return DraftTexts(*(request.form.get(part, "").replace("\r\n", "\n") for part in PARTS))
 
 
-def _posted_revision() -> int:
+def revision_number(text: str | None) -> int:
+    """A posted draft revision; what cannot be one (not a number, or too big for the column)
+    is -1, which no draft has, so it is refused as stale and the form is kept."""
     try:
-        return int(request.form.get("revision", ""))
+        number = int(text or "")
     except ValueError:
-        abort(400)
+        return -1
+    return number if 0 <= number < 2**31 else -1
+
+
+def _posted_revision() -> int:
+    return revision_number(request.form.get("revision"))
 
 
 @bp.post("/questionnaires/<key>/versions/<int:number>")

@@ -33,7 +33,15 @@ from .rule_forms import (
     ReferralForm,
     RemoveForm,
 )
-from .views import actor, bp, check_context, form_schemas, version_or_404, version_runtime
+from .views import (
+    actor,
+    bp,
+    check_context,
+    form_schemas,
+    revision_number,
+    version_or_404,
+    version_runtime,
+)
 from .what_if import Referred
 
 _BASE = "/questionnaires/<key>/versions/<int:number>"
@@ -77,10 +85,6 @@ class _Draft:
         return dict(self.context.services)
 
     def save(self, part: str, value: Any, revision: str | None) -> DraftCheck:
-        try:
-            expected = int(revision or "")
-        except ValueError:
-            abort(400)
         return save_part(
             db.session,
             actor(),
@@ -89,7 +93,7 @@ class _Draft:
             form_schemas(),
             part=part,
             value=value,
-            expected_revision=expected,
+            expected_revision=revision_number(revision),
             checked=self.check,
         )
 

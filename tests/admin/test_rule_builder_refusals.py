@@ -163,3 +163,30 @@ def test_a_removal_on_a_page_someone_else_has_saved_since_says_so_in_its_words(
     assert "Your text is below" not in html  # the JSON editor's words: no text is below here
     routing = next(r for r in _rules(drafts, number)["rules"] if r["id"] == "routing")
     assert "crisis" in [line["id"] for line in routing["referrals"]]
+
+
+@pytest.mark.parametrize("revision", ["abc", "99999999999999999999999", "-5"])
+def test_a_revision_that_is_no_revision_keeps_the_form_and_saves_nothing(
+    client, drafts, revision: str
+) -> None:
+    number = drafts.start("phq-9")
+    before = drafts.texts("phq-9", number)["rules"]
+    response = client.post_form(
+        f"{_base(number)}/rules/sum", {**SLEEP, "revision": revision, "unanswered": "require"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Someone else saved this draft" in html and 'value="Sleep and energy"' in html
+    assert drafts.texts("phq-9", number)["rules"] == before
+
+
+def test_the_json_editor_keeps_the_text_when_the_revision_is_no_revision(client, drafts) -> None:
+    number = drafts.start("phq-9")
+    texts = drafts.texts("phq-9", number)
+    for revision in ("abc", "99999999999999999999999"):
+        response = drafts.save("phq-9", number, revision=revision, test_cases="")
+        assert response.status_code == 409, revision
+        assert "Someone else saved this draft since you opened it" in response.get_data(
+            as_text=True
+        )
+    assert drafts.texts("phq-9", number) == texts
