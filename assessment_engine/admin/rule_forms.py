@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
 from wtforms import (
+    BooleanField,
     DecimalField,
     Field,
     HiddenField,
@@ -59,7 +62,8 @@ class _Bands(FlaskForm):
         for row, (label, low, high) in enumerate(self.band_rows(), start=1):
             if not (label.data or "").strip() and low.data is None and high.data is None:
                 continue
-            missing = [f for f in (low, high) if f.data is None]
+            # Decimal reads "NaN", "Infinity" and "1e400" (infinite as a float): not totals
+            missing = [f for f in (low, high) if f.data is None or not math.isfinite(float(f.data))]
             if not (label.data or "").strip():
                 label.errors = [*label.errors, f"Give band {row} a name, or clear its row"]
             for f, end in ((low, "lowest"), (high, "highest")):
@@ -222,6 +226,11 @@ class CaseForm(FlaskForm):
     )
     flags = SelectMultipleField(
         "Expected flags (these must be set)", widget=GovCheckboxesInput(), validate_choice=True
+    )
+    #: the view puts the referrals' urgency and priority, in words, in its description
+    referral_levels = BooleanField(
+        "Also expect each referral's urgency and priority, as the rules decide them now",
+        widget=GovCheckboxInput(),
     )
     submit = SubmitField("Save the test case", widget=GovSubmitInput())
 

@@ -72,23 +72,27 @@ def _clear_draft_cache(response: Response) -> Response:
     return response
 
 
-def _context() -> CheckContext:
+def check_context() -> CheckContext:
+    """What a draft is checked against in this request (services, question types)."""
     return drafts.check_context(db.session, version_cache())
 
 
-def _form_schemas() -> Path:
+def form_schemas() -> Path:
+    """The folder of the bundled form schemas."""
     return Path(version_cache().form_schemas)
 
 
-def _version_or_404(key: str, number: int) -> QuestionnaireVersion:
+def version_or_404(key: str, number: int) -> QuestionnaireVersion:
+    """The version ``number`` of questionnaire ``key`` (drafts included), or a 404."""
     found = questionnaire_services.find_version(db.session, key, number, drafts=True)
     if found is None:
         abort(404)
     return found
 
 
-def _runtime(version: QuestionnaireVersion) -> preview.VersionRuntime:
-    return preview.runtime_of(db.session, version_cache(), draft_cache(), _context, version)
+def version_runtime(version: QuestionnaireVersion) -> preview.VersionRuntime:
+    """The version compiled for previews and the builders (drafts from the draft cache)."""
+    return preview.runtime_of(db.session, version_cache(), draft_cache(), check_context, version)
 
 
 @bp.get("/")
@@ -112,7 +116,9 @@ def new_draft(key: str) -> ResponseReturnValue:
     if questionnaire is None:
         abort(404)
     made = attempt(
-        lambda: drafts.new_draft(db.session, actor(), _context(), questionnaire, _form_schemas()),
+        lambda: drafts.new_draft(
+            db.session, actor(), check_context(), questionnaire, form_schemas()
+        ),
         refuse=(drafts.AdminError,),
     )
     if made.result is None:
@@ -159,9 +165,9 @@ def _render_version(
 @bp.get("/questionnaires/<key>/versions/<int:number>")
 def version(key: str, number: int) -> ResponseReturnValue:
     """A draft in the editor, or a published or retired version, read-only, with its checks."""
-    found = _version_or_404(key, number)
-    texts = drafts.source_texts(db.session, found, _form_schemas())
-    result = check_draft(texts, key=key, version=number, context=_context())
+    found = version_or_404(key, number)
+    texts = drafts.source_texts(db.session, found, form_schemas())
+    result = check_draft(texts, key=key, version=number, context=check_context())
     source = drafts.source_of(db.session, found)
     return _render_version(found, texts, result, revision=source.revision if source else 0)
 
@@ -170,32 +176,39 @@ def _posted_texts() -> DraftTexts:
     return DraftTexts(*(request.form.get(part, "").replace("\r\n", "\n") for part in PARTS))
 
 
-def _posted_revision() -> int:
+def revision_number(text: str | None) -> int:
+    """A posted draft revision; what cannot be one (not a number, or too big for the column)
+    is -1, which no draft has, so it is refused as stale and the form is kept."""
     try:
-        return int(request.form.get("revision", ""))
+        number = int(text or "")
     except ValueError:
-        abort(400)
+        return -1
+    return number if 0 <= number < 2**31 else -1
+
+
+def _posted_revision() -> int:
+    return revision_number(request.form.get("revision"))
 
 
 @bp.post("/questionnaires/<key>/versions/<int:number>")
 @page
 def save(key: str, number: int) -> ResponseReturnValue:
     """Save the draft's texts, whatever their problems, and show every problem found."""
-    found = _version_or_404(key, number)
+    found = version_or_404(key, number)
     if found.status != VersionStatus.DRAFT:
         abort(409)
     texts = _posted_texts()
     revision = _posted_revision()
     saved = attempt(
         lambda: drafts.save_draft(
-            db.session, actor(), _context(), found, texts, expected_revision=revision
+            db.session, actor(), check_context(), found, texts, expected_revision=revision
         ),
         refuse=(drafts.StaleDraft,),
     )
     if isinstance(saved.refusal, drafts.StaleDraft):
         current = saved.refusal.current
         theirs = DraftTexts(current.document_text, current.rules_text, current.cases_text)
-        result = check_draft(texts, key=key, version=number, context=_context())
+        result = check_draft(texts, key=key, version=number, context=check_context())
         return _render_version(
             found, texts, result, revision=current.revision, status=409, stale=theirs
         )
@@ -215,21 +228,23 @@ def save(key: str, number: int) -> ResponseReturnValue:
 @bp.post("/questionnaires/<key>/versions/<int:number>/publish")
 @page
 def publish(key: str, number: int) -> ResponseReturnValue:
-    found = _version_or_404(key, number)
+    found = version_or_404(key, number)
     if found.status != VersionStatus.DRAFT:
         abort(409)
     if request.form.get("confirmed") != "yes":  # publishing asks first (views_questions)
         return redirect(url_for("admin.publish_confirm", key=key, number=number))
     revision = _posted_revision()
     published = attempt(
-        lambda: drafts.publish(db.session, actor(), _context(), found, expected_revision=revision),
+        lambda: drafts.publish(
+            db.session, actor(), check_context(), found, expected_revision=revision
+        ),
         refuse=(drafts.AdminError,),
     )
     if isinstance(published.refusal, drafts.DraftRefused):
         refused = published.refusal
-        found = _version_or_404(key, number)
-        texts = drafts.source_texts(db.session, found, _form_schemas())
-        result = check_draft(texts, key=key, version=number, context=_context())
+        found = version_or_404(key, number)
+        texts = drafts.source_texts(db.session, found, form_schemas())
+        result = check_draft(texts, key=key, version=number, context=check_context())
         source = drafts.source_of(db.session, found)
         flash(str(refused), "info")
         return _render_version(
@@ -254,7 +269,7 @@ def publish(key: str, number: int) -> ResponseReturnValue:
 @bp.post("/questionnaires/<key>/versions/<int:number>/retire")
 @page
 def retire(key: str, number: int) -> ResponseReturnValue:
-    found = _version_or_404(key, number)
+    found = version_or_404(key, number)
     retired = attempt(
         lambda: drafts.retire(db.session, actor(), found), refuse=(drafts.AdminError,)
     )
@@ -272,7 +287,7 @@ def retire(key: str, number: int) -> ResponseReturnValue:
 @bp.post("/questionnaires/<key>/versions/<int:number>/delete")
 @page
 def discard(key: str, number: int) -> ResponseReturnValue:
-    found = _version_or_404(key, number)
+    found = version_or_404(key, number)
     discarded = attempt(
         lambda: drafts.discard_draft(db.session, actor(), found), refuse=(drafts.AdminError,)
     )
@@ -293,8 +308,8 @@ def preview_page(key: str, number: int) -> ResponseReturnValue:
     answers given here. The answers travel in the page; nothing is stored."""
     from ..forms import error_summary, read_section, section_form
 
-    found = _version_or_404(key, number)
-    runtime = _runtime(found)
+    found = version_or_404(key, number)
+    runtime = version_runtime(found)
     if runtime.questionnaire is None:
         return render_template("admin/preview.html", version=found, runtime=runtime, form=None), 422
     sections = [s.name for s in runtime.questionnaire.structure.sections]
@@ -341,11 +356,13 @@ def what_if_page(key: str, number: int) -> ResponseReturnValue:
     decisions, never acted on); the whole decision is compared."""
     from . import what_if
 
-    found = _version_or_404(key, number)
+    found = version_or_404(key, number)
     report = None
     if request.method == "POST":
         rescored = attempt(
-            lambda: what_if.rescore(db.session, actor(), version_cache(), found, _runtime(found)),
+            lambda: what_if.rescore(
+                db.session, actor(), version_cache(), found, version_runtime(found)
+            ),
             refuse=(drafts.AdminError,),
         )
         if rescored.refusal is not None:
@@ -374,8 +391,8 @@ def compare(key: str) -> ResponseReturnValue:
         new_number = int(request.args.get("to", numbers[-1]))
     except ValueError:
         abort(400)
-    old, new = _version_or_404(key, old_number), _version_or_404(key, new_number)
-    result = preview.comparison(_runtime(old), _runtime(new), old, new)
+    old, new = version_or_404(key, old_number), version_or_404(key, new_number)
+    result = preview.comparison(version_runtime(old), version_runtime(new), old, new)
     return render_template(
         "admin/compare.html",
         questionnaire=questionnaire,
@@ -392,15 +409,15 @@ def compare(key: str) -> ResponseReturnValue:
 @bp.get("/questionnaires/<key>/versions/<int:number>/export")
 def export(key: str, number: int) -> ResponseReturnValue:
     """The version as one bundle file, or one of its three files (``?part=``)."""
-    found = _version_or_404(key, number)
+    found = version_or_404(key, number)
     part = request.args.get("part")
     if part is None:
         body, name = (
-            drafts.export_bundle(db.session, found, _form_schemas()),
+            drafts.export_bundle(db.session, found, form_schemas()),
             f"{key}-v{number}.bundle.json",
         )
     elif part in PARTS:
-        body = drafts.source_texts(db.session, found, _form_schemas()).get(part)
+        body = drafts.source_texts(db.session, found, form_schemas()).get(part)
         name = file_names(key, number)[part].replace("/", "-")
     else:
         abort(404)
@@ -456,7 +473,7 @@ def import_page() -> ResponseReturnValue:
                 texts = DraftTexts(parts[0], parts[1] or "", parts[2] or "")
             if texts is None or problems:
                 return None
-            return drafts.import_draft(db.session, actor(), _context(), texts)
+            return drafts.import_draft(db.session, actor(), check_context(), texts)
 
         done = attempt(imported, refuse=(drafts.AdminError,))
         if done.result is not None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urljoin
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
@@ -27,13 +27,14 @@ from ..questionnaires.models import QuestionnaireVersion, VersionStatus
 from ..questionnaires.structure import QuestionType
 from .forms_questions import QuestionForm, SectionForm, encode_when, form_data
 from .views import (
-    _context,
-    _form_schemas,
-    _runtime,
-    _version_or_404,
     actor,
     bp,
+    check_context,
     draft_cache,
+    form_schemas,
+    revision_number,
+    version_or_404,
+    version_runtime,
 )
 
 
@@ -42,9 +43,24 @@ def _session() -> Session:
 
 
 def _draft_or_409(key: str, number: int) -> QuestionnaireVersion:
-    found = _version_or_404(key, number)
+    """The draft; a version that is not one stops with a page saying why (409, as the rules
+    builders answer)."""
+    found = version_or_404(key, number)
     if found.status != VersionStatus.DRAFT:
-        abort(409)
+        page = render_template(
+            "admin/rules/cannot_build.html",
+            version=found,
+            heading="This version can no longer change",
+            reason=f"Version {number} is {found.status.value}: its questions stay as they are. "
+            "Start a new draft of the questionnaire to change them. Nothing was changed.",
+            problems=[],
+            published=True,
+            back={
+                "text": "Back to the version",
+                "href": url_for("admin.version", key=key, number=number),
+            },
+        )
+        abort(make_response(page, 409))
     return found
 
 
@@ -53,17 +69,15 @@ def _questions_url(key: str, number: int, anchor: str = "") -> str:
 
 
 def _revision() -> int:
-    try:
-        return int(request.form.get("revision", ""))
-    except ValueError:
-        abort(400)
+    """The posted revision; one that cannot be a revision is refused as stale (the form kept)."""
+    return revision_number(request.form.get("revision"))
 
 
 def _save(
     found: QuestionnaireVersion, change: Callable[[Draft], Draft], revision: int, form: Any = None
 ) -> EditRefused | drafts.AdminError | None:
     """Apply and save one edit; the refusal (rolled back, shown on ``form``), or None."""
-    context = _context()
+    context = check_context()
     saved = attempt(
         lambda: edit_drafts.apply_edit(
             _session(),
@@ -72,7 +86,7 @@ def _save(
             found,
             change,
             expected_revision=revision,
-            form_schemas=_form_schemas(),
+            form_schemas=form_schemas(),
         ),
         form,
         refuse=(EditRefused, drafts.AdminError),
@@ -119,11 +133,11 @@ def _source_key(ref: str) -> str | None:
 @bp.get("/questionnaires/<key>/versions/<int:number>/questions")
 def questions(key: str, number: int) -> ResponseReturnValue:
     """The draft's sections and questions, each with its checks' problems."""
-    found = _version_or_404(key, number)
-    runtime = _runtime(found)
+    found = version_or_404(key, number)
+    runtime = version_runtime(found)
     refusal, uri = None, ""
     try:
-        current = edit_drafts.current(_session(), found, _form_schemas())
+        current = edit_drafts.current(_session(), found, form_schemas())
         sections = editing.outline(current.document)
         uri = str(current.document.get("$id") or "")
     except EditRefused as error:
@@ -203,7 +217,7 @@ def _question_page(
 ) -> ResponseReturnValue:
     key = found.questionnaire.key
     pointer = f"/{section}/{name}" if name else ""
-    runtime = _runtime(found)
+    runtime = version_runtime(found)
     found_problems = editing.problems_by_question(
         list(runtime.problems), file_names(key, found.version)["document"]
     ).get(pointer, [])
@@ -238,7 +252,7 @@ def question(key: str, number: int, section: str, name: str | None = None) -> Re
     name and section."""
     found = _draft_or_409(key, number)
     made = attempt(
-        lambda: edit_drafts.current(_session(), found, _form_schemas()), refuse=(EditRefused,)
+        lambda: edit_drafts.current(_session(), found, form_schemas()), refuse=(EditRefused,)
     )
     if made.result is None:
         flash(str(made.refusal), "info")
@@ -290,7 +304,7 @@ def question(key: str, number: int, section: str, name: str | None = None) -> Re
         # An edit applies to the draft as saved, so saving again (now) applies it to theirs.
         form.form_errors.append(STALE + ": saving this form again changes only this question")
         form.revision.data = str(drafts.current_revision(_session(), found))
-        current = edit_drafts.current(_session(), found, _form_schemas())
+        current = edit_drafts.current(_session(), found, form_schemas())
         return _question_page(found, section, name, form, current, status=409)
     if refusal is not None:
         if not refusal.errors:
@@ -332,7 +346,7 @@ def section_page(key: str, number: int, section: str | None = None) -> ResponseR
     """Add a section, or change a section's title and description."""
     found = _draft_or_409(key, number)
     made = attempt(
-        lambda: edit_drafts.current(_session(), found, _form_schemas()), refuse=(EditRefused,)
+        lambda: edit_drafts.current(_session(), found, form_schemas()), refuse=(EditRefused,)
     )
     if made.result is None:
         flash(str(made.refusal), "info")
@@ -407,9 +421,11 @@ def publish_confirm(key: str, number: int) -> ResponseReturnValue:
         if v.status != VersionStatus.DRAFT and v.id != found.id
     ]
     latest = max(others, key=lambda v: v.version) if others else None
-    runtime = _runtime(found)
+    runtime = version_runtime(found)
     comparison = (
-        preview.comparison(_runtime(latest), runtime, latest, found) if latest is not None else None
+        preview.comparison(version_runtime(latest), runtime, latest, found)
+        if latest is not None
+        else None
     )
     return render_template(
         "admin/questions/publish.html",

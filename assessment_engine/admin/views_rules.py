@@ -10,9 +10,9 @@ saving service (``questionnaires.draft_edits``); the page edge commits once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -33,7 +33,16 @@ from .rule_forms import (
     ReferralForm,
     RemoveForm,
 )
-from .views import _context, _form_schemas, _runtime, _version_or_404, actor, bp
+from .views import (
+    actor,
+    bp,
+    check_context,
+    form_schemas,
+    revision_number,
+    version_or_404,
+    version_runtime,
+)
+from .what_if import Referred
 
 _BASE = "/questionnaires/<key>/versions/<int:number>"
 
@@ -42,12 +51,12 @@ class _Draft:
     """The draft being edited: its checked texts, question structure and services."""
 
     def __init__(self, key: str, number: int) -> None:
-        self.version: QuestionnaireVersion = _version_or_404(key, number)
+        self.version: QuestionnaireVersion = version_or_404(key, number)
         self.key, self.number = key, number
-        texts = drafts.source_texts(db.session, self.version, _form_schemas())
-        self.context = _context()
+        texts = drafts.source_texts(db.session, self.version, form_schemas())
+        self.context = check_context()
         self.check: DraftCheck = check_draft(texts, key=key, version=number, context=self.context)
-        self.runtime = _runtime(self.version)
+        self.runtime = version_runtime(self.version)
         self.revision = drafts.current_revision(db.session, self.version)
 
     @property
@@ -57,7 +66,14 @@ class _Draft:
     @property
     def structure(self) -> Structure:
         if self.runtime.structure is None:
-            abort(409)
+            document = file_names(self.key, self.number)["document"]
+            _cannot_build(
+                self,
+                "The questions have problems to fix first",
+                "The rules are built from the questions, and the questionnaire text of this "
+                "draft has problems, so its questions cannot be read. Nothing was changed.",
+                [p for p in self.check.problems if p.file == document],
+            )
         return self.runtime.structure
 
     @property
@@ -69,27 +85,42 @@ class _Draft:
         return dict(self.context.services)
 
     def save(self, part: str, value: Any, revision: str | None) -> DraftCheck:
-        try:
-            expected = int(revision or "")
-        except ValueError:
-            abort(400)
         return save_part(
             db.session,
             actor(),
             self.context,
             self.version,
-            _form_schemas(),
+            form_schemas(),
             part=part,
             value=value,
-            expected_revision=expected,
+            expected_revision=revision_number(revision),
             checked=self.check,
         )
+
+
+def _cannot_build(draft: _Draft, heading: str, reason: str, problems: list[Any]) -> NoReturn:
+    """Stop with a page saying why the builders cannot be used here (409, nothing changed)."""
+    page = render_template(
+        "admin/rules/cannot_build.html",
+        version=draft.version,
+        heading=heading,
+        reason=reason,
+        problems=problems,
+        published=not draft.editable,
+    )
+    abort(make_response(page, 409))
 
 
 def _draft_or_409(key: str, number: int) -> _Draft:
     draft = _Draft(key, number)
     if not draft.editable:
-        abort(409)
+        _cannot_build(
+            draft,
+            "This version can no longer change",
+            f"Version {number} is {draft.version.status.value}: its rules stay as they are. "
+            "Start a new draft of the questionnaire to change the rules. Nothing was changed.",
+            [],
+        )
     return draft
 
 
@@ -367,6 +398,12 @@ def _remove(draft: _Draft, part: str, build: Callable[[], Any], what: str) -> Re
     if isinstance(done.refusal, drafts.DraftRefused):
         problems = "; ".join(p.message for p in done.refusal.problems)
         flash(f"{done.refusal}: {problems}", "info")
+    elif isinstance(done.refusal, drafts.StaleDraft):
+        flash(
+            "Someone else saved this draft since you opened this page, so nothing was removed. "
+            "Their change is shown below: remove it again if you still mean to.",
+            "info",
+        )
     else:
         flash(str(done.refusal), "info")
     return redirect(_rules_url(draft))
@@ -417,17 +454,21 @@ def new_case(key: str, number: int) -> ResponseReturnValue:
     flags = rule_editing.written(draft.rules, "flags")
     services = sorted({*draft.context.services, *decision.service_slugs})
     form.flags.choices = [SelectChoice(f, f) for f in dict.fromkeys([*flags, *decision.flags])]
-    form.services.choices = [
-        SelectChoice(s, draft.context.services[s].name or s if s in draft.context.services else s)
-        for s in services
-    ]
+    names = {slug: spec.name or slug for slug, spec in draft.context.services.items()}
+    form.services.choices = [SelectChoice(s, names.get(s, s)) for s in services]
+    expected = case_editing.expectation_of(decision)
+    form.referral_levels.description = "; ".join(
+        Referred(r.service, r.urgency, r.priority, names.get(r.service, "")).words
+        for r in expected.referrals
+    )
     if form.step.data != "save":
-        expected = case_editing.expectation_of(decision)
         form.route.data, form.priority.data = expected.route, expected.priority
         form.services.data, form.flags.data = list(expected.services), list(expected.flags)
+        form.referral_levels.data = bool(expected.referrals)
         form.step.data = "save"
         form.revision.data = str(draft.revision)
         return _render("admin/rules/case.html", draft, form, decision=decision)
+    levels = expected.referrals if form.referral_levels.data else ()
     if form.validate():
         saved = _apply(
             draft,
@@ -442,7 +483,8 @@ def new_case(key: str, number: int) -> ResponseReturnValue:
                     form.priority.data or "",
                     tuple(form.services.data or ()),
                     tuple(form.flags.data or ()),
-                ),
+                    levels,
+                ).pinned(form.services.data or ()),
             ),
             f"The test case {form.name.data} was saved.",
         )

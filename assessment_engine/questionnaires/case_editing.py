@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..scoring.cases import CaseResult, compare
@@ -19,7 +19,16 @@ from .rule_editing import RuleEditError
 from .structure import Structure
 
 #: What a case saved from the preview expects (those the administrator can change).
-SAVED_KEYS = ("route", "priority", "services", "flags")
+SAVED_KEYS = ("route", "priority", "services", "flags", "referrals")
+
+
+@dataclass(frozen=True)
+class ExpectedReferral:
+    """A referral a case expects, with its urgency and priority."""
+
+    service: str
+    urgency: str
+    priority: str
 
 
 @dataclass(frozen=True)
@@ -30,14 +39,27 @@ class Expectation:
     priority: str
     services: tuple[str, ...]
     flags: tuple[str, ...]
+    #: each referral's urgency and priority, when the case pins them (none: not checked)
+    referrals: tuple[ExpectedReferral, ...] = ()
 
     def document(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "route": self.route,
             "priority": self.priority,
             "services": sorted(self.services),
             "flags": sorted(self.flags),
         }
+        if self.referrals:
+            document["referrals"] = [
+                {"service": r.service, "urgency": r.urgency, "priority": r.priority}
+                for r in sorted(self.referrals, key=lambda r: r.service)
+            ]
+        return document
+
+    def pinned(self, services: Iterable[str]) -> Expectation:
+        """This expectation with only the referrals of ``services`` pinned."""
+        kept = set(services)
+        return replace(self, referrals=tuple(r for r in self.referrals if r.service in kept))
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,7 @@ def expectation_of(decision: DecisionResult) -> Expectation:
         decision.priority.value,
         tuple(decision.service_slugs),
         tuple(decision.flags),
+        tuple(ExpectedReferral(r.service, r.urgency, r.priority.value) for r in decision.services),
     )
 
 
@@ -83,6 +106,8 @@ def add_case(
         raise RuleEditError("route", "Choose the route this case expects")
     if expect.priority not in {p.value for p in Priority}:
         raise RuleEditError("priority", "Choose the priority this case expects")
+    if any(r.service not in expect.services for r in expect.referrals):
+        raise RuleEditError("services", "A referral whose urgency is expected must be expected")
     new: dict[str, Any] = copy.deepcopy(dict(document)) if isinstance(document, Mapping) else {}
     new["cases"] = [
         *copy.deepcopy(_cases_of(document)),
@@ -162,8 +187,23 @@ def _services_concerned(result: CaseResult, expect: Mapping[str, Any]) -> set[st
         differ = actual ^ {str(s) for s in wanted}
         if differ:
             return differ
+    failing = {
+        str(referral.get("service"))
+        for referral in _listed(expect.get("referrals"))
+        if list(compare(result.decision, {"referrals": [referral]}))
+    }
+    if failing:
+        return failing
+    if isinstance(wanted, list):
         return actual | {str(s) for s in wanted}
     return actual or None
+
+
+def _listed(referrals: Any) -> list[Mapping[str, Any]]:
+    """The expected referrals a case lists, as well formed as ``compare`` reads them."""
+    if not isinstance(referrals, list):
+        return []
+    return [r for r in referrals if isinstance(r, Mapping) and isinstance(r.get("service"), str)]
 
 
 def _failed_targets(result: CaseResult, expect: Mapping[str, Any]) -> set[str]:
@@ -175,6 +215,9 @@ def _failed_targets(result: CaseResult, expect: Mapping[str, Any]) -> set[str]:
     for key in ("route", "priority", "services"):
         if key in expect and list(compare(decision, {key: expect[key]})):
             targets.add(key)
+    referrals = _listed(expect.get("referrals"))
+    if referrals and any(compare(decision, {"referrals": referrals})):
+        targets.add("services")
     for key in ("flags", "not_flags"):
         for flag in expect.get(key, []) if isinstance(expect.get(key), list) else []:
             if list(compare(decision, {key: [flag]})):

@@ -10,6 +10,7 @@ is saved (it says something about the rules worth knowing) and shown failing.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from .checks import CheckContext, DraftCheck, DraftTexts, check_draft, file_name
 from .drafts import DraftRefused, source_texts
 from .drafts import save_draft as save_texts
 from .models import QuestionnaireVersion
+from .problems import Problem
 
 EDITABLE_PARTS = ("rules", "test_cases")
 
@@ -28,8 +30,17 @@ def text_of(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
-def _problem_keys(result: DraftCheck, file: str, kinds: set[str]) -> set[tuple[str, str]]:
-    return {(p.pointer, p.message) for p in result.problems if p.file == file and p.check in kinds}
+def _rule_problems(result: DraftCheck, file: str) -> list[Problem]:
+    return [p for p in result.problems if p.file == file and p.check in {"rules", "json"}]
+
+
+def added_problems(old: DraftCheck, new: DraftCheck, file: str) -> list[Problem]:
+    """The problems of ``file`` that ``new`` has and ``old`` has not. Told apart by message,
+    counted, not by pointer: removing a rule moves the pointers of the problems after it,
+    which are not new for that."""
+    before = Counter(p.message for p in _rule_problems(old, file))
+    now = Counter(p.message for p in _rule_problems(new, file))
+    return [p for p in _rule_problems(new, file) if now[p.message] > before[p.message]]
 
 
 def save_part(
@@ -61,12 +72,9 @@ def save_part(
         file = file_names(key, number)["rules"]
         old = checked or check_draft(before, key=key, version=number, context=context)
         new = check_draft(texts, key=key, version=number, context=context)
-        added = _problem_keys(new, file, {"rules", "json"}) - _problem_keys(
-            old, file, {"rules", "json"}
-        )
+        added = added_problems(old, new, file)
         if added:
             raise DraftRefused(
-                "That change would give the rules a problem, so it was not saved",
-                [p for p in new.problems if (p.pointer, p.message) in added],
+                "That change would give the rules a problem, so it was not saved", added
             )
     return save_texts(session, actor, context, draft, texts, expected_revision=expected_revision)

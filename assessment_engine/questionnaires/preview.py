@@ -8,6 +8,7 @@ paging through the preview compiles it once, not per request. Nothing here is st
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -137,10 +138,22 @@ def parse_answers(text: str | None) -> dict[str, Any]:
     if not text or len(text.encode("utf-8")) > MAX_PREVIEW_BYTES:
         return {}
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json, parse_float=_finite_float)
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _not_json(name: str) -> Any:
+    """``NaN`` and ``Infinity``: Python reads them, JSON has no such thing."""
+    raise ValueError(name)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # like 1e400
+        raise ValueError(text)
+    return number
 
 
 def decide(runtime: VersionRuntime, answers: Mapping[str, Any]) -> DecisionResult | None:

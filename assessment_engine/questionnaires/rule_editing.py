@@ -17,6 +17,7 @@ the JSON editor).
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -265,10 +266,22 @@ def set_bands(
 def bands_of(document: Mapping[str, Any] | None, rule_id: str) -> list[Band]:
     """The bands of a ``bands`` rule, as the form shows them."""
     rule = _rule(_copy(document), rule_id, "bands")
+    listed = rule.get("bands")
     return [
-        Band(str(b.get("label") or b["band"]), float(b["min"]), float(b["max"]))
-        for b in rule.get("bands", [])
+        Band(str(b.get("label") or b.get("band")), float(b["min"]), float(b["max"]))
+        for b in (listed if isinstance(listed, list) else [])
+        if isinstance(b, dict) and all(_is_number(b.get(end)) for end in ("min", "max"))
     ]
+
+
+def _is_number(value: Any) -> bool:
+    """A finite JSON number (not a yes/no, not an integer too big for a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _rule(document: dict[str, Any], rule_id: str, kind: str | None = None) -> dict[str, Any]:
@@ -292,7 +305,9 @@ def answer_value(question: Question, text: str) -> Any:
     try:
         number = float(text)
     except ValueError:
-        raise RuleEditError("value", "Enter a number, like 3") from None
+        number = math.nan
+    if not math.isfinite(number):  # "nan", "inf" and "1e400" are no answer's value
+        raise RuleEditError("value", "Enter a number, like 3")
     return _number(number)
 
 
@@ -426,8 +441,19 @@ def remove_rule(document: Mapping[str, Any] | None, rule_id: str) -> dict[str, A
     """The document without the rule ``rule_id``."""
     new = _copy(document)
     _rule(new, rule_id)
+    _only_one([rule.get("id") for rule in _rules_of(new)], rule_id, "rules")
     new["rules"] = [rule for rule in new["rules"] if rule.get("id") != rule_id]
     return new
+
+
+def _only_one(ids: list[Any], wanted: str, what: str) -> None:
+    """Refuse to remove by an id that several share: which one is meant cannot be told."""
+    if ids.count(wanted) > 1:
+        raise RuleEditError(
+            "rule",
+            f"{ids.count(wanted)} {what} are called {wanted}, so which one to remove cannot be "
+            "told: give one of them another id in the rules text first",
+        )
 
 
 def remove_referral(document: Mapping[str, Any] | None, line_id: str) -> dict[str, Any]:
@@ -435,7 +461,13 @@ def remove_referral(document: Mapping[str, Any] | None, line_id: str) -> dict[st
     new = _copy(document)
     for rule in _rules_of(new):
         if rule.get("kind") == "route" and isinstance(rule.get("referrals"), list):
-            kept = [line for line in rule["referrals"] if line.get("id") != line_id]
+            ids = [line.get("id") for line in rule["referrals"] if isinstance(line, dict)]
+            _only_one(ids, line_id, "referrals")
+            kept = [
+                line
+                for line in rule["referrals"]
+                if not (isinstance(line, dict) and line.get("id") == line_id)
+            ]
             if len(kept) != len(rule["referrals"]):
                 rule["referrals"] = kept
                 return new
@@ -622,11 +654,11 @@ def describe(
                         ),
                     )
                 )
-            none = Priority(rule.get("no_referral_priority", "no_risk")).label.lower()
+            none = _priority_words(rule.get("no_referral_priority", "no_risk"))
             sentences.append(
                 "The route follows from the services referred: health or social care by the "
-                "services' kinds, both when there are both, community support (priority "
-                f"{none}) when none is referred. The priority is the most urgent referral's."
+                "services' kinds, both when there are both, community support "
+                f"({none}) when none is referred. The priority is the most urgent referral's."
             )
             shape = "route"
         else:

@@ -9,6 +9,9 @@ Format::
                   "flags": ["..."],          (these flags must be set; others may be too)
                   "not_flags": ["..."],      (these flags must not be set)
                   "services": ["community-mental-health"],   (exactly these services, any order)
+                  "referrals": [{"service": "community-mental-health", "urgency": "soon",
+                                 "priority": "substantial"}],   (each referred so; urgency
+                                                                 and priority optional)
                   "scores": {"phq9_total": 11, "gad7_total": null},   (null: must be absent)
                   "bands": {"phq9": "moderate"}}}]}
 
@@ -33,8 +36,10 @@ from .decision import DecisionResult
 from .errors import RuleEvaluationError
 
 EXPECT_KEYS: Final = frozenset(
-    {"route", "priority", "flags", "not_flags", "services", "scores", "bands"}
+    {"route", "priority", "flags", "not_flags", "services", "referrals", "scores", "bands"}
 )
+#: What an expected referral may say besides its service.
+REFERRAL_KEYS: Final = ("urgency", "priority")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +124,29 @@ def _malformed(case: Mapping[str, Any]) -> list[str]:
         if unknown:
             problems.append(f"unknown expectation(s) {', '.join(unknown)}")
         for key in ("flags", "not_flags", "services"):
-            if key in expect and not isinstance(expect[key], list):
-                problems.append(f"'{key}' must be a list")
+            if key in expect and not (
+                isinstance(expect[key], list) and all(isinstance(n, str) for n in expect[key])
+            ):
+                problems.append(f"'{key}' must be a list of names")
         for key in ("scores", "bands"):
             if key in expect and not isinstance(expect[key], Mapping):
                 problems.append(f"'{key}' must be an object")
+        if "referrals" in expect and not _referrals_well_formed(expect["referrals"]):
+            problems.append(
+                "'referrals' must be a list of objects, each with a service and, as names, "
+                "its urgency and priority if they are expected"
+            )
     return problems
+
+
+def _referrals_well_formed(referrals: Any) -> bool:
+    return isinstance(referrals, list) and all(
+        isinstance(referral, Mapping)
+        and isinstance(referral.get("service"), str)
+        and set(referral) <= {"service", *REFERRAL_KEYS}
+        and all(isinstance(referral.get(key, ""), str) for key in REFERRAL_KEYS)
+        for referral in referrals
+    )
 
 
 def _values_match(actual: Any, expected: Any) -> bool:
@@ -151,6 +173,24 @@ def compare(decision: DecisionResult, expect: Mapping[str, Any]) -> Iterable[str
         wanted = sorted(expect["services"])
         if actual != wanted:
             yield f"services are [{', '.join(actual)}], expected [{', '.join(wanted)}]"
+    referred = (
+        {referral.service: referral for referral in decision.services}
+        if expect.get("referrals")
+        else {}
+    )
+    for wanted_referral in expect.get("referrals", []):
+        service = wanted_referral["service"]
+        referral = referred.get(service)
+        if referral is None:
+            yield f"no referral to {service}, expected one"
+            continue
+        actual_values = {"urgency": referral.urgency, "priority": referral.priority.value}
+        for key in REFERRAL_KEYS:
+            if key in wanted_referral and actual_values[key] != wanted_referral[key]:
+                yield (
+                    f"referral to {service}: {key} is {actual_values[key]}, "
+                    f"expected {wanted_referral[key]}"
+                )
     for key, found in (("scores", decision.scores), ("bands", decision.bands)):
         for name, wanted_value in expect.get(key, {}).items():
             value = found.get(name)

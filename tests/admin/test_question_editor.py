@@ -275,3 +275,21 @@ def test_an_option_refused_is_said_on_the_options(client: Any, drafts: Drafts) -
     )
     assert no_score.status_code == 422
     assert "Enter a score for option 1" in no_score.get_data(as_text=True)
+
+
+def test_a_revision_that_cannot_be_one_is_stale_and_a_published_version_says_why(
+    client: Any, drafts: Drafts
+) -> None:
+    number = drafts.start(KEY)
+    base = f"/admin/questionnaires/{KEY}/versions/{number}"
+    url = f"{base}/questions/about/preferred_name"
+    form = _question_form(client, url, title="What name do they use?")
+    for revision in ("abc", str(2**40)):
+        refused = client.post_form(url, {**form, "revision": revision})
+        assert refused.status_code == 409, revision
+        assert "Someone else saved this draft" in refused.get_data(as_text=True)
+    # A published version's editor pages say why nothing can change there.
+    published = client.get(f"/admin/questionnaires/{KEY}/versions/1/questions/about/new")
+    assert published.status_code == 409
+    page = published.get_data(as_text=True)
+    assert "This version can no longer change" in page and "Nothing was changed." in page

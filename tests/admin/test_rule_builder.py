@@ -269,3 +269,38 @@ def test_a_flag_on_a_total_and_words_people_write_are_escaped(client, drafts) ->
     )
     assert not_a_number.status_code == 422
     assert "Enter a number, like 3" in not_a_number.get_data(as_text=True)
+
+
+def test_a_case_saved_from_the_preview_can_pin_each_referrals_urgency(client, drafts) -> None:
+    number = drafts.start("phq-9")
+    _add_sleep_and_referral(client, number)
+    answers = json.dumps(_preview_answers(3, 3))
+    form = client.post_form(f"{_base(number)}/cases/new", {"answers": answers, "step": "start"})
+    html = form.get_data(as_text=True)
+    assert "Home care (urgent, priority moderate)" in html
+    assert re.search(r'name="referral_levels"[^>]*checked', html)  # ticked from the decision
+    data = {
+        "answers": answers,
+        "step": "save",
+        "revision": _hidden(html, "revision"),
+        "name": "Poor sleep is urgent",
+        "route": "social_care",
+        "priority": "moderate",
+        "services": ["home-care"],
+        "referral_levels": "y",
+    }
+    assert client.post_form(f"{_base(number)}/cases/new", data).status_code == 302
+    saved = json.loads(drafts.texts("phq-9", number)["test_cases"])["cases"][-1]
+    assert saved["expect"]["referrals"] == [
+        {"service": "home-care", "urgency": "urgent", "priority": "moderate"}
+    ]
+
+    def routine(rules: Any) -> None:
+        line = next(r for r in rules["rules"] if r["kind"] == "route")["referrals"][-1]
+        line["urgency"] = "routine"
+
+    assert drafts.edit_json("phq-9", number, "rules", routine).status_code == 302
+    html = client.get(f"{_base(number)}/rules").get_data(as_text=True)
+    failing = html[html.index("Poor sleep is urgent") - 200 :]
+    assert "referral to home-care: urgency is routine, expected urgent" in failing
+    assert "Rules concerned: Routing, Sleep and energy." in failing

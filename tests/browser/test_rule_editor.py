@@ -202,3 +202,10 @@ def test_an_administrator_builds_rules_and_a_test_case_without_json(
     assert "Referral to Primary care mental health team: urgency routine to urgent" in text
     screenshot(page, "what-if-urgency")
     check_accessibility(page, "what if")
+
+    # A published version's builders say why they cannot be used (a page, not a bare 409).
+    response = page.goto("/admin/questionnaires/gad-7/versions/1/rules/sum")
+    assert response is not None and response.status == 409
+    page.get_by_role("heading", name="This version can no longer change").wait_for()
+    screenshot(page, "rules-cannot-build")
+    check_accessibility(page, "a builder on a published version")

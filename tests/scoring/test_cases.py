@@ -92,3 +92,30 @@ def test_a_case_whose_given_is_refused_fails_unless_it_is_exempt(bundled: Bundle
         "given /phq9/item9 is refused by the questionnaire: Select an answer",
     )
     assert refused.decision is not None  # still evaluated: every other failure is listed too
+
+
+def test_a_case_can_expect_each_referrals_urgency_and_priority(bundled: Bundled) -> None:
+    crisis = {"service": "crisis-mental-health", "urgency": "same_day", "priority": "critical"}
+    cases = [
+        {"name": "right", "given": SEVERE, "expect": {"referrals": [crisis]}},
+        {
+            "name": "wrong",
+            "given": SEVERE,
+            "expect": {
+                "referrals": [
+                    {**crisis, "urgency": "routine"},
+                    {"service": "community-mental-health", "priority": "low"},
+                    {"service": "befriending"},
+                ]
+            },
+        },
+        {"name": "malformed", "given": SEVERE, "expect": {"referrals": [{"urgency": "soon"}]}},
+    ]
+    right, wrong, malformed = run_cases(bundled("phq-9"), cases)
+    assert right.passed
+    assert wrong.failures == (
+        "referral to crisis-mental-health: urgency is same_day, expected routine",
+        "referral to community-mental-health: priority is substantial, expected low",
+        "no referral to befriending, expected one",
+    )
+    assert malformed.failures[0].startswith("'referrals' must be a list of objects")
