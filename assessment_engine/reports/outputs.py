@@ -683,7 +683,10 @@ def overdue_people(session: DbSession, actor: Actor, filters: Filters, today: da
         for referral, clock in found
         if referral.client_id in allowed
     ]
-    return Overdue(filters, services, _overdue_count(session, filters, today), people)
+    # How many, as the figures page counted them (the runner's count of now while fresh: at
+    # half a million referrals counting them again costs more than listing the first 100).
+    _waiting_now, count, _as_of = now_counts(session, filters, today)
+    return Overdue(filters, services, max(count, len(found)), people)
 
 
 def _review_counts(
