@@ -123,6 +123,7 @@ def test_team_manager_and_partnership_lead(
     text = page.locator("main").inner_text()
     for name in demo["names"]:
         assert name not in text
+    check_accessibility(page, "the outputs page, support overdue")
     page.get_by_role("link", name="See the people whose support is overdue").click()
     page.get_by_role("heading", name="People whose support is overdue", level=1).wait_for()
     listed = page.locator("#breaches-table tbody tr")
