@@ -1,9 +1,11 @@
 """The outputs and outcomes figures: one service for the page, its CSV and the API.
 
 Who sees what is the access policy's (``kernel.policy.outputs_scope``): a team manager (or a
-partner system) its own organisation's counts, and a team manager also the list of its 6-week
-breaches, each person as far as their sharing views allow (``records.access.listed``, audited);
-a partnership lead every partner's counts with small numbers suppressed and never a person.
+partner system) its own organisation's counts, and a team manager also, on a page of its own
+(``overdue_people``: the figures name no one), the people whose support is overdue under the
+6-week standard, each as far as their sharing views allow (``records.access.listed``,
+audited); a partnership lead every partner's counts with small numbers suppressed and never a
+person.
 
 Counts and times of finished days are summed from the daily facts (``reports.facts``); the
 days after the last one folded (today, normally) are counted from the detail rows. What is
