@@ -26,6 +26,10 @@ REPORTS = (
     "counts of outputs and outcomes (team managers, partnership leads, reports:read); "
     "people only in a team manager's 6-week breaches, as far as sharing allows"
 )
+BREACHES = (
+    "the people whose support is overdue (team managers only; as far as sharing allows, "
+    "each audited)"
+)
 
 CLASSIFIED: dict[str, str] = {
     "static": PUBLIC,
@@ -108,6 +112,7 @@ CLASSIFIED: dict[str, str] = {
     "reports.quarterly_return_page": RETURN,
     "api.get_return": RETURN,
     "reports.index": REPORTS,
+    "reports.breaches": BREACHES,
     "reports.table_csv": REPORTS,
     "api.get_outputs": REPORTS,
 }

@@ -739,6 +739,12 @@ STAFF_PROBES = [
         lambda c: 200 if c.role == "team_manager" else 403,
     ),
     Probe(
+        "reports.breaches",
+        "GET",
+        lambda _p: "/reports/breaches",
+        lambda c: 200 if c.role == "team_manager" else 403,
+    ),
+    Probe(
         "reports.table_csv",
         "GET",
         lambda _p: "/reports/breaches.csv",

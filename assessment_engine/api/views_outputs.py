@@ -52,7 +52,7 @@ def get_outputs(call: Call) -> Response:
     args = {k: v for k, v in request.args.items() if k not in ("group_by", "format")}
     try:
         filters = parse_filters(by_slugs(call.session, args), uk_today())
-        found = outputs(call.session, call.actor, filters, uk_today(), with_breaches=False)
+        found = outputs(call.session, call.actor, filters, uk_today())
     except ReportError as error:
         raise _refused(error) from None
     if _wants_csv(call):

@@ -5,12 +5,18 @@ printed on the bars and its categories named on the axis; the page shows it as a
 text alternative points to the table beside it, which holds the same numbers. An SVG shown as
 an image runs no script, and prints as sharply as the page. Suppressed small numbers are left
 out of the drawing (the table says "<5").
+
+A chart's drawing is a pure function of its kind, size, words and numbers, and pygal takes
+about 8 ms a chart: the drawn images are kept in a bounded least-recently-used cache of each
+process (:func:`_drawn`, keyed by all of them), so that the page drawn again for the same
+figures (most views of it: the facts change once a day) costs a dictionary lookup.
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pygal
 from pygal.style import Style
@@ -51,21 +57,57 @@ def _number(cell: Cell) -> float | None:
     return float(cell) if isinstance(cell, int | float) and not isinstance(cell, bool) else None
 
 
+#: How many drawn charts a process keeps (a page has five; each is 10-30 kB).
+CACHED = 256
+
+#: The kinds of chart the page draws, by name (the cache's key holds the name).
+KINDS: dict[str, type[pygal.graph.graph.Graph]] = {
+    "bar": pygal.Bar,
+    "line": pygal.Line,
+    "horizontal": pygal.HorizontalBar,
+}
+
+
+@lru_cache(maxsize=CACHED)
+def _drawn(
+    kind: str,
+    options: tuple[tuple[str, object], ...],
+    title: str,
+    labels: tuple[str, ...],
+    values: tuple[float | None, ...],
+) -> str:
+    """The chart as a ``data:`` URL: drawn once for the same kind, options, words and
+    numbers."""
+    chart = KINDS[kind](**_options(), **dict(options))
+    chart.x_labels = list(labels)
+    chart.add(title, list(values))
+    svg = chart.render(is_unicode=True).encode()
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+
+
 def _draw(
-    chart: pygal.graph.graph.Graph, key: str, title: str, labels: list[str], values: list[Cell]
+    kind: str,
+    key: str,
+    title: str,
+    labels: list[str],
+    values: list[Cell],
+    **options: object,
 ) -> Chart:
-    if isinstance(chart, pygal.HorizontalBar):
+    if kind == "horizontal":
         # Drawn from the bottom up: reversed, so that it reads top down as its table does.
         labels, values = labels[::-1], values[::-1]
-    chart.x_labels = labels
-    chart.add(title, [_number(v) for v in values])
-    svg = chart.render(is_unicode=True).encode()
-    source = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+    source = _drawn(
+        kind,
+        tuple(sorted(options.items())),
+        title,
+        tuple(labels),
+        tuple(_number(v) for v in values),
+    )
     alt = f"{title}: a chart of the numbers in the table that follows it."
     return Chart(key, title, source, alt)
 
 
-def _options(height: int) -> dict[str, object]:
+def _options() -> dict[str, object]:
     return {
         "js": [],
         "style": STYLE,
@@ -73,7 +115,6 @@ def _options(height: int) -> dict[str, object]:
         "print_values": True,
         "print_values_position": "top",
         "width": 760,
-        "height": height,
         "margin": 16,
         "disable_xml_declaration": True,
         "show_y_guides": True,
@@ -106,33 +147,39 @@ def charts(found: Outputs) -> dict[str, Chart]:
     activity = found.table("activity")
     months = [str(row[0]) for row in activity.rows]
     drawn["activity"] = _draw(
-        pygal.Bar(**_options(320), x_label_rotation=30),
+        "bar",
         "activity",
         "Assessments submitted, by month",
         months,
         _column(activity, 2),
+        height=320,
+        x_label_rotation=30,
     )
-    share = pygal.Line(**_options(300), x_label_rotation=30, range=(0, 100), dots_size=4)
     drawn["community"] = _draw(
-        share,
+        "line",
         "community",
         "Community route, % of submitted, by month",
         months,
         _column(activity, 3),
+        height=300,
+        x_label_rotation=30,
+        range=(0, 100),
+        dots_size=4,
     )
     for key, title in (
         ("routes", "Assessments submitted by route"),
         ("priorities", "Assessments submitted by priority"),
     ):
         labels, values = _total(found.table(key))
-        drawn[key] = _draw(pygal.HorizontalBar(**_options(280)), key, title, labels, values)
+        drawn[key] = _draw("horizontal", key, title, labels, values, height=280)
     referrals = found.table("referrals")
     if referrals.rows:
         drawn["referrals"] = _draw(
-            pygal.HorizontalBar(**_options(120 + 40 * len(referrals.rows))),
+            "horizontal",
             "referrals",
             "Referrals made, by service",
             [str(row[0]) for row in referrals.rows],
             _column(referrals, 2),
+            height=120 + 40 * len(referrals.rows),
         )
     return drawn

@@ -1,9 +1,11 @@
 """The outputs and outcomes figures: one service for the page, its CSV and the API.
 
 Who sees what is the access policy's (``kernel.policy.outputs_scope``): a team manager (or a
-partner system) its own organisation's counts, and a team manager also the list of its 6-week
-breaches, each person as far as their sharing views allow (``records.access.listed``, audited);
-a partnership lead every partner's counts with small numbers suppressed and never a person.
+partner system) its own organisation's counts, and a team manager also, on a page of its own
+(``overdue_people``: the figures name no one), the people whose support is overdue under the
+6-week standard, each as far as their sharing views allow (``records.access.listed``,
+audited); a partnership lead every partner's counts with small numbers suppressed and never a
+person.
 
 Counts and times of finished days are summed from the daily facts (``reports.facts``); the
 days after the last one folded (today, normally) are counted from the detail rows. What is
@@ -152,8 +154,9 @@ class Outputs:
     organisations: list[Organisation]
     services: list[Service]
     tables: dict[str, Table] = field(default_factory=dict)
-    breaches: list[Breach] | None = None
-    #: How many referrals are overdue now (the list shows at most MOST_LISTED of them).
+    #: Whether the actor may open the list of the people overdue (``overdue_people``).
+    lists_people: bool = False
+    #: How many referrals' support is overdue now (the 6-week standard, not started).
     overdue: int = 0
     #: When the "now" counts were taken by the scheduled runner (None: counted for this page).
     now_as_of: datetime | None = None
@@ -467,18 +470,11 @@ def scope_of(actor: Actor) -> policy.OutputsScope:
     return scope
 
 
-def outputs(
-    session: DbSession,
-    actor: Actor,
-    filters: Filters,
-    today: date,
-    *,
-    suppress_below: int = 5,
-    with_breaches: bool = True,
-) -> Outputs:
-    """The figures ``actor`` may see for ``filters``, audited as one ``reports.outputs``
-    event (and, where people are listed, one ``reports.breaches`` event linked to each)."""
-    scope = scope_of(actor)
+def _scoped(
+    session: DbSession, actor: Actor, scope: policy.OutputsScope, filters: Filters
+) -> tuple[Filters, list[Organisation], list[Service]]:
+    """The filters as ``actor`` may ask them (an organisation's own view is held to it), with
+    the organisations and services to choose from; a filter naming another is refused."""
     if scope is policy.OutputsScope.ORGANISATION:
         if filters.organisation_id not in (None, actor.organisation_id):
             raise ReportError(
@@ -503,6 +499,22 @@ def outputs(
     services = list(session.scalars(services_stmt))
     if filters.service_id is not None and filters.service_id not in {s.id for s in services}:
         raise ReportError(errors={"service": "Choose a service from the list"})
+    return filters, organisations, services
+
+
+def outputs(
+    session: DbSession,
+    actor: Actor,
+    filters: Filters,
+    today: date,
+    *,
+    suppress_below: int = 5,
+) -> Outputs:
+    """The figures ``actor`` may see for ``filters``, audited as one ``reports.outputs``
+    event. Counts only: the people overdue are ``overdue_people``'s, on a page of their own."""
+    scope = scope_of(actor)
+    filters, organisations, services = _scoped(session, actor, scope, filters)
+    names = {o.id: o.name for o in organisations}
     below = suppress_below if scope is policy.OutputsScope.PARTNERSHIP else 0
     shown = _Shown(below)
     sums, folded = sum_facts(session, filters, today)
@@ -528,9 +540,8 @@ def outputs(
         _reviews(review_rows, shown),
     ):
         found.tables[table.key] = table
-    if with_breaches and policy.may_see_breaches_by_person(actor_facts(actor)):
-        found.breaches = _listed_breaches(session, actor, filters, today)
-        found.overdue = overdue
+    found.overdue = overdue
+    found.lists_people = policy.may_see_breaches_by_person(actor_facts(actor))
     record_event(
         session,
         actor,
@@ -624,11 +635,28 @@ def _most_overdue(session: DbSession, filters: Filters, today: date) -> list[Ref
     return list(session.scalars(stmt))
 
 
-def _listed_breaches(
-    session: DbSession, actor: Actor, filters: Filters, today: date
-) -> list[Breach]:
-    """The most overdue referrals' people, as far as their sharing views let the actor's
-    organisation know them; audited, linked to each person shown."""
+@dataclass
+class Overdue:
+    """The team manager's list of the people whose support is overdue now (``overdue_people``)."""
+
+    filters: Filters
+    services: list[Service]
+    #: How many referrals are overdue (the list shows at most MOST_LISTED of them).
+    count: int
+    #: The most overdue, as far as their sharing views let the actor's organisation know them.
+    people: list[Breach]
+
+
+def overdue_people(session: DbSession, actor: Actor, filters: Filters, today: date) -> Overdue:
+    """The most overdue referrals' people under the 6-week standard, for a team manager only
+    (``policy.may_see_breaches_by_person``), each as far as their sharing views allow
+    (``records.access.listed``); audited as one ``reports.breaches`` event linked to each
+    person shown."""
+    if not policy.may_see_breaches_by_person(actor_facts(actor)):
+        raise AccessDenied("Only a team manager sees the people whose support is overdue.")
+    filters, _organisations, services = _scoped(
+        session, actor, policy.OutputsScope.ORGANISATION, filters
+    )
     found = []
     for referral in _most_overdue(session, filters, today):
         clock = support_clock(referral, None, today)
@@ -641,10 +669,10 @@ def _listed_breaches(
             actor,
             [referral.client for referral, _clock in found],
             "reports.breaches",
-            detail={"day": today.isoformat()},
+            detail={"day": today.isoformat(), **filters.query()},
         )
     }
-    return [
+    people = [
         Breach(
             str(referral.client_id),
             referral.client.display_name,
@@ -657,6 +685,10 @@ def _listed_breaches(
         for referral, clock in found
         if referral.client_id in allowed
     ]
+    # How many, as the figures page counted them (the runner's count of now while fresh: at
+    # half a million referrals counting them again costs more than listing the first 100).
+    _waiting_now, count, _as_of = now_counts(session, filters, today)
+    return Overdue(filters, services, max(count, len(found)), people)
 
 
 def _review_counts(

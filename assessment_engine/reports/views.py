@@ -2,8 +2,10 @@
 are ``outputs``), and the CSV of each of its tables.
 
 * ``/reports``: the figures for the filters in the query string, each chart with its table;
+* ``/reports/breaches``: the team manager's list of the people whose support is overdue
+  under the 6-week standard (the page above shows only how many: it names no one);
 * ``/reports/<table>.csv``: one table as CSV (``all``: every table, long; ``breaches``: the
-  team manager's list of 6-week breaches).
+  team manager's list of the people overdue).
 """
 
 from __future__ import annotations
@@ -24,16 +26,26 @@ from ..pages import page
 from ..scoring.outcomes import Priority, Route
 from .charts import charts
 from .csv import Cell, csv_response, csv_text
-from .outputs import Outputs, ReportError, long_table, outputs, parse_filters
+from .outputs import (
+    Outputs,
+    Overdue,
+    ReportError,
+    long_table,
+    outputs,
+    overdue_people,
+    parse_filters,
+)
 
 bp = Blueprint("reports", __name__)
 
 View = Callable[..., ResponseReturnValue]
 #: Team managers and partnership leads; everyone else gets the 403 page.
 readers = cast(Callable[[View], View], roles_required(Role.TEAM_MANAGER, Role.PARTNERSHIP_LEAD))
+#: The people overdue are named to team managers only.
+managers = cast(Callable[[View], View], roles_required(Role.TEAM_MANAGER))
 
 
-def _outputs(*, with_breaches: bool = True) -> Outputs:
+def _outputs() -> Outputs:
     filters = parse_filters(request.args, uk_today())
     return outputs(
         cast(Session, db.session),
@@ -41,7 +53,13 @@ def _outputs(*, with_breaches: bool = True) -> Outputs:
         filters,
         uk_today(),
         suppress_below=int(current_app.config["REPORTS_SUPPRESS_BELOW"]),
-        with_breaches=with_breaches,
+    )
+
+
+def _overdue() -> Overdue:
+    today = uk_today()
+    return overdue_people(
+        cast(Session, db.session), web_actor(), parse_filters(request.args, today), today
     )
 
 
@@ -75,30 +93,49 @@ def index() -> ResponseReturnValue:
     )
 
 
+@bp.get("/reports/breaches")
+@managers
+@page
+def breaches() -> ResponseReturnValue:
+    """The people whose personal care has not started within the standard, most overdue first,
+    as far as their views on sharing allow (each one audited on their record)."""
+    try:
+        found = _overdue()
+    except ReportError:
+        abort(400)
+    return render_template("reports/breaches.html", found=found)
+
+
+def _breaches_csv() -> ResponseReturnValue:
+    try:
+        found = _overdue()
+    except ReportError:
+        abort(400)
+    rows: list[list[Cell]] = [
+        [b.name, b.service, b.assessed_on, b.due_on, b.started_on, b.words] for b in found.people
+    ]
+    return csv_response(
+        f"outputs-breaches-{uk_today().isoformat()}.csv",
+        csv_text(["Person", "Service", "Assessed", "Due", "Started", "Clock"], rows),
+    )
+
+
 @bp.get("/reports/<key>.csv")
 @readers
 @page
 def table_csv(key: str) -> ResponseReturnValue:
-    """One table of the page (for the same filters) as CSV."""
+    """One table of the page (for the same filters) as CSV; ``breaches``: the people overdue
+    (team managers only)."""
+    if key == "breaches":
+        return _breaches_csv()
     try:
-        found = _outputs(with_breaches=key == "breaches")
+        found = _outputs()
     except ReportError:
         abort(400)
     name = f"outputs-{key}-{found.filters.first.isoformat()}-{found.filters.last.isoformat()}.csv"
     if key == "all":
         header, rows = long_table(found)
         return csv_response(name, csv_text(header, rows))
-    if key == "breaches":
-        if found.breaches is None:
-            abort(403)
-        breach_rows: list[list[Cell]] = [
-            [b.name, b.service, b.assessed_on, b.due_on, b.started_on, b.words]
-            for b in found.breaches
-        ]
-        return csv_response(
-            name,
-            csv_text(["Person", "Service", "Assessed", "Due", "Started", "Clock"], breach_rows),
-        )
     table = found.tables.get(key)
     if table is None:
         abort(404)

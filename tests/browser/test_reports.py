@@ -1,7 +1,8 @@
 """The outputs and outcomes page in a real browser, on the demo data: the council's team
 manager opens it, sees the charts and tables agree with the demo's records, filters by route,
-downloads a table's CSV; the partnership lead sees every partner's counts (small ones shown
-as "<5") and no one's name. axe-core checks each state."""
+downloads a table's CSV, opens the list of the people whose support is overdue from its count;
+the partnership lead sees every partner's counts (small ones shown as "<5") and no one's name.
+axe-core checks each state."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import base64
 import csv
 import io
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from assessment_engine.assessments.clock import uk_today
 from assessment_engine.extensions import db
 
 from .conftest import check_accessibility, make_user, screenshot, sign_in
@@ -65,7 +68,9 @@ def _chart_text(page: Any, key: str) -> str:
     return base64.b64decode(source.split(",", 1)[1]).decode()
 
 
-def test_team_manager_and_partnership_lead(page: Any, live_app: Any, tmp_path: Path) -> None:
+def test_team_manager_and_partnership_lead(
+    page: Any, live_app: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
     demo = _demo(live_app)
     assert demo["submitted"] > 0
     manager = make_user(
@@ -107,6 +112,26 @@ def test_team_manager_and_partnership_lead(page: Any, live_app: Any, tmp_path: P
     page.get_by_role("button", name="Apply filters").click()
     page.get_by_role("heading", name="There is a problem").wait_for()
     check_accessibility(page, "the outputs page, a bad filter")
+
+    # Seven weeks on, the demo's referrals with no support started are overdue: the page counts
+    # them and names no one; the manager opens the list of the people from it.
+    later = uk_today() + timedelta(days=50)
+    monkeypatch.setattr("assessment_engine.reports.views.uk_today", lambda: later)
+    page.goto("/reports")
+    count = int(page.locator("#breaches-count span").inner_text())
+    assert count > 0
+    text = page.locator("main").inner_text()
+    for name in demo["names"]:
+        assert name not in text
+    check_accessibility(page, "the outputs page, support overdue")
+    page.get_by_role("link", name="See the people whose support is overdue").click()
+    page.get_by_role("heading", name="People whose support is overdue", level=1).wait_for()
+    listed = page.locator("#breaches-table tbody tr")
+    assert listed.count() > 0
+    assert any(name in listed.first.inner_text() for name in demo["names"])
+    screenshot(page, "reports-breaches")
+    check_accessibility(page, "the people whose support is overdue")
+    monkeypatch.undo()
 
     page.get_by_role("button", name="Sign out").click()
     lead = make_user(

@@ -24,6 +24,7 @@ from assessment_engine.reports.outputs import (
     ReportError,
     _most_overdue,
     outputs,
+    overdue_people,
     parse_filters,
     percentile,
     take_snapshot,
@@ -139,7 +140,9 @@ def test_who_sees_which_figures(db_session: Any, factories: Any, world: dict[str
     # A partnership lead sees every partner's counts, small numbers suppressed, no one listed.
     lead = Actor.for_user(factories.user("partnership_lead", "nhs-tayside"))
     found = outputs(db_session, lead, _period(today), today)
-    assert found.breaches is None
+    assert not found.lists_people
+    with pytest.raises(AccessDenied):
+        overdue_people(db_session, lead, _period(today), today)
     assert found.suppress_below == 5
     assert _cells(found, "activity")[today.isoformat()[:7]][:2] == ["<5", "<5"]
     assert _cells(outputs(db_session, lead, asked, today), "referrals")["Home care"][1] == "<5"
@@ -156,9 +159,17 @@ def test_breaches_are_listed_by_person_only_to_the_team_manager_as_sharing_allow
     later = uk_today() + timedelta(days=50)
     period = Filters(uk_today().replace(day=1), later)
     found = outputs(db_session, manager, period, later)
-    waiting = world["people"][1]
-    assert [b.name for b in found.breaches or []] == [waiting.display_name]
+    assert found.lists_people and found.overdue == 1
     assert found.table("standard").rows == [[1, 0, 1, 50.0]]
+    factories.settle()
+    # The figures name no one and link no one to their audit event.
+    assert not db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "reports.breaches")
+    ).all()
+    waiting = world["people"][1]
+    listed = overdue_people(db_session, manager, period, later)
+    assert [b.name for b in listed.people] == [waiting.display_name]
+    assert listed.count == 1
     # The query's rule is the clock's: the same referrals as support.services finds.
     breaches = six_week_breaches(db_session, None, later)
     rule = {r.id for r, clock in breaches if not clock.started_on}
@@ -177,9 +188,9 @@ def test_breaches_are_listed_by_person_only_to_the_team_manager_as_sharing_allow
         partner_ids=[world["manager"].organisation_id],
         stated_on=uk_today(),
     )
-    hidden = outputs(db_session, manager, period, later)
-    assert hidden.breaches == []
-    assert hidden.table("standard").rows == [[1, 0, 1, 50.0]]
+    hidden = overdue_people(db_session, manager, period, later)
+    assert hidden.people == [] and hidden.count == 1
+    assert outputs(db_session, manager, period, later).table("standard").rows == [[1, 0, 1, 50.0]]
     assert (
         db_session.scalar(select(func.count()).select_from(FoldedDay)) == 0
     )  # nothing was folded: all of it counted from the records
