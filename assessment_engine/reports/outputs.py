@@ -20,10 +20,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, and_, case, delete, exists, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import QueryableAttribute, joinedload
 
 from ..assessments.clock import ALLOWED_DAYS, support_clock
 from ..assessments.models import Assessment, Referral, ReferralStatus
@@ -561,13 +561,30 @@ def _waiting(session: DbSession, filters: Filters) -> dict[tuple[int, int], int]
         .where(Referral.status == ReferralStatus.PENDING)
         .group_by(Referral.organisation_id, Referral.service_id)
     )
-    if filters.organisation_id is not None:
-        stmt = stmt.where(Referral.organisation_id == filters.organisation_id)
-    if filters.service_id is not None:
-        stmt = stmt.where(Referral.service_id == filters.service_id)
-    if filters.priority:
-        stmt = stmt.where(Referral.priority == filters.priority)
+    stmt = _narrowed(
+        stmt, filters, Referral.organisation_id, Referral.service_id, Referral.priority
+    )
     return {(org, service): int(n) for org, service, n in session.execute(stmt)}
+
+
+_Row = TypeVarTuple("_Row")
+
+
+def _narrowed(
+    stmt: Select[*_Row],
+    filters: Filters,
+    organisation: QueryableAttribute[Any],
+    service: QueryableAttribute[Any],
+    priority: QueryableAttribute[Any],
+) -> Select[*_Row]:
+    """``stmt`` narrowed to the filters' organisation, service and priority, on these columns."""
+    if filters.organisation_id is not None:
+        stmt = stmt.where(organisation == filters.organisation_id)
+    if filters.service_id is not None:
+        stmt = stmt.where(service == filters.service_id)
+    if filters.priority:
+        stmt = stmt.where(priority == filters.priority)
+    return stmt
 
 
 #: The most overdue people a team manager's list shows (the count covers all of them).
@@ -598,12 +615,9 @@ def _overdue(filters: Filters, today: date) -> Select[Any]:
             or_(*late),
         )
     )
-    if filters.organisation_id is not None:
-        stmt = stmt.where(Referral.organisation_id == filters.organisation_id)
-    if filters.service_id is not None:
-        stmt = stmt.where(Referral.service_id == filters.service_id)
-    if filters.priority:
-        stmt = stmt.where(Referral.priority == filters.priority)
+    stmt = _narrowed(
+        stmt, filters, Referral.organisation_id, Referral.service_id, Referral.priority
+    )
     if filters.district:
         outward = func.upper(func.replace(Client.postcode, " ", ""))
         stmt = stmt.join(Client, Referral.client_id == Client.id).where(
@@ -808,12 +822,9 @@ def now_counts(
         NowSnapshot.district,
         func.sum(NowSnapshot.count),
     ).where(NowSnapshot.taken_at == taken)
-    if filters.organisation_id is not None:
-        stmt = stmt.where(NowSnapshot.organisation_id == filters.organisation_id)
-    if filters.service_id is not None:
-        stmt = stmt.where(NowSnapshot.service_id == filters.service_id)
-    if filters.priority:
-        stmt = stmt.where(NowSnapshot.priority == filters.priority)
+    stmt = _narrowed(
+        stmt, filters, NowSnapshot.organisation_id, NowSnapshot.service_id, NowSnapshot.priority
+    )
     stmt = stmt.group_by(
         NowSnapshot.measure,
         NowSnapshot.organisation_id,
