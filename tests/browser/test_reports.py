@@ -128,7 +128,9 @@ def test_team_manager_and_partnership_lead(
     page.get_by_role("heading", name="People whose support is overdue", level=1).wait_for()
     listed = page.locator("#breaches-table tbody tr")
     assert listed.count() > 0
-    assert any(name in listed.first.inner_text() for name in demo["names"])
+    # (other journeys on this server add people of their own, who may be more overdue)
+    table = page.locator("#breaches-table").inner_text()
+    assert any(name in table for name in demo["names"])
     screenshot(page, "reports-breaches")
     check_accessibility(page, "the people whose support is overdue")
     monkeypatch.undo()
