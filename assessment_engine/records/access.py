@@ -130,13 +130,15 @@ def answers_visible(session: DbSession, actor: Actor, clients: Iterable[Client])
     """The ids of those ``clients`` whose content ``actor`` may see: :func:`access_to`'s
     ``answers`` for each, with the sharing views read in one query (for lists such as the
     referral queue)."""
+    return {entry.client.id for entry in accesses(session, actor, clients) if entry.answers}
+
+
+def accesses(session: DbSession, actor: Actor, clients: Iterable[Client]) -> list[RecordAccess]:
+    """:func:`access_to` of each of ``clients`` (each person once, in order), with the sharing
+    views in force read in one sliced query (:func:`views_in_force`), not one per person."""
     found = {client.id: client for client in clients}
     views = views_in_force(session, list(found), actor.own_organisation_id)
-    return {
-        client_id
-        for client_id, client in found.items()
-        if _decide(session, actor, client, views.get(client_id)).answers
-    }
+    return [_decide(session, actor, client, views.get(key)) for key, client in found.items()]
 
 
 def _decide(
@@ -394,31 +396,7 @@ def listed(
     """The people of a list (a report's, an export's) the actor may know to ``level``, in
     order, each person once; audited as one ``action`` event linked to every person shown, so
     that the list appears on each one's "who has seen this record"."""
-    seen: set[uuid.UUID] = set()
-    shown: list[RecordAccess] = []
-    # Only people with a recorded view on sharing are asked about one by one (one query for
-    # the rest): with no view in force, the decision is the policy's for "no view".
-    with_views = set(
-        session.scalars(
-            select(SharingView.client_id)
-            .where(SharingView.client_id.in_({client.id for client in clients}))
-            .distinct()
-        )
-    )
-    who = actor_facts(actor)
-    for client in clients:
-        if client.id in seen:
-            continue
-        seen.add(client.id)
-        if client.id in with_views:
-            entry = access_to(session, actor, client)
-        else:
-            facts = policy.RecordFacts(client.organisation_id, policy.Sharing.NO_VIEW)
-            entry = RecordAccess(
-                client, actor.role, None, None, who, facts, policy.decide(who, facts)
-            )
-        if entry.decision.allows(level):
-            shown.append(entry)
+    shown = [entry for entry in accesses(session, actor, clients) if entry.decision.allows(level)]
     ids = [entry.client.id for entry in shown]
     event = record_event(
         session,
