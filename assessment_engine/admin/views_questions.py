@@ -64,6 +64,18 @@ def _draft_or_409(key: str, number: int) -> QuestionnaireVersion:
     return found
 
 
+def _current(found: QuestionnaireVersion, key: str, number: int) -> Draft:
+    """The draft as saved; one the editor cannot read stops with a redirect to the question list
+    saying why."""
+    made = attempt(
+        lambda: edit_drafts.current(_session(), found, form_schemas()), refuse=(EditRefused,)
+    )
+    if made.result is None:
+        flash(str(made.refusal), "info")
+        abort(redirect(_questions_url(key, number)))
+    return made.result
+
+
 def _questions_url(key: str, number: int, anchor: str = "") -> str:
     return url_for("admin.questions", key=key, number=number) + (f"#{anchor}" if anchor else "")
 
@@ -251,13 +263,7 @@ def question(key: str, number: int, section: str, name: str | None = None) -> Re
     """Add a question to a section, or change one: its words, type, options, limits, condition,
     name and section."""
     found = _draft_or_409(key, number)
-    made = attempt(
-        lambda: edit_drafts.current(_session(), found, form_schemas()), refuse=(EditRefused,)
-    )
-    if made.result is None:
-        flash(str(made.refusal), "info")
-        return redirect(_questions_url(key, number))
-    current = made.result
+    current = _current(found, key, number)
     if section not in current.document["properties"]:
         abort(404)
     if request.method == "GET":
@@ -345,13 +351,7 @@ def question_action(
 def section_page(key: str, number: int, section: str | None = None) -> ResponseReturnValue:
     """Add a section, or change a section's title and description."""
     found = _draft_or_409(key, number)
-    made = attempt(
-        lambda: edit_drafts.current(_session(), found, form_schemas()), refuse=(EditRefused,)
-    )
-    if made.result is None:
-        flash(str(made.refusal), "info")
-        return redirect(_questions_url(key, number))
-    current = made.result
+    current = _current(found, key, number)
     if section is not None and section not in current.document["properties"]:
         abort(404)
     if request.method == "GET":
