@@ -84,15 +84,23 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(
-    app: str, env: dict[str, str], pythonpath: str, workers: int = WORKERS
+    app: str,
+    env: dict[str, str],
+    pythonpath: str,
+    workers: int = WORKERS,
+    *,
+    config: Path | None = None,
+    cwd: Path = ROOT,
 ) -> Iterator[str]:
-    """A gunicorn with ``workers`` sync workers on a free loopback port; stopped on exit."""
+    """A gunicorn with ``workers`` sync workers on a free loopback port; stopped on exit.
+    Started in ``cwd`` (so with its gunicorn.conf.py, if any), or with ``config``."""
     port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
+            *(["--config", str(config)] if config else []),
             "--workers",
             str(workers),
             "--bind",
@@ -103,7 +111,7 @@ def gunicorn(
             "warning",
             app,
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
     )
@@ -554,6 +562,52 @@ def measure(seconds: float) -> list[Row]:
     return rows
 
 
+def measure_cold_start(rounds: int, against: str | None) -> list[Row]:
+    """The first-POST row alone, ``rounds`` times; with ``against`` (a git revision), each
+    round also starts the same server with that revision's gunicorn.conf.py first (A/B
+    interleaved: the application is this tree's, only the start-up settings differ)."""
+    pg_url = create_pg_database()
+    if not pg_url:
+        return []
+    rows: list[Row] = []
+    try:
+        target = prepare_database(pg_url)
+        env = app_env(pg_url)
+        with tempfile.TemporaryDirectory() as tmp:
+            configs: list[tuple[str, Path | None]] = [("this tree's gunicorn.conf.py", None)]
+            if against:
+                old = Path(tmp) / "gunicorn.conf.py"
+                old.write_text(_git("show", f"{against}:gunicorn.conf.py"))
+                configs.insert(0, (f"gunicorn.conf.py at {against}", old))
+            for turn in range(rounds):
+                for label, config in configs:
+                    with gunicorn("wsgi:app", env, str(ROOT), config=config) as base:
+                        first, warm = _first_and_warm(base, target)
+                    rows.append(_cold_row(first, warm, f"round {turn + 1}, {label}"))
+    finally:
+        drop_pg_database()
+    return rows
+
+
+def _cold_row(first: float, warm: float, note: str) -> Row:
+    return Row(
+        name="First POST after start (PostgreSQL)",
+        value=first,
+        unit="ms",
+        reference_name="warm POST (median of 5)",
+        reference=warm,
+        target="<= 2x warm",
+        met=first <= 2 * warm,
+        note=note,
+    )
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
 def measure_lock_wait(seconds: float) -> list[Row]:
     """The chain-lock wait rows alone: one chain and the default, at 2 and 4 workers."""
     pg_url = create_pg_database()
@@ -709,12 +763,29 @@ def main() -> int:
     parser.add_argument(
         "--lock-wait", action="store_true", help="only the chain-lock wait rows (PostgreSQL)"
     )
+    parser.add_argument(
+        "--cold-start",
+        type=int,
+        metavar="ROUNDS",
+        help="only the first-POST row, this many times (PostgreSQL)",
+    )
+    parser.add_argument(
+        "--cold-against",
+        metavar="REV",
+        help="with --cold-start: each round also with REV's gunicorn.conf.py (A/B)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed (apt-get install wrk); skipping HTTP figures", file=sys.stderr)
         emit([], args.json)
         return 0
-    emit(measure_lock_wait(args.seconds) if args.lock_wait else measure(args.seconds), args.json)
+    if args.cold_start:
+        rows = measure_cold_start(args.cold_start, args.cold_against)
+    elif args.lock_wait:
+        rows = measure_lock_wait(args.seconds)
+    else:
+        rows = measure(args.seconds)
+    emit(rows, args.json)
     return 0
 
 
