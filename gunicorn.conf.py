@@ -13,6 +13,14 @@ column type's form for the database (SQLAlchemy does it on first use, per proces
 freezes its objects (``gc.freeze()``, as Python's documentation advises before forking: the
 collector leaves them alone, and the workers' copies stay shared), and each worker opens its
 first database connection as it starts, not in its first request.
+
+What was left of a first request (SQLAlchemy's first compile of each statement, lazily imported
+code, each template's compile, PostgreSQL reading its catalogue in a new connection) is paid
+before the port opens too: the master runs ``assessment_engine.warmup.warm_up`` (real
+submissions and section pages through the test client, inside a transaction rolled back, so
+the database, the audit chains and the checkpoint file stay as they were; the compiled
+statements live in the engine and survive its disposal), and each worker has PostgreSQL plan a
+read of every table as it connects (``warmup.connect_warm``). Start-up takes some seconds more.
 """
 
 from __future__ import annotations
