@@ -554,9 +554,10 @@ def measure(seconds: float) -> list[Row]:
                 reference=warm,
                 target="<= 2x warm",
                 met=first <= 2 * warm,
-                note="sent as soon as gunicorn's port opens (gunicorn.conf.py: preload_app, "
-                "questionnaires compiled, column types adapted and objects frozen before the "
-                "workers fork)",
+                note="sent as soon as gunicorn's port opens, when it tells systemd it is ready "
+                "(gunicorn.conf.py: preload_app, questionnaires compiled, hot paths warmed up "
+                "in a rolled-back transaction, column types adapted and objects frozen before "
+                "the workers fork; each worker has PostgreSQL read its catalogue as it connects)",
             )
         )
     return rows
