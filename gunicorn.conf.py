@@ -13,6 +13,14 @@ column type's form for the database (SQLAlchemy does it on first use, per proces
 freezes its objects (``gc.freeze()``, as Python's documentation advises before forking: the
 collector leaves them alone, and the workers' copies stay shared), and each worker opens its
 first database connection as it starts, not in its first request.
+
+What was left of a first request (SQLAlchemy's first compile of each statement, lazily imported
+code, each template's compile, PostgreSQL reading its catalogue in a new connection) is paid
+before the port opens too: the master runs ``assessment_engine.warmup.warm_up`` (real
+submissions and section pages through the test client, inside a transaction rolled back, so
+the database, the audit chains and the checkpoint file stay as they were; the compiled
+statements live in the engine and survive its disposal), and each worker has PostgreSQL plan a
+read of every table as it connects (``warmup.connect_warm``). Start-up takes some seconds more.
 """
 
 from __future__ import annotations
@@ -39,31 +47,40 @@ def on_starting(server: Any) -> None:
     from assessment_engine.db import adapt_column_types
     from assessment_engine.extensions import db
     from assessment_engine.questionnaires.services import prepare_published
+    from assessment_engine.warmup import warm_up
 
+    compiled = False
     with app.app_context():
         try:
             count = prepare_published(db.session, app.extensions["assessment_versions"])
             server.log.info("compiled %d published questionnaire versions", count)
+            compiled = True
         except SQLAlchemyError as error:  # no tables yet: the first requests compile instead
             server.log.warning("questionnaires not compiled at start-up: %s", type(error).__name__)
         finally:
             db.session.remove()
-            db.engine.dispose()
+    if compiled:  # outside the app context: each warm-up request has its own, as when served
+        server.log.info("warmed up: %s", warm_up(app))
+    with app.app_context():
+        db.engine.dispose()
         adapt_column_types(db.metadata, db.engine.dialect)
+    gc.collect()  # the start-up's garbage, not frozen with the rest
     gc.freeze()
 
 
 def post_fork(server: Any, _worker: Any) -> None:
-    """Each worker connects to the database as it starts (its pool keeps the connection)."""
+    """Each worker connects to the database as it starts (its pool keeps the connection), and
+    has the database read its tables' catalogue entries (see warmup.connect_warm)."""
     app = _assessment_app(server)
     if app is None:
         return
     from sqlalchemy.exc import SQLAlchemyError
 
     from assessment_engine.extensions import db
+    from assessment_engine.warmup import connect_warm
 
     with app.app_context():
         try:
-            db.engine.connect().close()
+            connect_warm(db.engine, db.metadata)
         except SQLAlchemyError as error:  # the first request connects (and reports) instead
             server.log.warning("no database connection at worker start: %s", type(error).__name__)

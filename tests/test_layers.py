@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("support",),
     ("api", "admin", "reports", "notifications"),
     # What puts the application together.
-    (PACKAGE, "models", "cli", "demo", "templating", "backup"),
+    (PACKAGE, "models", "cli", "demo", "templating", "backup", "warmup"),
 ]
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 

@@ -84,15 +84,23 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(
-    app: str, env: dict[str, str], pythonpath: str, workers: int = WORKERS
+    app: str,
+    env: dict[str, str],
+    pythonpath: str,
+    workers: int = WORKERS,
+    *,
+    config: Path | None = None,
+    cwd: Path = ROOT,
 ) -> Iterator[str]:
-    """A gunicorn with ``workers`` sync workers on a free loopback port; stopped on exit."""
+    """A gunicorn with ``workers`` sync workers on a free loopback port; stopped on exit.
+    Started in ``cwd`` (so with its gunicorn.conf.py, if any), or with ``config``."""
     port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
+            *(["--config", str(config)] if config else []),
             "--workers",
             str(workers),
             "--bind",
@@ -103,7 +111,7 @@ def gunicorn(
             "warning",
             app,
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
     )
@@ -546,12 +554,179 @@ def measure(seconds: float) -> list[Row]:
                 reference=warm,
                 target="<= 2x warm",
                 met=first <= 2 * warm,
-                note="sent as soon as gunicorn's port opens (gunicorn.conf.py: preload_app, "
-                "questionnaires compiled, column types adapted and objects frozen before the "
-                "workers fork)",
+                note="sent as soon as gunicorn's port opens, when it tells systemd it is ready "
+                "(gunicorn.conf.py: preload_app, questionnaires compiled, hot paths warmed up "
+                "in a rolled-back transaction, column types adapted and objects frozen before "
+                "the workers fork; each worker has PostgreSQL read its catalogue as it connects)",
             )
         )
     return rows
+
+
+def measure_cold_start(rounds: int, against: str | None) -> list[Row]:
+    """The first-POST row alone, ``rounds`` times; with ``against`` (a git revision), each
+    round also starts the same server with that revision's gunicorn.conf.py first (A/B
+    interleaved: the application is this tree's, only the start-up settings differ)."""
+    pg_url = create_pg_database()
+    if not pg_url:
+        return []
+    rows: list[Row] = []
+    try:
+        target = prepare_database(pg_url)
+        env = app_env(pg_url)
+        with tempfile.TemporaryDirectory() as tmp:
+            configs: list[tuple[str, Path | None]] = [("this tree's gunicorn.conf.py", None)]
+            if against:
+                old = Path(tmp) / "gunicorn.conf.py"
+                old.write_text(_git("show", f"{against}:gunicorn.conf.py"))
+                configs.insert(0, (f"gunicorn.conf.py at {against}", old))
+            for turn in range(rounds):
+                for label, config in configs:
+                    with gunicorn("wsgi:app", env, str(ROOT), config=config) as base:
+                        first, warm = _first_and_warm(base, target)
+                    rows.append(_cold_row(first, warm, f"round {turn + 1}, {label}"))
+    finally:
+        drop_pg_database()
+    return rows
+
+
+def _cold_row(first: float, warm: float, note: str) -> Row:
+    return Row(
+        name="First POST after start (PostgreSQL)",
+        value=first,
+        unit="ms",
+        reference_name="warm POST (median of 5)",
+        reference=warm,
+        target="<= 2x warm",
+        met=first <= 2 * warm,
+        note=note,
+    )
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
+#: The product as issue 26 found it: main's commit before that work (first parent of 552b200).
+AGAINST = os.environ.get("BENCH_AGAINST", "")
+#: Each sustained run's length, and how many times the old and the new take turns.
+SUSTAINED_SECONDS = float(os.environ.get("BENCH_SUSTAINED_SECONDS", "30"))
+SUSTAINED_ROUNDS = 2
+
+_PREPARE_OLD = """
+import json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests/benchmarks"]
+import assessment_engine, bench_http
+assert assessment_engine.__file__.startswith(sys.argv[1]), assessment_engine.__file__
+target = bench_http.prepare_database(sys.argv[2])
+print("TARGET " + json.dumps(vars(target)))
+"""
+
+
+def measure_against(rev: str, seconds: float = SUSTAINED_SECONDS) -> list[Row]:
+    """The sustained submission rate against the product at ``rev`` (a git revision): that tree
+    checked out beside this one (``git worktree add --detach``, removed afterwards), its own
+    scratch PostgreSQL database built by its own migrations and seeded by its own benchmark's
+    set-up (run in a subprocess with its tree first on ``sys.path``), served by the same
+    gunicorn command from its folder (so with its own gunicorn.conf.py, if it had one), with
+    ``PYTHONPATH`` at its tree so its package is imported, not the installed one. wrk loads
+    each for ``seconds``, old and new in turn, SUSTAINED_ROUNDS times; every POST has its own
+    Idempotency-Key."""
+    new_url = create_pg_database()
+    if not new_url:
+        return []
+    old_database = f"{PG_DATABASE}_against"
+    old_url = new_url.rsplit("/", 1)[0] + f"/{old_database}"
+    old_loads: list[Load] = []
+    new_loads: list[Load] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        tree = folder / "tree"
+        _git("worktree", "add", "--detach", "--quiet", str(tree), rev)
+        try:
+            _recreate(old_database)
+            old_target = _prepare_old(tree, old_url)
+            new_target = prepare_database(new_url)
+            old_env = {
+                **app_env(old_url),
+                "ASSESSMENT_AUDIT_CHECKPOINT_FILE": str(folder / "old-checkpoints.jsonl"),
+                "PYTHONPATH": str(tree),
+            }
+            for _ in range(SUSTAINED_ROUNDS):
+                with gunicorn("wsgi:app", old_env, str(tree), cwd=tree) as base:
+                    old_loads.append(_sustained(base, old_target, folder, seconds))
+                with gunicorn("wsgi:app", app_env(new_url), str(ROOT)) as base:
+                    new_loads.append(_sustained(base, new_target, folder, seconds))
+        finally:
+            drop_pg_database()
+            _drop(old_database)
+            _git("worktree", "remove", "--force", str(tree))
+    return [_against_row(rev, seconds, new_loads, old_loads)]
+
+
+def _prepare_old(tree: Path, url: str) -> Target:
+    out = subprocess.run(
+        [sys.executable, "-c", _PREPARE_OLD, str(tree), url],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    ).stdout
+    found = json.loads(out.split("TARGET ", 1)[1])
+    return Target(
+        url="",
+        token=found["token"],
+        client_id=found["client_id"],
+        section_url=found["section_url"],
+        email=found["email"],
+        people=[found["client_id"]],
+    )
+
+
+def _sustained(base: str, target: Target, folder: Path, seconds: float) -> Load:
+    # Warm-up (discarded): a product without preloading compiles on each worker's first use.
+    warm_up(f"{base}/api/v1/assessments", _api_headers(target), bodies(target.client_id)[0])
+    return _submit_load(base, target, folder, seconds)
+
+
+def _against_row(rev: str, seconds: float, new: list[Load], old: list[Load]) -> Row:
+    ours, theirs = _mean(new), _mean(old)
+    each = ", ".join(
+        f"{a.requests_per_second / b.requests_per_second:.2f}"
+        for a, b in zip(new, old, strict=True)
+    )
+    errors = ours.errors + theirs.errors
+    return Row(
+        name=f"sustained POST over {seconds:.0f} s (PostgreSQL)",
+        value=ours.requests_per_second,
+        unit="req/s",
+        reference_name=f"the product at {rev}",
+        reference=theirs.requests_per_second,
+        target=">= 2x",
+        met=ours.requests_per_second >= 2 * theirs.requests_per_second and not errors,
+        note=f"interleaved rounds' ratios {each}; p50 {ours.p50_ms:.1f} ms against "
+        f"{theirs.p50_ms:.1f} ms, p99 {ours.p99_ms:.1f} ms against {theirs.p99_ms:.1f} ms"
+        + (f"; {errors} error responses!" if errors else ""),
+    )
+
+
+def _recreate(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+
+
+def _drop(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def measure_lock_wait(seconds: float) -> list[Row]:
@@ -709,12 +884,39 @@ def main() -> int:
     parser.add_argument(
         "--lock-wait", action="store_true", help="only the chain-lock wait rows (PostgreSQL)"
     )
+    parser.add_argument(
+        "--cold-start",
+        type=int,
+        metavar="ROUNDS",
+        help="only the first-POST row, this many times (PostgreSQL)",
+    )
+    parser.add_argument(
+        "--cold-against",
+        metavar="REV",
+        help="with --cold-start: each round also with REV's gunicorn.conf.py (A/B)",
+    )
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        default=None,
+        help="only the sustained-rate row against the product at REV (e.g. 28e1d9b)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed (apt-get install wrk); skipping HTTP figures", file=sys.stderr)
         emit([], args.json)
         return 0
-    emit(measure_lock_wait(args.seconds) if args.lock_wait else measure(args.seconds), args.json)
+    if args.against:
+        rows = measure_against(args.against)
+    elif args.cold_start:
+        rows = measure_cold_start(args.cold_start, args.cold_against)
+    elif args.lock_wait:
+        rows = measure_lock_wait(args.seconds)
+    else:
+        rows = measure(args.seconds)
+        if AGAINST:  # BENCH_AGAINST=28e1d9b make bench: the sustained row too (some 4 minutes)
+            rows.extend(measure_against(AGAINST))
+    emit(rows, args.json)
     return 0
 
 

@@ -1,0 +1,101 @@
+"""The start-up warm-up (assessment_engine.warmup, run by gunicorn.conf.py before the workers
+fork) sends real requests against the deployment's database and leaves it exactly as it was."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from assessment_engine.auth.models import Role
+from assessment_engine.auth.services import create_user
+from assessment_engine.demo import demo_chi
+from assessment_engine.extensions import db, limiter
+from assessment_engine.kernel.actor import Actor
+from assessment_engine.kernel.models import AuditEvent
+from assessment_engine.partners.services import get_organisation
+from assessment_engine.records import services as records
+from assessment_engine.warmup import connect_warm, warm_up
+
+
+def _state(app: Any, checkpoints: Path) -> dict[str, Any]:
+    """Every table's row count, each audit chain's head, and the checkpoint file's bytes."""
+    with app.app_context():
+        counts = {
+            table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables
+        }
+        heads = {
+            chain: db.session.execute(
+                select(AuditEvent.id, AuditEvent.hash)
+                .where(AuditEvent.chain == chain)
+                .order_by(AuditEvent.id.desc())
+                .limit(1)
+            ).one()
+            for chain in db.session.scalars(select(AuditEvent.chain).distinct())
+        }
+        db.session.remove()
+    return {"rows": counts, "heads": heads, "file": checkpoints.read_bytes()}
+
+
+def test_the_warm_up_sends_real_requests_and_leaves_the_database_as_it_was(
+    scratch_app: Any, tmp_path: Path
+) -> None:
+    # A checkpoint falls due at every commit that appends events: one filed at a warm-up's
+    # (savepoint) commit would change the file.
+    app = scratch_app(AUDIT_CHECKPOINT_EVERY=1)
+    checkpoints = Path(app.config["AUDIT_CHECKPOINT_FILE"])
+    with app.app_context():
+        born = date(1950, 5, 17)
+        user = create_user(
+            db.session,
+            email="someone@pkc.example",
+            name="Some One",
+            password="a long enough passphrase",
+            organisation=get_organisation(db.session, "perth-kinross-council"),
+            role=Role.ASSESSOR,
+        )
+        records.create_client(
+            db.session,
+            Actor.for_user(user),
+            records.ClientDetails(
+                chi=demo_chi(born, 3, True),
+                given_name="Ann",
+                family_name="Other",
+                date_of_birth=born,
+            ),
+        )
+        db.session.commit()
+        db.session.remove()
+        compiled_before = len(db.engine._compiled_cache)
+    before = _state(app, checkpoints)
+    assert before["file"], "the set-up's commit filed a checkpoint"
+    assert before["heads"]
+
+    done = warm_up(app)
+
+    statuses = dict(done.statuses)
+    assert statuses["POST joint-assessment"] == 201
+    assert statuses["POST /sign-in"] == 302
+    assert statuses["GET joint-assessment section"] == 200
+    assert all(status < 400 for _what, status in done.statuses), done.statuses
+    assert done.templates > 50
+    with app.app_context():
+        assert len(db.engine._compiled_cache) > compiled_before  # the statements it compiled
+        assert db.session is not None
+    assert _state(app, checkpoints) == before
+    assert not getattr(limiter.storage, "storage", {}), "the limiter's counts were cleared"
+    assert app.extensions["audit_checkpoints"].file.path == checkpoints  # the policy restored
+
+
+def test_a_worker_connects_and_reads_nothing(scratch_app: Any) -> None:
+    app = scratch_app()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+        connect_warm(db.engine, db.metadata)
+        assert db.engine.pool.checkedin() == 1  # kept in the pool for the first request
+        db.session.remove()
+        db.engine.dispose()
