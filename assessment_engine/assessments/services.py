@@ -25,8 +25,9 @@ from ..questionnaires.models import QuestionnaireVersion, VersionStatus
 from ..questionnaires.runtime import PreparedVersion, VersionCache
 from ..questionnaires.services import latest_published as latest_published
 from ..questionnaires.services import prepared
-from ..records.models import Client
+from ..records.models import Client, SharingView
 from ..records.services import RecordNotFound, record_key
+from ..records.sharing import newest_view_id
 from ..scoring.errors import RuleEvaluationError
 from ..scoring.outcomes import Priority, Route, Urgency
 from . import totals
@@ -227,6 +228,31 @@ def get_assessment(session: DbSession, assessment_id: uuid.UUID | str) -> Assess
     if found is None:
         raise RecordNotFound(str(assessment_id))
     return found
+
+
+def get_assessment_with_view(
+    session: DbSession, assessment_id: uuid.UUID | str, organisation_id: int
+) -> tuple[Assessment, SharingView | None]:
+    """:func:`get_assessment` and its person's sharing view in force for ``organisation_id``
+    (``records.sharing.view_in_force``), read in one statement."""
+    key = record_key(assessment_id)
+    row = session.execute(
+        select(Assessment, SharingView)
+        .outerjoin(
+            SharingView, SharingView.id == newest_view_id(Assessment.client_id, organisation_id)
+        )
+        .where(Assessment.id == key)
+        .options(
+            joinedload(Assessment.client),
+            joinedload(Assessment.questionnaire_version).joinedload(
+                QuestionnaireVersion.questionnaire
+            ),
+            joinedload(SharingView.recorded_by_organisation),
+        )
+    ).first()
+    if row is None:
+        raise RecordNotFound(str(assessment_id))
+    return row[0], row[1]
 
 
 def check_editable(assessment: Assessment, expected_version: int | None = None) -> None:
