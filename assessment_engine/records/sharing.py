@@ -102,12 +102,14 @@ def view_in_force(
 
 
 def newest_view_id(
-    client_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID], organisation_id: int
+    client_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID],
+    organisation_id: int | ColumnElement[int],
 ) -> Any:
     """:func:`view_in_force`'s row as a scalar subquery: the id of the newest view of
     ``client_id`` (a column of the enclosing query, such as ``Assessment.client_id``) that covers
-    ``organisation_id``, NULL if none does. For a page that reads the record and its view in
-    force in one statement (``assessments.services.get_assessment_with_view``)."""
+    ``organisation_id`` (a value, or a bound parameter), NULL if none does. For a page that reads
+    the record and its view in force in one statement
+    (``assessments.services.get_assessment_with_view``)."""
     return (
         select(func.max(SharingView.id))
         .join(SharingViewPartner)
