@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, request
+from markupsafe import Markup
 
 from .config import LOCAL_ENVIRONMENTS
 from .forms.markup import section_markup
@@ -28,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_postcode, "postcode")
     app.add_template_filter(mark_changed, "app_mark_changed")
     app.add_template_global(section_markup)
+    app.add_template_global(_Fragments(), "once")
 
     # Production is served over TLS only (cookies are Secure): browsers must never try plain HTTP.
     hsts = "" if app.config["ENV"] in LOCAL_ENVIRONMENTS else "max-age=31536000; includeSubDomains"
@@ -56,6 +59,29 @@ def init_app(app: Flask) -> None:
             # RFC 6797: sent over HTTPS only (behind the proxy, as the forwarded scheme says).
             response.headers.setdefault("Strict-Transport-Security", hsts)
         return response
+
+
+class _Fragments:
+    """``{% call once(key...) %}...{% endcall %}``: the block rendered once per process for the
+    same ``key`` and then reused, for parts of the layout that depend on nothing else (such as
+    the service navigation, whose entries depend on the role, the page's endpoint and where the
+    application is mounted). Everything the block reads must be in its key: it never holds
+    anything about a user but their role, a token or a nonce. At most :attr:`LIMIT` keys are
+    kept; beyond that a block is rendered every time, as without the cache, and so is one
+    called with ``keep=False``."""
+
+    LIMIT = 1024
+
+    def __init__(self) -> None:
+        self._rendered: dict[tuple[Hashable, ...], Markup] = {}
+
+    def __call__(self, *key: Hashable, caller: Callable[[], str], keep: bool = True) -> Markup:
+        found = self._rendered.get(key) if keep else None
+        if found is None:
+            found = Markup(caller())  # noqa: S704 - the block's own (autoescaped) output
+            if keep and len(self._rendered) < self.LIMIT:
+                self._rendered[key] = found
+        return found
 
 
 def uk_datetime(value: datetime | None) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+
 
 def test_search_results_link_to_the_record_and_escape_the_name(client, login_as, factories):
     login_as("assessor")
@@ -75,3 +77,47 @@ def test_no_template_builds_html_by_joining_strings() -> None:
         if joined.search(line)
     ]
     assert offenders == []
+
+
+#: Per request: the CSRF token (signed with the time) and the CSP nonce.
+_TOKENS = re.compile(r'(name="csrf_token"[^>]*? value=")[^"]*"|(nonce=")[^"]*"')
+
+
+def _page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return _TOKENS.sub(lambda m: (m.group(1) or m.group(2)) + '"', response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    ("role", "urls"),
+    [
+        ("assessor", ["/", "/people", "/referrals", "/account"]),
+        ("team_manager", ["/", "/referrals", "/reports"]),
+        ("administrator", ["/", "/admin/", "/admin/users", "/account"]),
+        ("partnership_lead", ["/reports", "/account"]),
+        ("performance_analyst", ["/", "/reports/return"]),
+    ],
+)
+def test_the_layout_rendered_once_is_the_layout_rendered_every_time(
+    app, client, login_as, monkeypatch, role, urls
+) -> None:
+    """The service navigation comes from ``once`` (rendered once per process for the role, the
+    page and the mount point): byte for byte what rendering it on every request gives, for every
+    role, on pages of its own navigation (admin) and of the default one, the active entry too."""
+    user = login_as(role)
+    fragments = app.jinja_env.globals["once"]
+    monkeypatch.setattr(fragments, "_rendered", {})  # this test's own, whatever ran before
+    fresh = {}
+    with monkeypatch.context() as patched:
+        patched.setattr(fragments, "LIMIT", 0)  # nothing kept: rendered on every request
+        for url in urls:
+            fresh[url] = _page(client, url)
+    assert not fragments._rendered
+    for url in urls:
+        assert _page(client, url) == fresh[url]  # rendered, and kept
+        assert _page(client, url) == fresh[url]  # from what was kept
+    assert fragments._rendered
+    kept = "".join(fragments._rendered.values())
+    assert 'class="govuk-service-navigation' in kept
+    assert user.name not in kept and user.email not in kept and "csrf" not in kept

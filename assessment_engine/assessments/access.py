@@ -16,9 +16,9 @@ from ..db import DbSession
 from ..kernel import policy
 from ..kernel.actor import Actor, Role
 from ..kernel.audit import record_event
-from ..records.access import RecordAccess, access_to, refuse
+from ..records.access import RecordAccess, access_given, access_to, refuse
 from .models import Assessment
-from .services import get_assessment, my_drafts, recently_submitted
+from .services import get_assessment, get_assessment_with_view, my_drafts, recently_submitted
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,11 @@ def open_assessment(
 
     AccessDenied for administrators (they never see answers); RecordNotFound where the policy
     keeps the person's record content from the actor, exactly as if it did not exist."""
-    assessment = get_assessment(session, assessment_id)
+    if actor.organisation_id is None:  # the system's own tasks: refused below, as before
+        assessment, view, read = get_assessment(session, assessment_id), None, False
+    else:  # the draft, its person and the sharing view in force: one statement
+        assessment, view = get_assessment_with_view(session, assessment_id, actor.organisation_id)
+        read = True
     if actor.role is Role.ADMINISTRATOR:
         raise refuse(
             session,
@@ -71,7 +75,11 @@ def open_assessment(
             forbidden=True,
             record=("assessment", assessment.id),
         )
-    record = access_to(session, actor, assessment.client)
+    record = (
+        access_given(session, actor, assessment.client, view)
+        if read
+        else access_to(session, actor, assessment.client)
+    )
     if not record.answers:
         raise refuse(
             session,

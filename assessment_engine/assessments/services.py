@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, inspect, select
+from sqlalchemy import Integer, Select, bindparam, inspect, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,8 +26,9 @@ from ..questionnaires.models import QuestionnaireVersion, VersionStatus
 from ..questionnaires.runtime import PreparedVersion, VersionCache
 from ..questionnaires.services import latest_published as latest_published
 from ..questionnaires.services import prepared
-from ..records.models import Client
+from ..records.models import Client, SharingView
 from ..records.services import RecordNotFound, record_key
+from ..records.sharing import newest_view_id
 from ..scoring.errors import RuleEvaluationError
 from ..scoring.outcomes import Priority, Route, Urgency
 from . import totals
@@ -227,6 +229,41 @@ def get_assessment(session: DbSession, assessment_id: uuid.UUID | str) -> Assess
     if found is None:
         raise RecordNotFound(str(assessment_id))
     return found
+
+
+@cache
+def _with_view_statement() -> Select[Assessment, SharingView]:
+    """:func:`get_assessment_with_view`'s statement, built once (its values are bound)."""
+    return (
+        select(Assessment, SharingView)
+        .outerjoin(
+            SharingView,
+            SharingView.id
+            == newest_view_id(Assessment.client_id, bindparam("organisation_id", type_=Integer)),
+        )
+        .where(Assessment.id == bindparam("assessment_id", type_=Assessment.id.type))
+        .options(
+            joinedload(Assessment.client),
+            joinedload(Assessment.questionnaire_version).joinedload(
+                QuestionnaireVersion.questionnaire
+            ),
+            joinedload(SharingView.recorded_by_organisation),
+        )
+    )
+
+
+def get_assessment_with_view(
+    session: DbSession, assessment_id: uuid.UUID | str, organisation_id: int
+) -> tuple[Assessment, SharingView | None]:
+    """:func:`get_assessment` and its person's sharing view in force for ``organisation_id``
+    (``records.sharing.view_in_force``), read in one statement."""
+    key = record_key(assessment_id)
+    row = session.execute(
+        _with_view_statement(), {"assessment_id": key, "organisation_id": organisation_id}
+    ).first()
+    if row is None:
+        raise RecordNotFound(str(assessment_id))
+    return row[0], row[1]
 
 
 def check_editable(assessment: Assessment, expected_version: int | None = None) -> None:

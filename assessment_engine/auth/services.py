@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import DbSession, utcnow
@@ -68,11 +68,17 @@ def start_session(session: DbSession, user: User, address: str) -> str:
     return token
 
 
+#: :func:`load_session_user`'s statement, built once (every page's request runs it).
+_SESSION_BY_TOKEN = select(UserSession).where(
+    UserSession.token_hash == bindparam("token_hash", type_=UserSession.token_hash.type)
+)
+
+
 def load_session_user(
     session: DbSession, token: str, *, idle: timedelta, absolute: timedelta
 ) -> User | None:
     """The user of a live session, or None if it was ended, has expired or the user is inactive."""
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
+    row = session.scalar(_SESSION_BY_TOKEN, {"token_hash": hash_token(token)})
     if row is None:
         return None
     now = utcnow()

@@ -84,11 +84,18 @@ class SectionForm(FlaskForm):
     calculated: dict[str, float]
     #: Messages by pointer, in page order once :func:`apply_errors` has sorted them.
     answer_errors: dict[str, list[str]]
-    #: Every question of the section by pointer, in page order.
-    entries: dict[str, Entry]
     #: The repeat item (or repeating group) to give focus to when the page loads: the item
     #: just added, or the one in the place of the item just removed.
     focus: str | None = None
+    _entries: dict[str, Entry] | None = None
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        """Every question of the section by pointer, in page order: walked on first use (a GET
+        without errors never needs it), from fields that do not change once the form is built."""
+        if self._entries is None:
+            self._entries = dict(_walk(self, self.section))
+        return self._entries
 
     @property
     def has_repeats(self) -> bool:
@@ -191,7 +198,6 @@ def section_form(
     form.questionnaire = compiled
     form.section = section
     form.answer_errors = {}
-    form.entries = dict(_walk(form, section))
     current = (
         answers_from_form(form)
         if formdata is not None

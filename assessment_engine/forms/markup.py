@@ -23,11 +23,20 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+try:  # what escape() itself does to a str: MarkupSafe's C escaping, or its pure Python one
+    from markupsafe._speedups import _escape_inner as _escape_str
+except ImportError:  # pragma: no cover - a build without the C extension
+    from markupsafe._native import _escape_inner as _escape_str
+
 Node = dict[str, Any]
 Params = dict[str, Any]
 
 
 def _e(value: Any) -> str:
+    # A plain str (most values) straight through MarkupSafe's own escaping, without building a
+    # Markup to turn back into str; anything else (numbers, Markup, __html__) through escape().
+    if type(value) is str:
+        return _escape_str(value)
     return str(escape(value))
 
 

@@ -19,9 +19,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 
 from ..db import DbSession, utcnow
 from ..kernel.actor import Actor
@@ -97,6 +98,26 @@ def view_in_force(
         .options(joinedload(SharingView.recorded_by_organisation))
         .order_by(SharingView.id.desc())
         .limit(1)
+    )
+
+
+def newest_view_id(
+    client_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID],
+    organisation_id: int | ColumnElement[int],
+) -> Any:
+    """:func:`view_in_force`'s row as a scalar subquery: the id of the newest view of
+    ``client_id`` (a column of the enclosing query, such as ``Assessment.client_id``) that covers
+    ``organisation_id`` (a value, or a bound parameter), NULL if none does. For a page that reads
+    the record and its view in force in one statement
+    (``assessments.services.get_assessment_with_view``)."""
+    return (
+        select(func.max(SharingView.id))
+        .join(SharingViewPartner)
+        .where(
+            SharingView.client_id == client_id,
+            SharingViewPartner.organisation_id == organisation_id,
+        )
+        .scalar_subquery()
     )
 
 

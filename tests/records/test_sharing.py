@@ -217,3 +217,43 @@ def test_break_glass_is_refused_where_the_record_is_shared(factories, db_session
     actor = Actor.for_user(factories.user("assessor", NHS))
     with pytest.raises(sharing.SharingError, match="already shared"):
         sharing.break_glass(db_session, actor, person, "An emergency of some kind")
+
+
+def test_a_draft_read_with_its_view_in_force_gets_the_same_view_and_decision(
+    factories, db_session
+) -> None:
+    """The section page reads the draft, its person and the sharing view in force in one
+    statement (``get_assessment_with_view``): the view is ``view_in_force``'s and the decision
+    ``access_to``'s, for every partner, as the views change."""
+    from assessment_engine.assessments.services import get_assessment_with_view
+
+    council, nhs, link = (factories.organisation(s) for s in (COUNCIL, NHS, LINK))
+    person = factories.client(org=COUNCIL)
+    draft = factories.assessment(client=person)
+    recorder = factories.user("assessor", COUNCIL)
+    actors = [Actor.for_user(factories.user("assessor", o.slug)) for o in (council, nhs, link)]
+
+    def check() -> None:
+        for actor in actors:
+            found, view = get_assessment_with_view(db_session, draft.id, actor.own_organisation_id)
+            assert found is draft
+            assert view is sharing.view_in_force(db_session, person.id, actor.own_organisation_id)
+            given = access.access_given(db_session, actor, person, view)
+            assert given.decision == access.access_to(db_session, actor, person).decision
+            assert given.restriction is access.access_to(db_session, actor, person).restriction
+
+    check()  # no view: shared with all
+    _view(db_session, person, recorder, "declined", nhs, link)
+    check()
+    _view(db_session, person, recorder, "agreed", link)  # the newest view for one partner
+    check()
+    _view(db_session, person, recorder, "withdrawn", nhs)
+    check()
+    assert not access.access_given(
+        db_session,
+        actors[1],
+        person,
+        sharing.view_in_force(db_session, person.id, actors[1].own_organisation_id),
+    ).answers
+    with pytest.raises(access.RecordNotFound):
+        get_assessment_with_view(db_session, "not-a-uuid", council.id)
