@@ -18,15 +18,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, joinedload
 
 from ..db import DbSession
 from ..kernel import policy
 from ..kernel.actor import Actor, Role
 from ..kernel.audit import link_clients, note_refusal, record_event
 from ..partners.models import Organisation
-from .models import BreakGlassGrant, Client, SharingView
+from .models import BreakGlassGrant, Client, SharingView, SharingViewPartner
 from .services import RecordNotFound, is_chi_search, record_key, search_clients
 from .sharing import active_grant, view_in_force, views_in_force
 
@@ -119,6 +119,30 @@ def _load_client(session: DbSession, client_id: uuid.UUID | str) -> Client:
     return client
 
 
+def _load_client_and_view(
+    session: DbSession, client_id: uuid.UUID | str, organisation_id: int
+) -> tuple[Client, SharingView | None]:
+    """:func:`_load_client` and the sharing view in force for ``organisation_id``
+    (``sharing.view_in_force``: the newest covering it) in one statement."""
+    other = aliased(SharingView)
+    newest = (
+        select(func.max(other.id))
+        .join(SharingViewPartner, SharingViewPartner.sharing_view_id == other.id)
+        .where(other.client_id == Client.id, SharingViewPartner.organisation_id == organisation_id)
+        .correlate(Client)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        select(Client, SharingView)
+        .outerjoin(SharingView, SharingView.id == newest)
+        .where(Client.id == record_key(client_id))
+        .options(joinedload(Client.organisation), joinedload(SharingView.recorded_by_organisation))
+    ).first()
+    if row is None:
+        raise RecordNotFound(str(client_id))
+    return row[0], row[1]
+
+
 def access_to(session: DbSession, actor: Actor, client: Client) -> RecordAccess:
     """What ``actor`` may see of ``client`` (not audited: nothing is shown yet)."""
     return _decide(
@@ -201,8 +225,12 @@ def _open(
     action: str,
     allowed: Callable[[RecordAccess], bool],
 ) -> RecordAccess:
-    client = _load_client(session, client_id)
-    access = access_to(session, actor, client)
+    if actor.organisation_id is None:  # the system's own tasks: refused as access_to says
+        client = _load_client(session, client_id)
+        access = access_to(session, actor, client)
+    else:
+        client, view = _load_client_and_view(session, client_id, actor.organisation_id)
+        access = _decide(session, actor, client, view)
     if not access.decision.allows(policy.Level.IDENTITY) or not allowed(access):
         raise refuse(session, actor, action, client, access.decision.reason)
     record_event(
