@@ -13,9 +13,11 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Response
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ..db import DbSession, utcnow
@@ -110,61 +112,76 @@ def _claim(
     None and the id and claim time of this request's in-progress claim, committed for all to
     see (read before the commit, so the claim is not read back after it)."""
     for _attempt in range(2):
+        claimed_at = utcnow()
+        try:
+            claimed = session.execute(
+                _insert_new(session)
+                .values(
+                    api_client_id=client_id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    state=IdempotencyState.IN_PROGRESS,
+                    response_headers={},
+                    created_at=claimed_at,
+                )
+                .on_conflict_do_nothing(index_elements=["api_client_id", "key"])
+                .returning(IdempotencyKey.id)
+            ).scalar()
+            if claimed is not None:
+                session.commit()
+                return None, claimed, claimed_at
+        except IntegrityError:
+            session.rollback()  # not a claim of this key (a conflict would do nothing): look again
+            continue
+        # Claimed before: by a request that finished, one still running, or one that died.
         existing = session.scalar(
             select(IdempotencyKey).where(
                 IdempotencyKey.api_client_id == client_id, IdempotencyKey.key == key
             )
         )
-        if existing is not None:
-            if existing.fingerprint != fingerprint:
-                raise ApiError(
-                    422,
-                    "This Idempotency-Key was used before with a different request; "
-                    "use a new key for a new request.",
-                    errors=[{"parameter": "Idempotency-Key", "message": "Already used."}],
-                )
-            if existing.state is IdempotencyState.DONE:
-                return existing, existing.id, existing.created_at
-            if utcnow() - existing.created_at < ABANDONED_AFTER:
-                raise ApiError(
-                    409,
-                    "A request with this Idempotency-Key is still being processed; "
-                    "wait for it, then retry.",
-                    headers={"Retry-After": "1"},
-                )
-            # Taken over from a request that never finished, unless another retry did first.
-            taken = session.execute(
-                update(IdempotencyKey)
-                .where(
-                    IdempotencyKey.id == existing.id,
-                    IdempotencyKey.state == IdempotencyState.IN_PROGRESS,
-                    IdempotencyKey.created_at == existing.created_at,
-                )
-                .values(created_at=utcnow())
-                .execution_options(synchronize_session=False)
+        if existing is None:
+            session.rollback()
+            continue  # released since: claim it again
+        if existing.fingerprint != fingerprint:
+            raise ApiError(
+                422,
+                "This Idempotency-Key was used before with a different request; "
+                "use a new key for a new request.",
+                errors=[{"parameter": "Idempotency-Key", "message": "Already used."}],
             )
-            session.commit()
-            if taken.rowcount != 1:  # type: ignore[attr-defined]
-                continue  # someone else took it or finished it: look again
-            session.refresh(existing)
-            return None, existing.id, existing.created_at
-        record = IdempotencyKey(
-            api_client_id=client_id,
-            key=key,
-            fingerprint=fingerprint,
-            state=IdempotencyState.IN_PROGRESS,
-            response_headers={},
+        if existing.state is IdempotencyState.DONE:
+            return existing, existing.id, existing.created_at
+        if utcnow() - existing.created_at < ABANDONED_AFTER:
+            raise ApiError(
+                409,
+                "A request with this Idempotency-Key is still being processed; "
+                "wait for it, then retry.",
+                headers={"Retry-After": "1"},
+            )
+        # Taken over from a request that never finished, unless another retry did first.
+        taken = session.execute(
+            update(IdempotencyKey)
+            .where(
+                IdempotencyKey.id == existing.id,
+                IdempotencyKey.state == IdempotencyState.IN_PROGRESS,
+                IdempotencyKey.created_at == existing.created_at,
+            )
+            .values(created_at=utcnow())
+            .execution_options(synchronize_session=False)
         )
-        session.add(record)
-        try:
-            session.flush()
-            claim = (None, record.id, record.created_at)
-            session.commit()
-        except IntegrityError:
-            session.rollback()  # another request claimed it first: look again
-            continue
-        return claim
+        session.commit()
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # someone else took it or finished it: look again
+        session.refresh(existing)
+        return None, existing.id, existing.created_at
     raise ApiError(409, "A request with this Idempotency-Key is being processed; retry.")
+
+
+def _insert_new(session: DbSession) -> Any:
+    """``INSERT`` in the database's own dialect (both know ``ON CONFLICT DO NOTHING``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(IdempotencyKey)
+    return sqlite.insert(IdempotencyKey)
 
 
 def _release(session: DbSession, record_id: int) -> None:

@@ -7,13 +7,13 @@ sequences it for the API and turns its errors into problems.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 
 from ..assessments import lifecycle, totals
 from ..assessments import services as assessments
-from ..assessments.models import Assessment, AssessmentStatus
+from ..assessments.models import Assessment, AssessmentStatus, Referral
 from ..db import DbSession
 from ..kernel.actor import Actor
 from ..questionnaires import services as questionnaire_services
@@ -65,6 +65,14 @@ def answers_problem(error: assessments.AnswersInvalid, prefix: str = "/answers")
     )
 
 
+class Recorded(NamedTuple):
+    """A new assessment and the referrals its submission made (none for a draft): all it has,
+    as the response shows it, so the response reads nothing back."""
+
+    assessment: Assessment
+    referrals: list[Referral]
+
+
 def record(
     session: DbSession,
     actor: Actor,
@@ -73,7 +81,7 @@ def record(
     answers: Mapping[str, Any],
     status: str,
     stated: Mapping[str, Any] | None = None,
-) -> Assessment:
+) -> Recorded:
     """Start an assessment on ``version``, save ``answers`` and, if asked, submit it.
     ``stated``: values the sender states for the rules' scores (by score name), kept beside
     the computed ones (``assessments.totals``)."""
@@ -84,8 +92,9 @@ def record(
         raise ApiError(422, str(error)) from None
     if stated:
         assessment.stated_totals = totals.from_scores(prepared, stated)
-    _save_and_submit(session, actor, assessment, prepared, answers, status)
-    return assessment
+    return Recorded(
+        assessment, _save_and_submit(session, actor, assessment, prepared, answers, status)
+    )
 
 
 def _save_and_submit(
@@ -95,19 +104,23 @@ def _save_and_submit(
     prepared: PreparedVersion,
     answers: Mapping[str, Any] | None,
     status: str,
-) -> None:
-    """A new assessment's answers saved, and submitted if asked; problems as problem+json."""
+) -> list[Referral]:
+    """A new assessment's answers saved, and submitted if asked (with the referrals that made:
+    a new assessment has no others); problems as problem+json."""
     try:
         if answers is not None:
             assessments.save_answers(
                 session, actor, assessment, prepared, answers, expected_version=None
             )
         if status == AssessmentStatus.SUBMITTED.value:
-            assessments.submit(session, actor, assessment, prepared, expected_version=None)
+            return assessments.submitted(
+                session, actor, assessment, prepared, expected_version=None
+            ).referrals
     except assessments.AnswersInvalid as error:
         raise answers_problem(error) from None
     except assessments.AssessmentError as error:
         raise ApiError(422, str(error)) from None
+    return []
 
 
 def update(
@@ -154,7 +167,7 @@ def amend(
     original: Assessment,
     answers: Mapping[str, Any] | None,
     status: str,
-) -> Assessment:
+) -> Recorded:
     """A new version of ``original`` under the same rules as the web pages (lifecycle.amend):
     the same questionnaire version, the original's answers unless new ones are given."""
     prepared = assessments.prepare_version(session, cache(), original.questionnaire_version)
@@ -163,5 +176,6 @@ def amend(
     except lifecycle.NotAllowed as error:
         already = lifecycle.amendment_of(session, original) is not None
         raise ApiError(409 if already else 403, str(error)) from None
-    _save_and_submit(session, actor, amendment, prepared, answers, status)
-    return amendment
+    return Recorded(
+        amendment, _save_and_submit(session, actor, amendment, prepared, answers, status)
+    )

@@ -11,7 +11,7 @@ from ..assessments import access as assessment_access
 from ..assessments import services as assessments
 from ..assessments import totals
 from ..assessments.answer_sheet import answer_sheet
-from ..assessments.models import Assessment, AssessmentStatus
+from ..assessments.models import Assessment, AssessmentStatus, Referral
 from ..assessments.referrals import referrals_of_assessment
 from ..questionnaires import fhir
 from ..questionnaires import services as questionnaire_services
@@ -71,13 +71,19 @@ def _response(
     decided: access.RecordAccess,
     status: int = 200,
     extra: dict[str, Any] | None = None,
+    referrals: list[Referral] | None = None,
 ) -> Response:
     """The assessment as ``decided`` (the request's one access decision on its person's record,
-    made by the handler in this transaction) lets the caller see it."""
+    made by the handler in this transaction) lets the caller see it. ``referrals``: all the
+    assessment's referrals, when the handler has them (it made them in this call), else read.
+    """
     visible = decided.answers
-    document = show.assessment(
-        record, referrals_of_assessment(call.session, record.id), show_answers=visible
-    )
+    if referrals is None:
+        referrals = referrals_of_assessment(call.session, record.id)
+    else:
+        call.session.flush()  # the stored values (times, version) the response shows
+        referrals = sorted(referrals, key=lambda made: made.id)  # as read: by id
+    document = show.assessment(record, referrals, show_answers=visible)
     document.update(extra or {})
     headers = {"ETag": f'"{show.assessment_etag(record)}"'}
     if status == 201:
@@ -105,10 +111,10 @@ def create_assessment(call: Call) -> Response:
     body = call.body
     decided = _client(call, body["client_id"])
     version = submissions.pinned_version(call.session, body["questionnaire"], body.get("version"))
-    record = submissions.record(
+    made = submissions.record(
         call.session, call.actor, decided.client, version, body["answers"], body["status"]
     )
-    return _response(call, record, decided, status=201)
+    return _response(call, made.assessment, decided, status=201, referrals=made.referrals)
 
 
 @route(
@@ -202,10 +208,10 @@ def amend_assessment(call: Call, assessment_id: str) -> Response:
         raise ApiError(409, "A draft is changed with PATCH, not amended.")
     if not opened.record.may_start_assessment:
         raise ApiError(404, "There is no assessment with this id that you may amend.")
-    record = submissions.amend(
+    made = submissions.amend(
         call.session, call.actor, original, call.body.get("answers"), call.body["status"]
     )
-    return _response(call, record, opened.record, status=201)
+    return _response(call, made.assessment, opened.record, status=201, referrals=made.referrals)
 
 
 @route(
@@ -306,7 +312,7 @@ def import_fhir_response(call: Call) -> Response:
     score_of = fhir.totals_of(structure)
     stated = {score_of.get(link_id, link_id): value for link_id, value in imported.stated.items()}
     try:
-        record = submissions.record(
+        made = submissions.record(
             call.session,
             call.actor,
             decided.client,
@@ -322,13 +328,14 @@ def import_fhir_response(call: Call) -> Response:
             entry["pointer"] = "/item"
             entry["message"] = f"{linked or where}: {entry['message']}"
         raise
+    record = made.assessment
     link_of = {score: link_id for link_id, score in score_of.items()}
     report = [note.to_dict() for note in imported.mapped] + [
         {"linkId": _link_id(structure, link_of, key), "message": totals.message(entry)}
         for key, entry in (record.stated_totals or {}).items()
         if not entry["agrees"]
     ]
-    return _response(call, record, decided, 201, {"report": report})
+    return _response(call, record, decided, 201, {"report": report}, made.referrals)
 
 
 def _link_id(structure: Structure, link_of: Mapping[str, str], key: str) -> str:

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Select, bindparam, inspect, select
 from sqlalchemy.orm import joinedload
@@ -371,6 +371,28 @@ def submit(
 
     All in the caller's transaction, with the audit events; nothing is stored if any step fails.
     """
+    return submitted(
+        session, actor, assessment, prepared_version, expected_version=expected_version
+    ).decision
+
+
+class Submitted(NamedTuple):
+    """A submission's decision and the referrals it made, in the order they were made."""
+
+    decision: Decision
+    referrals: list[Referral]
+
+
+def submitted(
+    session: DbSession,
+    actor: Actor,
+    assessment: Assessment,
+    prepared_version: PreparedVersion,
+    *,
+    expected_version: int | None,
+) -> Submitted:
+    """:func:`submit`, with the referrals it made (the API's response shows them as they are
+    in memory, rather than reading them back)."""
     check_editable(assessment, expected_version)
     questionnaire = prepared_version.questionnaire
     answers = questionnaire.prune(assessment.answers or {})
@@ -413,8 +435,7 @@ def submit(
             "ruleset": decision.ruleset,
         },
     )
-    create_referrals(session, actor, decision)
-    return decision
+    return Submitted(decision, create_referrals(session, actor, decision))
 
 
 def _decide(
@@ -456,7 +477,9 @@ def create_referrals(session: DbSession, actor: Actor, decision: Decision) -> li
     # Reference data: looking it up must not flush the assessment and decision just added (the
     # commit writes them with the referrals and events, in one flush).
     with session.no_autoflush:
-        found = session.scalars(select(Service).where(Service.slug.in_(slugs)))
+        found = session.scalars(
+            select(Service).where(Service.slug.in_(slugs)).options(joinedload(Service.organisation))
+        )
         services = {s.slug: s for s in found}
     referrals = []
     for entry in wanted:
@@ -472,6 +495,7 @@ def create_referrals(session: DbSession, actor: Actor, decision: Decision) -> li
             decision_id=decision.id,
             client_id=decision.assessment.client_id,
             service=service,
+            organisation=service.organisation,
             organisation_id=service.organisation_id,
             status=ReferralStatus.PENDING,
             # The service entry's own priority (decisions made before entries carried one:

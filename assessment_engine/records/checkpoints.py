@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -289,10 +290,45 @@ class CheckpointPolicy:
     file: CheckpointFile
     every_events: int = 100
     every_minutes: float = 5.0
+    #: This process's note of when the next checkpoint is due (:class:`_NotDue`), so that a
+    #: commit need not read the last checkpoint to learn that none is.
+    not_due: _NotDueNote = field(default_factory=lambda: _NotDueNote(), compare=False, repr=False)
 
     @property
     def automatic(self) -> bool:
         return self.every_events > 0 or self.every_minutes > 0
+
+
+#: How long this process trusts what it last read of the checkpoints (seconds). Another
+#: process's checkpoint only makes the next one due later than noted (the note errs early and
+#: is read again); a checkpoint table that went back (a restore) is seen at the latest after
+#: this long, so a note can delay a checkpoint by this much, never skip one.
+RECHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class _NotDue:
+    """Read from the last committed checkpoint: none is due before event ``until_event`` is
+    appended or ``until_time`` comes (whichever first), while the note is fresh."""
+
+    after_event: int
+    until_event: float
+    until_time: datetime | None
+    read_at: float
+
+    def holds(self, appended_up_to: int) -> bool:
+        return (
+            self.after_event <= appended_up_to < self.until_event
+            and (self.until_time is None or utcnow() < self.until_time)
+            and time.monotonic() - self.read_at < RECHECK_SECONDS
+        )
+
+
+class _NotDueNote:
+    """One mutable slot per policy (the policy itself is frozen and shared by the app)."""
+
+    def __init__(self) -> None:
+        self.value: _NotDue | None = None
 
 
 def checkpoint_policy(config: Any) -> CheckpointPolicy:
@@ -416,13 +452,40 @@ def checkpoint_if_due(session: DbSession, policy: CheckpointPolicy, appended_up_
     passed since the last one. Cheap when none is due: one indexed read of the last row."""
     if not policy.automatic:
         return
-    if (
-        _due(latest_checkpoint(session), policy, appended_up_to)
-        and lock_checkpoints(session, wait=False)
+    noted = policy.not_due.value
+    if noted is not None and noted.holds(appended_up_to):
+        return  # this process read lately that none is due yet
+    previous = latest_checkpoint(session)
+    if not _due(previous, policy, appended_up_to):
+        assert previous is not None
+        policy.not_due.value = _not_due(previous, policy)
+        return
+    policy.not_due.value = None  # written now or by another commit: read it again next time
+    if lock_checkpoints(session, wait=False) and _due(
         # Under the lock, asked again: another commit may have just written one.
-        and _due(latest_checkpoint(session), policy, appended_up_to)
+        latest_checkpoint(session),
+        policy,
+        appended_up_to,
     ):
         write_checkpoint(session, policy)
+
+
+def _not_due(previous: AuditCheckpoint, policy: CheckpointPolicy) -> _NotDue:
+    """What ``previous`` (committed, read just now) says of when the next checkpoint is due."""
+    return _NotDue(
+        after_event=previous.head_event_id,
+        until_event=(
+            previous.head_event_id + policy.every_events
+            if policy.every_events > 0
+            else float("inf")
+        ),
+        until_time=(
+            previous.created_at + timedelta(minutes=policy.every_minutes)
+            if policy.every_minutes > 0
+            else None
+        ),
+        read_at=time.monotonic(),
+    )
 
 
 def _due(previous: AuditCheckpoint | None, policy: CheckpointPolicy, appended_up_to: int) -> bool:

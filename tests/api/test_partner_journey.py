@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from assessment_engine.assessments.models import Assessment, Referral
@@ -96,3 +97,28 @@ def test_a_partner_system_submits_retries_reads_and_the_receiver_accepts(
     referral = db_session.get(Referral, uuid.UUID(carer[0]["id"]))
     db_session.refresh(referral)
     assert referral.status.value == "accepted"
+
+
+@pytest.mark.parametrize(
+    "name", ["carer-under-strain", "frail-older-person-living-alone", "falls-and-nursing-tasks"]
+)
+def test_the_submission_shows_what_reading_it_back_shows(
+    api: Any, person: Any, example: Any, name: str
+) -> None:
+    """The response is built from what the handler made (its referrals are not read back):
+    it says exactly what a GET of the assessment says, referrals in the same order."""
+    made = api.post(
+        "/api/v1/assessments",
+        {
+            "client_id": str(person.id),
+            "questionnaire": "joint-assessment",
+            "answers": example(name),
+            "status": "submitted",
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    submitted = made.get_json()
+    assert len(submitted["referrals"]) > 1
+    read = api.get(f"/api/v1/assessments/{submitted['id']}")
+    assert read.get_json() == submitted
+    assert read.headers["ETag"] == made.headers["ETag"]

@@ -209,3 +209,57 @@ def test_a_checkpoint_is_due_after_five_minutes_with_fewer_events(
         ).all()
     assert heads == [10, 110, 210, 270]
     assert verify(app).ok
+
+
+def _checkpoint_reads(app: Flask) -> list[str]:
+    """The statements that read the checkpoints' table, from now on."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    reads: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "FROM audit_checkpoints" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    return reads
+
+
+def test_a_process_reads_the_checkpoints_again_only_when_one_may_be_due(
+    audited, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assessment_engine.records import checkpoints
+
+    reads = _checkpoint_reads(audited)
+    write_events(audited, 50)  # events 251-300: the last checkpoint (210) says none is due
+    assert reads == []
+    write_events(audited, 10)  # event 310 is due: read, and written
+    assert reads
+    with audited.app_context():
+        heads = db.session.scalars(
+            select(AuditCheckpoint.head_event_id).order_by(AuditCheckpoint.id)
+        ).all()
+    assert heads == [10, 110, 210, 310]
+    reads.clear()
+    monkeypatch.setattr(checkpoints, "RECHECK_SECONDS", 0.0)  # every note is stale at once
+    write_events(audited, 50)  # events 311-360 in five commits
+    assert len(reads) == 5  # read at each commit (none due)
+
+
+def test_a_checkpoint_table_gone_back_is_seen_once_the_note_is_stale(
+    audited, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assessment_engine.records import checkpoints
+
+    write_events(audited, 10)  # event 260; noted: none due before event 310
+    tamper(audited, "DELETE FROM audit_checkpoints WHERE id = 3")  # as a restore would leave it
+    write_events(audited, 10)  # event 270: the note still holds, so none is written yet
+    monkeypatch.setattr(checkpoints, "RECHECK_SECONDS", 0.0)
+    write_events(audited, 10)  # event 280: the table read again, 110 + 100 long past
+    with audited.app_context():
+        heads = db.session.scalars(
+            select(AuditCheckpoint.head_event_id).order_by(AuditCheckpoint.id)
+        ).all()
+    assert heads == [10, 110, 280]  # delayed by the note, not skipped
