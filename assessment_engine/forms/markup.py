@@ -26,7 +26,13 @@ from markupsafe import Markup, escape
 try:  # what escape() itself does to a str: MarkupSafe's C escaping, or its pure Python one
     from markupsafe._speedups import _escape_inner as _escape_str
 except ImportError:  # pragma: no cover - a build without the C extension
-    from markupsafe._native import _escape_inner as _escape_str
+    try:
+        from markupsafe._native import _escape_inner as _escape_str
+    except ImportError:  # another MarkupSafe release: its public escape(), the same output
+
+        def _escape_str(s: str, /) -> str:
+            return str(escape(s))
+
 
 Node = dict[str, Any]
 Params = dict[str, Any]
