@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flask import Flask
     from sqlalchemy import MetaData
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def warm_up(app: Flask) -> WarmUp:
     enabled = limiter.enabled
     limiter.enabled = enabled and in_memory
     try:
-        with _rolled_back(app) as session, _no_checkpoints(app):
+        with rolled_back(app) as (_connection, session), _no_checkpoints(app):
             with app.app_context():
                 targets = _targets(app, session)
             _requests(app, targets, done)
@@ -141,9 +141,14 @@ def load_templates(app: Flask) -> int:
 
 
 @contextmanager
-def _rolled_back(app: Flask) -> Iterator[Session]:
-    """A session for the set-up and ``db.session`` for the requests, on one connection inside an
-    outer transaction rolled back at the end; the engine's pool is emptied afterwards."""
+def rolled_back(app: Flask) -> Iterator[tuple[Connection, Session]]:
+    """A session for the caller's own code, and ``db.session`` for the app's requests, both on
+    one connection inside an outer transaction that is rolled back at the end (the test suite's
+    fixtures use it too).
+
+    Both use SAVEPOINTs, so a request's commit or rollback is only that request's. No app
+    context is held meanwhile, so each request gets a fresh session, as when served.
+    """
     from flask_sqlalchemy.session import _app_ctx_id
     from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -158,7 +163,7 @@ def _rolled_back(app: Flask) -> Iterator[Session]:
     db.session = scoped_session(factory, scopefunc=_app_ctx_id)
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
     try:
-        yield session
+        yield connection, session
     finally:
         session.close()
         with app.app_context():

@@ -11,7 +11,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,11 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.orm import Session, scoped_session, sessionmaker
+from sqlalchemy.orm import Session
 
 from assessment_engine import create_app
 from assessment_engine.extensions import db
+from assessment_engine.warmup import rolled_back
 
 from .factories import Factories
 
@@ -154,35 +155,11 @@ def seed_reference_data(app: Flask) -> None:
     db.session.commit()
 
 
-@contextmanager
-def rolled_back_connection(app: Flask) -> Iterator[tuple[Connection, Session]]:
+def rolled_back_connection(app: Flask) -> AbstractContextManager[tuple[Connection, Session]]:
     """A session for the test's own code, and ``db.session`` for the app's requests, both on one
-    connection inside an outer transaction that is rolled back at the end.
-
-    Both use SAVEPOINTs, so a view's rollback undoes only that request's work. No app context is
-    held meanwhile, so each request gets a fresh session, as in production.
-    """
-    from flask_sqlalchemy.session import _app_ctx_id
-
-    with app.app_context():
-        engine = db.engine
-    connection = engine.connect()
-    outer = connection.begin()
-    original = db.session
-    db.session = scoped_session(
-        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
-        scopefunc=_app_ctx_id,
-    )
-    session = Session(bind=connection, join_transaction_mode="create_savepoint")
-    try:
-        yield connection, session
-    finally:
-        session.close()
-        with app.app_context():
-            db.session.remove()
-        db.session = original
-        outer.rollback()
-        connection.close()
+    connection inside an outer transaction that is rolled back at the end: the start-up
+    warm-up's (``assessment_engine.warmup.rolled_back``), so the two cannot drift apart."""
+    return rolled_back(app)
 
 
 @pytest.fixture

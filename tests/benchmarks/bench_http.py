@@ -544,22 +544,17 @@ def measure(seconds: float) -> list[Row]:
     if floor[0] and "PostgreSQL" in results:
         rows.extend(_floor_rows(results["PostgreSQL"], floor))
     rows.extend(_lock_wait_row(*wait) for wait in waits)
-    for first, warm in cold:
-        rows.append(
-            Row(
-                name="First POST after start (PostgreSQL)",
-                value=first,
-                unit="ms",
-                reference_name="warm POST (median of 5)",
-                reference=warm,
-                target="<= 2x warm",
-                met=first <= 2 * warm,
-                note="sent as soon as gunicorn's port opens, when it tells systemd it is ready "
-                "(gunicorn.conf.py: preload_app, questionnaires compiled, hot paths warmed up "
-                "in a rolled-back transaction, column types adapted and objects frozen before "
-                "the workers fork; each worker has PostgreSQL read its catalogue as it connects)",
-            )
+    rows.extend(
+        _cold_row(
+            first,
+            warm,
+            "sent as soon as gunicorn's port opens, when it tells systemd it is ready "
+            "(gunicorn.conf.py: preload_app, questionnaires compiled, hot paths warmed up "
+            "in a rolled-back transaction, column types adapted and objects frozen before "
+            "the workers fork; each worker has PostgreSQL read its catalogue as it connects)",
         )
+        for first, warm in cold
+    )
     return rows
 
 
