@@ -38,6 +38,8 @@ STYLE = Style(
     major_label_font_size=14,
     value_font_size=14,
     title_font_size=18,
+    # pygal's default (64) overflows the chart: "Nothing to draw here" ran off both sides.
+    no_data_font_size=18,
     opacity=1,
     opacity_hover=1,
 )

@@ -38,3 +38,14 @@ def test_the_same_numbers_are_drawn_once_and_new_numbers_again(
     assert f">{submitted + 7}<" in _svg(redrawn["activity"].source)
     assert f">{submitted + 7}<" not in _svg(first["activity"].source)
     assert redrawn["routes"].source == first["routes"].source
+
+
+def test_a_chart_with_nothing_to_draw_says_so_within_its_width() -> None:
+    # Every month's share suppressed ("-"): pygal's own 64px message ran off both sides.
+    svg = _svg(
+        _drawn("line", (), "The community route's share", ("2026-11", "2026-12"), (None,) * 2)
+    )
+    assert "Nothing to draw here: see the table" in svg
+    assert ".no_data{" in svg.replace(" ", "")
+    no_data_style = svg.replace(" ", "").split(".no_data{", 1)[1].split("}", 1)[0]
+    assert "font-size:18px" in no_data_style
