@@ -35,6 +35,10 @@ def test_sign_in_find_a_person_and_sign_out(page, live_app) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Dashboard").wait_for()
+    # The header is the application's own: it takes the service's font, not the browser's serif.
+    for part in (".app-header__name", ".app-header__user span"):
+        font = page.locator(part).evaluate("e => getComputedStyle(e).fontFamily")
+        assert "system-ui" in font, (part, font)
     screenshot(page, "dashboard")
     check_accessibility(page, "dashboard")
 
