@@ -166,6 +166,12 @@ def test_amending_makes_a_new_linked_assessment(
     assert body["answers"]["carer"]["hours_per_week"] == 20
     original = api.get(f"/api/v1/assessments/{first['id']}").get_json()
     assert original["answers"]["carer"]["hours_per_week"] == 100
+    # The 201 is built from what the amendment made (its referrals are not read back): it says
+    # what reading the amendment says.
+    assert body["referrals"], body
+    read = api.get(f"/api/v1/assessments/{body['id']}")
+    assert read.get_json() == body
+    assert read.headers["ETag"] == amended.headers["ETag"]
 
     draft = api.post("/api/v1/assessments", _body(person, {}, "draft")).get_json()
     assert api.post(f"/api/v1/assessments/{draft['id']}/amendments").status_code == 409
