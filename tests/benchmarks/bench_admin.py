@@ -21,10 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade  # noqa: E402
-from report import Row, emit  # noqa: E402
+from report import Row, emit, scratch_app  # noqa: E402
 
-from assessment_engine import create_app  # noqa: E402
 from assessment_engine.extensions import db  # noqa: E402
 
 PASSWORD = "timing harness passphrase"
@@ -54,25 +52,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--json", action="store_true", help="print rows for run.py")
     args = parser.parse_args()
-    from tests.conftest import seed_reference_data
-
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app(
-            {
-                "ENV": "testing",
-                "DATABASE_URL": f"sqlite:///{folder}/bench.db",
-                "SECRET_KEY": "bench-secret",
-                "SIGN_IN_RATE_LIMIT": "1000 per minute",
-                "SECOND_FACTOR_ROLES": [],
-            }
-        )
+        app = scratch_app(folder, SECOND_FACTOR_ROLES=[])
         with app.app_context():
             from assessment_engine.auth.models import Role
             from assessment_engine.auth.services import create_user
             from assessment_engine.partners.services import get_organisation
 
-            upgrade()
-            seed_reference_data(app)
             create_user(
                 db.session,
                 email="bench.admin@pkc.example",

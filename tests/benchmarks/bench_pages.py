@@ -19,10 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade  # noqa: E402
-from report import Row, assessor_and_person, emit  # noqa: E402
+from report import Row, assessor_and_person, emit, scratch_app  # noqa: E402
 
-from assessment_engine import create_app  # noqa: E402
 from assessment_engine.extensions import db  # noqa: E402
 
 
@@ -32,20 +30,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print rows for run.py")
     args = parser.parse_args()
 
-    from tests.conftest import seed_reference_data
-
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app(
-            {
-                "ENV": "testing",
-                "DATABASE_URL": f"sqlite:///{folder}/bench.db",
-                "SECRET_KEY": "bench-secret",
-                "SIGN_IN_RATE_LIMIT": "1000 per minute",
-            }
-        )
+        app = scratch_app(folder)
         with app.app_context():
-            upgrade()
-            seed_reference_data(app)
             assessment_id, sections = _assessment(app)
         client = app.test_client()
         page = client.get("/sign-in").get_data(as_text=True)

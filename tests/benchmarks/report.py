@@ -23,6 +23,29 @@ if str(ROOT) not in sys.path:
 JSON_MARKER = "BENCH-ROWS "
 
 
+def scratch_app(folder: str, **config: Any) -> Any:
+    """The application on a new SQLite database in ``folder``, migrated and seeded with the
+    suite's reference data, as the in-process benchmarks measure it (``config`` added)."""
+    from flask_migrate import upgrade
+
+    from assessment_engine import create_app
+    from tests.conftest import seed_reference_data
+
+    app = create_app(
+        {
+            "ENV": "testing",
+            "DATABASE_URL": f"sqlite:///{folder}/bench.db",
+            "SECRET_KEY": "bench-secret",
+            "SIGN_IN_RATE_LIMIT": "1000 per minute",
+            **config,
+        }
+    )
+    with app.app_context():
+        upgrade()
+        seed_reference_data(app)
+    return app
+
+
 def assessor_and_person(
     session: Any, *, email: str, password: str, name: str, person: tuple[str, str, date]
 ) -> tuple[Any, Any, Any]:
