@@ -17,6 +17,7 @@ from assessment_engine.kernel.actor import Actor
 from assessment_engine.kernel.models import AuditEvent
 from assessment_engine.partners.services import get_organisation
 from assessment_engine.records import services as records
+from assessment_engine.records.checkpoints import lock_checkpoints, write_checkpoint
 from assessment_engine.warmup import connect_warm, warm_up
 
 
@@ -40,13 +41,8 @@ def _state(app: Any, checkpoints: Path) -> dict[str, Any]:
     return {"rows": counts, "heads": heads, "file": checkpoints.read_bytes()}
 
 
-def test_the_warm_up_sends_real_requests_and_leaves_the_database_as_it_was(
-    scratch_app: Any, tmp_path: Path
-) -> None:
-    # A checkpoint falls due at every commit that appends events: one filed at a warm-up's
-    # (savepoint) commit would change the file.
-    app = scratch_app(AUDIT_CHECKPOINT_EVERY=1)
-    checkpoints = Path(app.config["AUDIT_CHECKPOINT_FILE"])
+def _assessor_and_person(app: Any) -> None:
+    """An assessor, and a person they recorded (the warm-up's submissions are about them)."""
     with app.app_context():
         born = date(1950, 5, 17)
         user = create_user(
@@ -69,6 +65,17 @@ def test_the_warm_up_sends_real_requests_and_leaves_the_database_as_it_was(
         )
         db.session.commit()
         db.session.remove()
+
+
+def test_the_warm_up_sends_real_requests_and_leaves_the_database_as_it_was(
+    scratch_app: Any, tmp_path: Path
+) -> None:
+    # A checkpoint falls due at every commit that appends events: one filed at a warm-up's
+    # (savepoint) commit would change the file.
+    app = scratch_app(AUDIT_CHECKPOINT_EVERY=1)
+    checkpoints = Path(app.config["AUDIT_CHECKPOINT_FILE"])
+    _assessor_and_person(app)
+    with app.app_context():
         compiled_before = len(db.engine._compiled_cache)
     before = _state(app, checkpoints)
     assert before["file"], "the set-up's commit filed a checkpoint"
@@ -99,3 +106,31 @@ def test_a_worker_connects_and_reads_nothing(scratch_app: Any) -> None:
         assert db.engine.pool.checkedin() == 1  # kept in the pool for the first request
         db.session.remove()
         db.engine.dispose()
+
+
+def test_after_the_warm_up_a_checkpoint_compiles_nothing(scratch_app: Any) -> None:
+    # None falls due during the warm-up's requests (1,000 events apart): it signs one anyway,
+    # in its rolled-back transaction, so the first commit that finds one due compiles nothing.
+    # One chain: the statements' shape depends on which chains hold events, and the warm-up's
+    # own (rolled-back) person joins a chain of its own (a deployment soon fills them all).
+    app = scratch_app(
+        AUDIT_CHECKPOINT_EVERY=1000, AUDIT_CHECKPOINT_MINUTES=0, AUDIT_CHAIN_PARTITIONS=1
+    )
+    checkpoints = Path(app.config["AUDIT_CHECKPOINT_FILE"])
+    _assessor_and_person(app)  # its commit signed the first checkpoint, compiling its SQL
+    before = _state(app, checkpoints)
+    with app.app_context():
+        db.engine._compiled_cache.clear()  # as in a new process
+
+    warm_up(app)
+
+    policy = app.extensions["audit_checkpoints"]
+    assert policy.not_due.value is None  # no note resting on the rolled-back checkpoint
+    assert _state(app, checkpoints) == before
+    with app.app_context():
+        compiled = len(db.engine._compiled_cache)
+        assert lock_checkpoints(db.session, wait=False)  # as a commit that finds one due
+        write_checkpoint(db.session, policy)
+        assert len(db.engine._compiled_cache) == compiled
+        db.session.rollback()
+        db.session.remove()
