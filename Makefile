@@ -58,10 +58,13 @@ lint: $(INSTALLED)
 # pytest exits 5 when it collects no test; make treats that as a failure, as it should.
 # With ASSESSMENT_TEST_DATABASE_URL set, the PostgreSQL pass runs beside the SQLite one (each pass
 # is one process; machines here have two cores) and its output is printed when both are done.
-# The browser tests run in the SQLite pass only: their live server is SQLite whichever database
-# the suite is on. JUNIT_DIR=dir writes dir/sqlite.xml and dir/postgresql.xml.
-# The SQLite pass measures branch coverage and prints it (setup.cfg's [coverage:*]); its floor
-# (fail_under) holds for the whole suite only, so a run narrowed by PYTEST_ARGS just prints it.
+# The browser tests run once: their live server is SQLite whichever database the suite is on.
+# Alone, they run in the SQLite pass; beside the PostgreSQL pass, in that pass, which is otherwise
+# the shorter (SQLite with coverage plus the browser took twice the PostgreSQL pass).
+# JUNIT_DIR=dir writes dir/sqlite.xml and dir/postgresql.xml.
+# The SQLite pass measures branch coverage and prints it (setup.cfg's [coverage:*]; the floor
+# holds without the browser tests); its floor (fail_under) holds for the whole suite only, so a
+# run narrowed by PYTEST_ARGS just prints it.
 COVERAGE := --cov --cov-report=term:skip-covered $(if $(PYTEST_ARGS),--cov-fail-under=0)
 test: install lint
 	@if [ -z "$$ASSESSMENT_TEST_DATABASE_URL" ]; then \
@@ -69,10 +72,10 @@ test: install lint
 	else \
 		mkdir -p test-results; log=test-results/postgresql.log; \
 		echo "== the PostgreSQL pass runs beside this one; its output is in $$log"; \
-		$(BIN)/pytest --ignore=tests/browser $(PYTEST_ARGS) \
+		$(BIN)/pytest $(PYTEST_ARGS) \
 			$(if $(JUNIT_DIR),--junitxml=$(JUNIT_DIR)/postgresql.xml) >$$log 2>&1 & pg=$$!; \
 		trap 'kill $$pg 2>/dev/null' INT TERM; \
-		env -u ASSESSMENT_TEST_DATABASE_URL $(BIN)/pytest $(COVERAGE) $(PYTEST_ARGS) \
+		env -u ASSESSMENT_TEST_DATABASE_URL $(BIN)/pytest --ignore=tests/browser $(COVERAGE) $(PYTEST_ARGS) \
 			$(if $(JUNIT_DIR),--junitxml=$(JUNIT_DIR)/sqlite.xml); sqlite=$$?; \
 		wait $$pg; postgres=$$?; \
 		echo "== the PostgreSQL pass:"; cat $$log; \
