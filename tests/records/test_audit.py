@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
+import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from assessment_engine.kernel.actor import Actor
 from assessment_engine.kernel.audit import (
+    GENESIS,
     AuditTamperError,
+    _digest,
+    chain_of,
+    partitions,
     record_event,
     verify_chain,
     write_pending,
@@ -121,3 +130,70 @@ def test_tampering_that_bypasses_the_guards_is_detected(db_session, factories) -
     report = verify_chain(db_session)
     assert not report.ok and report.first_broken_id == events[1].id
     # the outer transaction is rolled back after the test, trigger included
+
+
+def test_an_events_hash_is_computed_as_it_always_was() -> None:
+    # The hash of every stored event depends on these exact bytes: keys sorted, no spaces,
+    # ASCII escapes, what JSON cannot say as str. Computed by the original json.dumps call.
+    event = SimpleNamespace(
+        occurred_at=datetime(2026, 3, 14, 9, 26, 53, 589793, tzinfo=UTC),
+        actor="user:3",
+        user_id=3,
+        organisation_id=None,
+        action="client.view",
+        record_type="client",
+        record_id="42",
+        client_id=uuid.UUID("6f1c2e0a-9b7d-4c3e-8a51-2d4f6b8c0e13"),
+        address="10.0.0.1",
+        detail={
+            "zeta": [1, 2.5, None, True],
+            "alpha": {"b": "Màiri Ó Súilleabháin", "a": "\u2603"},
+            "when": datetime(2026, 1, 1, tzinfo=UTC),
+        },
+    )
+    assert _digest(GENESIS, event) == (
+        "7f763d4d4272a97954fb5fa8449e3d87a9a2f2142e8079ad85948da670379541"
+    )
+
+
+def test_appended_events_are_stored_as_recorded_in_their_order(db_session, factories) -> None:
+    org = factories.organisation()
+    actor = Actor(organisation_id=org.id, label="test", address="127.0.0.1")
+    count = partitions()
+    first = uuid.uuid4()
+    other = next(  # a person of another chain, when there are several
+        p
+        for p in iter(uuid.uuid4, None)
+        if count == 1 or chain_of(p, None, count) != chain_of(first, None, count)
+    )
+    detail = {"b": ["Màiri", None, 1.5], "a": {"nested": '\u2603 "quoted" \\ back'}}
+    events = [
+        record_event(
+            db_session,
+            actor,
+            "client.view",
+            record_type="client",
+            record_id=i,
+            client_id=[first, other, None][i % 3],
+            detail={**detail, "i": i},
+        )
+        for i in range(7)
+    ]
+    write_pending(db_session)
+    ids = [e.id for e in events]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    stored = {
+        row.id: row
+        for row in db_session.execute(select(AuditEvent.__table__).where(AuditEvent.id.in_(ids)))
+    }
+    columns = [c.name for c in AuditEvent.__table__.c]
+    for event in events:
+        row = stored[event.id]
+        assert {c: getattr(row, c) for c in columns} == {c: getattr(event, c) for c in columns}
+    by_chain: dict[int, list[AuditEvent]] = {}
+    for event in events:
+        by_chain.setdefault(event.chain, []).append(event)
+    for chained in by_chain.values():
+        for before, after in itertools.pairwise(chained):
+            assert after.prev_hash == before.hash == _digest(before.prev_hash, before)
+    assert verify_chain(db_session).ok
