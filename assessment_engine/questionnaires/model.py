@@ -223,6 +223,8 @@ class Question:
 
     def shown(self, siblings: Mapping[str, Any]) -> bool:
         """Whether this question is shown, given the answers of the object that holds it."""
+        if not self.conditions:  # most questions: no generator to build and run
+            return True
         return all(condition.holds(siblings) for condition in self.conditions)
 
     def walk(self) -> Iterator[Question]:

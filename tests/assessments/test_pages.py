@@ -384,3 +384,43 @@ def test_a_total_carries_what_the_live_total_needs(client, login_as, factories, 
     assert described["of"][0]["scores"] == {"0": 0, "1": 1, "2": 2, "3": 3}
     saved = sum(example_answers("carer-under-strain")["mood"]["phq9"].values())
     assert re_lib.search(rf'id="mood-phq9-total".*?<dd[^>]*>\s*{saved}\s*</dd>', page, re_lib.S)
+
+
+def test_section_pages_are_byte_for_byte_what_they_are_without_the_field_id_cache(
+    app, client, login_as, factories, db_session, monkeypatch
+) -> None:
+    """Every section page of an answered draft (as it is, with every error shown, and from
+    check answers) is the same whether each field's id is kept per process (naming.py) or
+    worked out afresh. Only the CSRF token and the CSP nonce (new for every request) differ."""
+    import sys
+
+    from assessment_engine.questionnaires.types import naming
+
+    answers = example_answers("falls-and-nursing-tasks")
+    answers["health"]["medicines"] = [{"name": "<b>Ramipril</b> & co", "dose": "5mg"}] * 2
+    _user, assessment = _start(client, login_as, factories, db_session, answers)
+    html = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
+    sections = sorted(set(re.findall(r"/sections/([a-z_0-9]+)", html)))
+    assert len(sections) == 12
+
+    def pages() -> list[str]:
+        found = []
+        for name in sections:
+            for query in ("", "?check=1", "?from=check"):
+                response = client.get(f"/assessments/{assessment.id}/sections/{name}{query}")
+                assert response.status_code == 200
+                text = response.get_data(as_text=True)
+                text = re.sub(r'name="csrf_token" value="[^"]+"', "", text)
+                found.append(re.sub(r'nonce="[^"]+"', "", text))
+        return found
+
+    kept_ids = naming.field_id
+    with monkeypatch.context() as plain:
+        for module in list(sys.modules.values()):  # every module that imported field_id
+            if getattr(module, "field_id", None) is kept_ids:
+                plain.setattr(module, "field_id", kept_ids.__wrapped__)
+        without = pages()
+    kept_ids.cache_clear()
+    assert pages() == without  # the cache filled
+    assert pages() == without  # and used
+    assert kept_ids.cache_info().hits > 0
