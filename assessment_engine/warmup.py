@@ -138,10 +138,12 @@ def _compiled_cache(app: Flask) -> Any:
 
 
 def _clear_memory(storage: Any) -> None:
-    """Empty the in-memory limiter storage, once its expiry timer (a thread that runs once,
-    10 ms after a count) has finished: no thread of it may be running when the master forks."""
+    """Empty the in-memory limiter storage, once its expiry timer (a thread that sweeps
+    expired counts, up to a second after a count) is stopped: no thread of it may be running
+    when the master forks. Its sweep is not needed: the counts are all reset."""
     timer = getattr(storage, "timer", None)
     if timer is not None and timer.is_alive():
+        timer.cancel()
         timer.join(5)
     storage.reset()
 

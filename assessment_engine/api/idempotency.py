@@ -13,10 +13,11 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import Response
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -72,23 +73,18 @@ def run(
         """Stage the response beside the handler's work, to be committed with it, if the
         claim is still this request's."""
         stored = session.execute(
-            update(IdempotencyKey)
-            .where(
-                IdempotencyKey.id == record_id,
-                IdempotencyKey.state == IdempotencyState.IN_PROGRESS,
-                IdempotencyKey.created_at == claimed_at,
-            )
-            .values(
-                state=IdempotencyState.DONE,
-                response_status=response.status_code,
-                response_body=response.get_data(as_text=True),
-                response_headers={
+            _finish_statement(),
+            {
+                "the_record_id": record_id,
+                "the_claimed_at": claimed_at,
+                "the_response_status": response.status_code,
+                "the_response_body": response.get_data(as_text=True),
+                "the_response_headers": {
                     name: response.headers[name]
                     for name in REPLAYED_HEADERS
                     if name in response.headers
                 },
-            )
-            .execution_options(synchronize_session=False)
+            },
         )
         if stored.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost()
@@ -115,17 +111,13 @@ def _claim(
         claimed_at = utcnow()
         try:
             claimed = session.execute(
-                _insert_new(session)
-                .values(
-                    api_client_id=client_id,
-                    key=key,
-                    fingerprint=fingerprint,
-                    state=IdempotencyState.IN_PROGRESS,
-                    response_headers={},
-                    created_at=claimed_at,
-                )
-                .on_conflict_do_nothing(index_elements=["api_client_id", "key"])
-                .returning(IdempotencyKey.id)
+                _claim_statement(session.get_bind().dialect.name),
+                {
+                    "the_api_client_id": client_id,
+                    "the_key": key,
+                    "the_fingerprint": fingerprint,
+                    "the_created_at": claimed_at,
+                },
             ).scalar()
             if claimed is not None:
                 session.commit()
@@ -177,11 +169,51 @@ def _claim(
     raise ApiError(409, "A request with this Idempotency-Key is being processed; retry.")
 
 
-def _insert_new(session: DbSession) -> Any:
-    """``INSERT`` in the database's own dialect (both know ``ON CONFLICT DO NOTHING``)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(IdempotencyKey)
-    return sqlite.insert(IdempotencyKey)
+def _bound(name: str, column: Any) -> Any:
+    """A bound value of ``column``'s type (named apart from the columns: an INSERT or UPDATE
+    keeps the columns' own names for itself)."""
+    return bindparam(name, type_=column.type)
+
+
+@cache
+def _claim_statement(dialect: str) -> Any:
+    """The claim: ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` in the database's own
+    dialect (both know it), built once per dialect (its values are bound)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(IdempotencyKey)
+        .values(
+            api_client_id=_bound("the_api_client_id", IdempotencyKey.api_client_id),
+            key=_bound("the_key", IdempotencyKey.key),
+            fingerprint=_bound("the_fingerprint", IdempotencyKey.fingerprint),
+            state=IdempotencyState.IN_PROGRESS,
+            response_headers={},
+            created_at=_bound("the_created_at", IdempotencyKey.created_at),
+        )
+        .on_conflict_do_nothing(index_elements=["api_client_id", "key"])
+        .returning(IdempotencyKey.id)
+    )
+
+
+@cache
+def _finish_statement() -> Any:
+    """The response stored on this request's claim, if it still is this request's; built once
+    (its values are bound)."""
+    return (
+        update(IdempotencyKey)
+        .where(
+            IdempotencyKey.id == _bound("the_record_id", IdempotencyKey.id),
+            IdempotencyKey.state == IdempotencyState.IN_PROGRESS,
+            IdempotencyKey.created_at == _bound("the_claimed_at", IdempotencyKey.created_at),
+        )
+        .values(
+            state=IdempotencyState.DONE,
+            response_status=_bound("the_response_status", IdempotencyKey.response_status),
+            response_body=_bound("the_response_body", IdempotencyKey.response_body),
+            response_headers=_bound("the_response_headers", IdempotencyKey.response_headers),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _release(session: DbSession, record_id: int) -> None:

@@ -12,8 +12,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db import DbSession, utcnow
@@ -108,12 +109,20 @@ def revoke_api_client(session: DbSession, client: ApiClient) -> None:
         session.flush()
 
 
+@cache
+def _by_hash_statement() -> Select[ApiClient]:
+    """:func:`authenticate`'s statement, built once (the hash is bound)."""
+    return select(ApiClient).where(
+        ApiClient.token_hash == bindparam("digest", type_=ApiClient.token_hash.type)
+    )
+
+
 def authenticate(session: DbSession, token: str) -> ApiClient | None:
     """The active client whose token this is, or None."""
     if not token or len(token) > 200:
         return None
     digest = hash_token(token)
-    client = session.scalar(select(ApiClient).where(ApiClient.token_hash == digest))
+    client = session.scalar(_by_hash_statement(), {"digest": digest})
     if client is None or not hmac.compare_digest(client.token_hash, digest):
         return None
     if client.revoked_at is not None:

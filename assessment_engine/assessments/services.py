@@ -470,6 +470,17 @@ def _decide(
     return decision
 
 
+@cache
+def _services_statement() -> Select[Service]:
+    """:func:`create_referrals`' look-up of the decision's services, built once (the slugs
+    are bound, as an expanding ``IN``)."""
+    return (
+        select(Service)
+        .where(Service.slug.in_(bindparam("slugs", expanding=True)))
+        .options(joinedload(Service.organisation))
+    )
+
+
 def create_referrals(session: DbSession, actor: Actor, decision: Decision) -> list[Referral]:
     """One pending referral per service in the decision, to the organisation that runs it."""
     wanted = decision.outcome.get("services", [])
@@ -477,9 +488,7 @@ def create_referrals(session: DbSession, actor: Actor, decision: Decision) -> li
     # Reference data: looking it up must not flush the assessment and decision just added (the
     # commit writes them with the referrals and events, in one flush).
     with session.no_autoflush:
-        found = session.scalars(
-            select(Service).where(Service.slug.in_(slugs)).options(joinedload(Service.organisation))
-        )
+        found = session.scalars(_services_statement(), {"slugs": slugs})
         services = {s.slug: s for s in found}
     referrals = []
     for entry in wanted:

@@ -178,24 +178,47 @@ def stated_calculated(structure: Structure, answers: Mapping[str, Any]) -> dict[
     """The values ``answers`` give for shown calculated questions (a total a partner sent),
     by pointer: :func:`prune` drops them, so a caller that must not lose them reads them first."""
     found: dict[str, Any] = {}
-    _stated(structure.sections, answers if isinstance(answers, Mapping) else {}, "", found)
+    holding = _holding_calculated(structure)
+    if holding:
+        root = answers if isinstance(answers, Mapping) else {}
+        _stated(structure.sections, root, "", found, holding)
     return found
 
 
+def _holding_calculated(structure: Structure) -> frozenset[str]:
+    """The pointers of the calculated questions and of every question they sit in: the only
+    ones :func:`stated_calculated` need ask whether they are shown (a scan of the questions,
+    far cheaper than evaluating the conditions of all the others)."""
+    held: set[str] = set()
+    for question in structure.questions.values():
+        if question.type is QuestionType.CALCULATED:
+            pointer = question.pointer
+            while pointer and pointer not in held:
+                held.add(pointer)
+                pointer = pointer.rsplit("/", 1)[0]
+    return frozenset(held)
+
+
 def _stated(
-    questions: Iterable[Question], answers: Mapping[str, Any], prefix: str, found: dict[str, Any]
+    questions: Iterable[Question],
+    answers: Mapping[str, Any],
+    prefix: str,
+    found: dict[str, Any],
+    holding: frozenset[str],
 ) -> None:
-    for question in _children_shown(questions, answers):
+    wanted = (question for question in questions if question.pointer in holding)
+    for question in _children_shown(wanted, answers):
         pointer = f"{prefix}/{escape_token(question.name)}"
         value = answers.get(question.name)
         if question.type is QuestionType.CALCULATED and value is not None:
             found[pointer] = value
         elif question.type in (QuestionType.SECTION, QuestionType.GROUP):
-            _stated(question.children, value if isinstance(value, Mapping) else {}, pointer, found)
+            inner = value if isinstance(value, Mapping) else {}
+            _stated(question.children, inner, pointer, found, holding)
         elif question.type is QuestionType.REPEATING_GROUP and isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, Mapping):
-                    _stated(question.children, item, f"{pointer}/{index}", found)
+                    _stated(question.children, item, f"{pointer}/{index}", found, holding)
 
 
 def with_calculated(structure: Structure, answers: Mapping[str, Any]) -> dict[str, Any]:

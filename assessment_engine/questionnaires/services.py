@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ..db import DbSession
@@ -66,16 +67,25 @@ def find_version(
     return found
 
 
-def latest_published(session: DbSession, key: str) -> QuestionnaireVersion | None:
-    """The version new assessments of ``key`` start on."""
-    return session.scalar(
+@cache
+def _latest_published_statement() -> Select[QuestionnaireVersion]:
+    """:func:`latest_published`'s statement, built once (the key is bound)."""
+    return (
         select(QuestionnaireVersion)
         .join(Questionnaire)
-        .where(Questionnaire.key == key, QuestionnaireVersion.status == VersionStatus.PUBLISHED)
+        .where(
+            Questionnaire.key == bindparam("key", type_=Questionnaire.key.type),
+            QuestionnaireVersion.status == VersionStatus.PUBLISHED,
+        )
         .order_by(QuestionnaireVersion.version.desc())
         .limit(1)
         .options(contains_eager(QuestionnaireVersion.questionnaire))
     )
+
+
+def latest_published(session: DbSession, key: str) -> QuestionnaireVersion | None:
+    """The version new assessments of ``key`` start on."""
+    return session.scalar(_latest_published_statement(), {"key": key})
 
 
 def published_from_source(

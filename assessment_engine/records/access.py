@@ -17,8 +17,9 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..db import DbSession
@@ -119,16 +120,29 @@ def _load_client(session: DbSession, client_id: uuid.UUID | str) -> Client:
     return client
 
 
+@cache
+def _client_and_view_statement() -> Select[Client, SharingView]:
+    """:func:`_load_client_and_view`'s statement, built once (its values are bound)."""
+    return (
+        select(Client, SharingView)
+        .outerjoin(
+            SharingView,
+            SharingView.id
+            == newest_view_id(Client.id, bindparam("organisation_id", type_=Integer)),
+        )
+        .where(Client.id == bindparam("client_id", type_=Client.id.type))
+        .options(joinedload(Client.organisation), joinedload(SharingView.recorded_by_organisation))
+    )
+
+
 def _load_client_and_view(
     session: DbSession, client_id: uuid.UUID | str, organisation_id: int
 ) -> tuple[Client, SharingView | None]:
     """:func:`_load_client` and the sharing view in force for ``organisation_id``
     (``sharing.view_in_force``, as ``sharing.newest_view_id`` says it in SQL) in one statement."""
+    key = record_key(client_id)
     row = session.execute(
-        select(Client, SharingView)
-        .outerjoin(SharingView, SharingView.id == newest_view_id(Client.id, organisation_id))
-        .where(Client.id == record_key(client_id))
-        .options(joinedload(Client.organisation), joinedload(SharingView.recorded_by_organisation))
+        _client_and_view_statement(), {"client_id": key, "organisation_id": organisation_id}
     ).first()
     if row is None:
         raise RecordNotFound(str(client_id))
