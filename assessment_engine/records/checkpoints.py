@@ -29,11 +29,27 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, has_app_context
-from sqlalchemy import BigInteger, Integer, String, and_, event, func, or_, select, text, union_all
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    event,
+    func,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..db import Base, DbSession, JSONType, utcnow
@@ -347,22 +363,50 @@ def checkpoint_policy(config: Any) -> CheckpointPolicy:
 _UNFILED = "audit_checkpoints_unfiled"
 
 
+#: The events' table, for the statements below (Core columns: the ORM's would be coerced anew).
+_EVENTS = cast(Table, AuditEvent.__table__)
+
+
+@lru_cache(maxsize=64)
+def _heads_statement(wanted: tuple[int, ...]) -> CompoundSelect[int, int, str]:
+    """The last event (id, hash) of each chain in ``wanted``, one ``LIMIT 1`` read of the
+    (chain, id) index each, in one statement; built once per set of chains."""
+    last = [
+        select(_EVENTS.c.chain, _EVENTS.c.id, _EVENTS.c.hash)
+        .where(_EVENTS.c.chain == chain)
+        .order_by(_EVENTS.c.id.desc())
+        .limit(1)
+        .subquery()
+        for chain in wanted
+    ]
+    return union_all(*(select(*sub.c) for sub in last))
+
+
+@lru_cache(maxsize=64)
+def _count_statement(chains: tuple[int, ...]) -> Select[int, int]:
+    """How many events each chain in ``chains`` holds with an id above ``after_<chain>`` and
+    at most ``upto_<chain>``; built once per set of chains."""
+    in_chains = or_(
+        *(
+            and_(
+                _EVENTS.c.chain == chain,
+                _EVENTS.c.id > bindparam(f"after_{chain}"),
+                _EVENTS.c.id <= bindparam(f"upto_{chain}"),
+            )
+            for chain in chains
+        )
+    )
+    return select(_EVENTS.c.chain, func.count()).where(in_chains).group_by(_EVENTS.c.chain)
+
+
 def _heads(session: DbSession, after: Checkpoint | None) -> list[Head]:
     """Every chain's head (last event id, its hash) and length, each counted from what ``after``
     signed of it; a chain shorter than ``after`` says is counted from its start. Two statements
     whatever the number of chains, as this runs inside a commit holding its chain's lock."""
     wanted = set(range(partitions())) | (after.chains() if after is not None else set())
-    last = [
-        select(AuditEvent.chain, AuditEvent.id, AuditEvent.hash)
-        .where(AuditEvent.chain == chain)
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-        .subquery()
-        for chain in sorted(wanted)
-    ]
     found = {
         row.chain: (row.id, row.hash)
-        for row in session.execute(union_all(*(select(*sub.c) for sub in last)))
+        for row in session.execute(_heads_statement(tuple(sorted(wanted))))
     }
     since: dict[int, Head] = {}
     for chain, (head_id, _hash) in found.items():
@@ -372,18 +416,12 @@ def _heads(session: DbSession, after: Checkpoint | None) -> list[Head]:
     if since:
         # Up to the head read: a commit to a chain landing between the two statements (READ
         # COMMITTED) must not be counted under a head that does not include it.
-        in_chains = or_(
-            *(
-                and_(
-                    AuditEvent.chain == chain,
-                    AuditEvent.id > signed[1],
-                    AuditEvent.id <= found[chain][0],
-                )
-                for chain, signed in since.items()
-            )
-        )
-        query = select(AuditEvent.chain, func.count()).where(in_chains).group_by(AuditEvent.chain)
-        counted = {chain: int(n) for chain, n in session.execute(query)}
+        bounds: dict[str, int] = {}
+        for chain, signed in since.items():
+            bounds[f"after_{chain}"] = signed[1]
+            bounds[f"upto_{chain}"] = found[chain][0]
+        query = _count_statement(tuple(sorted(since)))
+        counted = {chain: int(n) for chain, n in session.execute(query, bounds)}
     return [
         (chain, head_id, head_hash, since[chain][3] + int(counted.get(chain, 0)))
         for chain, (head_id, head_hash) in sorted(found.items())
@@ -408,8 +446,12 @@ def lock_checkpoints(session: DbSession, *, wait: bool = True) -> bool:
     )
 
 
+#: Built once: it runs at every commit whose note of the next checkpoint is stale.
+_LATEST = select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
+
+
 def latest_checkpoint(session: DbSession) -> AuditCheckpoint | None:
-    return session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1))
+    return session.scalar(_LATEST)
 
 
 def write_checkpoint(
@@ -424,7 +466,18 @@ def write_checkpoint(
     checkpoints' lock (:func:`lock_checkpoints`), after the commit's events are appended. The
     other chains' heads are their last committed events: each chain's events commit in order
     under its own lock, so a head read is a true prefix of that chain."""
-    previous = latest_checkpoint(session)
+    return _write_checkpoint(session, policy, latest_checkpoint(session), kind=kind, lost=lost)
+
+
+def _write_checkpoint(
+    session: DbSession,
+    policy: CheckpointPolicy,
+    previous: AuditCheckpoint | None,
+    *,
+    kind: CheckpointKind = CheckpointKind.PERIODIC,
+    lost: tuple[int, int, int] | None = None,
+) -> Checkpoint:
+    """:func:`write_checkpoint` after ``previous``, the last checkpoint, read under the lock."""
     heads = _heads(session, Checkpoint.from_row(previous) if previous is not None else None)
     # Numbered after the file's last too: after a restore the table's numbers are behind.
     number = max(previous.id if previous is not None else 0, policy.file.last_number()) + 1
@@ -443,7 +496,7 @@ def write_checkpoint(
     signed = policy.keys.sign(unsigned)
     session.add(signed.to_row())
     session.flush()
-    session.info.setdefault(_UNFILED, []).append((signed, policy.file))
+    session.info.setdefault(_UNFILED, []).append((signed, policy.file, policy))
     return signed
 
 
@@ -460,18 +513,20 @@ def checkpoint_if_due(session: DbSession, policy: CheckpointPolicy, appended_up_
         assert previous is not None
         policy.not_due.value = _not_due(previous, policy)
         return
-    policy.not_due.value = None  # written now or by another commit: read it again next time
-    if lock_checkpoints(session, wait=False) and _due(
-        # Under the lock, asked again: another commit may have just written one.
-        latest_checkpoint(session),
-        policy,
-        appended_up_to,
-    ):
-        write_checkpoint(session, policy)
+    # Written now or by another commit: read again next time (unless this commit writes one:
+    # once it has committed, it is the note).
+    policy.not_due.value = None
+    if not lock_checkpoints(session, wait=False):
+        return
+    # Under the lock, asked again: another commit may have just written one.
+    previous = latest_checkpoint(session)
+    if _due(previous, policy, appended_up_to):
+        _write_checkpoint(session, policy, previous)
 
 
-def _not_due(previous: AuditCheckpoint, policy: CheckpointPolicy) -> _NotDue:
-    """What ``previous`` (committed, read just now) says of when the next checkpoint is due."""
+def _not_due(previous: AuditCheckpoint | _Committed, policy: CheckpointPolicy) -> _NotDue:
+    """What ``previous`` (committed: read just now, or just committed by this process) says
+    of when the next checkpoint is due."""
     return _NotDue(
         after_event=previous.head_event_id,
         until_event=(
@@ -486,6 +541,14 @@ def _not_due(previous: AuditCheckpoint, policy: CheckpointPolicy) -> _NotDue:
         ),
         read_at=time.monotonic(),
     )
+
+
+@dataclass(frozen=True)
+class _Committed:
+    """Of a checkpoint this process has just committed, what the note needs."""
+
+    head_event_id: int
+    created_at: datetime
 
 
 def _due(previous: AuditCheckpoint | None, policy: CheckpointPolicy, appended_up_to: int) -> bool:
@@ -518,14 +581,19 @@ def after_append(session: DbSession, appended_up_to: int) -> None:
 
 @event.listens_for(Session, "after_commit")
 def file_committed(session: DbSession) -> None:
-    """At commit: append the transaction's checkpoints to their file."""
+    """At commit: append the transaction's checkpoints to their file. The last one, now
+    committed, is its policy's note of when the next is due (as a read of it would be)."""
     unfiled = session.info.pop(_UNFILED, None)
     if unfiled:
         by_file: dict[Path, tuple[CheckpointFile, list[Checkpoint]]] = {}
-        for checkpoint, file in unfiled:
+        for checkpoint, file, _policy in unfiled:
             by_file.setdefault(file.path, (file, []))[1].append(checkpoint)
         for file, checkpoints in by_file.values():
             file.append(checkpoints)
+        last, _file, policy = unfiled[-1]
+        if policy.automatic:
+            committed = _Committed(last.head_event_id, datetime.fromisoformat(last.created_at))
+            policy.not_due.value = _not_due(committed, policy)
 
 
 @event.listens_for(Session, "after_soft_rollback")
