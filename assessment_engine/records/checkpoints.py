@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from flask import current_app, has_app_context
 from sqlalchemy import (
@@ -45,6 +45,7 @@ from sqlalchemy import (
     bindparam,
     event,
     func,
+    insert,
     or_,
     select,
     text,
@@ -174,13 +175,15 @@ class Checkpoint:
         return cls(**{**values, "created_at": row.created_at.isoformat()})
 
     def to_row(self) -> AuditCheckpoint:
-        return AuditCheckpoint(
-            **{
-                **self.__dict__,
-                "created_at": datetime.fromisoformat(self.created_at),
-                "heads": None if self.heads is None else [list(head) for head in self.heads],
-            }
-        )
+        return AuditCheckpoint(**self.row_values())
+
+    def row_values(self) -> dict[str, Any]:
+        """Its row's columns."""
+        return {
+            **self.__dict__,
+            "created_at": datetime.fromisoformat(self.created_at),
+            "heads": None if self.heads is None else [list(head) for head in self.heads],
+        }
 
     def describe(self) -> str:
         return (
@@ -446,12 +449,39 @@ def lock_checkpoints(session: DbSession, *, wait: bool = True) -> bool:
     )
 
 
-#: Built once: it runs at every commit whose note of the next checkpoint is stale.
-_LATEST = select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
-
-
 def latest_checkpoint(session: DbSession) -> AuditCheckpoint | None:
-    return session.scalar(_LATEST)
+    return session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1))
+
+
+#: The statements of a commit's checkpoint, built once, as Core (an ORM entity's read or flush
+#: of one row costs several times the statement): the last checkpoint's number, head and time,
+#: read at each commit whose note is stale; all of it, read under the lock; the insert.
+_CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
+_LAST_DUE = (
+    select(_CHECKPOINTS.c.id, _CHECKPOINTS.c.head_event_id, _CHECKPOINTS.c.created_at)
+    .order_by(_CHECKPOINTS.c.id.desc())
+    .limit(1)
+)
+_LAST = select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.id.desc()).limit(1)
+_INSERT_CHECKPOINT = insert(_CHECKPOINTS)
+
+
+class _Signed(Protocol):
+    """What a checkpoint read or committed tells of when the next is due."""
+
+    @property
+    def head_event_id(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def _last(session: DbSession) -> AuditCheckpoint | None:
+    """The last checkpoint's row, read as Core: its columns, as the entity's attributes."""
+    return cast(AuditCheckpoint | None, session.execute(_LAST).first())
+
+
+def _signed(row: AuditCheckpoint | None) -> Checkpoint | None:
+    return Checkpoint.from_row(row) if row is not None else None
 
 
 def write_checkpoint(
@@ -466,19 +496,19 @@ def write_checkpoint(
     checkpoints' lock (:func:`lock_checkpoints`), after the commit's events are appended. The
     other chains' heads are their last committed events: each chain's events commit in order
     under its own lock, so a head read is a true prefix of that chain."""
-    return _write_checkpoint(session, policy, latest_checkpoint(session), kind=kind, lost=lost)
+    return _write_checkpoint(session, policy, _signed(_last(session)), kind=kind, lost=lost)
 
 
 def _write_checkpoint(
     session: DbSession,
     policy: CheckpointPolicy,
-    previous: AuditCheckpoint | None,
+    previous: Checkpoint | None,
     *,
     kind: CheckpointKind = CheckpointKind.PERIODIC,
     lost: tuple[int, int, int] | None = None,
 ) -> Checkpoint:
     """:func:`write_checkpoint` after ``previous``, the last checkpoint, read under the lock."""
-    heads = _heads(session, Checkpoint.from_row(previous) if previous is not None else None)
+    heads = _heads(session, previous)
     # Numbered after the file's last too: after a restore the table's numbers are behind.
     number = max(previous.id if previous is not None else 0, policy.file.last_number()) + 1
     unsigned = Checkpoint(
@@ -494,8 +524,7 @@ def _write_checkpoint(
         lost_count=lost[2] if lost else None,
     )
     signed = policy.keys.sign(unsigned)
-    session.add(signed.to_row())
-    session.flush()
+    session.execute(_INSERT_CHECKPOINT, signed.row_values())
     session.info.setdefault(_UNFILED, []).append((signed, policy.file, policy))
     return signed
 
@@ -508,10 +537,10 @@ def checkpoint_if_due(session: DbSession, policy: CheckpointPolicy, appended_up_
     noted = policy.not_due.value
     if noted is not None and noted.holds(appended_up_to):
         return  # this process read lately that none is due yet
-    previous = latest_checkpoint(session)
-    if not _due(previous, policy, appended_up_to):
-        assert previous is not None
-        policy.not_due.value = _not_due(previous, policy)
+    last = session.execute(_LAST_DUE).first()
+    if not _due(last, policy, appended_up_to):
+        assert last is not None
+        policy.not_due.value = _not_due(last, policy)
         return
     # Written now or by another commit: read again next time (unless this commit writes one:
     # once it has committed, it is the note).
@@ -519,12 +548,12 @@ def checkpoint_if_due(session: DbSession, policy: CheckpointPolicy, appended_up_
     if not lock_checkpoints(session, wait=False):
         return
     # Under the lock, asked again: another commit may have just written one.
-    previous = latest_checkpoint(session)
+    previous = _last(session)
     if _due(previous, policy, appended_up_to):
-        _write_checkpoint(session, policy, previous)
+        _write_checkpoint(session, policy, _signed(previous))
 
 
-def _not_due(previous: AuditCheckpoint | _Committed, policy: CheckpointPolicy) -> _NotDue:
+def _not_due(previous: _Signed, policy: CheckpointPolicy) -> _NotDue:
     """What ``previous`` (committed: read just now, or just committed by this process) says
     of when the next checkpoint is due."""
     return _NotDue(
@@ -551,7 +580,7 @@ class _Committed:
     created_at: datetime
 
 
-def _due(previous: AuditCheckpoint | None, policy: CheckpointPolicy, appended_up_to: int) -> bool:
+def _due(previous: _Signed | None, policy: CheckpointPolicy, appended_up_to: int) -> bool:
     if previous is None:
         return True
     by_count = 0 < policy.every_events <= appended_up_to - previous.head_event_id
