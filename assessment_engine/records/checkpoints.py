@@ -29,11 +29,28 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 from flask import current_app, has_app_context
-from sqlalchemy import BigInteger, Integer, String, and_, event, func, or_, select, text, union_all
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..db import Base, DbSession, JSONType, utcnow
@@ -158,13 +175,15 @@ class Checkpoint:
         return cls(**{**values, "created_at": row.created_at.isoformat()})
 
     def to_row(self) -> AuditCheckpoint:
-        return AuditCheckpoint(
-            **{
-                **self.__dict__,
-                "created_at": datetime.fromisoformat(self.created_at),
-                "heads": None if self.heads is None else [list(head) for head in self.heads],
-            }
-        )
+        return AuditCheckpoint(**self.row_values())
+
+    def row_values(self) -> dict[str, Any]:
+        """Its row's columns."""
+        return {
+            **self.__dict__,
+            "created_at": datetime.fromisoformat(self.created_at),
+            "heads": None if self.heads is None else [list(head) for head in self.heads],
+        }
 
     def describe(self) -> str:
         return (
@@ -347,22 +366,50 @@ def checkpoint_policy(config: Any) -> CheckpointPolicy:
 _UNFILED = "audit_checkpoints_unfiled"
 
 
+#: The events' table, for the statements below (Core columns: the ORM's would be coerced anew).
+_EVENTS = cast(Table, AuditEvent.__table__)
+
+
+@lru_cache(maxsize=64)
+def _heads_statement(wanted: tuple[int, ...]) -> CompoundSelect[int, int, str]:
+    """The last event (id, hash) of each chain in ``wanted``, one ``LIMIT 1`` read of the
+    (chain, id) index each, in one statement; built once per set of chains."""
+    last = [
+        select(_EVENTS.c.chain, _EVENTS.c.id, _EVENTS.c.hash)
+        .where(_EVENTS.c.chain == chain)
+        .order_by(_EVENTS.c.id.desc())
+        .limit(1)
+        .subquery()
+        for chain in wanted
+    ]
+    return union_all(*(select(*sub.c) for sub in last))
+
+
+@lru_cache(maxsize=64)
+def _count_statement(chains: tuple[int, ...]) -> Select[int, int]:
+    """How many events each chain in ``chains`` holds with an id above ``after_<chain>`` and
+    at most ``upto_<chain>``; built once per set of chains."""
+    in_chains = or_(
+        *(
+            and_(
+                _EVENTS.c.chain == chain,
+                _EVENTS.c.id > bindparam(f"after_{chain}"),
+                _EVENTS.c.id <= bindparam(f"upto_{chain}"),
+            )
+            for chain in chains
+        )
+    )
+    return select(_EVENTS.c.chain, func.count()).where(in_chains).group_by(_EVENTS.c.chain)
+
+
 def _heads(session: DbSession, after: Checkpoint | None) -> list[Head]:
     """Every chain's head (last event id, its hash) and length, each counted from what ``after``
     signed of it; a chain shorter than ``after`` says is counted from its start. Two statements
     whatever the number of chains, as this runs inside a commit holding its chain's lock."""
     wanted = set(range(partitions())) | (after.chains() if after is not None else set())
-    last = [
-        select(AuditEvent.chain, AuditEvent.id, AuditEvent.hash)
-        .where(AuditEvent.chain == chain)
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-        .subquery()
-        for chain in sorted(wanted)
-    ]
     found = {
         row.chain: (row.id, row.hash)
-        for row in session.execute(union_all(*(select(*sub.c) for sub in last)))
+        for row in session.execute(_heads_statement(tuple(sorted(wanted))))
     }
     since: dict[int, Head] = {}
     for chain, (head_id, _hash) in found.items():
@@ -372,18 +419,12 @@ def _heads(session: DbSession, after: Checkpoint | None) -> list[Head]:
     if since:
         # Up to the head read: a commit to a chain landing between the two statements (READ
         # COMMITTED) must not be counted under a head that does not include it.
-        in_chains = or_(
-            *(
-                and_(
-                    AuditEvent.chain == chain,
-                    AuditEvent.id > signed[1],
-                    AuditEvent.id <= found[chain][0],
-                )
-                for chain, signed in since.items()
-            )
-        )
-        query = select(AuditEvent.chain, func.count()).where(in_chains).group_by(AuditEvent.chain)
-        counted = {chain: int(n) for chain, n in session.execute(query)}
+        bounds: dict[str, int] = {}
+        for chain, signed in since.items():
+            bounds[f"after_{chain}"] = signed[1]
+            bounds[f"upto_{chain}"] = found[chain][0]
+        query = _count_statement(tuple(sorted(since)))
+        counted = {chain: int(n) for chain, n in session.execute(query, bounds)}
     return [
         (chain, head_id, head_hash, since[chain][3] + int(counted.get(chain, 0)))
         for chain, (head_id, head_hash) in sorted(found.items())
@@ -412,6 +453,37 @@ def latest_checkpoint(session: DbSession) -> AuditCheckpoint | None:
     return session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1))
 
 
+#: The statements of a commit's checkpoint, built once, as Core (an ORM entity's read or flush
+#: of one row costs several times the statement): the last checkpoint's number, head and time,
+#: read at each commit whose note is stale; all of it, read under the lock; the insert.
+_CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
+_LAST_DUE = (
+    select(_CHECKPOINTS.c.id, _CHECKPOINTS.c.head_event_id, _CHECKPOINTS.c.created_at)
+    .order_by(_CHECKPOINTS.c.id.desc())
+    .limit(1)
+)
+_LAST = select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.id.desc()).limit(1)
+_INSERT_CHECKPOINT = insert(_CHECKPOINTS)
+
+
+class _Signed(Protocol):
+    """What a checkpoint read or committed tells of when the next is due."""
+
+    @property
+    def head_event_id(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def _last(session: DbSession) -> AuditCheckpoint | None:
+    """The last checkpoint's row, read as Core: its columns, as the entity's attributes."""
+    return cast(AuditCheckpoint | None, session.execute(_LAST).first())
+
+
+def _signed(row: AuditCheckpoint | None) -> Checkpoint | None:
+    return Checkpoint.from_row(row) if row is not None else None
+
+
 def write_checkpoint(
     session: DbSession,
     policy: CheckpointPolicy,
@@ -424,8 +496,19 @@ def write_checkpoint(
     checkpoints' lock (:func:`lock_checkpoints`), after the commit's events are appended. The
     other chains' heads are their last committed events: each chain's events commit in order
     under its own lock, so a head read is a true prefix of that chain."""
-    previous = latest_checkpoint(session)
-    heads = _heads(session, Checkpoint.from_row(previous) if previous is not None else None)
+    return _write_checkpoint(session, policy, _signed(_last(session)), kind=kind, lost=lost)
+
+
+def _write_checkpoint(
+    session: DbSession,
+    policy: CheckpointPolicy,
+    previous: Checkpoint | None,
+    *,
+    kind: CheckpointKind = CheckpointKind.PERIODIC,
+    lost: tuple[int, int, int] | None = None,
+) -> Checkpoint:
+    """:func:`write_checkpoint` after ``previous``, the last checkpoint, read under the lock."""
+    heads = _heads(session, previous)
     # Numbered after the file's last too: after a restore the table's numbers are behind.
     number = max(previous.id if previous is not None else 0, policy.file.last_number()) + 1
     unsigned = Checkpoint(
@@ -441,9 +524,8 @@ def write_checkpoint(
         lost_count=lost[2] if lost else None,
     )
     signed = policy.keys.sign(unsigned)
-    session.add(signed.to_row())
-    session.flush()
-    session.info.setdefault(_UNFILED, []).append((signed, policy.file))
+    session.execute(_INSERT_CHECKPOINT, signed.row_values())
+    session.info.setdefault(_UNFILED, []).append((signed, policy.file, policy))
     return signed
 
 
@@ -455,23 +537,25 @@ def checkpoint_if_due(session: DbSession, policy: CheckpointPolicy, appended_up_
     noted = policy.not_due.value
     if noted is not None and noted.holds(appended_up_to):
         return  # this process read lately that none is due yet
-    previous = latest_checkpoint(session)
-    if not _due(previous, policy, appended_up_to):
-        assert previous is not None
-        policy.not_due.value = _not_due(previous, policy)
+    last = session.execute(_LAST_DUE).first()
+    if not _due(last, policy, appended_up_to):
+        assert last is not None
+        policy.not_due.value = _not_due(last, policy)
         return
-    policy.not_due.value = None  # written now or by another commit: read it again next time
-    if lock_checkpoints(session, wait=False) and _due(
-        # Under the lock, asked again: another commit may have just written one.
-        latest_checkpoint(session),
-        policy,
-        appended_up_to,
-    ):
-        write_checkpoint(session, policy)
+    # Written now or by another commit: read again next time (unless this commit writes one:
+    # once it has committed, it is the note).
+    policy.not_due.value = None
+    if not lock_checkpoints(session, wait=False):
+        return
+    # Under the lock, asked again: another commit may have just written one.
+    previous = _last(session)
+    if _due(previous, policy, appended_up_to):
+        _write_checkpoint(session, policy, _signed(previous))
 
 
-def _not_due(previous: AuditCheckpoint, policy: CheckpointPolicy) -> _NotDue:
-    """What ``previous`` (committed, read just now) says of when the next checkpoint is due."""
+def _not_due(previous: _Signed, policy: CheckpointPolicy) -> _NotDue:
+    """What ``previous`` (committed: read just now, or just committed by this process) says
+    of when the next checkpoint is due."""
     return _NotDue(
         after_event=previous.head_event_id,
         until_event=(
@@ -488,7 +572,15 @@ def _not_due(previous: AuditCheckpoint, policy: CheckpointPolicy) -> _NotDue:
     )
 
 
-def _due(previous: AuditCheckpoint | None, policy: CheckpointPolicy, appended_up_to: int) -> bool:
+@dataclass(frozen=True)
+class _Committed:
+    """Of a checkpoint this process has just committed, what the note needs."""
+
+    head_event_id: int
+    created_at: datetime
+
+
+def _due(previous: _Signed | None, policy: CheckpointPolicy, appended_up_to: int) -> bool:
     if previous is None:
         return True
     by_count = 0 < policy.every_events <= appended_up_to - previous.head_event_id
@@ -518,14 +610,19 @@ def after_append(session: DbSession, appended_up_to: int) -> None:
 
 @event.listens_for(Session, "after_commit")
 def file_committed(session: DbSession) -> None:
-    """At commit: append the transaction's checkpoints to their file."""
+    """At commit: append the transaction's checkpoints to their file. The last one, now
+    committed, is its policy's note of when the next is due (as a read of it would be)."""
     unfiled = session.info.pop(_UNFILED, None)
     if unfiled:
         by_file: dict[Path, tuple[CheckpointFile, list[Checkpoint]]] = {}
-        for checkpoint, file in unfiled:
+        for checkpoint, file, _policy in unfiled:
             by_file.setdefault(file.path, (file, []))[1].append(checkpoint)
         for file, checkpoints in by_file.values():
             file.append(checkpoints)
+        last, _file, policy = unfiled[-1]
+        if policy.automatic:
+            committed = _Committed(last.head_event_id, datetime.fromisoformat(last.created_at))
+            policy.not_due.value = _not_due(committed, policy)
 
 
 @event.listens_for(Session, "after_soft_rollback")
