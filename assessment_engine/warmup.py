@@ -104,6 +104,42 @@ def _sign_checkpoint(app: Flask, session: Session) -> None:
         write_checkpoint(session, policy)
 
 
+def checkpoint_if_due_at_start(app: Flask) -> int | None:
+    """Sign the checkpoint that is already due when the server starts (enough events or time
+    since the last one), for real, before the port opens: the number it was given, or None.
+
+    Otherwise the first commit after start finds it due and signs it in its request (two reads
+    of every chain's head, the insert and the checkpoint file's fsync): a restart after a
+    quiet spell, or after the checkpoint interval, made the first request pay for it. The same
+    checkpoint is written under the same rules (``checkpoint_if_due``: the checkpoints' lock,
+    not waited for, and the question asked again under it), only sooner; none is written when
+    none is due, nor over an audit trail without events."""
+    from sqlalchemy import func, select
+
+    from .extensions import db
+    from .kernel.models import AuditEvent
+    from .records.checkpoints import checkpoint_if_due, latest_checkpoint
+
+    policy = app.extensions.get("audit_checkpoints")
+    if policy is None or not policy.automatic:
+        return None
+    with app.app_context():
+        session = db.session
+        try:
+            appended_up_to = session.scalar(select(func.max(AuditEvent.id)))
+            if not appended_up_to:
+                return None
+            previous = latest_checkpoint(session)
+            before = previous.id if previous is not None else None
+            checkpoint_if_due(session, policy, appended_up_to)
+            session.commit()  # files the checkpoint, if one was signed
+            latest = latest_checkpoint(session)
+            after = latest.id if latest is not None else None
+        finally:
+            db.session.remove()
+    return int(after) if after is not None and after != before else None
+
+
 def _forget_not_due(app: Flask) -> None:
     """The process's note of when the next checkpoint is due may rest on a checkpoint the
     rollback removed: the workers forked from this process start without one."""
