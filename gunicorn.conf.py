@@ -22,10 +22,9 @@ the database, the audit chains and the checkpoint file stay as they were; the co
 statements live in the engine and survive its disposal), and each worker has PostgreSQL plan a
 read of every table as it connects (``warmup.connect_warm``). Start-up takes some seconds more.
 
-A checkpoint already due at start (``AUDIT_CHECKPOINT_EVERY`` events or
-``AUDIT_CHECKPOINT_MINUTES`` since the last, as after a restart following a quiet spell) is
-signed for real before the port opens (``warmup.checkpoint_if_due_at_start``), not by the first
-request's commit.
+At start the master also signs (for real) the audit checkpoint the first commit would
+otherwise sign in its request (``warmup.checkpoint_if_due_at_start``): the warm-up's rolled-back
+events leave a gap in the ids that made one due by count at the first commit after a start.
 """
 
 from __future__ import annotations

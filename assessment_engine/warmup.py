@@ -105,20 +105,29 @@ def _sign_checkpoint(app: Flask, session: Session) -> None:
 
 
 def checkpoint_if_due_at_start(app: Flask) -> int | None:
-    """Sign the checkpoint that is already due when the server starts (enough events or time
-    since the last one), for real, before the port opens: the number it was given, or None.
+    """Sign, for real and before the port opens, the checkpoint the first commit after start
+    would otherwise sign in its request: the number it was given, or None.
 
-    Otherwise the first commit after start finds it due and signs it in its request (two reads
-    of every chain's head, the insert and the checkpoint file's fsync): a restart after a
-    quiet spell, or after the checkpoint interval, made the first request pay for it. The same
-    checkpoint is written under the same rules (``checkpoint_if_due``: the checkpoints' lock,
-    not waited for, and the question asked again under it), only sooner; none is written when
-    none is due, nor over an audit trail without events."""
+    The warm-up's submissions number their audit events from the database's sequence, and a
+    rollback does not give the numbers back: each start leaves a gap of some 75 ids, and as a
+    checkpoint falls due by count ``AUDIT_CHECKPOINT_EVERY`` ids after the last one's head, the
+    first commit after a start usually found one due (and after a quiet spell, one due by
+    time) and signed it in its request: two reads of every chain's head, the insert and the
+    checkpoint file's fsync. So a start signs one when events were appended since the last
+    checkpoint (its head is then the trail's last event, and the gap falls inside the next
+    interval), or when one is due (``checkpoint_if_due``, counting from the next id the
+    database hands out); never over an audit trail without events. The checkpoints' lock is
+    not waited for: a server starting beside this one signs instead."""
     from sqlalchemy import func, select
 
     from .extensions import db
     from .kernel.models import AuditEvent
-    from .records.checkpoints import checkpoint_if_due, latest_checkpoint
+    from .records.checkpoints import (
+        checkpoint_if_due,
+        latest_checkpoint,
+        lock_checkpoints,
+        write_checkpoint,
+    )
 
     policy = app.extensions.get("audit_checkpoints")
     if policy is None or not policy.automatic:
@@ -126,18 +135,40 @@ def checkpoint_if_due_at_start(app: Flask) -> int | None:
     with app.app_context():
         session = db.session
         try:
-            appended_up_to = session.scalar(select(func.max(AuditEvent.id)))
-            if not appended_up_to:
+            appended = session.scalar(select(func.max(AuditEvent.id)))
+            if not appended:
                 return None
             previous = latest_checkpoint(session)
             before = previous.id if previous is not None else None
-            checkpoint_if_due(session, policy, appended_up_to)
+            if previous is None or previous.head_event_id < appended:
+                if lock_checkpoints(session, wait=False):
+                    latest = latest_checkpoint(session)  # under the lock: one just written?
+                    if latest is None or latest.head_event_id < appended:
+                        write_checkpoint(session, policy)
+            else:
+                next_event = max(appended, _last_event_id_handed_out(session)) + 1
+                checkpoint_if_due(session, policy, next_event)
             session.commit()  # files the checkpoint, if one was signed
             latest = latest_checkpoint(session)
             after = latest.id if latest is not None else None
         finally:
             db.session.remove()
     return int(after) if after is not None and after != before else None
+
+
+def _last_event_id_handed_out(session: Any) -> int:
+    """The last audit event id the database handed out, committed or not (PostgreSQL: its
+    sequence's; elsewhere 0: SQLite numbers after the last row, so rolled-back ids come back)."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    sequence = session.scalar(text("SELECT pg_get_serial_sequence('audit_events', 'id')"))
+    if sequence is None:
+        return 0
+    # The sequence's name comes from the catalogue (quoted there), nothing from outside.
+    row = session.execute(text(f"SELECT last_value, is_called FROM {sequence}")).one()  # noqa: S608
+    return int(row.last_value) if row.is_called else 0
 
 
 def _forget_not_due(app: Flask) -> None:
