@@ -104,6 +104,46 @@ def _sign_checkpoint(app: Flask, session: Session) -> None:
         write_checkpoint(session, policy)
 
 
+def checkpoint_if_due_at_start(app: Flask) -> int | None:
+    """Sign, for real and before the port opens, a checkpoint of the events appended since the
+    last one: the number it was given, or None (none appended, checkpoints off, or another
+    server starting beside this one holds the checkpoints' lock and signs instead).
+
+    The warm-up's submissions number their audit events from the database's sequence, and a
+    rollback does not give the numbers back: each start leaves a gap of some 75 ids, and as a
+    checkpoint falls due by count ``AUDIT_CHECKPOINT_EVERY`` ids after the last one's head, the
+    first commit after a start usually found one due and signed it in its request (two reads of
+    every chain's head, the insert and the checkpoint file's fsync). Signed at start, its head
+    is the trail's last event and the gap falls inside the next interval. With no event since
+    the last checkpoint nothing is signed (the first commit may still find one due by time)."""
+    from sqlalchemy import func, select
+
+    from .extensions import db
+    from .kernel.models import AuditEvent
+    from .records.checkpoints import latest_checkpoint, lock_checkpoints, write_checkpoint
+
+    policy = app.extensions.get("audit_checkpoints")
+    if policy is None or not policy.automatic:
+        return None
+    with app.app_context():
+        session = db.session
+        try:
+            appended = session.scalar(select(func.max(AuditEvent.id)))
+            previous = latest_checkpoint(session)
+            if not appended or (previous is not None and previous.head_event_id >= appended):
+                return None
+            if not lock_checkpoints(session, wait=False):
+                return None
+            latest = latest_checkpoint(session)  # under the lock: one just written?
+            if latest is not None and latest.head_event_id >= appended:
+                return None
+            signed = write_checkpoint(session, policy)
+            session.commit()  # files it
+        finally:
+            db.session.remove()
+    return signed.id
+
+
 def _forget_not_due(app: Flask) -> None:
     """The process's note of when the next checkpoint is due may rest on a checkpoint the
     rollback removed: the workers forked from this process start without one."""

@@ -3,6 +3,7 @@ fork) sends real requests against the deployment's database and leaves it exactl
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,12 @@ from assessment_engine.kernel.actor import Actor
 from assessment_engine.kernel.models import AuditEvent
 from assessment_engine.partners.services import get_organisation
 from assessment_engine.records import services as records
-from assessment_engine.records.checkpoints import lock_checkpoints, write_checkpoint
-from assessment_engine.warmup import connect_warm, warm_up
+from assessment_engine.records.checkpoints import (
+    AuditCheckpoint,
+    lock_checkpoints,
+    write_checkpoint,
+)
+from assessment_engine.warmup import checkpoint_if_due_at_start, connect_warm, warm_up
 
 
 def _state(app: Any, checkpoints: Path) -> dict[str, Any]:
@@ -134,3 +139,97 @@ def test_after_the_warm_up_a_checkpoint_compiles_nothing(scratch_app: Any) -> No
         assert len(db.engine._compiled_cache) == compiled
         db.session.rollback()
         db.session.remove()
+
+
+def test_a_checkpoint_due_at_start_is_signed_before_the_first_request(scratch_app: Any) -> None:
+    app = scratch_app(AUDIT_CHECKPOINT_EVERY=2, AUDIT_CHECKPOINT_MINUTES=0)
+    checkpoints = Path(app.config["AUDIT_CHECKPOINT_FILE"])
+    policy = app.extensions["audit_checkpoints"]
+    app.extensions["audit_checkpoints"] = dataclasses.replace(policy, every_events=0)
+    _assessor_and_person(app)  # events appended while none was due (checkpoints off)
+    app.extensions["audit_checkpoints"] = policy
+    before = _state(app, checkpoints)
+    signed_before = before["rows"]["audit_checkpoints"]
+
+    number = checkpoint_if_due_at_start(app)
+
+    assert number is not None
+    after = _state(app, checkpoints)
+    assert after["rows"] == {**before["rows"], "audit_checkpoints": signed_before + 1}
+    assert after["heads"] == before["heads"]
+    with app.app_context():
+        row = db.session.scalars(
+            select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
+        ).one()
+        assert row.id == number
+        assert row.head_event_id == max(head.id for head in before["heads"].values())
+        db.session.remove()
+    # Filed, as at a commit: one line more.
+    assert after["file"].startswith(before["file"])
+    assert after["file"][len(before["file"]) :].count(b"\n") == 1
+    # Signed now, so none is due until more events come: neither again nor at the first commit.
+    assert checkpoint_if_due_at_start(app) is None
+    assert _state(app, checkpoints) == after
+
+
+def test_no_checkpoint_is_signed_at_start_with_no_event_since_the_last(scratch_app: Any) -> None:
+    empty = scratch_app(seed=False, AUDIT_CHECKPOINT_EVERY=1)
+    assert checkpoint_if_due_at_start(empty) is None  # no event at all: nothing to sign
+    with empty.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditCheckpoint)) == 0
+        db.session.remove()
+    app = scratch_app(AUDIT_CHECKPOINT_EVERY=1000, AUDIT_CHECKPOINT_MINUTES=0)
+    checkpoints = Path(app.config["AUDIT_CHECKPOINT_FILE"])
+    _assessor_and_person(app)
+    checkpoint_if_due_at_start(app)  # the last checkpoint now signs the trail's last event
+    before = _state(app, checkpoints)
+    assert before["rows"]["audit_checkpoints"] >= 1
+
+    assert checkpoint_if_due_at_start(app) is None  # nothing since, and not due
+
+    assert _state(app, checkpoints) == before
+    off = scratch_app(AUDIT_CHECKPOINT_EVERY=0, AUDIT_CHECKPOINT_MINUTES=0)
+    assert checkpoint_if_due_at_start(off) is None  # automatic checkpoints off: none at start
+    assert _state(app, checkpoints) == before
+
+
+def test_after_a_start_the_first_commit_signs_no_checkpoint(
+    scratch_app: Any, tmp_path: Path
+) -> None:
+    # The warm-up's rolled-back submissions leave a gap in the events' ids (PostgreSQL), which
+    # brought the next checkpoint (due by count of ids) to the first commit after start.
+    app = scratch_app(AUDIT_CHECKPOINT_EVERY=100, AUDIT_CHECKPOINT_MINUTES=0)
+    checkpoints = Path(app.config["AUDIT_CHECKPOINT_FILE"])
+    _assessor_and_person(app)
+    policy = app.extensions["audit_checkpoints"]
+    with app.app_context():
+        user = create_user(
+            db.session,
+            email="another@pkc.example",
+            name="An Other",
+            password="a long enough passphrase",
+            organisation=get_organisation(db.session, "perth-kinross-council"),
+            role=Role.ASSESSOR,
+        )
+        db.session.commit()
+        actor = Actor.for_user(user)
+        db.session.remove()
+    warm_up(app)
+    assert checkpoint_if_due_at_start(app) is not None  # events since the last one
+    signed = _state(app, checkpoints)["rows"]["audit_checkpoints"]
+    with app.app_context():  # the first request's commit
+        born = date(1961, 2, 3)
+        records.create_client(
+            db.session,
+            actor,
+            records.ClientDetails(
+                chi=demo_chi(born, 5, False),
+                given_name="Ben",
+                family_name="Other",
+                date_of_birth=born,
+            ),
+        )
+        db.session.commit()
+        db.session.remove()
+    assert _state(app, checkpoints)["rows"]["audit_checkpoints"] == signed
+    assert policy is app.extensions["audit_checkpoints"]
