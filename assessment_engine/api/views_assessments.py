@@ -13,6 +13,7 @@ from ..assessments import totals
 from ..assessments.answer_sheet import answer_sheet
 from ..assessments.models import Assessment, AssessmentStatus, Referral
 from ..assessments.referrals import referrals_of_assessment
+from ..kernel.new_rows import flush_new
 from ..questionnaires import fhir
 from ..questionnaires import services as questionnaire_services
 from ..questionnaires.fhir.responses import read_header
@@ -81,7 +82,8 @@ def _response(
     if referrals is None:
         referrals = referrals_of_assessment(call.session, record.id)
     else:
-        call.session.flush()  # the stored values (times, version) the response shows
+        # The stored values (times, version) the response shows; the new rows as Core inserts.
+        flush_new(call.session)
         referrals = sorted(referrals, key=lambda made: made.id)  # as read: by id
     document = show.assessment(record, referrals, show_answers=visible)
     document.update(extra or {})

@@ -63,12 +63,19 @@ def _raised_to_notified(referral: Referral) -> bool:
 
 @event.listens_for(Session, "before_flush")
 def _queue_at_flush(session: DbSession, _context: Any, _instances: Any) -> None:
-    """Referrals that became same-day or urgent in this flush: one outbox row each."""
-    for obj in list(session.new):
-        if isinstance(obj, Referral) and Urgency(obj.urgency) in NOTIFIED_AT_ONCE:
+    """Referrals that became same-day or urgent in this flush: one outbox row each (once,
+    should the hook run twice before the flush writes: see ``kernel.new_rows``)."""
+    new = list(session.new)
+    queued = {id(obj.referral) for obj in new if isinstance(obj, OutboxMessage)}
+    for obj in new:
+        if (
+            isinstance(obj, Referral)
+            and Urgency(obj.urgency) in NOTIFIED_AT_ONCE
+            and id(obj) not in queued
+        ):
             queue_referral(session, obj)
     for obj in list(session.dirty):
-        if isinstance(obj, Referral) and _raised_to_notified(obj):
+        if isinstance(obj, Referral) and id(obj) not in queued and _raised_to_notified(obj):
             queue_referral(session, obj)
 
 

@@ -107,8 +107,23 @@ def _prune(questions: Iterable[Question], answers: Mapping[str, Any]) -> dict[st
                 for item in value
             ]
         else:
-            result[name] = copy.deepcopy(value)
+            result[name] = _copy(value)
     return result
+
+
+#: Values that are their own copy (``copy.deepcopy`` returns them as they are).
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+
+
+def _copy(value: Any) -> Any:
+    """``copy.deepcopy(value)``, without its dispatch for an answer's usual single value or
+    list of them (each its own copy)."""
+    kind = type(value)
+    if kind in _ATOMIC:
+        return value
+    if kind is list and all(type(item) in _ATOMIC for item in value):
+        return list(value)
+    return copy.deepcopy(value)
 
 
 def calculated_values(

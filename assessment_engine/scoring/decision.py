@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,6 +22,22 @@ def _finite(value: Any) -> bool:
         return all(_finite(item) for item in value.values())
     if isinstance(value, list | tuple):
         return all(_finite(item) for item in value)
+    return True
+
+
+_STRICT = json.JSONEncoder(allow_nan=False, check_circular=False)
+
+
+def _all_finite(scores: Mapping[str, Any], trace: list[dict[str, Any]]) -> bool:
+    """Whether every score and every trace entry's inputs are :func:`_finite`: one pass of the
+    C encoder, which refuses any infinity or NaN; what it cannot encode (or what it refuses) is
+    checked value by value, so the answer is :func:`_finite`'s."""
+    try:
+        _STRICT.encode([scores, [step["inputs"] for step in trace]])
+    except (ValueError, TypeError, RecursionError):
+        return all(_finite(value) for value in scores.values()) and all(
+            _finite(step["inputs"]) for step in trace
+        )
     return True
 
 
@@ -92,16 +109,8 @@ class DecisionResult:
         """The decision as JSON; ``RuleEvaluationError`` (naming the rule) when a score or a
         trace entry holds a number that is not finite, which JSON cannot store."""
         trace = [entry.to_dict() for entry in self.trace]
-        for name, value in self.scores.items():
-            if not _finite(value):
-                raise RuleEvaluationError(
-                    self.writers.get(name, "?"), f"scores.{name} is not a finite number"
-                )
-        for step in trace:
-            if not _finite(step["inputs"]):
-                raise RuleEvaluationError(
-                    step["rule"], "one of its inputs is a number that is not finite"
-                )
+        if not _all_finite(self.scores, trace):
+            self._refuse_not_finite(trace)
         return {
             "route": self.route.value,
             "priority": self.priority.value,
@@ -113,6 +122,19 @@ class DecisionResult:
             "ruleset": self.ruleset,
             "override": None,
         }
+
+    def _refuse_not_finite(self, trace: list[dict[str, Any]]) -> None:
+        """``RuleEvaluationError`` naming the first score or rule that is not finite."""
+        for name, value in self.scores.items():
+            if not _finite(value):
+                raise RuleEvaluationError(
+                    self.writers.get(name, "?"), f"scores.{name} is not a finite number"
+                )
+        for step in trace:
+            if not _finite(step["inputs"]):
+                raise RuleEvaluationError(
+                    step["rule"], "one of its inputs is a number that is not finite"
+                )
 
     def __repr__(self) -> str:
         return (

@@ -190,3 +190,41 @@ def test_a_non_finite_input_in_the_trace_is_refused_before_it_can_be_stored(
     assert raised.value.rule == "item9"
     stored = rules.evaluate({"phq9": {"item9": 1}}).to_dict()
     json.dumps(stored, allow_nan=False)  # a finite decision is valid JSON
+
+
+def test_the_one_pass_finiteness_check_answers_as_the_value_by_value_one() -> None:
+    from collections import OrderedDict
+    from types import MappingProxyType
+
+    from assessment_engine.scoring.decision import _all_finite, _finite
+
+    class Number(float):
+        pass
+
+    nan, inf = float("nan"), float("inf")
+    cases: list[tuple[dict[str, object], list[dict[str, object]]]] = [
+        ({"total": 3, "mean": 1.5}, [{"inputs": {"a": [1, 2.0, None, "x"]}}]),
+        ({"total": nan}, [{"inputs": {}}]),
+        ({"total": 1}, [{"inputs": {"a": {"b": [1.0, (2, -inf)]}}}]),
+        ({"total": 1}, [{"inputs": MappingProxyType({"a": inf})}]),
+        ({"total": 1}, [{"inputs": MappingProxyType({"a": 1.0})}]),
+        ({"total": Number("nan")}, [{"inputs": OrderedDict(a=1)}]),  # not a float: finite
+        ({"total": 1}, [{"inputs": {"when": object()}}]),
+    ]
+    for scores, trace in cases:
+        expected = all(_finite(v) for v in scores.values()) and all(
+            _finite(step["inputs"]) for step in trace
+        )
+        assert _all_finite(scores, trace) is expected, (scores, trace)
+
+
+def test_pruning_copies_answers_as_deepcopy_did() -> None:
+    import copy
+
+    from assessment_engine.questionnaires.answers import _copy
+
+    for value in ("a", 1, 2.5, True, None, ["a", "b"], [["a"]], {"a": [1]}, [{"x": 1}]):
+        copied = _copy(value)
+        assert copied == copy.deepcopy(value)
+        if isinstance(value, list | dict):
+            assert copied is not value
