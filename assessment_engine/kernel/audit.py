@@ -39,11 +39,12 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, scoped_session
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from ..db import DbSession, UTCDateTime, utcnow
 from .actor import Actor
 from .models import AuditEvent, AuditEventClient
+from .new_rows import register_inserted
 
 GENESIS = "0" * 64
 #: Any constant: with a chain's number, the PostgreSQL advisory lock (the two-key form) that
@@ -239,13 +240,15 @@ def _insert_from_json(dialect: Dialect) -> TextClause:
     array, inserted in the array's order. The same rows as :data:`_INSERT`, for about half its
     cost: psycopg parses afresh every statement of more than 50 parameters (insertmanyvalues
     sends 13 an event), and dumps each of them."""
-    columns = ", ".join(_WRITTEN)
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in _WRITTEN)
     types = ", ".join(
-        f"{name} {_EVENTS.c[name].type.dialect_impl(dialect).compile(dialect=dialect)}"
+        f"{quote(name)} {_EVENTS.c[name].type.dialect_impl(dialect).compile(dialect=dialect)}"
         for name in _WRITTEN
     )
-    return text(  # the model's own names and types, no input
-        f"INSERT INTO {_EVENTS.name} ({columns}) SELECT {columns}"  # noqa: S608
+    table = dialect.identifier_preparer.format_table(_EVENTS)
+    return text(  # the model's own names (quoted by the dialect) and types, no input
+        f"INSERT INTO {table} ({columns}) SELECT {columns}"  # noqa: S608
         f" FROM ROWS FROM (jsonb_to_recordset(CAST(:rows AS JSONB)) AS ({types}))"
         f" WITH ORDINALITY AS appended({columns}, n) ORDER BY n RETURNING id"
     )
@@ -336,10 +339,13 @@ def write_pending(session: DbSession) -> None:
     # One statement, as Core: the unit of work added nothing but its bookkeeping (and checked
     # every hash a second time). Ids are assigned in the order the events were recorded.
     ids = _insert(connection, [values[new] for new in events])
+    session.add_all(events)
     for new, id_ in zip(events, ids, strict=True):
         new.id = id_
-        make_transient_to_detached(new)  # persistent as if flushed, for whoever holds them
-    session.add_all(events)
+    # Persistent as if flushed, for whoever holds them, and noted as new in this transaction:
+    # if it rolls back (a checkpoint or the COMMIT failing after this), they are expunged, as
+    # flushed objects are, instead of staying for rows that never were.
+    register_inserted(session, events)
     links = session.info.pop(_LINKS, {})
     rows = [
         {"audit_event_id": new.id, "client_id": client_id}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from assessment_engine.kernel.actor import Actor
@@ -196,4 +196,23 @@ def test_appended_events_are_stored_as_recorded_in_their_order(db_session, facto
     for chained in by_chain.values():
         for before, after in itertools.pairwise(chained):
             assert after.prev_hash == before.hash == _digest(before.prev_hash, before)
+    assert verify_chain(db_session).ok
+
+
+def test_appended_events_go_with_a_rollback_after_the_append(db_session, factories) -> None:
+    # A commit can fail after its events are appended (its checkpoint, or the COMMIT itself):
+    # the events then go with the rollback, as flushed objects do, and leave nothing behind
+    # that a later append of the same session would collide with.
+    org = factories.organisation()
+    actor = Actor(organisation_id=org.id, label="test", address="127.0.0.1")
+    nested = db_session.begin_nested()
+    lost = record_event(db_session, actor, "client.view", record_type="client", record_id=1)
+    write_pending(db_session)
+    assert inspect(lost).persistent
+    nested.rollback()
+    assert inspect(lost).transient and lost not in db_session
+    kept = record_event(db_session, actor, "client.view", record_type="client", record_id=2)
+    write_pending(db_session)
+    assert inspect(kept).persistent
+    assert db_session.scalar(select(func.count()).where(AuditEvent.id == kept.id)) == 1
     assert verify_chain(db_session).ok

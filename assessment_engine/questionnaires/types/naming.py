@@ -10,7 +10,6 @@ keyed by pointer always finds its field and the error summary can link to it.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 _PLAIN = re.compile(r"[A-Za-z0-9_]")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
@@ -40,17 +39,8 @@ def encode_name(name: str) -> str:
     return "".join(ch if _PLAIN.fullmatch(ch) else f".{ord(ch):x}." for ch in name)
 
 
-#: Distinct pointers whose ids are kept: every question of a few versions, with repeat items.
-FIELD_IDS_CACHED = 8192
-
-
-@lru_cache(maxsize=FIELD_IDS_CACHED)
 def field_id(pointer: str) -> str:
-    """The HTML id and name of the field answering ``pointer``: ``health-medicines-0-name``.
-
-    A pure function of the pointer, asked for about thirty times a section page: kept for the
-    most recent pointers (a dictionary look-up instead of splitting and matching each token).
-    """
+    """The HTML id and name of the field answering ``pointer``: ``health-medicines-0-name``."""
     return "-".join(encode_name(token) for token in pointer_tokens(pointer))
 
 
