@@ -14,7 +14,7 @@ usual.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -174,7 +174,13 @@ def _planned(own: Session) -> list[tuple[_Plan, Any]] | None:
         (instance_state(obj) for obj in own.new), key=lambda s: s.insert_order or 0
     ):
         plan = _plan(state.mapper)
-        if plan is None or state.key is not None:
+        mapper_events = state.mapper.dispatch  # asked each time: a listener added later counts
+        if (
+            plan is None
+            or state.key is not None
+            or mapper_events.before_insert
+            or mapper_events.after_insert
+        ):
             return None
         planned.append((plan, state))
     return planned
@@ -184,13 +190,16 @@ def flush_new(session: DbSession) -> None:
     """Flush ``session``: when all it holds to write is new objects this module can write (see
     above), as one Core insert per table and set of columns; otherwise by the unit of work."""
     own = _session(session)
-    if not own.new or own._flushing or _planned(own) is None:
-        own.flush()
-        return
-    if own.dispatch.before_flush:
-        own.dispatch.before_flush(own, None, None)  # as a flush would (the outbox adds its rows)
-    planned = _planned(own)
-    written = [_row(plan, state) for plan, state in planned or ()]
+    # No autoflush while the rows are worked out: reading an expired related object's key would
+    # otherwise flush the very objects about to be inserted here.
+    with own.no_autoflush:
+        if not own.new or own._flushing or _planned(own) is None:
+            own.flush()
+            return
+        if own.dispatch.before_flush:
+            own.dispatch.before_flush(own, None, None)  # as a flush would (the outbox's rows)
+        planned = _planned(own)
+        written = [_row(plan, state) for plan, state in planned or ()]
     if planned is None or any(
         found is None or any(found[0].get(c.name) is None for c in plan.table.primary_key)
         for (plan, _state), found in zip(planned, written, strict=True)
@@ -206,9 +215,21 @@ def flush_new(session: DbSession) -> None:
         statements[plan.table.name] = plan.insert
         by_statement.setdefault((plan.order, plan.table.name, tuple(row)), []).append(row)
     connection = own.connection()
-    for order, name, columns in sorted(by_statement):
-        connection.execute(statements[name], by_statement[order, name, columns])
-    # Persistent as if flushed, with every column loaded: what the unit of work does at the end
-    # of a flush (keys, identity map, history reset, and noted as new in this transaction, so
-    # a rollback expunges them as it would flushed ones).
-    own._register_persistent({state for _plan_, state in planned})
+    try:
+        for order, name, columns in sorted(by_statement):
+            connection.execute(statements[name], by_statement[order, name, columns])
+    except BaseException:
+        # As a failed flush leaves it: nothing of this flush kept (the rows inserted before the
+        # failing one go with the rollback, the pending objects are expunged).
+        own.rollback()
+        raise
+    register_inserted(own, [state.obj() for _plan_, state in planned])
+
+
+def register_inserted(session: DbSession, objects: Iterable[object]) -> None:
+    """Pending objects whose rows were just inserted as Core, with every column as their
+    attributes hold it: persistent as the unit of work leaves objects at the end of a flush
+    (keys, identity map, history reset, and noted as new in the transaction, so that a
+    rollback expunges them as it would flushed ones). SQLAlchemy's own step of a flush
+    (``Session._register_persistent``); tests/kernel/test_new_rows.py fails if it changes."""
+    _session(session)._register_persistent({instance_state(obj) for obj in objects})

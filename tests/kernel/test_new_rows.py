@@ -96,3 +96,28 @@ def test_a_rollback_forgets_them_as_it_forgets_flushed_rows(
     for obj in (assessment, *made):
         assert obj not in db_session and inspect(obj).transient
     assert db_session.get(Assessment, assessment.id) is None
+
+
+def test_a_failed_insert_leaves_nothing_as_a_failed_flush(
+    app: Flask, factories: Factories, db_session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.engine import Connection
+
+    assessment, _made = _submitted(app, factories, db_session)
+    calls: list[object] = []
+    execute = Connection.execute
+
+    def failing_second(self: Connection, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(statement).startswith("INSERT"):
+            calls.append(statement)
+            if len(calls) == 2:  # after the first table's rows went in
+                raise RuntimeError("the database went away")
+        return execute(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "execute", failing_second)
+    with pytest.raises(RuntimeError):
+        flush_new(db_session)
+    monkeypatch.undo()
+    assert len(calls) == 2
+    assert inspect(assessment).transient and not db_session.new  # expunged with the rollback
+    assert db_session.scalar(select(Assessment).where(Assessment.id == assessment.id)) is None
