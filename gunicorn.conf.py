@@ -68,7 +68,10 @@ def on_starting(server: Any) -> None:
         try:
             number = checkpoint_if_due_at_start(app)
         except (SQLAlchemyError, OSError) as error:  # the first commit that finds it due signs it
-            server.log.warning("no checkpoint at start-up: %s", type(error).__name__)
+            server.log.warning(
+                "the start-up checkpoint failed (audit-verify tells whether it was filed): %s",
+                type(error).__name__,
+            )
         else:
             if number is not None:
                 server.log.info("signed checkpoint %d, due at start-up", number)

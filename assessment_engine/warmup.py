@@ -13,9 +13,10 @@ every template.
 Nothing of it remains: every statement runs on one connection inside an outer transaction that
 is rolled back at the end (the requests' commits are SAVEPOINTs within it), so no row is left
 behind (no person, account, token, assessment, audit event, outbox message or idempotency key),
-the audit chains are as they were, no checkpoint is signed or filed (automatic checkpoints are
-off while it runs: one filed at a SAVEPOINT's commit would sign events that then vanish), and
-the rate limiter's counts are cleared afterwards. A failure is logged and start-up goes on: the
+the audit chains are as they were, no checkpoint is filed (the one it signs, to compile its
+statements, goes with the rollback: checkpoints are kept off the file while it runs, as one
+filed at a SAVEPOINT's commit would sign events that then vanish), and the rate limiter's
+counts are cleared afterwards. A failure is logged and start-up goes on: the
 first requests then pay as before.
 """
 
