@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from assessment_engine.extensions import db
 from assessment_engine.kernel.actor import Actor
@@ -39,6 +39,20 @@ def write_events(app: Flask, n: int, per_commit: int = 10) -> None:
             for i in range(start, start + per_commit):
                 record_event(db.session, actor, "client.view", record_type="client", record_id=i)
             db.session.commit()
+
+
+def checkpoint_reads(app: Flask) -> list[str]:
+    """The statements that read the checkpoints' table, from now on."""
+    with app.app_context():
+        engine = db.engine
+    reads: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "FROM audit_checkpoints" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    return reads
 
 
 def verify(app: Flask) -> Any:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from assessment_engine.extensions import db
 from assessment_engine.records.checkpoints import AuditCheckpoint
 
-from .audit_scenes import audited_app, verify, write_events
+from .audit_scenes import audited_app, checkpoint_reads, verify, write_events
 
 
 @pytest.fixture
@@ -23,21 +23,8 @@ def audited(scratch_app: Callable[..., Flask]) -> Flask:
     return audited_app(scratch_app)
 
 
-def _reads(app: Flask) -> list[str]:
-    with app.app_context():
-        engine = db.engine
-    reads: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        if "FROM audit_checkpoints" in statement:
-            reads.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    return reads
-
-
 def test_the_checkpoint_a_process_commits_is_its_note_of_the_next(audited: Flask) -> None:
-    reads = _reads(audited)
+    reads = checkpoint_reads(audited)
     write_events(audited, 60)  # events 251-310: the one at 310 falls due and is written
     # The note (210 + 100) says 310 is due: read once before the lock, once under it.
     assert len(reads) == 2

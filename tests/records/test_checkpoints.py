@@ -25,7 +25,7 @@ from assessment_engine.records.checkpoints import (
     Finding,
 )
 
-from .audit_scenes import audited_app, tamper, verify, write_events
+from .audit_scenes import audited_app, checkpoint_reads, tamper, verify, write_events
 
 
 @pytest.fixture
@@ -211,28 +211,12 @@ def test_a_checkpoint_is_due_after_five_minutes_with_fewer_events(
     assert verify(app).ok
 
 
-def _checkpoint_reads(app: Flask) -> list[str]:
-    """The statements that read the checkpoints' table, from now on."""
-    from sqlalchemy import event
-
-    with app.app_context():
-        engine = db.engine
-    reads: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        if "FROM audit_checkpoints" in statement:
-            reads.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    return reads
-
-
 def test_a_process_reads_the_checkpoints_again_only_when_one_may_be_due(
     audited, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from assessment_engine.records import checkpoints
 
-    reads = _checkpoint_reads(audited)
+    reads = checkpoint_reads(audited)
     write_events(audited, 50)  # events 251-300: the last checkpoint (210) says none is due
     assert reads == []
     write_events(audited, 10)  # event 310 is due: read, and written
