@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, abort, flash, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user
 
 from ..config import ConfigurationError
@@ -35,8 +36,25 @@ def _check_second_factor_roles(roles: Any) -> None:
         )
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, never written back by a static file's response.
+
+    A signed-in session is permanent, so Flask sets its cookie again on every response,
+    static files included. A stylesheet or script of the page before "Sign out", still being
+    fetched when the sign-out's response came, then put back the cookie the sign-out had
+    cleared, with the "You have signed out" message lost (the server-side session row had ended,
+    so it signed no one in). Static files never change the session: their responses leave it."""
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if request.endpoint == "static":
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_app(app: Flask) -> None:
     from . import second_factor, services
+
+    app.session_interface = _SessionInterface()
     from .views import bp
 
     _check_second_factor_roles(app.config["SECOND_FACTOR_ROLES"])

@@ -129,6 +129,23 @@ def test_sign_out_really_ends_the_session(client, factories, db_session) -> None
     assert response.headers["Location"].startswith("/sign-in")
 
 
+def test_a_static_file_never_writes_the_session_cookie(client, login_as) -> None:
+    # A page's stylesheet still being fetched when "Sign out" answered used to put back the
+    # cookie the sign-out had cleared (a signed-in session is permanent: Flask refreshes its
+    # cookie on every response), and the browser lost "You have signed out".
+    login_as()
+    page = client.get("/")
+    assert page.status_code == 200
+    assert any(c.startswith("assessment_session=") for c in page.headers.getlist("Set-Cookie"))
+    static = client.get("/static/dist/app.css")
+    assert static.status_code == 200
+    assert static.headers.getlist("Set-Cookie") == []
+    signed_out = client.post_form("/sign-out")
+    assert signed_out.status_code == 302
+    client.get("/static/dist/app.css")  # arriving after the sign-out: the cookie stays cleared
+    assert "You have signed out" in client.get("/sign-in").get_data(as_text=True)
+
+
 def test_sign_out_needs_a_post_with_csrf(client, login_as) -> None:
     login_as()
     assert client.get("/sign-out").status_code == 405
