@@ -46,10 +46,10 @@ def _state(app: Any, checkpoints: Path) -> dict[str, Any]:
     return {"rows": counts, "heads": heads, "file": checkpoints.read_bytes()}
 
 
-def _assessor_and_person(app: Any) -> None:
-    """An assessor, and a person they recorded (the warm-up's submissions are about them)."""
+def _assessor_and_person(app: Any) -> Actor:
+    """An assessor, and a person they recorded (the warm-up's submissions are about them); the
+    assessor, as an actor."""
     with app.app_context():
-        born = date(1950, 5, 17)
         user = create_user(
             db.session,
             email="someone@pkc.example",
@@ -58,12 +58,22 @@ def _assessor_and_person(app: Any) -> None:
             organisation=get_organisation(db.session, "perth-kinross-council"),
             role=Role.ASSESSOR,
         )
+        db.session.commit()
+        actor = Actor.for_user(user)
+        db.session.remove()
+    _record_person(app, actor, "Ann", date(1950, 5, 17), 3)
+    return actor
+
+
+def _record_person(app: Any, actor: Actor, given_name: str, born: date, serial: int) -> None:
+    """``actor`` records a person (one commit, with its audit events)."""
+    with app.app_context():
         records.create_client(
             db.session,
-            Actor.for_user(user),
+            actor,
             records.ClientDetails(
-                chi=demo_chi(born, 3, True),
-                given_name="Ann",
+                chi=demo_chi(born, serial, True),
+                given_name=given_name,
                 family_name="Other",
                 date_of_birth=born,
             ),
@@ -200,36 +210,11 @@ def test_after_a_start_the_first_commit_signs_no_checkpoint(
     # brought the next checkpoint (due by count of ids) to the first commit after start.
     app = scratch_app(AUDIT_CHECKPOINT_EVERY=100, AUDIT_CHECKPOINT_MINUTES=0)
     checkpoints = Path(app.config["AUDIT_CHECKPOINT_FILE"])
-    _assessor_and_person(app)
+    actor = _assessor_and_person(app)
     policy = app.extensions["audit_checkpoints"]
-    with app.app_context():
-        user = create_user(
-            db.session,
-            email="another@pkc.example",
-            name="An Other",
-            password="a long enough passphrase",
-            organisation=get_organisation(db.session, "perth-kinross-council"),
-            role=Role.ASSESSOR,
-        )
-        db.session.commit()
-        actor = Actor.for_user(user)
-        db.session.remove()
     warm_up(app)
     assert checkpoint_if_due_at_start(app) is not None  # events since the last one
     signed = _state(app, checkpoints)["rows"]["audit_checkpoints"]
-    with app.app_context():  # the first request's commit
-        born = date(1961, 2, 3)
-        records.create_client(
-            db.session,
-            actor,
-            records.ClientDetails(
-                chi=demo_chi(born, 5, False),
-                given_name="Ben",
-                family_name="Other",
-                date_of_birth=born,
-            ),
-        )
-        db.session.commit()
-        db.session.remove()
+    _record_person(app, actor, "Ben", date(1961, 2, 3), 5)  # the first request's commit
     assert _state(app, checkpoints)["rows"]["audit_checkpoints"] == signed
     assert policy is app.extensions["audit_checkpoints"]
