@@ -23,6 +23,7 @@ first requests then pay as before.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import secrets
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flask import Flask
     from sqlalchemy import MetaData
-    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine import Connection, Dialect, Engine
     from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -159,17 +160,26 @@ def connect_warm(engine: Engine, metadata: MetaData) -> None:
     read of every table on it, in one round trip that returns nothing: a new server process
     reads each table's and index's catalogue entries on first use, which otherwise the
     worker's first request waits for."""
+    reads = catalogue_reads(metadata, engine.dialect)
     with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            quote = engine.dialect.identifier_preparer.format_table
-            connection.exec_driver_sql(
-                "; ".join(
-                    # Names from the metadata, quoted by the dialect; nothing from outside.
-                    f"SELECT * FROM {quote(table)} LIMIT 0"  # noqa: S608
-                    for table in metadata.sorted_tables
-                )
-            )
+        if reads:
+            connection.exec_driver_sql(reads)
         connection.rollback()
+
+
+@functools.lru_cache(maxsize=4)
+def catalogue_reads(metadata: MetaData, dialect: Dialect) -> str | None:
+    """The statement :func:`connect_warm` sends (None: not PostgreSQL), built once per process:
+    gunicorn.conf.py builds it in the master, so a worker does not walk every table, column
+    and foreign key (sorting the tables) as it starts, dirtying the pages they are on."""
+    if dialect.name != "postgresql":
+        return None
+    quote = dialect.identifier_preparer.format_table
+    # Names from the metadata, quoted by the dialect; nothing from outside.
+    return "; ".join(
+        f"SELECT * FROM {quote(table)} LIMIT 0"  # noqa: S608
+        for table in metadata.sorted_tables
+    )
 
 
 def _compiled_cache(app: Flask) -> Any:

@@ -28,6 +28,7 @@ from assessment_engine.warmup import (
     _cases,
     _no_checkpoints,
     _targets,
+    catalogue_reads,
     checkpoint_if_due_at_start,
     connect_warm,
     rolled_back,
@@ -178,6 +179,13 @@ def test_a_worker_connects_and_reads_nothing(scratch_app: Any) -> None:
         db.engine.dispose()
         connect_warm(db.engine, db.metadata)
         assert db.engine.pool.checkedin() == 1  # kept in the pool for the first request
+        reads = catalogue_reads(db.metadata, db.engine.dialect)
+        if db.engine.dialect.name == "postgresql":  # every table, in one statement built once
+            assert reads is not None
+            assert reads.count("SELECT * FROM") == len(db.metadata.tables)
+            assert catalogue_reads(db.metadata, db.engine.dialect) is reads
+        else:
+            assert reads is None
         db.session.remove()
         db.engine.dispose()
 
