@@ -51,7 +51,7 @@ def on_starting(server: Any) -> None:
     from assessment_engine.db import adapt_column_types
     from assessment_engine.extensions import db
     from assessment_engine.questionnaires.services import prepare_published
-    from assessment_engine.warmup import checkpoint_if_due_at_start, warm_up
+    from assessment_engine.warmup import catalogue_reads, checkpoint_if_due_at_start, warm_up
 
     compiled = False
     with app.app_context():
@@ -78,6 +78,7 @@ def on_starting(server: Any) -> None:
     with app.app_context():
         db.engine.dispose()
         adapt_column_types(db.metadata, db.engine.dialect)
+        catalogue_reads(db.metadata, db.engine.dialect)  # what each worker sends as it connects
     gc.collect()  # the start-up's garbage, not frozen with the rest
     gc.freeze()
 

@@ -23,7 +23,17 @@ from assessment_engine.records.checkpoints import (
     lock_checkpoints,
     write_checkpoint,
 )
-from assessment_engine.warmup import checkpoint_if_due_at_start, connect_warm, warm_up
+from assessment_engine.warmup import (
+    MOST_CASES,
+    _cases,
+    _no_checkpoints,
+    _targets,
+    catalogue_reads,
+    checkpoint_if_due_at_start,
+    connect_warm,
+    rolled_back,
+    warm_up,
+)
 
 
 def _state(app: Any, checkpoints: Path) -> dict[str, Any]:
@@ -112,6 +122,56 @@ def test_the_warm_up_sends_real_requests_and_leaves_the_database_as_it_was(
     assert app.extensions["audit_checkpoints"].file.path == checkpoints  # the policy restored
 
 
+def test_the_warm_up_sends_one_case_of_each_kind_first() -> None:
+    def case(number: int, priority: str | None = None, services: int = 0) -> dict[str, Any]:
+        expect = {"priority": priority, "services": ["s"] * services} if priority else None
+        return {"given": {"n": number}, **({"expect": expect} if expect else {})}
+
+    cases = [case(1, "low"), case(2, "low"), case(3, "critical", 2), case(4, "low", 1), case(5)]
+
+    ordered = _cases({"cases": [*cases, "not a case", {"given": "not answers"}]})
+
+    # Most reach first (critical, most referrals), each kind once, then the kinds again.
+    assert [answers["n"] for answers in ordered] == [3, 4, 1, 5, 2]
+
+
+def test_after_the_warm_up_no_test_case_compiles_a_statement(scratch_app: Any) -> None:
+    # It sends a version's cases only until one compiles nothing new; the others would not
+    # have compiled anything either. (One chain, no checkpoint due: see the next test.)
+    app = scratch_app(
+        AUDIT_CHECKPOINT_EVERY=1000, AUDIT_CHECKPOINT_MINUTES=0, AUDIT_CHAIN_PARTITIONS=1
+    )
+    _assessor_and_person(app)
+    done = warm_up(app)
+    sent = [what for what, _status in done.statuses if what.startswith("POST ")]
+    assert len(sent) < 3 * 4, done.statuses  # a few per questionnaire, not every case
+    with app.app_context():
+        compiled = db.engine._compiled_cache
+    with rolled_back(app) as (_connection, session), _no_checkpoints(app):
+        with app.app_context():
+            targets = _targets(app, session)
+        known = len(compiled)
+        api = app.test_client()
+        for target in targets:
+            for number, answers in enumerate(target.cases[:MOST_CASES]):
+                response = api.post(
+                    "/api/v1/assessments",
+                    base_url="https://localhost",
+                    json={
+                        "client_id": target.client_id,
+                        "questionnaire": target.slug,
+                        "status": "submitted",
+                        "answers": answers,
+                    },
+                    headers={
+                        "Authorization": f"Bearer {target.token}",
+                        "Idempotency-Key": f"{target.slug}-{number}",
+                    },
+                )
+                assert response.status_code == 201, (target.slug, number, response.json)
+                assert len(compiled) == known, (target.slug, number)
+
+
 def test_a_worker_connects_and_reads_nothing(scratch_app: Any) -> None:
     app = scratch_app()
     with app.app_context():
@@ -119,6 +179,13 @@ def test_a_worker_connects_and_reads_nothing(scratch_app: Any) -> None:
         db.engine.dispose()
         connect_warm(db.engine, db.metadata)
         assert db.engine.pool.checkedin() == 1  # kept in the pool for the first request
+        reads = catalogue_reads(db.metadata, db.engine.dialect)
+        if db.engine.dialect.name == "postgresql":  # every table, in one statement built once
+            assert reads is not None
+            assert reads.count("SELECT * FROM") == len(db.metadata.tables)
+            assert catalogue_reads(db.metadata, db.engine.dialect) is reads
+        else:
+            assert reads is None
         db.session.remove()
         db.engine.dispose()
 
