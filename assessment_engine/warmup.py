@@ -111,14 +111,12 @@ def checkpoint_if_due_at_start(app: Flask) -> int | None:
     last one: the number it was given, or None (none appended, checkpoints off, or another
     server starting beside this one holds the checkpoints' lock and signs instead).
 
-    The warm-up's submissions number their audit events from the database's sequence, and a
-    rollback does not give the numbers back: each start leaves a gap of some 50 ids (see
-    QUIET_CASES), and as a checkpoint falls due by count ``AUDIT_CHECKPOINT_EVERY`` ids after
-    the last one's head, the first commit after a start usually found one due and signed it in
-    its request (two reads of every chain's head, the insert and the checkpoint file's fsync).
-    Signed at start, its head is the trail's last event and the gap falls inside the next
-    interval (while the gap is well under ``AUDIT_CHECKPOINT_EVERY``). With no event since the
-    last checkpoint nothing is signed (the first commit may still find one due by time)."""
+    A server that was stopped for longer than ``AUDIT_CHECKPOINT_MINUTES`` would otherwise
+    have its first commit find one due by time and sign it in that request (two reads of every
+    chain's head, the insert and the checkpoint file's fsync). (The warm-up's rolled-back
+    submissions take some 50 ids from the database's sequence for good; checkpoints count
+    events, not ids, so that gap does not make one due: records.checkpoints._still_to_append.)
+    With no event since the last checkpoint nothing is signed."""
     from sqlalchemy import func, select
 
     from .extensions import db
@@ -393,10 +391,9 @@ def _cases(cases: Any) -> list[dict[str, Any]]:
 
 
 #: A version's cases are submitted until one compiled no new SQL statement (the engine's
-#: compiled cache did not grow), at most MOST_CASES of them. No more: each submission's audit
-#: events take ids from the database's sequence that the rollback does not give back, and the
-#: count rule of checkpoints (AUDIT_CHECKPOINT_EVERY) counts ids, so a warm-up that took 100
-#: (three quiet cases a version did) made a checkpoint due at the first commit after a start.
+#: compiled cache did not grow), at most MOST_CASES of them. No more: each is a submission
+#: that start-up waits for, and its audit events take ids from the database's sequence that
+#: the rollback does not give back.
 QUIET_CASES = 1
 MOST_CASES = 12
 

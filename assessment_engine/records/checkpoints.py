@@ -538,9 +538,10 @@ def checkpoint_if_due(session: DbSession, policy: CheckpointPolicy, appended_up_
     if noted is not None and noted.holds(appended_up_to):
         return  # this process read lately that none is due yet
     last = session.execute(_LAST_DUE).first()
-    if not _due(last, policy, appended_up_to):
+    still = _still_to_append(session, last, policy, appended_up_to)
+    if not _due(last, policy, still):
         assert last is not None
-        policy.not_due.value = _not_due(last, policy)
+        policy.not_due.value = _not_due(last, policy, appended_up_to + still)
         return
     # Written now or by another commit: read again next time (unless this commit writes one:
     # once it has committed, it is the note).
@@ -549,17 +550,22 @@ def checkpoint_if_due(session: DbSession, policy: CheckpointPolicy, appended_up_
         return
     # Under the lock, asked again: another commit may have just written one.
     previous = _last(session)
-    if _due(previous, policy, appended_up_to):
+    if _due(previous, policy, _still_to_append(session, previous, policy, appended_up_to)):
         _write_checkpoint(session, policy, _signed(previous))
 
 
-def _not_due(previous: _Signed, policy: CheckpointPolicy) -> _NotDue:
+def _not_due(
+    previous: _Signed, policy: CheckpointPolicy, until_event: float | None = None
+) -> _NotDue:
     """What ``previous`` (committed: read just now, or just committed by this process) says
-    of when the next checkpoint is due."""
+    of when the next checkpoint is due; ``until_event``: the id before which none is due by
+    count, if counted (else ``AUDIT_CHECKPOINT_EVERY`` ids after its head, the earliest)."""
     return _NotDue(
         after_event=previous.head_event_id,
         until_event=(
-            previous.head_event_id + policy.every_events
+            until_event
+            if until_event is not None
+            else previous.head_event_id + policy.every_events
             if policy.every_events > 0
             else float("inf")
         ),
@@ -580,10 +586,44 @@ class _Committed:
     created_at: datetime
 
 
-def _due(previous: _Signed | None, policy: CheckpointPolicy, appended_up_to: int) -> bool:
+#: How many events (at most ``most``) have ids after ``after`` and up to ``upto``: the primary
+#: key's range, read no further than a checkpoint's count needs.
+_EVENTS_SINCE = select(func.count()).select_from(
+    select(_EVENTS.c.id)
+    .where(_EVENTS.c.id > bindparam("after"), _EVENTS.c.id <= bindparam("upto"))
+    .limit(bindparam("most"))
+    .subquery()
+)
+
+
+def _still_to_append(
+    session: DbSession, previous: _Signed | None, policy: CheckpointPolicy, appended_up_to: int
+) -> float:
+    """How many more events make a checkpoint due by count after ``previous`` (0: due now;
+    infinity: checkpoints are not written by count). Events are counted, not ids: a rolled-back
+    transaction (the start-up warm-up's, a refused submission's) takes ids from the sequence and
+    never gives them back, so the ids since ``previous`` can be many more than its events. They
+    are counted only once the ids say enough may be there (an id is never shared: there are at
+    most as many events as ids), so a commit counts at most once per ``AUDIT_CHECKPOINT_EVERY``
+    ids, reading no more than that many index entries."""
+    every = policy.every_events
+    if every <= 0:
+        return float("inf")
+    if previous is None:
+        return 0
+    ids = appended_up_to - previous.head_event_id
+    if ids < every:
+        return every - ids
+    counted = session.scalar(
+        _EVENTS_SINCE, {"after": previous.head_event_id, "upto": appended_up_to, "most": every}
+    )
+    return every - int(counted or 0)
+
+
+def _due(previous: _Signed | None, policy: CheckpointPolicy, still_to_append: float) -> bool:
     if previous is None:
         return True
-    by_count = 0 < policy.every_events <= appended_up_to - previous.head_event_id
+    by_count = still_to_append <= 0
     by_time = policy.every_minutes > 0 and utcnow() - previous.created_at >= timedelta(
         minutes=policy.every_minutes
     )

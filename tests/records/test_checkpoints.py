@@ -247,3 +247,21 @@ def test_a_checkpoint_table_gone_back_is_seen_once_the_note_is_stale(
             select(AuditCheckpoint.head_event_id).order_by(AuditCheckpoint.id)
         ).all()
     assert heads == [10, 110, 280]  # delayed by the note, not skipped
+
+
+def test_ids_rolled_back_transactions_took_do_not_make_a_checkpoint_due(audited) -> None:
+    """A rolled-back transaction (the start-up warm-up's, a refused submission's) takes ids from
+    PostgreSQL's sequence for good: a checkpoint falls due after 100 events, not 100 ids."""
+    with audited.app_context():
+        if db.session.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite numbers the next row after the last one: its ids have no gaps")
+    # As 150 rolled-back events leave the sequence: ids 251-400 are never used.
+    tamper(audited, "SELECT setval(pg_get_serial_sequence('audit_events', 'id'), 400)")
+    write_events(audited, 50)  # ids 401-450: 90 events since the last checkpoint's head, 210
+    write_events(audited, 10)  # ids 451-460: the 100th event since it
+    with audited.app_context():
+        heads = db.session.scalars(
+            select(AuditCheckpoint.head_event_id).order_by(AuditCheckpoint.id)
+        ).all()
+    assert heads == [10, 110, 210, 460]
+    assert verify(audited).ok
