@@ -34,6 +34,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_IDLE_MINUTES": 60,
     # ... and in any case after this many hours.
     "SESSION_ABSOLUTE_HOURS": 12,
+    # The signed cookie is written when the session changes (signing in, a message, the CSRF
+    # token), not signed again for every response: its lifetime is the absolute limit, and the
+    # idle and absolute limits are the server's (auth.services), so re-setting it changed nothing.
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "REMEMBER_COOKIE_DURATION": 0,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,

@@ -121,3 +121,30 @@ def test_the_layout_rendered_once_is_the_layout_rendered_every_time(
     kept = "".join(fragments._rendered.values())
     assert 'class="govuk-service-navigation' in kept
     assert user.name not in kept and user.email not in kept and "csrf" not in kept
+
+
+def test_imports_render_as_jinja_renders_them() -> None:
+    """templating.ImportingTemplate: an imported macro sees the same globals as with Jinja's own
+    template (a global only the importing page has, too), and the module is shared as before."""
+    from jinja2 import DictLoader, Environment
+
+    from assessment_engine.templating import ImportingTemplate
+
+    sources = {
+        "macros.html": (
+            "{% macro shout(x) %}{{ x | upper }}{{ extra | default('-') }}{% endmacro %}"
+        ),
+        "page.html": '{% from "macros.html" import shout %}{{ shout("a") }} {{ shout(page) }}',
+    }
+    rendered = []
+    for template_class in (None, ImportingTemplate):
+        env = Environment(loader=DictLoader(sources), autoescape=True)
+        if template_class is not None:
+            env.template_class = template_class
+        env.globals["page"] = "p"
+        plain = env.get_template("page.html").render()
+        with_extra = env.get_template("page.html", globals={"extra": "!"}).render()
+        shared = env.get_template("macros.html")._get_default_module()
+        assert shared is env.get_template("macros.html")._get_default_module()
+        rendered.append((plain, with_extra))
+    assert rendered[0] == rendered[1] == (("A- P-"), ("A! P!"))

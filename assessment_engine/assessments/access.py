@@ -55,15 +55,20 @@ def open_assessment(
     assessment_id: uuid.UUID | str,
     *,
     action: str = "assessment.view",
+    questionnaire: bool = True,
 ) -> AssessmentAccess:
     """The assessment and what the actor may do with it, audited as ``action``.
 
     AccessDenied for administrators (they never see answers); RecordNotFound where the policy
-    keeps the person's record content from the actor, exactly as if it did not exist."""
+    keeps the person's record content from the actor, exactly as if it did not exist.
+    ``questionnaire=False``: the version's questionnaire is read only if used (see
+    ``services.get_assessment_with_view``)."""
     if actor.organisation_id is None:  # the system's own tasks: refused below, as before
         assessment, view, read = get_assessment(session, assessment_id), None, False
     else:  # the draft, its person and the sharing view in force: one statement
-        assessment, view = get_assessment_with_view(session, assessment_id, actor.organisation_id)
+        assessment, view = get_assessment_with_view(
+            session, assessment_id, actor.organisation_id, questionnaire=questionnaire
+        )
         read = True
     if actor.role is Role.ADMINISTRATOR:
         raise refuse(
@@ -118,10 +123,13 @@ def draft_for_change(
     assessment_id: uuid.UUID | str,
     *,
     action: str = "assessment.view",
+    questionnaire: bool = True,
 ) -> AssessmentAccess:
     """As :func:`open_assessment`, and refuses (AccessDenied) a change to a draft that belongs
     to another organisation, or by a role that does not start assessments."""
-    opened = open_assessment(session, actor, assessment_id, action=action)
+    opened = open_assessment(
+        session, actor, assessment_id, action=action, questionnaire=questionnaire
+    )
     draft = opened.assessment
     # A discarded draft is refused by the service, as no longer editable (409 in the API).
     if draft.open_draft and not opened.may_change:

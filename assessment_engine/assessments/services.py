@@ -232,8 +232,12 @@ def get_assessment(session: DbSession, assessment_id: uuid.UUID | str) -> Assess
 
 
 @cache
-def _with_view_statement() -> Select[Assessment, SharingView]:
-    """:func:`get_assessment_with_view`'s statement, built once (its values are bound)."""
+def _with_view_statement(questionnaire: bool = True) -> Select[Assessment, SharingView]:
+    """:func:`get_assessment_with_view`'s statement, built once (its values are bound). Without
+    ``questionnaire``, the version's questionnaire (its key and title) is not joined: it is
+    loaded when something reads it. The view's recorder is never joined: only a record's own
+    page names it (``RecordAccess.contact``), and an assessment behind a view is not shown."""
+    version = joinedload(Assessment.questionnaire_version)
     return (
         select(Assessment, SharingView)
         .outerjoin(
@@ -244,22 +248,25 @@ def _with_view_statement() -> Select[Assessment, SharingView]:
         .where(Assessment.id == bindparam("assessment_id", type_=Assessment.id.type))
         .options(
             joinedload(Assessment.client),
-            joinedload(Assessment.questionnaire_version).joinedload(
-                QuestionnaireVersion.questionnaire
-            ),
-            joinedload(SharingView.recorded_by_organisation),
+            version.joinedload(QuestionnaireVersion.questionnaire) if questionnaire else version,
         )
     )
 
 
 def get_assessment_with_view(
-    session: DbSession, assessment_id: uuid.UUID | str, organisation_id: int
+    session: DbSession,
+    assessment_id: uuid.UUID | str,
+    organisation_id: int,
+    *,
+    questionnaire: bool = True,
 ) -> tuple[Assessment, SharingView | None]:
     """:func:`get_assessment` and its person's sharing view in force for ``organisation_id``
-    (``records.sharing.view_in_force``), read in one statement."""
+    (``records.sharing.view_in_force``), read in one statement. ``questionnaire=False`` for a
+    page that never reads the version's questionnaire (a section page: one entity fewer)."""
     key = record_key(assessment_id)
     row = session.execute(
-        _with_view_statement(), {"assessment_id": key, "organisation_id": organisation_id}
+        _with_view_statement(questionnaire),
+        {"assessment_id": key, "organisation_id": organisation_id},
     ).first()
     if row is None:
         raise RecordNotFound(str(assessment_id))

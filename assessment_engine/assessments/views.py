@@ -50,11 +50,14 @@ def _open(assessment_id: str) -> Assessment:
         abort(404)
 
 
-def _open_for_change(assessment_id: str) -> Assessment:
+def _open_for_change(assessment_id: str, *, questionnaire: bool = True) -> Assessment:
     """As :func:`_open`, and 403 for a draft the user may read but not change: one that
-    belongs to another organisation, or a role that does not start assessments."""
+    belongs to another organisation, or a role that does not start assessments.
+    ``questionnaire=False`` for a page that never reads the version's questionnaire."""
     try:
-        return assessment_access.draft_for_change(db.session, _actor(), assessment_id).assessment
+        return assessment_access.draft_for_change(
+            db.session, _actor(), assessment_id, questionnaire=questionnaire
+        ).assessment
     except RecordNotFound:
         abort(404)
 
@@ -179,7 +182,7 @@ def section(assessment_id: str, section: str) -> ResponseReturnValue:
     from ..forms import apply_errors, error_summary, newly_visible, read_section, section_form
     from ..forms.pages import SCRIPTED_FIELD
 
-    assessment = _open_for_change(assessment_id)
+    assessment = _open_for_change(assessment_id, questionnaire=False)
     if not assessment.open_draft:
         return _not_open(assessment)
     prepared = _prepared(assessment)

@@ -41,21 +41,33 @@ GROUP_LEGEND = "govuk-fieldset__legend--m"
 
 def section_nodes(form: SectionForm) -> list[dict[str, Any]]:
     """The section's questions in page order, ready for ``section_fields.html``."""
-    return _children(form, form, form.section, form.section.pointer)
+    pointer = form.section.pointer
+    return _children(form, form, form.section, pointer, field_id(pointer))
 
 
 def _children(
-    form: SectionForm, container: Any, parent: Question, pointer: str
+    form: SectionForm, container: Any, parent: Question, pointer: str, identifier: str
 ) -> list[dict[str, Any]]:
+    """``identifier`` is ``field_id(pointer)``: each child's is it and the child's encoded name
+    (as ``field_id`` of the child's pointer would say, without reading the pointer again)."""
     nodes = []
     for child in parent.children:
         child_pointer = f"{pointer}/{child.name.replace('~', '~0').replace('/', '~1')}"
-        nodes.append(_node(form, container, child, child_pointer))
+        name = encode_name(child.name)
+        child_id = f"{identifier}-{name}" if identifier else name
+        nodes.append(_node(form, container, child, child_pointer, child_id, identifier))
     return nodes
 
 
-def _node(form: SectionForm, container: Any, question: Question, pointer: str) -> dict[str, Any]:
-    identifier = field_id(pointer)
+def _node(
+    form: SectionForm,
+    container: Any,
+    question: Question,
+    pointer: str,
+    identifier: str,
+    parent_id: str,
+) -> dict[str, Any]:
+    """``identifier`` is ``field_id(pointer)``, ``parent_id`` that of the question's parent."""
     field = child_field(container, question)
     error = _error(form, pointer)
     node: dict[str, Any] = {
@@ -63,7 +75,7 @@ def _node(form: SectionForm, container: Any, question: Question, pointer: str) -
         "pointer": pointer,
         "id": identifier,
         "guidance": question.guidance if question.type is not QuestionType.GUIDANCE else None,
-        "conditions": _conditions(form, question, pointer) if question.conditions else None,
+        "conditions": _conditions(form, question, parent_id) if question.conditions else None,
         "hidden": bool(question.conditions) and pointer not in form.visible,
     }
     kind = question.type
@@ -83,7 +95,10 @@ def _node(form: SectionForm, container: Any, question: Question, pointer: str) -
             macro="summary",
             params={
                 "rows": [{"key": {"text": question.title}, "value": {"text": shown}}],
-                "attributes": {"id": identifier, **_calculation(form, question, pointer)},
+                "attributes": {
+                    "id": identifier,
+                    **_calculation(form, question, pointer, parent_id),
+                },
                 "classes": "app-calculated",
             },
         )
@@ -93,7 +108,7 @@ def _node(form: SectionForm, container: Any, question: Question, pointer: str) -
             legend=question.title,
             hint=hint,
             error=error,
-            children=_children(form, field.form, question, pointer),
+            children=_children(form, field.form, question, pointer, identifier),
         )
     elif isinstance(field, RepeatField):
         node.update(_repeat(form, field, question, pointer, identifier, hint, error))
@@ -115,7 +130,7 @@ def _repeat(
     items = []
     for index, entry in enumerate(field.entries):
         item_pointer = f"{pointer}/{index}"
-        item_id = field_id(item_pointer)
+        item_id = f"{identifier}-{index}"  # field_id(item_pointer): an index is written as it is
         items.append(
             {
                 "id": item_id,
@@ -123,7 +138,7 @@ def _repeat(
                 "marker": f"{entry.name}-{ITEM_MARKER}",
                 "error": _error(form, item_pointer),
                 "focus": form.focus == item_pointer,
-                "children": _children(form, entry.form, question, item_pointer),
+                "children": _children(form, entry.form, question, item_pointer, item_id),
                 "remove": {
                     "text": f"Remove {label} {index + 1}",
                     "name": "action",
@@ -161,7 +176,9 @@ def _error(form: SectionForm, pointer: str) -> dict[str, str] | None:
     return {"text": named(form.questionnaire, pointer, errors[0])} if errors else None
 
 
-def _calculation(form: SectionForm, question: Question, pointer: str) -> dict[str, str]:
+def _calculation(
+    form: SectionForm, question: Question, pointer: str, parent_id: str
+) -> dict[str, str]:
     """``data-calculated`` for calculated.js: each summed sibling's input name and the score of
     each of its options, so that the total shows as the answers are chosen. The server stays
     the authority: it recalculates on every save. Nothing inside a repeat item."""
@@ -178,29 +195,29 @@ def _calculation(form: SectionForm, question: Question, pointer: str) -> dict[st
             encode_value(option.value): (option.score if option.score is not None else option.value)
             for option in source.options
         }
-        of.append({"name": f"{field_id(parent)}-{encode_name(name)}", "scores": scores or None})
+        of.append({"name": f"{parent_id}-{encode_name(name)}", "scores": scores or None})
     described = {"of": of, "empty": "Answer every question above to see this"}
     return {"data-calculated": json.dumps(described, ensure_ascii=False, separators=(",", ":"))}
 
 
-def _conditions(form: SectionForm, question: Question, pointer: str) -> str:
-    """The question's conditions as JSON for ``data-conditions`` (read by conditions.js)."""
-    parent = pointer.rsplit("/", 1)[0]
+def _conditions(form: SectionForm, question: Question, parent_id: str) -> str:
+    """The question's conditions as JSON for ``data-conditions`` (read by conditions.js);
+    ``parent_id`` is ``field_id`` of the question's parent."""
     return json.dumps(
-        [_condition(form, condition, parent) for condition in question.conditions],
+        [_condition(form, condition, parent_id) for condition in question.conditions],
         ensure_ascii=False,
         separators=(",", ":"),
     )
 
 
-def _condition(form: SectionForm, condition: Condition, parent: str) -> dict[str, Any]:
+def _condition(form: SectionForm, condition: Condition, parent_id: str) -> dict[str, Any]:
     structure = form.questionnaire.structure
     clauses = []
     for clause in condition.clauses:
         name = unescape_token(clause.subject.rsplit("/", 1)[-1])
         subject = structure.questions.get(clause.subject)
         described: dict[str, Any] = {
-            "subject": f"{field_id(parent)}-{encode_name(name)}",
+            "subject": f"{parent_id}-{encode_name(name)}",
             "type": _json_type(subject),
             "keyword": clause.keyword,
             "value": clause.value,
