@@ -148,14 +148,9 @@ def _register_report_job(app: Flask) -> None:
 
 
 def _configure_engine(engine: Any) -> None:
-    """SQLite: enforce foreign keys, WAL, wait on locks, and real transactions with savepoints.
-    PostgreSQL (psycopg): cursors that describe their columns only when asked (pg_cursor)."""
+    """SQLite: enforce foreign keys, WAL, wait on locks, and real transactions with savepoints."""
     from sqlalchemy import event
 
-    if engine.dialect.driver == "psycopg":
-        from .pg_cursor import use_described_cursors
-
-        use_described_cursors(engine)
     if engine.dialect.name != "sqlite":
         return
 

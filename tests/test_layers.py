@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 #: Lowest first. A part may import its own layer and those below it, never one above.
 LAYERS: list[tuple[str, ...]] = [
     # The application's plumbing: the database base, extensions, configuration, error pages.
-    ("db", "pg_cursor", "extensions", "config", "errors", "bad_bytes"),
+    ("db", "extensions", "config", "errors", "bad_bytes"),
     ("kernel",),
     # The page edge: the acting user, one commit per request, refusals.
     ("pages",),
