@@ -91,7 +91,7 @@ SIGNED_OFF_REFUSED = [
     ("DELETE FROM decisions WHERE id = :d", "are kept"),
     ("DELETE FROM referrals WHERE id = :r", "are kept"),
     ("UPDATE referrals SET decision_id = :other_d WHERE id = :r", "cannot change"),
-    ("UPDATE referrals SET assessment_id = NULL WHERE id = :r", ""),
+    ("UPDATE referrals SET assessment_id = NULL WHERE id = :r", "(?i)null"),
     ("UPDATE referrals SET service_id = :service + 1000 WHERE id = :r", "cannot change"),
     ("UPDATE referrals SET priority = 'critical' WHERE id = :r", "keeps its priority"),
     ("UPDATE referrals SET urgency = 'same_day' WHERE id = :r", "keeps its priority"),
@@ -152,7 +152,7 @@ def test_the_documented_changes_to_a_signed_off_assessment_go_through(
     [
         ("UPDATE assessments SET answers = '{}' WHERE id = :a", "answers cannot change"),
         ("UPDATE assessments SET status = 'draft' WHERE id = :a", "answers cannot change"),
-        ("UPDATE assessments SET client_id = NULL WHERE id = :a", ""),
+        ("UPDATE assessments SET client_id = NULL WHERE id = :a", "(?i)null"),
         ("DELETE FROM assessments WHERE id = :a", "is kept"),
         ("UPDATE decisions SET outcome = '{}' WHERE id = :d", "computed result"),
         ("UPDATE decisions SET computed_priority = 'low' WHERE id = :d", "computed result"),
