@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
+from sqlalchemy import JSON, Connection, DateTime, MetaData, TypeDecorator
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
@@ -112,3 +114,29 @@ def adapt_column_types(metadata: MetaData, dialect: Dialect) -> int:
     for column in columns:
         column.type.dialect_impl(dialect)
     return len(columns)
+
+
+@contextmanager
+def pipelined(connection: Connection) -> Iterator[None]:
+    """Statements executed in the block whose results are not read in it (inserts, an update
+    whose row count is not looked at) are sent together and answered together at its end: one
+    round trip to the database instead of one each (psycopg's pipeline mode, on PostgreSQL).
+    The server still runs them one after the other, in order, each under its own snapshot as
+    it would alone. Elsewhere (SQLite), or without pipeline support, each runs as usual.
+
+    A statement's error is raised at the block's end (as SQLAlchemy's exception, as it would
+    have been at the statement); the statements after it in the block did not run."""
+    driver = connection.connection.driver_connection
+    pipeline = getattr(driver, "pipeline", None)
+    if connection.dialect.name != "postgresql" or pipeline is None:
+        yield
+        return
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with pipeline():
+            yield
+    except dbapi.Error as error:
+        # Raised by the pipeline's sync, outside any of SQLAlchemy's executes: wrapped as
+        # theirs would have been (an IntegrityError stays one; a lost connection invalidated).
+        connection._handle_dbapi_exception(error, "", None, None, None)
+        raise
