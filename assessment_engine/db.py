@@ -142,7 +142,11 @@ def pipelined(connection: Connection) -> Iterator[None]:
     would have been at the statement); the statements after it in the pipeline did not run."""
     driver: Any = connection.connection.driver_connection
     dbapi = connection.dialect.loaded_dbapi
-    if connection.dialect.driver != "psycopg" or not dbapi.Pipeline.is_supported():
+    if (
+        connection.dialect.driver != "psycopg"
+        or not dbapi.Pipeline.is_supported()
+        or _PIPELINE in connection.info  # already in one: its statements join it
+    ):
         yield
         return
     if connection.engine not in _READING:
