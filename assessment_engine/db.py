@@ -122,7 +122,7 @@ def adapt_column_types(metadata: MetaData, dialect: Dialect) -> int:
 #: statements after it in the block run as usual. ``statement.execution_options(**READ_LAST)``.
 READ_LAST = {"read_last_in_pipeline": True}
 #: ``Connection.info`` key of what ends the pipeline a :func:`pipelined` block has open.
-_PIPELINE = "pipeline"
+_PIPELINE = "db.pipelined"
 #: The engines whose marked reads :func:`_execute_and_read` executes.
 _READING: WeakSet[Engine] = WeakSet()
 
