@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
+from weakref import WeakSet
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
+from sqlalchemy import JSON, Connection, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 
 NAMING_CONVENTION = {
@@ -112,3 +115,68 @@ def adapt_column_types(metadata: MetaData, dialect: Dialect) -> int:
     for column in columns:
         column.type.dialect_impl(dialect)
     return len(columns)
+
+
+#: Execution option of a statement whose rows are read inside :func:`pipelined`: it is sent
+#: last and ends the pipeline (everything queued is answered, its rows with the rest); the
+#: statements after it in the block run as usual. ``statement.execution_options(**READ_LAST)``.
+READ_LAST = {"read_last_in_pipeline": True}
+#: ``Connection.info`` key of what ends the pipeline a :func:`pipelined` block has open.
+_PIPELINE = "db.pipelined"
+#: The engines whose marked reads :func:`_execute_and_read` executes.
+_READING: WeakSet[Engine] = WeakSet()
+
+
+@contextmanager
+def pipelined(connection: Connection) -> Iterator[None]:
+    """Statements executed in the block are sent without waiting for each one's answer and
+    answered together, at the block's end or at a statement marked :data:`READ_LAST`, whose
+    rows are wanted: one round trip for all of them instead of one each (psycopg's pipeline
+    mode, on PostgreSQL). The server still runs them one after the other, in order, each under
+    its own snapshot as alone (a read after a lock sees what was committed before the lock was
+    granted). Unmarked, only statements whose results are not looked at belong in the block
+    (inserts; not an update whose row count is checked: it would read as none). Elsewhere
+    (SQLite), or without pipeline support, each runs as usual.
+
+    A statement's error is raised where the answers are read, as SQLAlchemy's exception (as it
+    would have been at the statement); the statements after it in the pipeline did not run."""
+    driver: Any = connection.connection.driver_connection
+    dbapi = connection.dialect.loaded_dbapi
+    if (
+        connection.dialect.driver != "psycopg"
+        or not dbapi.Pipeline.is_supported()
+        or _PIPELINE in connection.info  # already in one: its statements join it
+    ):
+        yield
+        return
+    if connection.engine not in _READING:
+        event.listen(connection.engine, "do_execute", _execute_and_read)
+        _READING.add(connection.engine)
+    with ExitStack() as pipeline:
+        pipeline.enter_context(driver.pipeline())
+        connection.info[_PIPELINE] = pipeline
+        try:
+            yield
+        finally:
+            connection.info.pop(_PIPELINE, None)
+        try:
+            pipeline.close()  # the answers (nothing left if a marked read ended it)
+        except dbapi.Error as error:
+            # Raised outside any of SQLAlchemy's executes: wrapped as theirs would have been
+            # (an IntegrityError stays one; a lost connection is invalidated).
+            connection._handle_dbapi_exception(error, "", None, None, None)
+            raise
+
+
+def _execute_and_read(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    """A statement marked :data:`READ_LAST` in a :func:`pipelined` block: sent, and the pipeline
+    ended, so that its cursor holds its rows when SQLAlchemy reads them, next (an error of a
+    statement before it is raised here, as this statement's)."""
+    if not context.execution_options.get("read_last_in_pipeline"):
+        return False
+    pipeline = context.root_connection.info.pop(_PIPELINE, None)
+    if pipeline is None:
+        return False  # not in a pipeline: executed as usual
+    cursor.execute(statement, parameters)
+    pipeline.close()
+    return True

@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
-from ..db import DbSession, UTCDateTime, utcnow
+from ..db import READ_LAST, DbSession, UTCDateTime, pipelined, utcnow
 from .actor import Actor
 from .models import AuditEvent, AuditEventClient
 from .new_rows import register_inserted
@@ -227,6 +227,7 @@ _HEAD = (
     .where(_EVENTS.c.chain == bindparam("chain"))
     .order_by(_EVENTS.c.id.desc())
     .limit(1)
+    .execution_options(**READ_LAST)  # sent with the lock before it (write_pending)
 )
 #: The events, in one statement (insertmanyvalues), their ids returned in the rows' order.
 _INSERT = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
@@ -327,8 +328,11 @@ def write_pending(session: DbSession) -> None:
         by_chain.setdefault(new.chain, []).append(new)
     values: dict[AuditEvent, _Values] = {}
     for chain in sorted(by_chain):
-        lock_chain(connection, chain)
-        head = chain_head(connection, chain)
+        # The lock and the head read after it in one round trip (on PostgreSQL): the read is
+        # sent behind the lock and runs once it is granted, under a snapshot taken then.
+        with pipelined(connection):
+            lock_chain(connection, chain)
+            head = chain_head(connection, chain)
         previous = head[1] if head is not None else GENESIS
         for new in by_chain[chain]:
             new.prev_hash = previous

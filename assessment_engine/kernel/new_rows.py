@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapper, Session, scoped_session
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.interfaces import MANYTOONE
 
-from ..db import DbSession
+from ..db import DbSession, pipelined
 
 
 class _Column(NamedTuple):
@@ -216,8 +216,9 @@ def flush_new(session: DbSession) -> None:
         by_statement.setdefault((plan.order, plan.table.name, tuple(row)), []).append(row)
     connection = own.connection()
     try:
-        for order, name, columns in sorted(by_statement):
-            connection.execute(statements[name], by_statement[order, name, columns])
+        with pipelined(connection):  # nothing is read back: one round trip for every table
+            for order, name, columns in sorted(by_statement):
+                connection.execute(statements[name], by_statement[order, name, columns])
     except BaseException:
         # As a failed flush leaves it: nothing of this flush kept (the rows inserted before the
         # failing one go with the rollback, the pending objects are expunged).

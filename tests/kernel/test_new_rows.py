@@ -121,3 +121,23 @@ def test_a_failed_insert_leaves_nothing_as_a_failed_flush(
     assert len(calls) == 2
     assert inspect(assessment).transient and not db_session.new  # expunged with the rollback
     assert db_session.scalar(select(Assessment).where(Assessment.id == assessment.id)) is None
+
+
+def test_a_row_the_database_refuses_is_an_integrity_error_and_leaves_nothing(
+    app: Flask, factories: Factories, db_session: Any
+) -> None:
+    """On PostgreSQL the rows are sent together (pipeline mode) and the database's refusal
+    arrives after the last of them: it is still SQLAlchemy's IntegrityError, and nothing of
+    the flush is kept, as when each insert ran alone (SQLite)."""
+    from sqlalchemy.exc import IntegrityError
+
+    assessment, made = _submitted(app, factories, db_session)
+    referrals = [r for r in made if isinstance(r, Referral)]
+    assert len(referrals) >= 2
+    referrals[1].id = referrals[0].id  # the second row's key is the first's
+    with pytest.raises(IntegrityError):
+        flush_new(db_session)
+    assert inspect(assessment).transient and not db_session.new
+    assert db_session.scalar(select(Assessment).where(Assessment.id == assessment.id)) is None
+    decided = select(Decision).where(Decision.assessment_id == assessment.id)
+    assert db_session.scalar(decided) is None

@@ -362,6 +362,80 @@ def test_concurrent_commits_to_two_chains_keep_each_chain_whole(
         assert db.session.scalar(select(func.count()).select_from(AuditCheckpoint)) >= 2
 
 
+def test_a_head_read_sent_behind_a_held_lock_sees_the_holder_s_event(
+    scratch_app: Callable[..., Flask],
+) -> None:
+    """On PostgreSQL a commit sends its chain's lock and the read of the chain's head together
+    (pipeline mode). While another transaction holds the lock, having appended to the chain,
+    the read waits behind the lock and, once the holder commits, reads the holder's event: the
+    new event links to it, not to the head before it."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from assessment_engine.kernel.audit import write_pending
+
+    app = _people_app(scratch_app)
+    person = uuid.UUID(int=1)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's BEGIN IMMEDIATE holds the whole database: no one waits here")
+        actor = Actor(organisation_id=app.config["TEST_ORG"], label="test", address="::1")
+        record_event(
+            db.session,
+            actor,
+            "client.view",
+            record_type="client",
+            record_id="before",
+            client_id=person,
+        )
+        db.session.commit()
+        holder = Session(db.engine)
+        first = record_event(
+            holder, actor, "client.view", record_type="client", record_id="holder", client_id=person
+        )
+        write_pending(holder)  # holds the chain's lock, its event appended, not committed
+        held = first.hash
+        errors: list[BaseException] = []
+
+        def waiter() -> None:
+            with app.app_context():
+                try:
+                    record_event(
+                        db.session,
+                        actor,
+                        "client.view",
+                        record_type="client",
+                        record_id="waiter",
+                        client_id=person,
+                    )
+                    db.session.commit()
+                except BaseException as error:  # pragma: no cover - shown in the assertion
+                    errors.append(error)
+                finally:
+                    db.session.remove()
+
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        with db.engine.connect() as watch:
+            deadline = time.monotonic() + 10
+            while not watch.execute(waiting).scalar() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert watch.execute(waiting).scalar() == 1  # the waiter is queued on the lock
+        holder.commit()
+        holder.close()
+        thread.join(10)
+        assert errors == []
+    events = _chain_events(app, chain_of(person, None, CHAINS))
+    assert [e.record_id for e in events] == ["before", "holder", "waiter"]
+    assert events[1].hash == held and events[2].prev_hash == held
+    report = verify(app)
+    assert report.finding is Finding.INTACT, report.message
+
+
 def test_the_migration_keeps_a_trail_and_checkpoint_written_before_it_verifying(
     scratch_database_url: str, tmp_path: Path
 ) -> None:
