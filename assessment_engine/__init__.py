@@ -148,9 +148,14 @@ def _register_report_job(app: Flask) -> None:
 
 
 def _configure_engine(engine: Any) -> None:
-    """SQLite: enforce foreign keys, WAL, wait on locks, and real transactions with savepoints."""
+    """SQLite: enforce foreign keys, WAL, wait on locks, and real transactions with savepoints.
+    PostgreSQL (psycopg): ready for pipelined statements (db.pipelined)."""
     from sqlalchemy import event
 
+    if engine.dialect.driver == "psycopg":
+        from .db import use_pipelines
+
+        use_pipelines(engine)
     if engine.dialect.name != "sqlite":
         return
 

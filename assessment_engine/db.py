@@ -6,7 +6,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 from weakref import WeakSet
@@ -139,7 +139,8 @@ def pipelined(connection: Connection) -> Iterator[None]:
     (SQLite), or without pipeline support, each runs as usual.
 
     A statement's error is raised where the answers are read, as SQLAlchemy's exception (as it
-    would have been at the statement); the statements after it in the pipeline did not run."""
+    would have been at the statement), or at a later statement of the block that psycopg sends
+    after learning of it; the statements after it in the pipeline did not run."""
     driver: Any = connection.connection.driver_connection
     dbapi = connection.dialect.loaded_dbapi
     if (
@@ -149,16 +150,22 @@ def pipelined(connection: Connection) -> Iterator[None]:
     ):
         yield
         return
-    if connection.engine not in _READING:
-        event.listen(connection.engine, "do_execute", _execute_and_read)
-        _READING.add(connection.engine)
+    use_pipelines(connection.engine)
+    info = connection.info  # taken now: an invalidated connection refuses to give it later
     with ExitStack() as pipeline:
         pipeline.enter_context(driver.pipeline())
-        connection.info[_PIPELINE] = pipeline
+        info[_PIPELINE] = pipeline
         try:
             yield
-        finally:
-            connection.info.pop(_PIPELINE, None)
+        except BaseException:
+            info.pop(_PIPELINE, None)
+            # Ended here, with no error in flight: psycopg would otherwise log the error of a
+            # statement still queued (the server's words, its detail line included). The
+            # block's own error is the one raised.
+            with suppress(dbapi.Error):
+                pipeline.close()
+            raise
+        info.pop(_PIPELINE, None)
         try:
             pipeline.close()  # the answers (nothing left if a marked read ended it)
         except dbapi.Error as error:
@@ -166,6 +173,14 @@ def pipelined(connection: Connection) -> Iterator[None]:
             # (an IntegrityError stays one; a lost connection is invalidated).
             connection._handle_dbapi_exception(error, "", None, None, None)
             raise
+
+
+def use_pipelines(engine: Engine) -> None:
+    """Have ``engine`` execute :data:`READ_LAST` statements as :func:`pipelined` needs (once
+    per engine: the application does it as it configures the engine, before any request)."""
+    if engine not in _READING:
+        event.listen(engine, "do_execute", _execute_and_read)
+        _READING.add(engine)
 
 
 def _execute_and_read(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:

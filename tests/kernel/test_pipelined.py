@@ -59,3 +59,44 @@ def test_a_refused_statement_is_an_integrity_error(connection: Any, read: bool) 
         again()
     nested.rollback()
     assert _all(connection) == [1]
+
+
+def test_a_refusal_raised_inside_the_block_is_not_logged(
+    connection: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An insert refused while later ones are sent raises its error at one of them; the
+    pipeline is ended without psycopg logging the server's words (its detail names the key)."""
+    connection.execute(text("INSERT INTO piped VALUES (1)"))
+    nested = connection.begin_nested()
+
+    def refused() -> None:
+        with pipelined(connection):
+            connection.execute(text("INSERT INTO piped VALUES (1)"))
+            for n in range(2, 200):  # long enough for the refusal to come back meanwhile
+                connection.execute(text("INSERT INTO piped VALUES (:n)"), {"n": n})
+            connection.execute(text("SELECT 1").execution_options(**READ_LAST))
+
+    with caplog.at_level("DEBUG"), pytest.raises(IntegrityError):
+        refused()
+    nested.rollback()
+    assert not [r for r in caplog.records if r.name.startswith("psycopg")]
+    assert _all(connection) == [1]
+
+
+def test_a_connection_lost_in_the_block_raises_the_lost_connection(db_session: Any) -> None:
+    """Not PendingRollbackError from tidying up after it: the error says what happened."""
+    from sqlalchemy.exc import OperationalError
+
+    engine = db_session.get_bind().engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("pipelines are psycopg's; elsewhere statements run one at a time")
+    with engine.connect() as connection:
+
+        def lost() -> None:
+            with pipelined(connection):
+                connection.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+                connection.execute(text("SELECT 1").execution_options(**READ_LAST))
+
+        with pytest.raises(OperationalError) as raised:
+            lost()
+        assert raised.value.connection_invalidated
