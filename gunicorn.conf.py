@@ -22,9 +22,9 @@ the database, the audit chains and the checkpoint file stay as they were; the co
 statements live in the engine and survive its disposal), and each worker has PostgreSQL plan a
 read of every table as it connects (``warmup.connect_warm``). Start-up takes some seconds more.
 
-At start the master also signs (for real) the audit checkpoint the first commit would
-otherwise sign in its request (``warmup.checkpoint_if_due_at_start``): the warm-up's rolled-back
-events leave a gap in the ids that made one due by count at the first commit after a start.
+At start the master also signs (for real) a checkpoint of the events appended since the last
+one (``warmup.checkpoint_if_due_at_start``), which the first commit after a long stop would
+otherwise find due by time and sign in its request.
 """
 
 from __future__ import annotations

@@ -98,12 +98,13 @@ def _sign_checkpoint(app: Flask, session: Session) -> None:
     (every ``AUDIT_CHECKPOINT_EVERY`` events, so often the first after a restart) compiles the
     statements that read every chain's head: 40 ms of a fresh worker's first request under the
     profiler, the largest part of it."""
-    from .records.checkpoints import lock_checkpoints, write_checkpoint
+    from .records.checkpoints import events_since, lock_checkpoints, write_checkpoint
 
     policy = app.extensions.get("audit_checkpoints")
     # wait=False: a live server beside this one (a rolling restart) writing one is not waited for.
     if policy is not None and policy.automatic and lock_checkpoints(session, wait=False):
         write_checkpoint(session, policy)
+        events_since(session, 0, 0, most=1)  # compiled too: a count comes after an id gap
 
 
 def checkpoint_if_due_at_start(app: Flask) -> int | None:

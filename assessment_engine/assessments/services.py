@@ -236,7 +236,7 @@ def _with_view_statement(questionnaire: bool = True) -> Select[Assessment, Shari
     """:func:`get_assessment_with_view`'s statement, built once (its values are bound). Without
     ``questionnaire``, the version's questionnaire (its key and title) is not joined: it is
     loaded when something reads it. The view's recorder is never joined: only a record's own
-    page names it (``RecordAccess.contact``), and an assessment behind a view is not shown."""
+    page names it (``RecordAccess.contact``); it is loaded if something reads it."""
     version = joinedload(Assessment.questionnaire_version)
     return (
         select(Assessment, SharingView)

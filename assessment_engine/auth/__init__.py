@@ -39,11 +39,12 @@ def _check_second_factor_roles(roles: Any) -> None:
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, never written back by a static file's response.
 
-    A signed-in session is permanent, so Flask sets its cookie again on every response,
-    static files included. A stylesheet or script of the page before "Sign out", still being
-    fetched when the sign-out's response came, then put back the cookie the sign-out had
-    cleared, with the "You have signed out" message lost (the server-side session row had ended,
-    so it signed no one in). Static files never change the session: their responses leave it."""
+    Flask sets the cookie of a session that changed on any response, static files included
+    (and, with SESSION_REFRESH_EACH_REQUEST, a permanent one's on every response). A
+    stylesheet or script of the page before "Sign out", still being fetched when the
+    sign-out's response came, then put back the cookie the sign-out had cleared, with the "You
+    have signed out" message lost (the server-side session row had ended, so it signed no one
+    in). Static files never change the session: their responses leave it."""
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         if request.endpoint == "static":

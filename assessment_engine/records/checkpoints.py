@@ -604,8 +604,9 @@ def _still_to_append(
     transaction (the start-up warm-up's, a refused submission's) takes ids from the sequence and
     never gives them back, so the ids since ``previous`` can be many more than its events. They
     are counted only once the ids say enough may be there (an id is never shared: there are at
-    most as many events as ids), so a commit counts at most once per ``AUDIT_CHECKPOINT_EVERY``
-    ids, reading no more than that many index entries."""
+    most as many events as ids), reading no more than ``AUDIT_CHECKPOINT_EVERY`` index entries;
+    a process then counts again once the events still missing could have been appended, or
+    when its note is stale (:data:`RECHECK_SECONDS`)."""
     every = policy.every_events
     if every <= 0:
         return float("inf")
@@ -614,10 +615,13 @@ def _still_to_append(
     ids = appended_up_to - previous.head_event_id
     if ids < every:
         return every - ids
-    counted = session.scalar(
-        _EVENTS_SINCE, {"after": previous.head_event_id, "upto": appended_up_to, "most": every}
-    )
-    return every - int(counted or 0)
+    return every - events_since(session, previous.head_event_id, appended_up_to, most=every)
+
+
+def events_since(session: DbSession, after: int, upto: int, *, most: int) -> int:
+    """How many events have ids after ``after`` and up to ``upto``, counting to ``most``."""
+    counted = session.scalar(_EVENTS_SINCE, {"after": after, "upto": upto, "most": most})
+    return int(counted or 0)
 
 
 def _due(previous: _Signed | None, policy: CheckpointPolicy, still_to_append: float) -> bool:
