@@ -206,19 +206,19 @@ def flush_new(session: DbSession) -> None:
     ):
         own.flush()  # the listeners run again: the outbox's adds a referral's message once
         return
-    by_statement: dict[tuple[int, str, tuple[str, ...]], list[dict[str, Any]]] = {}
-    statements: dict[str, Insert] = {}
+    # One insert per table and set of columns, in the tables' dependency order.
+    by_statement: dict[tuple[int, str, tuple[str, ...]], tuple[Insert, list[dict[str, Any]]]] = {}
     for (plan, state), found in zip(planned, written, strict=True):
         assert found is not None
         row, attributes = found
         state.dict.update(attributes)
-        statements[plan.table.name] = plan.insert
-        by_statement.setdefault((plan.order, plan.table.name, tuple(row)), []).append(row)
+        key = (plan.order, plan.table.name, tuple(row))
+        by_statement.setdefault(key, (plan.insert, []))[1].append(row)
     connection = own.connection()
     try:
         with pipelined(connection):  # nothing is read back: one round trip for every table
-            for order, name, columns in sorted(by_statement):
-                connection.execute(statements[name], by_statement[order, name, columns])
+            for key in sorted(by_statement):
+                connection.execute(*by_statement[key])
     except BaseException:
         # As a failed flush leaves it: nothing of this flush kept (the rows inserted before the
         # failing one go with the rollback, the pending objects are expunged).

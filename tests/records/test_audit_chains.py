@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -311,6 +312,13 @@ def test_a_link_of_an_export_to_a_person_deleted_afterwards_is_found(
     assert f"broken at event {exported}: the people it is linked to" in report.message
 
 
+def _viewed(session: Any, actor: Actor, record_id: object, person: uuid.UUID) -> Any:
+    """A ``client.view`` event about ``person`` recorded in ``session`` (not committed)."""
+    return record_event(
+        session, actor, "client.view", record_type="client", record_id=record_id, client_id=person
+    )
+
+
 def test_concurrent_commits_to_two_chains_keep_each_chain_whole(
     scratch_app: Callable[..., Flask],
 ) -> None:
@@ -331,14 +339,7 @@ def test_concurrent_commits_to_two_chains_keep_each_chain_whole(
             try:
                 for n in range(15):
                     for person in about:
-                        record_event(
-                            db.session,
-                            actor,
-                            "client.view",
-                            record_type="client",
-                            record_id=n,
-                            client_id=person,
-                        )
+                        _viewed(db.session, actor, n, person)
                     db.session.commit()
             except BaseException as error:  # pragma: no cover - shown in the assertion
                 errors.append(error)
@@ -383,19 +384,10 @@ def test_a_head_read_sent_behind_a_held_lock_sees_the_holder_s_event(
         if db.engine.dialect.name != "postgresql":
             pytest.skip("SQLite's BEGIN IMMEDIATE holds the whole database: no one waits here")
         actor = Actor(organisation_id=app.config["TEST_ORG"], label="test", address="::1")
-        record_event(
-            db.session,
-            actor,
-            "client.view",
-            record_type="client",
-            record_id="before",
-            client_id=person,
-        )
+        _viewed(db.session, actor, "before", person)
         db.session.commit()
         holder = Session(db.engine)
-        first = record_event(
-            holder, actor, "client.view", record_type="client", record_id="holder", client_id=person
-        )
+        first = _viewed(holder, actor, "holder", person)
         write_pending(holder)  # holds the chain's lock, its event appended, not committed
         held = first.hash
         errors: list[BaseException] = []
@@ -403,14 +395,7 @@ def test_a_head_read_sent_behind_a_held_lock_sees_the_holder_s_event(
         def waiter() -> None:
             with app.app_context():
                 try:
-                    record_event(
-                        db.session,
-                        actor,
-                        "client.view",
-                        record_type="client",
-                        record_id="waiter",
-                        client_id=person,
-                    )
+                    _viewed(db.session, actor, "waiter", person)
                     db.session.commit()
                 except BaseException as error:  # pragma: no cover - shown in the assertion
                     errors.append(error)

@@ -33,12 +33,17 @@ def audited(scratch_app: Callable[..., Flask]) -> Flask:
     return audited_app(scratch_app)
 
 
+def _checkpoint_heads(app: Flask) -> list[int]:
+    """Each checkpoint's head event, in the order they were written."""
+    with app.app_context():
+        return list(
+            db.session.scalars(select(AuditCheckpoint.head_event_id).order_by(AuditCheckpoint.id))
+        )
+
+
 def test_checkpoints_are_written_every_100_events_to_the_table_and_the_file(audited) -> None:
-    with audited.app_context():
-        heads = db.session.scalars(
-            select(AuditCheckpoint.head_event_id).order_by(AuditCheckpoint.id)
-        ).all()
-        path = Path(audited.config["AUDIT_CHECKPOINT_FILE"])
+    heads = _checkpoint_heads(audited)
+    path = Path(audited.config["AUDIT_CHECKPOINT_FILE"])
     assert heads == [10, 110, 210]
     filed = [json.loads(line) for line in path.read_text().splitlines()]
     assert [c["head_event_id"] for c in filed] == heads
@@ -203,10 +208,7 @@ def test_a_checkpoint_is_due_after_five_minutes_with_fewer_events(
     later = checkpoints.utcnow() + timedelta(minutes=5, seconds=1)
     monkeypatch.setattr(checkpoints, "utcnow", lambda: later)
     write_events(app, 10)  # five minutes on: due, with only 70 events
-    with app.app_context():
-        heads = db.session.scalars(
-            select(AuditCheckpoint.head_event_id).order_by(AuditCheckpoint.id)
-        ).all()
+    heads = _checkpoint_heads(app)
     assert heads == [10, 110, 210, 270]
     assert verify(app).ok
 
@@ -221,10 +223,7 @@ def test_a_process_reads_the_checkpoints_again_only_when_one_may_be_due(
     assert reads == []
     write_events(audited, 10)  # event 310 is due: read, and written
     assert reads
-    with audited.app_context():
-        heads = db.session.scalars(
-            select(AuditCheckpoint.head_event_id).order_by(AuditCheckpoint.id)
-        ).all()
+    heads = _checkpoint_heads(audited)
     assert heads == [10, 110, 210, 310]
     reads.clear()
     monkeypatch.setattr(checkpoints, "RECHECK_SECONDS", 0.0)  # every note is stale at once
@@ -242,10 +241,7 @@ def test_a_checkpoint_table_gone_back_is_seen_once_the_note_is_stale(
     write_events(audited, 10)  # event 270: the note still holds, so none is written yet
     monkeypatch.setattr(checkpoints, "RECHECK_SECONDS", 0.0)
     write_events(audited, 10)  # event 280: the table read again, 110 + 100 long past
-    with audited.app_context():
-        heads = db.session.scalars(
-            select(AuditCheckpoint.head_event_id).order_by(AuditCheckpoint.id)
-        ).all()
+    heads = _checkpoint_heads(audited)
     assert heads == [10, 110, 280]  # delayed by the note, not skipped
 
 
@@ -259,9 +255,6 @@ def test_ids_rolled_back_transactions_took_do_not_make_a_checkpoint_due(audited)
     tamper(audited, "SELECT setval(pg_get_serial_sequence('audit_events', 'id'), 400)")
     write_events(audited, 50)  # ids 401-450: 90 events since the last checkpoint's head, 210
     write_events(audited, 10)  # ids 451-460: the 100th event since it
-    with audited.app_context():
-        heads = db.session.scalars(
-            select(AuditCheckpoint.head_event_id).order_by(AuditCheckpoint.id)
-        ).all()
+    heads = _checkpoint_heads(audited)
     assert heads == [10, 110, 210, 460]
     assert verify(audited).ok
